@@ -1,0 +1,3 @@
+module github.com/leakwatch/leakwatch
+
+go 1.26.8

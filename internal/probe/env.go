@@ -1,0 +1,188 @@
+package probe
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"strconv"
+	"sync/atomic"
+	"time"
+)
+
+func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
+
+// Target is one host:port to probe. Host is always an IP address literal;
+// Hostname is the name it was resolved from, if any (used for SNI and the
+// HTTP Host header).
+type Target struct {
+	Addr     netip.Addr
+	Port     int
+	Hostname string
+}
+
+// HostPort is "ip:port" for dialing.
+func (t Target) HostPort() string {
+	return net.JoinHostPort(t.Addr.String(), strconv.Itoa(t.Port))
+}
+
+// ScopeFunc tells whether an address may be contacted.
+type ScopeFunc func(netip.Addr) bool
+
+// Env is everything one probe of one target may use. It is made by the
+// engine per host:port; all connections share its byte budget.
+type Env struct {
+	Target Target
+	Budget Budget
+
+	inScope ScopeFunc
+	read    atomic.Int64
+	dialer  net.Dialer
+}
+
+// NewEnv makes an Env for t. inScope is checked before every dial; nil
+// allows only t's own address.
+func NewEnv(t Target, b Budget, inScope ScopeFunc) *Env {
+	if inScope == nil {
+		addr := t.Addr
+		inScope = func(a netip.Addr) bool { return a == addr }
+	}
+	return &Env{Target: t, Budget: b, inScope: inScope, dialer: net.Dialer{Timeout: b.IOTimeout}}
+}
+
+// BytesRead is how much the target has sent so far.
+func (e *Env) BytesRead() int64 { return e.read.Load() }
+
+// Dial opens a TCP connection to the target. The connection enforces the
+// IO timeout on each read and write (never past ctx's deadline) and the
+// target's byte budget.
+func (e *Env) Dial(ctx context.Context) (net.Conn, error) {
+	return e.DialPort(ctx, e.Target.Port)
+}
+
+// DialPort dials another port of the same host (e.g. a monitoring port).
+func (e *Env) DialPort(ctx context.Context, port int) (net.Conn, error) {
+	if !e.inScope(e.Target.Addr) {
+		return nil, fmt.Errorf("dial %s: %w", e.Target.Addr, ErrOutOfScope)
+	}
+	if port <= 0 || port > 65535 {
+		return nil, fmt.Errorf("dial: bad port %d", port)
+	}
+	addr := net.JoinHostPort(e.Target.Addr.String(), strconv.Itoa(port))
+	c, err := e.dialer.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("dial %s: %w", addr, err)
+	}
+	bc := &boundedConn{Conn: c, env: e, ioTimeout: e.Budget.IOTimeout}
+	if dl, ok := ctx.Deadline(); ok {
+		bc.deadline = dl
+	}
+	// Cancelling ctx (e.g. Ctrl-C) unblocks pending reads at once.
+	bc.stop = context.AfterFunc(ctx, func() { _ = c.SetDeadline(time.Unix(1, 0)) })
+	return bc, nil
+}
+
+// DialTLS dials and completes a TLS handshake. Certificates are not
+// verified: leakwatch inspects the organisation's own assets, which often
+// carry self-signed certificates; the goal is to see what is served.
+func (e *Env) DialTLS(ctx context.Context) (net.Conn, error) {
+	c, err := e.Dial(ctx)
+	if err != nil {
+		return nil, err
+	}
+	tc := tls.Client(c, e.TLSConfig())
+	hctx, cancel := context.WithTimeout(ctx, e.Budget.IOTimeout)
+	defer cancel()
+	if err := tc.HandshakeContext(hctx); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("tls handshake: %w", err)
+	}
+	return tc, nil
+}
+
+// TLSConfig is the client TLS configuration probers use.
+func (e *Env) TLSConfig() *tls.Config {
+	return &tls.Config{
+		InsecureSkipVerify: true, //nolint:gosec // inventorying own assets, see DialTLS
+		ServerName:         e.Target.Hostname,
+		MinVersion:         tls.VersionTLS10,
+	}
+}
+
+// boundedConn enforces per-operation deadlines and the target's byte budget.
+type boundedConn struct {
+	net.Conn
+	env       *Env
+	ioTimeout time.Duration
+	deadline  time.Time
+	stop      func() bool
+}
+
+func (c *boundedConn) Close() error {
+	if c.stop != nil {
+		c.stop()
+	}
+	return c.Conn.Close()
+}
+
+func (c *boundedConn) opDeadline() time.Time {
+	d := time.Now().Add(c.ioTimeout)
+	if !c.deadline.IsZero() && c.deadline.Before(d) {
+		d = c.deadline
+	}
+	return d
+}
+
+func (c *boundedConn) Read(p []byte) (int, error) {
+	remaining := c.env.Budget.MaxBytes - c.env.read.Load()
+	if remaining <= 0 {
+		return 0, ErrBudget
+	}
+	if int64(len(p)) > remaining {
+		p = p[:remaining]
+	}
+	if err := c.Conn.SetReadDeadline(c.opDeadline()); err != nil {
+		return 0, err
+	}
+	n, err := c.Conn.Read(p)
+	c.env.read.Add(int64(n))
+	return n, err
+}
+
+func (c *boundedConn) Write(p []byte) (int, error) {
+	if err := c.Conn.SetWriteDeadline(c.opDeadline()); err != nil {
+		return 0, err
+	}
+	return c.Conn.Write(p)
+}
+
+// SetDeadline and friends may only shorten the engine's deadline.
+func (c *boundedConn) SetDeadline(t time.Time) error {
+	return c.Conn.SetDeadline(c.clamp(t))
+}
+
+func (c *boundedConn) SetReadDeadline(t time.Time) error {
+	return c.Conn.SetReadDeadline(c.clamp(t))
+}
+
+func (c *boundedConn) SetWriteDeadline(t time.Time) error {
+	return c.Conn.SetWriteDeadline(c.clamp(t))
+}
+
+func (c *boundedConn) clamp(t time.Time) time.Time {
+	if !c.deadline.IsZero() && (t.IsZero() || t.After(c.deadline)) {
+		return c.deadline
+	}
+	return t
+}
+
+// IsTimeout tells whether err is a network timeout or a context deadline.
+func IsTimeout(err error) bool {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return true
+	}
+	return errors.Is(err, context.DeadlineExceeded)
+}

@@ -1,0 +1,154 @@
+// Package probe defines what a prober is and gives probers everything they
+// may touch on the network: a scope-checked, deadline- and byte-bounded
+// dialer, and a bounded HTTP client built on it. Probers never open sockets
+// themselves.
+//
+// A prober identifies one kind of service by its response, decides whether
+// it is exposed or protected, lists its datasets from cheap metadata and takes
+// a bounded, read-only sample of records for the classifier.
+package probe
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/leakwatch/leakwatch/internal/classify"
+	"github.com/leakwatch/leakwatch/internal/finding"
+)
+
+// Prober is implemented by one package per protocol.
+type Prober interface {
+	// Name is the service name written into findings ("elasticsearch").
+	Name() string
+	// DefaultPorts are the ports this service usually listens on. They
+	// order the probers tried on a port; they never exclude one.
+	DefaultPorts() []int
+	// Probe identifies and measures the service at env.Target.
+	// It returns ErrNotThisService (possibly wrapped) when the peer is not
+	// this kind of service. When it is, it returns a Result, also on partial
+	// failure (then Result.Error says what went wrong).
+	Probe(ctx context.Context, env *Env) (*Result, error)
+}
+
+// ErrNotThisService means the peer answered but is not the prober's service.
+var ErrNotThisService = errors.New("not this service")
+
+// ErrBudget means the peer sent more bytes than the target's budget allows.
+var ErrBudget = errors.New("byte budget exhausted")
+
+// ErrOutOfScope means a dial was refused because the address is not in scope.
+var ErrOutOfScope = errors.New("address out of scope")
+
+// NotThisService wraps ErrNotThisService with a reason.
+func NotThisService(format string, args ...any) error {
+	return &notThis{msg: sprintf(format, args...)}
+}
+
+type notThis struct{ msg string }
+
+func (e *notThis) Error() string { return "not this service: " + e.msg }
+func (e *notThis) Unwrap() error { return ErrNotThisService }
+
+// Outcome is the probe-level status vocabulary; the first three become
+// finding statuses, the rest explain why a port gave no finding.
+type Outcome string
+
+const (
+	OutcomeExposed        Outcome = "exposed"
+	OutcomeProtected      Outcome = "protected"
+	OutcomeUnknown        Outcome = "unknown"
+	OutcomeNotThisService Outcome = "not-this-service"
+	OutcomeRefused        Outcome = "refused"
+	OutcomeTimeout        Outcome = "timeout"
+	OutcomeProtocolError  Outcome = "protocol-error"
+)
+
+// Dataset is a finding.Dataset plus the raw sample the classifier reads.
+// The sample never leaves the process: it has no JSON form.
+type Dataset struct {
+	finding.Dataset
+	Sample []classify.Record `json:"-"`
+}
+
+// Result is what a prober learned about a service.
+type Result struct {
+	Product  string
+	Version  string
+	TLS      bool
+	Status   finding.Status
+	Auth     finding.Auth
+	Datasets []Dataset
+	Flags    []string
+	// Evidence holds protocol facts worth keeping (cluster uuid, search
+	// counters, auth challenge). Never sampled values.
+	Evidence map[string]any
+	// Error is set when the probe identified the service but failed later.
+	Error string
+}
+
+// AddEvidence sets one evidence key.
+func (r *Result) AddEvidence(key string, v any) {
+	if r.Evidence == nil {
+		r.Evidence = map[string]any{}
+	}
+	r.Evidence[key] = v
+}
+
+// AddFlag adds a flag once.
+func (r *Result) AddFlag(flag string) {
+	for _, f := range r.Flags {
+		if f == flag {
+			return
+		}
+	}
+	r.Flags = append(r.Flags, flag)
+}
+
+// Budget caps what one target may cost.
+type Budget struct {
+	// Timeout bounds the whole probe of one host:port.
+	Timeout time.Duration
+	// IOTimeout bounds each connect and each read/write.
+	IOTimeout time.Duration
+	// MaxBytes bounds all bytes read from one host:port.
+	MaxBytes int64
+	// MaxResponseBytes bounds one metadata response.
+	MaxResponseBytes int64
+	// MaxDatasets is how many datasets get sampled (largest first).
+	MaxDatasets int
+	// MaxListed is how many datasets are listed at most.
+	MaxListed int
+	// SampleRecords and SampleBytes bound the sample of one dataset.
+	SampleRecords int
+	SampleBytes   int64
+}
+
+// DefaultBudget is what a scan uses unless told otherwise.
+func DefaultBudget() Budget {
+	return Budget{
+		Timeout:          60 * time.Second,
+		IOTimeout:        5 * time.Second,
+		MaxBytes:         64 << 20,
+		MaxResponseBytes: 8 << 20,
+		MaxDatasets:      20,
+		MaxListed:        1000,
+		SampleRecords:    200,
+		SampleBytes:      1 << 20,
+	}
+}
+
+// Validate reports a budget that cannot work.
+func (b Budget) Validate() error {
+	switch {
+	case b.Timeout <= 0:
+		return errors.New("probe timeout must be positive")
+	case b.IOTimeout <= 0:
+		return errors.New("io timeout must be positive")
+	case b.MaxBytes <= 0 || b.MaxResponseBytes <= 0 || b.SampleBytes <= 0:
+		return errors.New("byte budgets must be positive")
+	case b.SampleRecords < 0 || b.MaxDatasets < 0 || b.MaxListed <= 0:
+		return errors.New("record and dataset budgets must not be negative")
+	}
+	return nil
+}
