@@ -44,7 +44,20 @@ public final class OpenSearchNodeMain {
         }
     }
 
+    /** Console logging (start.sh sends stdout to DATADIR/node.log); written to path.home/config if absent. */
+    static final String LOG4J2_PROPERTIES = String.join("\n",
+        "status = error",
+        "appender.console.type = Console",
+        "appender.console.name = console",
+        "appender.console.layout.type = PatternLayout",
+        "appender.console.layout.pattern = [%d{ISO8601}][%-5p][%-25c{1.}] [%node_name]%marker %m%n",
+        "rootLogger.level = info",
+        "rootLogger.appenderRef.console.ref = console",
+        "");
+
     public static void main(String[] argv) throws Exception {
+        // what a tar distribution reports in GET / (the real launcher scripts set these)
+        if (System.getProperty("opensearch.distribution.type") == null) System.setProperty("opensearch.distribution.type", "tar");
         Map<String, String> args = Args.parse(argv);
         String host = Args.loopbackHost(args.get("host"));
         int httpPort = Integer.parseInt(Args.required(args, "port"));
@@ -53,6 +66,10 @@ public final class OpenSearchNodeMain {
 
         Path home = data.resolve("home");
         Files.createDirectories(home.resolve("config"));
+        Path log4jConfig = home.resolve("config").resolve("log4j2.properties");
+        if (!Files.exists(log4jConfig)) {
+            Files.write(log4jConfig, LOG4J2_PROPERTIES.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
         Files.createDirectories(home.resolve("plugins"));
         Files.createDirectories(home.resolve("modules"));
         Files.createDirectories(data.resolve("data"));
@@ -92,8 +109,8 @@ public final class OpenSearchNodeMain {
         LogConfigurator.registerErrorListener();
         Environment env = InternalSettingsPreparer.prepareEnvironment(
             settings, Collections.emptyMap(), null, () -> settings.get("node.name"));
-        LogConfigurator.configureWithoutConfig(env.settings());
         LogConfigurator.setNodeName(env.settings().get("node.name"));
+        LogConfigurator.configure(env);
 
         List<Class<? extends Plugin>> plugins = new ArrayList<>();
         plugins.add(org.opensearch.transport.Netty4Plugin.class);

@@ -1,0 +1,24 @@
+// Package all is the one list of built-in probers. Adding a protocol means
+// adding its package and one line here.
+package all
+
+import (
+	"github.com/leakwatch/leakwatch/internal/probe"
+)
+
+// Probers returns a fresh instance of every built-in prober, in the order
+// they are tried on a port that none of them claims.
+func Probers() []probe.Prober {
+	return []probe.Prober{
+		// one line per prober, e.g. elasticsearch.New(),
+	}
+}
+
+// Registry returns the registry of all built-in probers.
+func Registry() *probe.Registry {
+	r, err := probe.NewRegistry(Probers()...)
+	if err != nil {
+		panic(err) // duplicate names are a programming error caught by tests
+	}
+	return r
+}
