@@ -36,6 +36,9 @@ type ScopeFunc func(netip.Addr) bool
 type Env struct {
 	Target Target
 	Budget Budget
+	// DefaultCredentials allows probers to try a service's well-known
+	// factory credentials (e.g. guest/guest) when it demands a login.
+	DefaultCredentials bool
 
 	inScope ScopeFunc
 	read    atomic.Int64

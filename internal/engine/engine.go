@@ -1,0 +1,219 @@
+// Package engine runs the probe stage of a scan: for each open host:port it
+// tries the registered probers (those claiming the port first), under the
+// target's deadline and byte budget, classifies what the identifying prober
+// sampled, and turns the result into a finding. Raw samples are dropped
+// here, right after classification.
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"slices"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/leakwatch/leakwatch/internal/classify"
+	"github.com/leakwatch/leakwatch/internal/finding"
+	"github.com/leakwatch/leakwatch/internal/probe"
+)
+
+// Options configure an Engine.
+type Options struct {
+	Registry   *probe.Registry
+	Classifier classify.Classifier
+	Budget     probe.Budget
+	// AllProbers tries every prober on a port no claiming prober
+	// recognised (services on non-standard ports). Default true in scans.
+	AllProbers bool
+	// DefaultCredentials lets probers try well-known factory logins.
+	DefaultCredentials bool
+	// InScope is checked before every connection.
+	InScope probe.ScopeFunc
+	// Now is the clock (tests).
+	Now func() time.Time
+}
+
+// Engine probes endpoints. It is safe for concurrent use.
+type Engine struct {
+	opts Options
+}
+
+// New checks options and makes an engine.
+func New(opts Options) (*Engine, error) {
+	if opts.Registry == nil {
+		return nil, errors.New("engine: no prober registry")
+	}
+	if opts.Classifier == nil {
+		return nil, errors.New("engine: no classifier")
+	}
+	if opts.InScope == nil {
+		return nil, errors.New("engine: no scope check")
+	}
+	if err := opts.Budget.Validate(); err != nil {
+		return nil, fmt.Errorf("engine: %w", err)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Engine{opts: opts}, nil
+}
+
+// Attempt records one prober's try on an endpoint.
+type Attempt struct {
+	Prober  string
+	Outcome probe.Outcome
+	Err     error
+}
+
+// Report is what probing one endpoint produced: a finding if a prober
+// recognised the service, and every attempt.
+type Report struct {
+	Target   probe.Target
+	Finding  *finding.Finding
+	Attempts []Attempt
+}
+
+// Outcome summarises the report in the probe vocabulary.
+func (r *Report) Outcome() probe.Outcome {
+	if r.Finding != nil {
+		return probe.Outcome(r.Finding.Status)
+	}
+	out := probe.OutcomeNotThisService
+	for _, a := range r.Attempts {
+		switch a.Outcome {
+		case probe.OutcomeTimeout, probe.OutcomeRefused, probe.OutcomeProtocolError:
+			out = a.Outcome
+		}
+	}
+	return out
+}
+
+// Probe identifies and measures the service at t. The whole endpoint,
+// across all probers tried, is bounded by Budget.Timeout.
+func (e *Engine) Probe(ctx context.Context, t probe.Target) *Report {
+	rep := &Report{Target: t}
+	if !e.opts.InScope(t.Addr) {
+		rep.Attempts = append(rep.Attempts, Attempt{Outcome: probe.OutcomeRefused, Err: probe.ErrOutOfScope})
+		return rep
+	}
+	ctx, cancel := context.WithTimeout(ctx, e.opts.Budget.Timeout)
+	defer cancel()
+	for _, p := range e.opts.Registry.ForPort(t.Port, e.opts.AllProbers) {
+		if ctx.Err() != nil {
+			break
+		}
+		env := probe.NewEnv(t, e.opts.Budget, e.opts.InScope)
+		env.DefaultCredentials = e.opts.DefaultCredentials
+		res, err := safeProbe(ctx, p, env)
+		out := classifyErr(err)
+		rep.Attempts = append(rep.Attempts, Attempt{Prober: p.Name(), Outcome: out, Err: err})
+		if err != nil || res == nil {
+			if out == probe.OutcomeRefused {
+				break // nothing listens any more
+			}
+			continue
+		}
+		rep.Finding = e.toFinding(t, p.Name(), res)
+		rep.Attempts[len(rep.Attempts)-1].Outcome = probe.Outcome(rep.Finding.Status)
+		break
+	}
+	return rep
+}
+
+// safeProbe turns a prober panic (a bug, or a parser fed hostile input)
+// into an error instead of killing the scan.
+func safeProbe(ctx context.Context, p probe.Prober, env *probe.Env) (res *probe.Result, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			res, err = nil, fmt.Errorf("%s: panic: %v: %w", p.Name(), r, errProtocol)
+		}
+	}()
+	return p.Probe(ctx, env)
+}
+
+var errProtocol = errors.New("protocol error")
+
+func classifyErr(err error) probe.Outcome {
+	switch {
+	case err == nil:
+		return probe.OutcomeUnknown
+	case errors.Is(err, probe.ErrNotThisService):
+		return probe.OutcomeNotThisService
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return probe.OutcomeRefused
+	case probe.IsTimeout(err):
+		return probe.OutcomeTimeout
+	}
+	return probe.OutcomeProtocolError
+}
+
+// toFinding classifies the result's samples and builds the finding.
+func (e *Engine) toFinding(t probe.Target, service string, res *probe.Result) *finding.Finding {
+	f := &finding.Finding{
+		Target:     finding.Target{Host: t.Addr.String(), Port: t.Port, Hostname: t.Hostname},
+		Service:    service,
+		Product:    res.Product,
+		Version:    res.Version,
+		TLS:        res.TLS,
+		Status:     res.Status,
+		Auth:       res.Auth,
+		Flags:      slices.Clone(res.Flags),
+		Evidence:   res.Evidence,
+		Error:      res.Error,
+		ObservedAt: e.opts.Now().UTC().Truncate(time.Millisecond),
+	}
+	if f.Status == "" {
+		f.Status = finding.StatusUnknown
+	}
+	if f.Auth == "" {
+		f.Auth = finding.AuthUnknown
+	}
+	f.Datasets = e.classifyAll(res.Datasets)
+	for _, d := range f.Datasets {
+		if len(d.Canary) > 0 && !slices.Contains(f.Flags, "canary") {
+			f.Flags = append(f.Flags, "canary")
+		}
+	}
+	f.Finalize()
+	return f
+}
+
+// classifyAll classifies datasets in parallel (classification is CPU
+// work; samples are bounded) and drops the raw samples.
+func (e *Engine) classifyAll(in []probe.Dataset) []finding.Dataset {
+	out := make([]finding.Dataset, len(in))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 2)
+	for i := range in {
+		out[i] = in[i].Dataset
+		if len(in[i].Sample) == 0 && len(in[i].Fields) == 0 {
+			continue
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(i int) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			o := e.opts.Classifier.Classify(classify.Input{
+				Schema:  in[i].Fields,
+				Sample:  in[i].Sample,
+				Records: in[i].Records,
+			})
+			out[i].Classes = o.Classes
+			out[i].Canary = o.Canaries
+			if out[i].Sampled == 0 {
+				out[i].Sampled = len(in[i].Sample)
+			}
+		}(i)
+	}
+	wg.Wait()
+	return out
+}
+
+// TargetFor makes a probe target.
+func TargetFor(addr netip.Addr, port int, hostname string) probe.Target {
+	return probe.Target{Addr: addr, Port: port, Hostname: hostname}
+}
