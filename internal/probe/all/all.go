@@ -4,13 +4,14 @@ package all
 
 import (
 	"github.com/leakwatch/leakwatch/internal/probe"
+	"github.com/leakwatch/leakwatch/internal/probe/elasticsearch"
 )
 
 // Probers returns a fresh instance of every built-in prober, in the order
 // they are tried on a port that none of them claims.
 func Probers() []probe.Prober {
 	return []probe.Prober{
-		// one line per prober, e.g. elasticsearch.New(),
+		elasticsearch.New(),
 	}
 }
 

@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# Start an embedded, unauthenticated OpenSearch 2.19.6 or Elasticsearch 7.10.2 node on a
+# loopback address, for leakwatch integration tests.
+#
+#   start.sh FLAVOR HOST PORT DATADIR
+#     FLAVOR   opensearch | elasticsearch7
+#     HOST     literal IPv4 loopback address, 127.x.y.z (anything else is refused)
+#     PORT     HTTP port; the transport port is PORT+100 on the same HOST
+#     DATADIR  node home/data/logs; gets node.pid and node.log
+#
+# Environment (all optional):
+#   SEARCHNODE_HEAP        JVM heap flags            (default: -Xms256m -Xmx512m)
+#   SEARCHNODE_JAVA_OPTS   extra JVM flags
+#   SEARCHNODE_C1_ONLY     1 (default) = -XX:TieredStopAtLevel=1: boots ~2.5x faster on 2 cores,
+#                          fine for test loads; 0 = full C2 JIT
+#   SEARCHNODE_TIMEOUT     seconds to wait for HTTP  (default: 180)
+#   SEARCHNODE_MVN_ARGS    extra maven args, e.g. -Dmaven.repo.local=/path
+#   JAVA                   java binary               (default: $JAVA_HOME/bin/java or java)
+#
+# Prints the GET / body on success and exits 0; on failure prints the log tail and exits 1.
+set -euo pipefail
+
+die() { echo "start.sh: $*" >&2; exit 1; }
+
+[ $# -eq 4 ] || die "usage: start.sh opensearch|elasticsearch7 127.0.0.X PORT DATADIR"
+FLAVOR=$1 HOST=$2 PORT=$3 DATADIR=$4
+
+case "$FLAVOR" in
+  opensearch)     MAIN=leakwatch.testenv.OpenSearchNodeMain ;;
+  elasticsearch7) MAIN=leakwatch.testenv.Elasticsearch7NodeMain ;;
+  *) die "unknown flavor '$FLAVOR' (opensearch | elasticsearch7)" ;;
+esac
+# Network rule: loopback only. The Java launcher checks this again.
+[[ "$HOST" =~ ^127\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}$ ]] || die "HOST must be a literal 127.x.y.z address, got '$HOST'"
+[[ "$PORT" =~ ^[0-9]+$ ]] && [ "$PORT" -ge 1024 ] && [ "$PORT" -le 65435 ] || die "bad PORT '$PORT'"
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+MOD=$HERE/$FLAVOR
+TIMEOUT=${SEARCHNODE_TIMEOUT:-180}
+HEAP=${SEARCHNODE_HEAP:--Xms256m -Xmx512m}
+if [ -z "${JAVA:-}" ]; then
+  if [ -n "${JAVA_HOME:-}" ] && [ -x "$JAVA_HOME/bin/java" ]; then JAVA=$JAVA_HOME/bin/java; else JAVA=java; fi
+fi
+command -v "$JAVA" >/dev/null || die "java not found"
+command -v curl >/dev/null || die "curl not found"
+
+mkdir -p "$DATADIR"
+DATADIR=$(cd "$DATADIR" && pwd)
+PIDFILE=$DATADIR/node.pid
+LOG=$DATADIR/node.log
+URL="http://$HOST:$PORT"
+
+if [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then
+  die "a node is already running from $DATADIR (pid $(cat "$PIDFILE")); run stop.sh $DATADIR first"
+fi
+if curl -s -m 2 -o /dev/null "$URL/"; then
+  die "something already answers on $URL"
+fi
+
+# ---- build (once; later runs reuse target/ and build offline) -------------------------
+build() {
+  # Serialize builds: two flavors started in parallel share the parent pom and ~/.m2.
+  exec 9>"${TMPDIR:-/tmp}/leakwatch-searchnode-build.lock"
+  flock 9
+  local stamp=$MOD/target/.searchnode-built
+  if [ -f "$stamp" ] && [ -d "$MOD/target/lib" ] \
+     && [ -z "$(find "$HERE/pom.xml" "$MOD/pom.xml" "$MOD/src" -newer "$stamp" -print -quit)" ]; then
+    exec 9>&-; return 0
+  fi
+  echo "start.sh: building $FLAVOR launcher with maven ..." >&2
+  local t0=$SECONDS
+  local mvnargs=(-q -B -f "$HERE/pom.xml" -pl "$FLAVOR" -am ${SEARCHNODE_MVN_ARGS:-} package)
+  if ! mvn -o "${mvnargs[@]}" >"$HERE/$FLAVOR/.mvn-build.log" 2>&1; then
+    # first time (or new deps): resolve from Maven Central
+    mvn "${mvnargs[@]}" >"$HERE/$FLAVOR/.mvn-build.log" 2>&1 || { cat "$HERE/$FLAVOR/.mvn-build.log" >&2; die "maven build failed"; }
+  fi
+  rm -f "$HERE/$FLAVOR/.mvn-build.log"
+  touch "$stamp"
+  echo "start.sh: build took $((SECONDS - t0)) s" >&2
+  exec 9>&-
+}
+command -v mvn >/dev/null || [ -f "$MOD/target/.searchnode-built" ] || die "mvn not found"
+build
+
+# ---- launch ---------------------------------------------------------------------------
+mkdir -p "$DATADIR/tmp"
+# jvm.options equivalents from the real distributions (minus heap dumps / GC logs)
+JVM_OPTS=(
+  $HEAP
+  -XX:+UseG1GC
+  -Xss1m
+  -Djava.awt.headless=true
+  -Dfile.encoding=UTF-8
+  -Djna.nosys=true
+  -XX:-OmitStackTraceInFastThrow
+  -Dio.netty.noUnsafe=true
+  -Dio.netty.noKeySetOptimization=true
+  -Dio.netty.recycler.maxCapacityPerThread=0
+  -Dlog4j.shutdownHookEnabled=false
+  -Dlog4j2.disable.jmx=true
+  -Dlog4j2.formatMsgNoLookups=true
+  -Djava.locale.providers=SPI,COMPAT
+  -Djava.io.tmpdir="$DATADIR/tmp"
+  ${SEARCHNODE_JAVA_OPTS:-}
+)
+[ "${SEARCHNODE_C1_ONLY:-1}" = 1 ] && JVM_OPTS=(-XX:TieredStopAtLevel=1 "${JVM_OPTS[@]}")
+
+T0=$(date +%s%N)
+# setsid: own session, so the node survives the calling shell and ignores its SIGHUP/SIGINT.
+# No fork in setsid here (a background job is not a group leader), so $! is the JVM's pid.
+setsid "$JAVA" "${JVM_OPTS[@]}" -cp "$MOD/target/classes:$MOD/target/lib/*" "$MAIN" \
+  --host "$HOST" --port "$PORT" --transport-port "$((PORT + 100))" --data "$DATADIR" \
+  </dev/null >"$LOG" 2>&1 &
+PID=$!
+echo "$PID" >"$PIDFILE"
+
+fail() {
+  echo "start.sh: $*" >&2
+  echo "---- last lines of $LOG ----" >&2
+  tail -n 40 "$LOG" >&2 || true
+  kill -TERM "$PID" 2>/dev/null || true
+  for _ in $(seq 20); do kill -0 "$PID" 2>/dev/null || break; sleep 0.5; done
+  kill -KILL "$PID" 2>/dev/null || true
+  rm -f "$PIDFILE"
+  exit 1
+}
+
+BODY=
+deadline=$((SECONDS + TIMEOUT))
+while :; do
+  kill -0 "$PID" 2>/dev/null || fail "node process $PID exited during startup"
+  BODY=$(curl -s -m 2 "$URL/" 2>/dev/null || true)
+  case "$BODY" in *'"version"'*) break ;; esac
+  [ $SECONDS -lt $deadline ] || fail "no answer from $URL/ within ${TIMEOUT}s"
+  sleep 0.5
+done
+# wait until the (empty or recovered) cluster state is usable
+curl -s -m 70 -o /dev/null "$URL/_cluster/health?wait_for_status=yellow&timeout=60s" || true
+T1=$(date +%s%N)
+echo "start.sh: $FLAVOR up on $URL (pid $PID) after $(( (T1 - T0) / 1000000 )) ms" >&2
+echo "$BODY"
