@@ -5,6 +5,8 @@ package all
 import (
 	"github.com/leakwatch/leakwatch/internal/probe"
 	"github.com/leakwatch/leakwatch/internal/probe/elasticsearch"
+	"github.com/leakwatch/leakwatch/internal/probe/redis"
+	"github.com/leakwatch/leakwatch/internal/probe/webdump"
 )
 
 // Probers returns a fresh instance of every built-in prober, in the order
@@ -12,6 +14,8 @@ import (
 func Probers() []probe.Prober {
 	return []probe.Prober{
 		elasticsearch.New(),
+		redis.New(),
+		webdump.New(), // generic HTTP: keep after the HTTP-based store probers
 	}
 }
 
