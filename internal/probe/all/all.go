@@ -5,6 +5,7 @@ package all
 import (
 	"github.com/leakwatch/leakwatch/internal/probe"
 	"github.com/leakwatch/leakwatch/internal/probe/elasticsearch"
+	"github.com/leakwatch/leakwatch/internal/probe/postgres"
 	"github.com/leakwatch/leakwatch/internal/probe/redis"
 	"github.com/leakwatch/leakwatch/internal/probe/webdump"
 )
@@ -14,6 +15,7 @@ import (
 func Probers() []probe.Prober {
 	return []probe.Prober{
 		elasticsearch.New(),
+		postgres.New(),
 		redis.New(),
 		webdump.New(), // generic HTTP: keep after the HTTP-based store probers
 	}

@@ -1,0 +1,205 @@
+package postgres
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/leakwatch/leakwatch/internal/finding"
+	"github.com/leakwatch/leakwatch/internal/probe"
+	"github.com/leakwatch/leakwatch/internal/probe/probetest"
+)
+
+func dataset(t *testing.T, res *probe.Result, name string) probe.Dataset {
+	t.Helper()
+	for _, d := range res.Datasets {
+		if d.Name == name {
+			return d
+		}
+	}
+	var names []string
+	for _, d := range res.Datasets {
+		names = append(names, d.Name)
+	}
+	t.Fatalf("dataset %q not found in %v", name, names)
+	return probe.Dataset{}
+}
+
+func samplePaths(d probe.Dataset) map[string]bool {
+	paths := map[string]bool{}
+	for _, r := range d.Sample {
+		for _, v := range r.Values {
+			paths[v.Path] = true
+		}
+	}
+	return paths
+}
+
+func TestOpenTrustServer(t *testing.T) {
+	t.Parallel()
+	s := startPG(t, 0, "trust", "") // a non-standard port
+	s.seed(t)
+	before := s.digest(t)
+
+	res, err := probetest.Run(t, New(), s.addr, s.port)
+	if err != nil {
+		t.Fatalf("probe: %v", err)
+	}
+	if res.Status != finding.StatusExposed || res.Auth != finding.AuthNone {
+		t.Fatalf("status %s auth %s, want exposed/none (error %q)", res.Status, res.Auth, res.Error)
+	}
+	if res.Error != "" {
+		t.Errorf("error: %s", res.Error)
+	}
+	if res.Product != "postgresql" || !strings.HasPrefix(res.Version, "15.") {
+		t.Errorf("product %q version %q", res.Product, res.Version)
+	}
+	if res.Evidence["auth_method"] != "trust" {
+		t.Errorf("auth_method evidence %v", res.Evidence["auth_method"])
+	}
+	want := map[string]int64{
+		"shop.public.users":        25,
+		"shop.public.orders":       40,
+		"postgres.crm.contacts":    7,
+		"postgres.public.sessions": 10,
+	}
+	for name, n := range want {
+		d := dataset(t, res, name)
+		if d.Kind != "table" || d.Records == nil || *d.Records != n {
+			t.Errorf("%s: kind %q records %v, want table/%d", name, d.Kind, d.Records, n)
+		}
+		if d.Bytes == nil || *d.Bytes <= 0 {
+			t.Errorf("%s: bytes %v", name, d.Bytes)
+		}
+		if d.Sampled != int(n) || len(d.Sample) != int(n) {
+			t.Errorf("%s: sampled %d (%d records), want %d", name, d.Sampled, len(d.Sample), n)
+		}
+	}
+	if d := dataset(t, res, "postgres.public.fresh"); d.Records != nil {
+		t.Errorf("never analyzed table: records %d, want unknown", *d.Records)
+	}
+	users := dataset(t, res, "shop.public.users")
+	paths := samplePaths(users)
+	for _, p := range []string{"email", "name", "password_hash", "id"} {
+		if !paths[p] {
+			t.Errorf("users sample lacks %q (has %v)", p, paths)
+		}
+	}
+	var fields []string
+	for _, f := range users.Fields {
+		fields = append(fields, f.Name+":"+f.Type)
+	}
+	if got := strings.Join(fields, ","); !strings.Contains(got, "email:text") || !strings.Contains(got, "id:integer") {
+		t.Errorf("users fields %s", got)
+	}
+	for _, r := range users.Sample {
+		for _, v := range r.Values {
+			if v.Path == "email" && !strings.HasSuffix(v.Text, "@example.com") {
+				t.Errorf("email value %q", v.Text)
+			}
+		}
+	}
+	for k, v := range res.Evidence {
+		if s, ok := v.(string); ok && strings.Contains(s, "@example") {
+			t.Errorf("evidence %s carries a sampled value", k)
+		}
+	}
+	if after := s.digest(t); after != before {
+		t.Errorf("server state changed by the probe")
+	}
+}
+
+func TestProtected(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name, hba, method, code string
+	}{
+		{"scram", "scram-sha-256", "scram-sha-256", ""},
+		{"hba-reject", "reject", "", "28000"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			port := 5432
+			if tc.hba == "reject" {
+				port = 0
+			}
+			s := startPG(t, port, tc.hba, "Xq7-not-a-default-pw")
+			s.seed(t)
+			before := s.digest(t)
+			res, err := probetest.Run(t, New(), s.addr, s.port)
+			if err != nil {
+				t.Fatalf("probe: %v", err)
+			}
+			if res.Status != finding.StatusProtected || res.Auth != finding.AuthRequired {
+				t.Fatalf("status %s auth %s, want protected/required (error %q)", res.Status, res.Auth, res.Error)
+			}
+			if len(res.Datasets) != 0 {
+				t.Errorf("protected server gave %d datasets", len(res.Datasets))
+			}
+			if tc.method != "" && res.Evidence["auth_method"] != tc.method {
+				t.Errorf("auth_method %v, want %s", res.Evidence["auth_method"], tc.method)
+			}
+			if tc.method != "" && res.Evidence["default_credentials"] != "rejected" {
+				t.Errorf("default_credentials %v", res.Evidence["default_credentials"])
+			}
+			if tc.code != "" && res.Evidence["startup_error_code"] != tc.code {
+				t.Errorf("startup_error_code %v, want %s", res.Evidence["startup_error_code"], tc.code)
+			}
+			if after := s.digest(t); after != before {
+				t.Errorf("server state changed by the probe")
+			}
+		})
+	}
+}
+
+func TestDefaultCredentials(t *testing.T) {
+	t.Parallel()
+	s := startPG(t, 0, "md5", "postgres")
+	s.seed(t)
+	before := s.digest(t)
+	res, err := probetest.Run(t, New(), s.addr, s.port)
+	if err != nil {
+		t.Fatalf("probe: %v", err)
+	}
+	if res.Status != finding.StatusExposed || res.Auth != finding.AuthDefaultCredentials {
+		t.Fatalf("status %s auth %s, want exposed/default-credentials (error %q)", res.Status, res.Auth, res.Error)
+	}
+	if res.Evidence["auth_method"] != "md5" {
+		t.Errorf("auth_method %v", res.Evidence["auth_method"])
+	}
+	if !strings.HasPrefix(res.Version, "15.") {
+		t.Errorf("version %q", res.Version)
+	}
+	d := dataset(t, res, "shop.public.users")
+	if d.Records == nil || *d.Records != 25 || d.Sampled != 25 || !samplePaths(d)["email"] {
+		t.Errorf("users: records %v sampled %d paths %v", d.Records, d.Sampled, samplePaths(d))
+	}
+	if after := s.digest(t); after != before {
+		t.Errorf("server state changed by the probe")
+	}
+}
+
+func TestNotThisService(t *testing.T) {
+	t.Parallel()
+	banners := map[string]string{
+		"http":  "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+		"redis": "-ERR unknown command\r\n",
+		"mysql": "\x4a\x00\x00\x00\x0a5.7.44\x00",
+	}
+	for name, b := range banners {
+		t.Run(name, func(t *testing.T) {
+			s := probetest.Banner(t, b)
+			_, err := probetest.Run(t, New(), s.Addr, s.Port)
+			if !errors.Is(err, probe.ErrNotThisService) {
+				t.Fatalf("err %v, want not-this-service", err)
+			}
+		})
+	}
+}
+
+func TestHostile(t *testing.T) {
+	t.Parallel()
+	probetest.Hostile(t, New(), 15*time.Second)
+}
