@@ -1,0 +1,85 @@
+package output
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/leakwatch/leakwatch/internal/finding"
+)
+
+// JSONLWriter streams findings in the leakwatch.finding/v1 contract: one
+// JSON object a line, fields in the struct's order, no HTML escaping, each
+// line written with a single Write call on the underlying writer. It is
+// safe for concurrent use.
+type JSONLWriter struct {
+	mu  sync.Mutex
+	w   io.Writer
+	buf bytes.Buffer
+	enc *json.Encoder
+}
+
+var _ Writer = (*JSONLWriter)(nil)
+
+// NewJSONLWriter writes JSONL to w.
+func NewJSONLWriter(w io.Writer) *JSONLWriter {
+	jw := &JSONLWriter{w: w}
+	jw.enc = json.NewEncoder(&jw.buf)
+	jw.enc.SetEscapeHTML(false)
+	return jw
+}
+
+// Write emits one finding as one line.
+func (jw *JSONLWriter) Write(f finding.Finding) error {
+	jw.mu.Lock()
+	defer jw.mu.Unlock()
+	jw.buf.Reset()
+	if err := jw.enc.Encode(Normalize(f)); err != nil {
+		return fmt.Errorf("output: encode finding %s: %w", f.ID, err)
+	}
+	if _, err := jw.w.Write(jw.buf.Bytes()); err != nil {
+		return fmt.Errorf("output: write jsonl: %w", err)
+	}
+	return nil
+}
+
+// Close does nothing: every line is written as it comes.
+func (jw *JSONLWriter) Close() error { return nil }
+
+// WriteJSONL writes findings as JSONL.
+func WriteJSONL(w io.Writer, findings []finding.Finding) error {
+	return WriteAll(FormatJSONL, w, Options{}, findings)
+}
+
+// Normalize returns a copy of f shaped for the contract without changing
+// what was decided about it: schema and id are filled when empty, and nil
+// lists that the contract requires become empty lists (so they encode as
+// [] rather than null). Severity and class union are left as they are;
+// finding.Finalize computes those.
+func Normalize(f finding.Finding) finding.Finding {
+	if f.Schema == "" {
+		f.Schema = finding.Schema
+	}
+	if f.ID == "" {
+		f.ID = finding.Fingerprint(f.Target, f.Service)
+	}
+	if f.Classes == nil {
+		f.Classes = []string{}
+	}
+	ds := make([]finding.Dataset, len(f.Datasets))
+	for i, d := range f.Datasets {
+		cs := make([]finding.ClassCount, len(d.Classes))
+		for j, c := range d.Classes {
+			if c.Examples == nil {
+				c.Examples = []string{}
+			}
+			cs[j] = c
+		}
+		d.Classes = cs
+		ds[i] = d
+	}
+	f.Datasets = ds
+	return f
+}

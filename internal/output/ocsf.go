@@ -1,0 +1,307 @@
+package output
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/netip"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/leakwatch/leakwatch/internal/finding"
+)
+
+// OCSF constants: each finding becomes one Vulnerability Finding
+// (class 2002, category 2 "Findings") with activity Create.
+const (
+	// OCSFVersion is the OCSF schema version the events follow.
+	OCSFVersion = "1.3.0"
+
+	ocsfCategoryUID  = 2
+	ocsfClassUID     = 2002
+	ocsfActivityID   = 1 // Create
+	ocsfStatusNew    = 1
+	ocsfResourceType = "Data Store"
+	ocsfObservableIP = 2 // IP Address
+)
+
+// OCSF event shapes (only what leakwatch fills).
+type (
+	ocsfEvent struct {
+		ActivityID      int                 `json:"activity_id"`
+		ActivityName    string              `json:"activity_name"`
+		CategoryUID     int                 `json:"category_uid"`
+		CategoryName    string              `json:"category_name"`
+		ClassUID        int                 `json:"class_uid"`
+		ClassName       string              `json:"class_name"`
+		TypeUID         int                 `json:"type_uid"`
+		TypeName        string              `json:"type_name"`
+		SeverityID      int                 `json:"severity_id"`
+		Severity        string              `json:"severity"`
+		StatusID        int                 `json:"status_id"`
+		Status          string              `json:"status"`
+		Time            int64               `json:"time"`
+		Message         string              `json:"message"`
+		Metadata        ocsfMetadata        `json:"metadata"`
+		FindingInfo     ocsfFindingInfo     `json:"finding_info"`
+		Resources       []ocsfResource      `json:"resources"`
+		Vulnerabilities []ocsfVulnerability `json:"vulnerabilities"`
+		Observables     []ocsfObservable    `json:"observables,omitempty"`
+		Unmapped        ocsfUnmapped        `json:"unmapped"`
+	}
+	ocsfMetadata struct {
+		Version string      `json:"version"`
+		Product ocsfProduct `json:"product"`
+	}
+	ocsfProduct struct {
+		Name       string `json:"name"`
+		VendorName string `json:"vendor_name"`
+		Version    string `json:"version"`
+	}
+	ocsfFindingInfo struct {
+		UID          string   `json:"uid"`
+		Title        string   `json:"title"`
+		Desc         string   `json:"desc"`
+		Types        []string `json:"types"`
+		LastSeenTime int64    `json:"last_seen_time,omitempty"`
+	}
+	ocsfResource struct {
+		UID      string         `json:"uid"`
+		Name     string         `json:"name"`
+		Type     string         `json:"type"`
+		Hostname string         `json:"hostname,omitempty"`
+		IP       string         `json:"ip,omitempty"`
+		Version  string         `json:"version,omitempty"`
+		Labels   []string       `json:"labels,omitempty"`
+		Data     ocsfServiceRef `json:"data"`
+	}
+	ocsfServiceRef struct {
+		Host    string `json:"host"`
+		Port    int    `json:"port"`
+		Service string `json:"service"`
+		Product string `json:"product,omitempty"`
+		Version string `json:"version,omitempty"`
+		TLS     bool   `json:"tls"`
+	}
+	ocsfVulnerability struct {
+		Title        string           `json:"title"`
+		Desc         string           `json:"desc"`
+		Severity     string           `json:"severity"`
+		CWE          *ocsfCWE         `json:"cwe,omitempty"`
+		Remediation  *ocsfRemediation `json:"remediation,omitempty"`
+		LastSeenTime int64            `json:"last_seen_time,omitempty"`
+	}
+	ocsfCWE struct {
+		UID     string `json:"uid"`
+		Caption string `json:"caption"`
+	}
+	ocsfRemediation struct {
+		Desc string `json:"desc"`
+	}
+	ocsfObservable struct {
+		Name   string `json:"name"`
+		TypeID int    `json:"type_id"`
+		Type   string `json:"type"`
+		Value  string `json:"value"`
+	}
+	// ocsfUnmapped carries what OCSF has no place for: the leakwatch
+	// verdict, datasets and data classes, in the finding contract's shapes.
+	ocsfUnmapped struct {
+		Schema   string            `json:"schema"`
+		Status   finding.Status    `json:"status"`
+		Auth     finding.Auth      `json:"auth"`
+		Severity finding.Severity  `json:"severity"`
+		Records  int64             `json:"records"`
+		Classes  []string          `json:"classes"`
+		Flags    []string          `json:"flags,omitempty"`
+		Datasets []finding.Dataset `json:"datasets"`
+		Evidence map[string]any    `json:"evidence,omitempty"`
+		Error    string            `json:"error,omitempty"`
+	}
+)
+
+// OCSFWriter streams findings as OCSF Vulnerability Finding events, one
+// JSON object a line. It is safe for concurrent use.
+type OCSFWriter struct {
+	mu   sync.Mutex
+	w    io.Writer
+	opts Options
+	buf  bytes.Buffer
+	enc  *json.Encoder
+	now  func() time.Time // for findings without ObservedAt
+}
+
+var _ Writer = (*OCSFWriter)(nil)
+
+// NewOCSFWriter writes OCSF JSONL to w.
+func NewOCSFWriter(w io.Writer, opts Options) *OCSFWriter {
+	ow := &OCSFWriter{w: w, opts: opts, now: time.Now}
+	ow.enc = json.NewEncoder(&ow.buf)
+	ow.enc.SetEscapeHTML(false)
+	return ow
+}
+
+// Write emits one event for f.
+func (ow *OCSFWriter) Write(f finding.Finding) error {
+	ow.mu.Lock()
+	defer ow.mu.Unlock()
+	ow.buf.Reset()
+	if err := ow.enc.Encode(ocsfFromFinding(Normalize(f), ow.opts, ow.now)); err != nil {
+		return fmt.Errorf("output: encode ocsf %s: %w", f.ID, err)
+	}
+	if _, err := ow.w.Write(ow.buf.Bytes()); err != nil {
+		return fmt.Errorf("output: write ocsf: %w", err)
+	}
+	return nil
+}
+
+// Close does nothing: every event is written as it comes.
+func (ow *OCSFWriter) Close() error { return nil }
+
+// WriteOCSF writes findings as OCSF JSONL.
+func WriteOCSF(w io.Writer, findings []finding.Finding, opts Options) error {
+	return WriteAll(FormatOCSF, w, opts, findings)
+}
+
+// ocsfSeverity maps severity to OCSF severity_id and its caption.
+func ocsfSeverity(s finding.Severity) (int, string) {
+	switch s {
+	case finding.SeverityInfo:
+		return 1, "Informational"
+	case finding.SeverityLow:
+		return 2, "Low"
+	case finding.SeverityMedium:
+		return 3, "Medium"
+	case finding.SeverityHigh:
+		return 4, "High"
+	case finding.SeverityCritical:
+		return 5, "Critical"
+	}
+	return 0, "Unknown"
+}
+
+func ocsfFromFinding(f finding.Finding, opts Options, now func() time.Time) ocsfEvent {
+	observed := f.ObservedAt
+	if observed.IsZero() {
+		observed = now()
+	}
+	ms := observed.UnixMilli()
+	sevID, sev := ocsfSeverity(f.Severity)
+	title, desc := ocsfTitle(f), sarifStatusMessage(f)
+	total, _ := recordTotals(f)
+
+	ev := ocsfEvent{
+		ActivityID: ocsfActivityID, ActivityName: "Create",
+		CategoryUID: ocsfCategoryUID, CategoryName: "Findings",
+		ClassUID: ocsfClassUID, ClassName: "Vulnerability Finding",
+		TypeUID: ocsfClassUID*100 + ocsfActivityID, TypeName: "Vulnerability Finding: Create",
+		SeverityID: sevID, Severity: sev,
+		StatusID: ocsfStatusNew, Status: "New",
+		Time:    ms,
+		Message: desc,
+		Metadata: ocsfMetadata{
+			Version: OCSFVersion,
+			Product: ocsfProduct{Name: "leakwatch", VendorName: "leakwatch", Version: opts.toolVersion()},
+		},
+		FindingInfo: ocsfFindingInfo{
+			UID:          f.ID,
+			Title:        title,
+			Desc:         desc,
+			Types:        []string{"Data Exposure", ocsfFindingType(f)},
+			LastSeenTime: ms,
+		},
+		Resources: []ocsfResource{{
+			UID:      targetURI(f.Target),
+			Name:     f.Target.Addr(),
+			Type:     ocsfResourceType,
+			Hostname: f.Target.Hostname,
+			IP:       ipOf(f.Target.Host),
+			Version:  f.Version,
+			Labels:   ocsfLabels(f),
+			Data: ocsfServiceRef{
+				Host: f.Target.Host, Port: f.Target.Port, Service: f.Service,
+				Product: f.Product, Version: f.Version, TLS: f.TLS,
+			},
+		}},
+		Vulnerabilities: ocsfVulnerabilities(f, title, desc, sev, ms),
+		Unmapped: ocsfUnmapped{
+			Schema: f.Schema, Status: f.Status, Auth: f.Auth, Severity: f.Severity,
+			Records: total, Classes: f.Classes, Flags: f.Flags, Datasets: f.Datasets,
+			Evidence: f.Evidence, Error: f.Error,
+		},
+	}
+	if ip := ipOf(f.Target.Host); ip != "" {
+		ev.Observables = []ocsfObservable{{Name: "resources[0].ip", TypeID: ocsfObservableIP, Type: "IP Address", Value: ip}}
+	}
+	return ev
+}
+
+// ocsfTitle is the one-line finding title.
+func ocsfTitle(f finding.Finding) string {
+	who := f.Service + " at " + f.Target.Addr()
+	switch {
+	case f.Status == finding.StatusExposed && f.Auth == finding.AuthDefaultCredentials:
+		return "Data store readable with default credentials: " + who
+	case f.Status == finding.StatusExposed:
+		return "Data store readable without credentials: " + who
+	case f.Status == finding.StatusProtected:
+		return "Data store requires credentials: " + who
+	}
+	return "Data store found, exposure undecided: " + who
+}
+
+// ocsfFindingType names the leakwatch rule behind the finding.
+func ocsfFindingType(f finding.Finding) string {
+	return sarifRules[sarifRuleIndex(statusRule(f))].Name
+}
+
+func ocsfLabels(f finding.Finding) []string {
+	labels := []string{"service:" + f.Service}
+	if f.Product != "" {
+		labels = append(labels, "product:"+f.Product)
+	}
+	return labels
+}
+
+// ocsfVulnerabilities lists the weakness (missing authentication, default
+// credentials) and, for open stores, each alarming flag.
+func ocsfVulnerabilities(f finding.Finding, title, desc, sev string, ms int64) []ocsfVulnerability {
+	v := ocsfVulnerability{Title: title, Desc: desc, Severity: sev, LastSeenTime: ms}
+	rule := sarifRules[sarifRuleIndex(statusRule(f))]
+	switch {
+	case f.Status == finding.StatusExposed && f.Auth == finding.AuthDefaultCredentials:
+		v.CWE = &ocsfCWE{UID: "CWE-1392", Caption: "Use of Default Credentials"}
+		v.Remediation = &ocsfRemediation{Desc: rule.Help}
+	case f.Status == finding.StatusExposed:
+		v.CWE = &ocsfCWE{UID: "CWE-306", Caption: "Missing Authentication for Critical Function"}
+		v.Remediation = &ocsfRemediation{Desc: rule.Help}
+	}
+	out := []ocsfVulnerability{v}
+	if f.Status != finding.StatusExposed {
+		return out
+	}
+	for _, fr := range flagRules {
+		if !slices.Contains(f.Flags, fr.flag) {
+			continue
+		}
+		r := sarifRules[sarifRuleIndex(fr.rule)]
+		out = append(out, ocsfVulnerability{
+			Title:        r.Short + ": " + f.Target.Addr(),
+			Desc:         sarifFlagMessage(f, fr.flag),
+			Severity:     sev,
+			Remediation:  &ocsfRemediation{Desc: r.Help},
+			LastSeenTime: ms,
+		})
+	}
+	return out
+}
+
+// ipOf returns host when it is an IP address.
+func ipOf(host string) string {
+	if a, err := netip.ParseAddr(host); err == nil {
+		return a.String()
+	}
+	return ""
+}
