@@ -5,6 +5,7 @@ package all
 import (
 	"github.com/leakwatch/leakwatch/internal/probe"
 	"github.com/leakwatch/leakwatch/internal/probe/elasticsearch"
+	"github.com/leakwatch/leakwatch/internal/probe/jupyter"
 	"github.com/leakwatch/leakwatch/internal/probe/postgres"
 	"github.com/leakwatch/leakwatch/internal/probe/redis"
 	"github.com/leakwatch/leakwatch/internal/probe/webdump"
@@ -17,6 +18,7 @@ func Probers() []probe.Prober {
 		elasticsearch.New(),
 		postgres.New(),
 		redis.New(),
+		jupyter.New(),
 		webdump.New(), // generic HTTP: keep after the HTTP-based store probers
 	}
 }
