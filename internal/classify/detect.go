@@ -1,0 +1,392 @@
+package classify
+
+import (
+	"strings"
+
+	"github.com/nyaruka/phonenumbers"
+)
+
+// det is one detection in one value. raw is a slice of the sampled value
+// and never leaves the package: the aggregator turns it into a masked
+// example, a keyed hash and a distinct-count key.
+type det struct {
+	c      class
+	conf   float32
+	rule   string
+	raw    string
+	label  string // jwt alg, secret label, hash scheme, card brand
+	prefix int    // bytes of raw that may be shown (provider prefixes)
+	norm   string // normalised form for hashing, when it differs from raw
+}
+
+// valueCtx is what the engine knows around one value.
+type valueCtx struct {
+	pi     *pathInfo
+	groups uint32 // keyword groups present in the value
+	// hits are the keyword positions in the value (for text context).
+	hits []kwHit
+}
+
+type kwHit struct {
+	pos   int
+	group uint8
+}
+
+func (vc *valueCtx) has(g uint8) bool { return vc.groups&(1<<g) != 0 }
+
+// scanner holds per-call scratch space so the hot path allocates little.
+type scanner struct {
+	e    *Engine
+	dets []det
+	buf  []byte
+}
+
+const minConf = 0.5
+
+// nullish values carry no data whatever the field says.
+func nullish(v string) bool {
+	switch len(v) {
+	case 0:
+		return true
+	case 1:
+		return v == "-" || v == "0" || v == "?" || v == "*" || v == "."
+	}
+	switch strings.ToLower(v) {
+	case "null", "nil", "none", "n/a", "na", "true", "false", "unknown", "undefined", "empty",
+		"redacted", "[redacted]", "<redacted>", "***", "****", "*****", "******", "********",
+		"xxx", "xxxx", "hidden", "masked", "changeme?", "not set", "notset", "tbd", "todo",
+		"yes", "no", "default", "[filtered]", "filtered", "removed", "[removed]", "secret", "-1":
+		return true
+	}
+	return false
+}
+
+func trimValue(v string) string {
+	for len(v) > 0 && (v[0] == ' ' || v[0] == '\t' || v[0] == '\n' || v[0] == '\r' || v[0] == '"' || v[0] == '\'') {
+		v = v[1:]
+	}
+	for len(v) > 0 {
+		c := v[len(v)-1]
+		if c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '"' || c == '\'' {
+			v = v[:len(v)-1]
+			continue
+		}
+		break
+	}
+	return v
+}
+
+// hasSpace reports whether s contains ASCII whitespace.
+func hasSpace(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r' {
+			return true
+		}
+	}
+	return false
+}
+
+// spaceFriendly classes hold values with spaces as a whole.
+var spaceFriendly = setOf(cPersonName, cPostalAddress, cDeviceModel, cWifiSSID, cPassword, cGeo, cDOB, cPhone, cCard, cBank, cNationalID)
+
+// detect classifies one value, appending to s.dets.
+func (s *scanner) detect(v string, vc *valueCtx) {
+	v = trimValue(v)
+	if nullish(v) {
+		return
+	}
+	pi := vc.pi
+	text := false
+	if hasSpace(v) {
+		text = len(v) > 64 || !pi.any
+		if !text {
+			// A field class that takes spaces reads the value whole;
+			// others see free text.
+			text = true
+			for c := class(0); c < numClasses; c++ {
+				if pi.sig[c] > 0 && spaceFriendly.has(c) {
+					text = false
+					break
+				}
+			}
+			if !text && strings.Contains(v, "-----BEGIN") {
+				text = false
+			}
+		}
+	}
+	if text {
+		s.detectText(v, vc)
+		return
+	}
+	start := len(s.dets)
+	s.strong(v, vc, pi, true)
+	strong := len(s.dets) > start
+	s.field(v, vc, pi, strong, start)
+}
+
+// strong runs the value detectors that need no field name; whole says the
+// token is the whole value (not a word in free text).
+func (s *scanner) strong(v string, vc *valueCtx, pi *pathInfo, whole bool) {
+	n := len(v)
+	if n < 3 {
+		return
+	}
+	fieldBoost := func(c class, conf float32) float32 {
+		if pi != nil && pi.sig[c] > 0 {
+			conf += 0.05
+			if pi.sig[c] > conf {
+				conf = pi.sig[c]
+			}
+		}
+		if conf > 0.99 {
+			conf = 0.99
+		}
+		return conf
+	}
+	if vc.has(kgAt) && strings.IndexByte(v, '@') > 0 && emailOK(v) {
+		s.add(det{c: cEmail, conf: fieldBoost(cEmail, 0.9), rule: "value:email", raw: v, norm: strings.ToLower(v)})
+		return
+	}
+	if vc.has(kgJWT) && v[0] == 'e' {
+		if alg, ok := jwtAlg(v); ok {
+			s.add(det{c: cAuthToken, conf: fieldBoost(cAuthToken, 0.95), rule: "value:jwt", raw: v, label: "JWT " + alg, prefix: 4})
+			return
+		}
+	}
+	if vc.has(kgSecret) {
+		if h, ok := secretKind(v); ok {
+			s.add(det{c: h.class, conf: fieldBoost(h.class, h.conf), rule: h.rule, raw: v, label: h.label, prefix: h.prefix})
+			return
+		}
+		if strings.HasPrefix(v, "Bearer ") || strings.HasPrefix(v, "bearer ") {
+			t := strings.TrimSpace(v[7:])
+			if alg, ok := jwtAlg(t); ok {
+				s.add(det{c: cAuthToken, conf: 0.95, rule: "value:bearer_jwt", raw: t, label: "JWT " + alg, prefix: 4})
+				return
+			}
+			if opaqueToken(t) {
+				s.add(det{c: cAuthToken, conf: 0.85, rule: "value:bearer", raw: t, label: "bearer"})
+				return
+			}
+		}
+	}
+	if vc.has(kgHash) && (v[0] == '$' || v[0] == '{' || n > 20) {
+		if k := hashKind(v); k != "" {
+			s.add(det{c: cPasswordHash, conf: fieldBoost(cPasswordHash, 0.95), rule: "value:" + k, raw: v, label: k, prefix: hashPrefix(v)})
+			return
+		}
+	}
+	c0 := v[0]
+	switch {
+	case n >= 7 && n <= 45 && (c0 >= '0' && c0 <= '9' || isHex(c0) || c0 == ':'):
+		if s.network(v, vc, pi, whole) {
+			return
+		}
+	}
+	if n >= 13 && n <= 23 && c0 >= '0' && c0 <= '9' {
+		if s.card(v, vc, pi, whole) {
+			return
+		}
+	}
+	if n >= 15 && n <= 42 && c0 >= 'A' && c0 <= 'Z' || n >= 15 && n <= 42 && c0 >= 'a' && c0 <= 'z' && pi != nil && pi.sig[cBank] > 0 {
+		if len(v) >= 2 && (v[1]|0x20) >= 'a' && (v[1]|0x20) <= 'z' && v[2] >= '0' && v[2] <= '9' && ibanOK(v) {
+			s.add(det{c: cBank, conf: fieldBoost(cBank, 0.95), rule: "value:iban", raw: v, label: "iban", norm: strings.ToUpper(strings.ReplaceAll(v, " ", ""))})
+			return
+		}
+	}
+	if c0 == '+' && n >= 8 && n <= 22 {
+		ctx := float32(0.7) + s.context(vc, kgCtxPhone)
+		if pi != nil && pi.sig[cPhone] > 0 {
+			ctx = pi.sig[cPhone]
+		}
+		if ctx >= minConf {
+			if e164, ok := s.phone(v); ok {
+				s.add(det{c: cPhone, conf: fieldBoost(cPhone, ctx), rule: "value:phone_e164", raw: v, norm: e164})
+				return
+			}
+		}
+	}
+	if n == 11 && v[3] == '-' && v[6] == '-' && ssnOK(v) {
+		conf := float32(0.45) + s.context(vc, kgCtxSSN)
+		if pi != nil && pi.sig[cNationalID] > 0 {
+			conf = pi.sig[cNationalID]
+		}
+		if pi != nil && pi.sig[cPhone] > 0 {
+			conf = 0
+		}
+		if conf >= minConf {
+			s.add(det{c: cNationalID, conf: conf, rule: "value:ssn", raw: v, label: "ssn"})
+			return
+		}
+	}
+}
+
+// context returns a confidence adjustment from context words in the value
+// (Presidio-style): +0.2 when a supporting word is present, -0.3 for words
+// that argue for test data or identifiers.
+func (s *scanner) context(vc *valueCtx, g uint8) float32 {
+	var adj float32
+	if vc.has(g) {
+		adj += 0.2
+	}
+	if vc.has(kgCtxNeg) {
+		adj -= 0.3
+	}
+	return adj
+}
+
+// network detects IP and MAC addresses.
+func (s *scanner) network(v string, vc *valueCtx, pi *pathInfo, whole bool) bool {
+	n := len(v)
+	if (n == 17 || n == 14 || (n == 12 && pi != nil && pi.sig[cMAC] > 0)) && macShape(v, pi != nil && pi.sig[cMAC] > 0) {
+		conf := float32(0.85)
+		if pi != nil && pi.sig[cMAC] > 0 {
+			conf = 0.95
+		}
+		s.add(det{c: cMAC, conf: conf, rule: "value:mac", raw: v, norm: normMAC(v)})
+		return true
+	}
+	dots, colons := 0, 0
+	for i := 0; i < n; i++ {
+		switch c := v[i]; {
+		case c == '.':
+			dots++
+		case c == ':':
+			colons++
+		case c >= '0' && c <= '9' || isHex(c) || c == '[' || c == ']' || c == '%':
+		default:
+			if !(pi != nil && pi.sig[cIP] > 0) {
+				return false
+			}
+		}
+	}
+	if dots != 3 && colons < 2 {
+		return false
+	}
+	addr, ok := parseIP(v)
+	if !ok || addr.IsUnspecified() {
+		return false
+	}
+	conf := float32(0.8)
+	if pi != nil {
+		if pi.version {
+			return false
+		}
+		if pi.sig[cIP] > 0 {
+			conf = 0.95
+		}
+	}
+	if !whole {
+		conf = 0.75
+	}
+	s.add(det{c: cIP, conf: conf, rule: "value:ip", raw: v, norm: addr.String()})
+	return true
+}
+
+// card detects payment card numbers: digits with optional grouping, a
+// known issuer prefix and length, the Luhn check, and not a published test
+// number.
+func (s *scanner) card(v string, vc *valueCtx, pi *pathInfo, whole bool) bool {
+	var buf [19]byte
+	n := cardDigits(v, &buf)
+	if n == 0 {
+		return false
+	}
+	d := buf[:n]
+	brand := cardBrand(d)
+	if brand == "" || !luhn(string(d)) {
+		return false
+	}
+	same := true
+	for i := 1; i < n; i++ {
+		if d[i] != d[0] {
+			same = false
+		}
+	}
+	if same || testCards[string(d)] {
+		return false
+	}
+	conf := float32(0.6)
+	if len(v) > n {
+		conf = 0.75 // grouped like a card
+	}
+	conf += s.context(vc, kgCtxCard)
+	if pi != nil {
+		switch {
+		case pi.sig[cCard] > 0:
+			conf = pi.sig[cCard]
+		case pi.numericID || pi.timeish || pi.sig[cPhone] > 0 || pi.sig[cDeviceID] > 0 || pi.sig[cBank] > 0 || pi.sig[cNationalID] > 0:
+			conf -= 0.4
+		}
+	}
+	if conf < minConf {
+		return false
+	}
+	s.add(det{c: cCard, conf: conf, rule: "value:card_luhn", raw: v, label: brand, norm: string(d)})
+	return true
+}
+
+// phone validates with libphonenumber metadata and returns E.164.
+func (s *scanner) phone(v string) (string, bool) {
+	digits := 0
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case c >= '0' && c <= '9':
+			digits++
+		case c == '+' || c == ' ' || c == '-' || c == '(' || c == ')' || c == '.' || c == '/':
+		case c == 'x' || c == 'X' || c == 'e' || c == 't' || c == ';' || c == '=':
+			// extensions
+		default:
+			return "", false
+		}
+	}
+	if digits < 7 || digits > 17 {
+		return "", false
+	}
+	num, err := phonenumbers.Parse(v, s.e.region)
+	if err != nil || !phonenumbers.IsValidNumber(num) {
+		return "", false
+	}
+	return phonenumbers.Format(num, phonenumbers.E164), true
+}
+
+func (s *scanner) add(d det) {
+	s.dets = append(s.dets, d)
+}
+
+func hashPrefix(v string) int {
+	// Show the scheme and cost ("$2b$12$"), never salt or digest.
+	if v[0] != '$' {
+		if i := strings.IndexByte(v, '$'); i > 0 && i < 16 {
+			return i + 1
+		}
+		if v[0] == '{' {
+			return strings.IndexByte(v, '}') + 1
+		}
+		return 0
+	}
+	n := 0
+	for i := 0; i < len(v) && i < 24; i++ {
+		if v[i] == '$' {
+			n++
+			if n == 3 {
+				if strings.HasPrefix(v, "$2") {
+					return i + 1
+				}
+				return strings.IndexByte(v[1:], '$') + 2
+			}
+		}
+	}
+	return 0
+}
+
+func normMAC(v string) string {
+	b := make([]byte, 0, 12)
+	for i := 0; i < len(v); i++ {
+		if isHex(v[i]) {
+			b = append(b, v[i]|0x20)
+		}
+	}
+	return string(b)
+}

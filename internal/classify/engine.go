@@ -1,0 +1,159 @@
+package classify
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"hash"
+	"sync"
+	"time"
+
+	"github.com/coregx/ahocorasick"
+)
+
+// Options configure an Engine.
+type Options struct {
+	// Key is the per-installation secret (≥16 bytes) for keyed hashes and
+	// canary recognition. See LoadOrCreateKey.
+	Key []byte
+	// Canaries are the registered canaries; only their labels are needed
+	// (values are recognised from the key alone, see canary.go).
+	Canaries []Canary
+	// MaxExamples bounds masked examples per class (default 3).
+	MaxExamples int
+	// MaxHashes bounds keyed hashes per class (default 20).
+	MaxHashes int
+	// DefaultRegion is the ISO country used to read phone numbers written
+	// without a country code (default "US").
+	DefaultRegion string
+	// Now is the clock for date plausibility (default time.Now).
+	Now func() time.Time
+}
+
+// Engine is the rules-based classifier. It is safe for concurrent use.
+type Engine struct {
+	key         []byte
+	maxExamples int
+	maxHashes   int
+	region      string
+	now         func() time.Time
+
+	terms   *termMatcher
+	values  *ahocorasick.Automaton
+	kwGroup []uint8 // value keyword id → group
+
+	canaryTags map[string]string // tag → label
+	hmacs      sync.Pool
+}
+
+var _ Classifier = (*Engine)(nil)
+
+// New builds an engine.
+func New(opts Options) (*Engine, error) {
+	if len(opts.Key) < 16 {
+		return nil, errors.New("classify: key must be at least 16 bytes")
+	}
+	e := &Engine{
+		key:         append([]byte(nil), opts.Key...),
+		maxExamples: opts.MaxExamples,
+		maxHashes:   opts.MaxHashes,
+		region:      opts.DefaultRegion,
+		now:         opts.Now,
+	}
+	if e.maxExamples <= 0 {
+		e.maxExamples = 3
+	}
+	if e.maxHashes <= 0 {
+		e.maxHashes = 20
+	}
+	if e.region == "" {
+		e.region = "US"
+	}
+	if e.now == nil {
+		e.now = time.Now
+	}
+	tm, err := newTermMatcher()
+	if err != nil {
+		return nil, fmt.Errorf("classify: build field matcher: %w", err)
+	}
+	e.terms = tm
+	var pats []string
+	for _, kw := range valueKeywords {
+		pats = append(pats, kw.word)
+		e.kwGroup = append(e.kwGroup, kw.group)
+	}
+	e.values, err = ahocorasick.NewBuilder().AddStrings(pats).Build()
+	if err != nil {
+		return nil, fmt.Errorf("classify: build value matcher: %w", err)
+	}
+	e.canaryTags = map[string]string{}
+	for _, c := range opts.Canaries {
+		e.canaryTags[canaryTag(e.key, c.Label)] = c.Label
+	}
+	e.hmacs.New = func() any { return hmac.New(sha256.New, e.key) }
+	return e, nil
+}
+
+// mac computes HMAC-SHA256(key, parts...) with a pooled hasher.
+func (e *Engine) mac(dst []byte, parts ...string) []byte {
+	h := e.hmacs.Get().(hash.Hash)
+	h.Reset()
+	for _, p := range parts {
+		h.Write([]byte(p))
+	}
+	dst = h.Sum(dst)
+	e.hmacs.Put(h)
+	return dst
+}
+
+// Value keyword groups: an Aho-Corasick hit of a group's keyword in a
+// (lower-cased) value makes the group's detectors run on it.
+const (
+	kgAt uint8 = iota
+	kgJWT
+	kgSecret
+	kgHash
+	kgCtxPassword
+	kgCtxToken
+	kgCtxKey
+	kgCtxCard
+	kgCtxPhone
+	kgCtxSSN
+	kgCtxDOB
+	kgCtxIP
+	kgCtxNeg
+	numGroups
+)
+
+type valueKeyword struct {
+	word  string
+	group uint8
+}
+
+var valueKeywords = func() []valueKeyword {
+	var out []valueKeyword
+	add := func(g uint8, words ...string) {
+		for _, w := range words {
+			out = append(out, valueKeyword{w, g})
+		}
+	}
+	add(kgAt, "@")
+	add(kgJWT, "eyj")
+	add(kgSecret, "akia", "asia", "agpa", "aida", "aroa", "aipa", "anpa", "anva", "abia", "acca",
+		"aiza", "xoxb-", "xoxa-", "xoxp-", "xoxo-", "xoxs-", "xoxr-", "ghp_", "gho_", "ghu_", "ghs_", "ghr_",
+		"github_pat_", "sk_live_", "rk_live_", "sk_test_", "rk_test_", "glpat-", "npm_", "sg.",
+		"sk-proj-", "sk-ant-", "ya29.", "accountkey=", "-----begin", "hooks.slack.com")
+	add(kgHash, "$2a$", "$2b$", "$2y$", "$2x$", "$argon2", "$scrypt$", "$7$", "$y$", "$gy$", "$5$",
+		"$6$", "$1$", "$apr1$", "pbkdf2", "{ssha", "{sha}", "{crypt}", "sha1$", "md5$", "argon2$")
+	add(kgCtxPassword, "password", "passwd", "pwd", "passwort", "contraseña", "contrasena", "mot de passe", "kennwort", "senha")
+	add(kgCtxToken, "token", "bearer", "session", "sessionid", "jsessionid", "authorization")
+	add(kgCtxKey, "api_key", "apikey", "api-key", "secret", "client_secret", "access_key")
+	add(kgCtxCard, "card", "visa", "mastercard", "amex", "credit", "kreditkarte", "tarjeta", "carte")
+	add(kgCtxPhone, "phone", "tel", "mobile", "call", "whatsapp", "sms", "cell", "telefon", "teléfono", "handy", "fax")
+	add(kgCtxSSN, "ssn", "social security", "national insurance", "nino", "dni", "passport")
+	add(kgCtxDOB, "born", "birthday", "birth", "dob", "geburtstag", "nacimiento", "naissance")
+	add(kgCtxIP, "ip", "address", "addr", "client", "remote", "host", "from")
+	add(kgCtxNeg, "test", "example", "sample", "dummy", "fake", "demo", "order", "invoice", "tracking", "version", "isbn", "ref", "build", "sku")
+	return out
+}()

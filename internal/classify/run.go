@@ -1,0 +1,315 @@
+package classify
+
+import (
+	"encoding/hex"
+	"hash/maphash"
+	"sort"
+	"strings"
+
+	"github.com/leakwatch/leakwatch/internal/finding"
+)
+
+// run is one Classify call: the dataset's path cache and aggregates.
+type run struct {
+	e       *Engine
+	paths   map[string]*pathInfo
+	agg     [numClasses]*classAgg
+	sc      scanner
+	lower   []byte
+	offsets []int
+	canary  map[string]bool
+	seed    maphash.Seed
+	sampled int
+}
+
+// classAgg accumulates one class over a dataset's sample.
+type classAgg struct {
+	matched  int
+	values   int
+	confSum  float64
+	rules    []string
+	fields   []string
+	examples []string
+	hashes   []string
+	freq     map[uint64]int32
+}
+
+const maxFields = 12
+
+// Classify classifies one dataset from its schema and sample.
+func (e *Engine) Classify(in Input) Output {
+	r := &run{
+		e:     e,
+		paths: make(map[string]*pathInfo, 32),
+		seed:  maphash.MakeSeed(),
+	}
+	r.sc.e = e
+	r.sampled = len(in.Sample)
+	for i := range in.Sample {
+		r.record(&in.Sample[i])
+	}
+	return r.output(in)
+}
+
+func (r *run) path(p string) *pathInfo {
+	if pi, ok := r.paths[p]; ok {
+		return pi
+	}
+	pi := r.e.analyzePath(p)
+	if len(r.paths) < 4096 {
+		r.paths[p] = pi
+	}
+	return pi
+}
+
+// record classifies one record: one Aho-Corasick pass over its lower-cased
+// values decides which value detectors run; then each value goes through
+// its field's rules.
+func (r *run) record(rec *Record) {
+	vals := rec.Values
+	if len(vals) > maxLeaves {
+		vals = vals[:maxLeaves]
+	}
+	r.lower = r.lower[:0]
+	r.offsets = r.offsets[:0]
+	for _, v := range vals {
+		r.offsets = append(r.offsets, len(r.lower))
+		r.lower = appendLower(r.lower, v.Text)
+		r.lower = append(r.lower, 0)
+	}
+	r.offsets = append(r.offsets, len(r.lower))
+	matches := r.e.values.FindAllOverlapping(r.lower)
+	mi := 0
+	var seen classSet
+	for i, v := range vals {
+		vc := valueCtx{pi: r.path(v.Path)}
+		base, end := r.offsets[i], r.offsets[i+1]
+		hs := mi
+		for mi < len(matches) && matches[mi].Start < end {
+			m := matches[mi]
+			if m.Start >= base {
+				g := r.e.kwGroup[m.PatternID]
+				vc.groups |= 1 << g
+			}
+			mi++
+		}
+		if vc.groups != 0 && (hasSpace(v.Text) || len(v.Text) > 64) {
+			vc.hits = vc.hits[:0]
+			for _, m := range matches[hs:mi] {
+				if m.Start >= base {
+					vc.hits = append(vc.hits, kwHit{pos: m.Start - base, group: r.e.kwGroup[m.PatternID]})
+				}
+			}
+		}
+		if lbl := r.e.canaryIn(v.Text); lbl != "" {
+			if r.canary == nil {
+				r.canary = map[string]bool{}
+			}
+			r.canary[lbl] = true
+		}
+		r.sc.dets = r.sc.dets[:0]
+		r.sc.detect(v.Text, &vc)
+		for _, d := range r.sc.dets {
+			if d.conf < minConf {
+				continue
+			}
+			r.add(d, vc.pi)
+			seen.add(d.c)
+		}
+	}
+	for c := class(0); c < numClasses; c++ {
+		if seen.has(c) {
+			r.agg[c].matched++
+		}
+	}
+}
+
+// appendLower appends s lower-cased (ASCII only, so offsets stay aligned).
+func appendLower(dst []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		dst = append(dst, c)
+	}
+	return dst
+}
+
+func (r *run) add(d det, pi *pathInfo) {
+	a := r.agg[d.c]
+	if a == nil {
+		a = &classAgg{}
+		r.agg[d.c] = a
+	}
+	a.values++
+	a.confSum += float64(d.conf)
+	a.rules = addUnique(a.rules, d.rule, 16)
+	a.fields = addUnique(a.fields, pi.safe, maxFields)
+	norm := d.norm
+	if norm == "" {
+		norm = d.raw
+	}
+	if identifying[d.c] {
+		if a.freq == nil {
+			a.freq = make(map[uint64]int32, 64)
+		}
+		a.freq[maphash.String(r.seed, norm)]++
+	}
+	if len(a.examples) < r.e.maxExamples {
+		a.examples = addUnique(a.examples, mask(d), r.e.maxExamples)
+	}
+	if len(a.hashes) < r.e.maxHashes {
+		a.hashes = addUnique(a.hashes, r.e.KeyedHash(norm), r.e.maxHashes)
+	}
+}
+
+// KeyedHash is the keyed digest findings carry for a value:
+// HMAC-SHA256(key, "v1:"+value), hex, truncated to 128 bits. The same value
+// gives the same digest across stores and scans of one installation, and
+// nothing to anyone without the key.
+func (e *Engine) KeyedHash(normalized string) string {
+	var buf [32]byte
+	sum := e.mac(buf[:0], "v1:", normalized)
+	return hex.EncodeToString(sum[:16])
+}
+
+func addUnique(list []string, s string, max int) []string {
+	if s == "" {
+		return list
+	}
+	for _, x := range list {
+		if x == s {
+			return list
+		}
+	}
+	if len(list) >= max {
+		return list
+	}
+	return append(list, s)
+}
+
+func (r *run) output(in Input) Output {
+	var out Output
+	schemaSig := r.schemaClasses(in.Schema)
+	for c := class(0); c < numClasses; c++ {
+		a := r.agg[c]
+		if a != nil && a.matched > 0 {
+			cc := finding.ClassCount{
+				Class:      c.String(),
+				Sampled:    r.sampled,
+				Matched:    a.matched,
+				Source:     "values",
+				Confidence: round2(a.confSum / float64(a.values)),
+				Rules:      sorted(a.rules),
+				Fields:     sorted(a.fields),
+				Examples:   a.examples,
+				Hashes:     a.hashes,
+			}
+			if s, ok := schemaSig[c]; ok {
+				cc.Fields = mergeSorted(cc.Fields, s.fields)
+			}
+			estimate(&cc, in.Records, a)
+			out.Classes = append(out.Classes, cc)
+			continue
+		}
+		if s, ok := schemaSig[c]; ok {
+			out.Classes = append(out.Classes, finding.ClassCount{
+				Class:      c.String(),
+				Sampled:    r.sampled,
+				Matched:    0,
+				Source:     "schema",
+				Confidence: round2(float64(s.conf)),
+				Rules:      sorted(s.rules),
+				Fields:     sorted(s.fields),
+				Examples:   []string{},
+			})
+		}
+	}
+	for l := range r.canary {
+		out.Canaries = append(out.Canaries, l)
+	}
+	sort.Strings(out.Canaries)
+	return out
+}
+
+type schemaHit struct {
+	conf   float32
+	rules  []string
+	fields []string
+}
+
+// schemaTypes maps store types (Elasticsearch mappings, SQL column types)
+// to classes.
+var schemaTypes = map[string]class{
+	"geo_point": cGeo, "geo_shape": cGeo, "geography": cGeo, "point": cGeo, "geometry": cGeo,
+	"ip": cIP, "inet": cIP, "cidr": cIP, "ipv4": cIP, "ipv6": cIP,
+	"macaddr": cMAC, "macaddr8": cMAC,
+}
+
+// schemaClasses classifies the schema alone: field names with a strong
+// signal (≥0.7) and typed fields.
+func (r *run) schemaClasses(fields []finding.Field) map[class]*schemaHit {
+	out := map[class]*schemaHit{}
+	add := func(c class, conf float32, rule, field string) {
+		h := out[c]
+		if h == nil {
+			h = &schemaHit{}
+			out[c] = h
+		}
+		if conf > h.conf {
+			h.conf = conf
+		}
+		h.rules = addUnique(h.rules, rule, 16)
+		h.fields = addUnique(h.fields, field, maxFields)
+	}
+	for _, f := range fields {
+		pi := r.path(f.Name)
+		if c, ok := schemaTypes[strings.ToLower(f.Type)]; ok {
+			add(c, 0.95, "schema:type_"+strings.ToLower(f.Type), pi.safe)
+			continue
+		}
+		flag, dateType := isFlagType(f.Type)
+		if flag {
+			continue
+		}
+		for c := class(0); c < numClasses; c++ {
+			if dateType && c != cDOB {
+				continue
+			}
+			if pi.sig[c] >= 0.7 {
+				add(c, pi.sig[c], "schema:"+pi.rule[c], pi.safe)
+			}
+		}
+	}
+	return out
+}
+
+// isFlagType: booleans and numbers other than big integers cannot hold
+// most classes; a boolean "email_verified" says nothing.
+// Date types can hold only a date of birth.
+func isFlagType(t string) (flag, date bool) {
+	switch strings.ToLower(t) {
+	case "boolean", "bool", "object", "nested", "binary", "json", "jsonb", "half_float", "scaled_float":
+		return true, false
+	case "date", "timestamp", "timestamptz", "datetime", "time", "date_nanos", "timestamp without time zone", "timestamp with time zone":
+		return false, true
+	}
+	return false, false
+}
+
+func sorted(s []string) []string {
+	out := append([]string(nil), s...)
+	sort.Strings(out)
+	return out
+}
+
+func mergeSorted(a, b []string) []string {
+	for _, x := range b {
+		a = addUnique(a, x, maxFields)
+	}
+	sort.Strings(a)
+	return a
+}
+
+func round2(f float64) float64 { return float64(int(f*100+0.5)) / 100 }

@@ -1,0 +1,213 @@
+package classify
+
+import "strings"
+
+// detectText finds classes in free text (log lines, comments, Redis
+// strings): each word goes through the value detectors, card numbers
+// written in groups are read across spaces, and "password=…"/"token: …"
+// pairs are read as a field and its value.
+func (s *scanner) detectText(v string, vc *valueCtx) {
+	start := len(s.dets)
+	i := 0
+	for i < len(v) {
+		for i < len(v) && isTextSep(v[i]) {
+			i++
+		}
+		j := i
+		for j < len(v) && !isTextSep(v[j]) {
+			j++
+		}
+		if j > i {
+			w := trimWord(v[i:j])
+			if len(w) >= 6 {
+				s.strongWord(w, vc)
+			}
+		}
+		i = j
+	}
+	if strings.IndexByte(v, '+') >= 0 {
+		s.phonesInText(v, vc)
+	}
+	if vc.has(kgCtxCard) || hasCardRun(v) {
+		s.cardsInText(v, vc)
+	}
+	if vc.has(kgCtxPassword) || vc.has(kgCtxToken) || vc.has(kgCtxKey) {
+		s.pairsInText(v, vc)
+	}
+	_ = start
+}
+
+func isTextSep(c byte) bool {
+	switch c {
+	case ' ', '\t', '\n', '\r', ',', ';', '<', '>', '(', ')', '[', ']', '{', '}', '"', '\'', '|', '`':
+		return true
+	}
+	return false
+}
+
+func trimWord(w string) string {
+	for len(w) > 0 {
+		c := w[len(w)-1]
+		if c == '.' || c == ':' || c == '!' || c == '?' || c == '=' && !strings.HasPrefix(w, "eyJ") && !strings.Contains(w[:len(w)-1], "==") {
+			w = w[:len(w)-1]
+			continue
+		}
+		break
+	}
+	if strings.HasPrefix(w, "mailto:") {
+		w = w[7:]
+	}
+	return w
+}
+
+// strongWord runs the value detectors on one word of free text.
+func (s *scanner) strongWord(w string, vc *valueCtx) {
+	// key=value inside a word: look at the value part too.
+	if eq := strings.IndexByte(w, '='); eq > 0 && eq < len(w)-1 && !strings.HasPrefix(w, "eyJ") && !strings.Contains(w, "AccountKey=") {
+		w = w[eq+1:]
+	}
+	if c := strings.IndexByte(w, ':'); c > 0 && c < len(w)-1 && strings.IndexByte(w[c+1:], '@') > 0 && !strings.Contains(w[:c], "@") {
+		w = w[c+1:] // "from:jane@x.com"
+	}
+	s.strong(w, vc, nil, false)
+}
+
+// hasCardRun is a cheap test for 13+ digits in groups.
+func hasCardRun(v string) bool {
+	run := 0
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case c >= '0' && c <= '9':
+			run++
+			if run >= 13 {
+				return true
+			}
+		case (c == ' ' || c == '-') && run > 0:
+		default:
+			run = 0
+		}
+	}
+	return false
+}
+
+// cardsInText reads digit groups separated by single spaces or dashes.
+func (s *scanner) cardsInText(v string, vc *valueCtx) {
+	i := 0
+	for i < len(v) {
+		if v[i] < '0' || v[i] > '9' || i > 0 && isAlnum(v[i-1]) {
+			i++
+			continue
+		}
+		j := i
+		digits := 0
+		for j < len(v) {
+			c := v[j]
+			if c >= '0' && c <= '9' {
+				digits++
+				j++
+				continue
+			}
+			if (c == ' ' || c == '-') && j+1 < len(v) && v[j+1] >= '0' && v[j+1] <= '9' && digits < 19 {
+				j++
+				continue
+			}
+			break
+		}
+		if digits >= 13 && digits <= 19 && (j == len(v) || !isAlnum(v[j])) {
+			cand := v[i:j]
+			if strings.IndexByte(cand, ' ') >= 0 || strings.IndexByte(cand, '-') >= 0 {
+				s.card(cand, vc, nil, false)
+			}
+		}
+		i = j + 1
+	}
+}
+
+// pairsInText reads "password: x", "pwd=x", "token=…", "api_key: …".
+func (s *scanner) pairsInText(v string, vc *valueCtx) {
+	for _, h := range vc.hits {
+		var c class
+		switch h.group {
+		case kgCtxPassword:
+			c = cPassword
+		case kgCtxToken:
+			c = cAuthToken
+		case kgCtxKey:
+			c = cAPIKey
+		default:
+			continue
+		}
+		k := h.pos
+		// skip the rest of the key word
+		for k < len(v) && (isAlnum(v[k]) || v[k] == '_' || v[k] == '-') {
+			k++
+		}
+		for k < len(v) && (v[k] == ' ' || v[k] == '"' || v[k] == '\'') {
+			k++
+		}
+		if k >= len(v) || (v[k] != '=' && v[k] != ':') {
+			continue
+		}
+		k++
+		for k < len(v) && (v[k] == ' ' || v[k] == '"' || v[k] == '\'') {
+			k++
+		}
+		e := k
+		for e < len(v) && !isTextSep(v[e]) && v[e] != '&' {
+			e++
+		}
+		val := v[k:e]
+		if len(val) < 4 || nullish(val) {
+			continue
+		}
+		switch c {
+		case cPassword:
+			if hashKind(val) != "" {
+				continue // found by the word pass
+			}
+			s.add(det{c: cPassword, conf: 0.75, rule: "text:password_pair", raw: val})
+		case cAuthToken, cAPIKey:
+			if _, ok := jwtAlg(val); ok {
+				continue
+			}
+			if opaqueToken(val) && !uuidShape(val) {
+				s.add(det{c: c, conf: 0.75, rule: "text:" + c.String() + "_pair", raw: val, label: "token"})
+			}
+		}
+	}
+}
+
+// phonesInText reads "+CC …" numbers written with spaces, dashes, dots or
+// parentheses inside free text.
+func (s *scanner) phonesInText(v string, vc *valueCtx) {
+	for i := 0; i < len(v); i++ {
+		if v[i] != '+' || i+1 >= len(v) || v[i+1] < '1' || v[i+1] > '9' || i > 0 && isAlnum(v[i-1]) {
+			continue
+		}
+		j := i + 1
+		digits := 0
+		for j < len(v) {
+			c := v[j]
+			if c >= '0' && c <= '9' {
+				digits++
+			} else if !(c == ' ' || c == '-' || c == '.' || c == '(' || c == ')') || digits >= 15 {
+				break
+			}
+			j++
+		}
+		cand := strings.TrimRight(v[i:j], " -.(")
+		if digits < 8 || strings.IndexByte(cand, ' ') < 0 && strings.IndexByte(cand, '-') < 0 && strings.IndexByte(cand, '(') < 0 {
+			// Ungrouped numbers are found by the word pass.
+			i = j
+			continue
+		}
+		conf := float32(0.7) + s.context(vc, kgCtxPhone)
+		if conf >= minConf {
+			if e164, ok := s.phone(cand); ok {
+				s.add(det{c: cPhone, conf: conf, rule: "text:phone", raw: cand, norm: e164})
+			}
+		}
+		i = j
+	}
+}
