@@ -99,8 +99,11 @@ public final class OpenSearchNodeMain {
             if (eq <= 0) throw new IllegalArgumentException("--setting expects key=value, got " + kv);
             String key = kv.substring(0, eq);
             if (key.startsWith("network.") || key.endsWith(".host") || key.endsWith("bind_host")
-                || key.endsWith("publish_host") || key.startsWith("discovery.")) {
-                throw new IllegalArgumentException("refusing to override network/discovery setting " + key);
+                || key.endsWith("publish_host") || key.startsWith("discovery.") || key.contains("seed")
+                || key.startsWith("cluster.remote.") || key.startsWith("search.remote.")
+                || key.startsWith("path.") || key.endsWith(".port")) {
+                // loopback-only rule: nothing may widen the bind/publish address or reach other hosts
+                throw new IllegalArgumentException("refusing to override network/discovery/path setting " + key);
             }
             sb.put(key, kv.substring(eq + 1));
         }
