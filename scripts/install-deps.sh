@@ -9,7 +9,7 @@ PKGS=(
   redis-server memcached postgresql mariadb-server nginx apache2-utils
   mosquitto nats-server etcd-server etcd-client zookeeperd clickhouse-server
   influxdb docker-registry vsftpd rsync rabbitmq-server prometheus
-  jupyter-notebook exim4-daemon-light sasl2-bin libsasl2-modules curl
+  jupyter-notebook exim4-daemon-light sasl2-bin libsasl2-modules curl time
 )
 
 missing=()

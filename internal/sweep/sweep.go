@@ -1,0 +1,259 @@
+// Package sweep finds open TCP ports by connecting: a fixed pool of workers
+// dials endpoints streamed from a scope, under a global rate limit and a
+// per-connection deadline, and closes each connection as soon as it is
+// established. It never sends a byte.
+package sweep
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"net"
+	"net/netip"
+	"os"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/leakwatch/leakwatch/internal/scope"
+)
+
+// Defaults for zero Options fields.
+const (
+	DefaultConcurrency = 512
+	DefaultTimeout     = 2 * time.Second
+)
+
+// localRetries is how often a dial that failed for a local reason (out of
+// file descriptors or ephemeral ports) is retried before it counts as failed.
+const localRetries = 3
+
+// Options tune a sweep.
+type Options struct {
+	// Concurrency is the number of workers, i.e. connections in flight
+	// (0: DefaultConcurrency). It is capped to half the file-descriptor
+	// limit, leaving the rest to probes.
+	Concurrency int
+	// Rate caps new connections per second over the whole sweep
+	// (0: unlimited).
+	Rate float64
+	// Timeout bounds each connect (0: DefaultTimeout).
+	Timeout time.Duration
+	// InScope is asked before every dial; an address it refuses is skipped.
+	// Required.
+	InScope func(netip.Addr) bool
+}
+
+// Stats count what a sweep did so far.
+type Stats struct {
+	// Attempted connects (dials started).
+	Attempted int64
+	// Open: the connect succeeded.
+	Open int64
+	// Refused: the peer answered with a reset (port closed).
+	Refused int64
+	// Timeout: no answer within the timeout (filtered or host down).
+	Timeout int64
+	// Unreachable: the network said host or network unreachable.
+	Unreachable int64
+	// Failed: other errors, including local resource exhaustion.
+	Failed int64
+	// Skipped: endpoints not dialed because InScope refused them.
+	Skipped int64
+}
+
+// Done is the number of endpoints finished (dialed to an outcome, or
+// skipped).
+func (s Stats) Done() int64 {
+	return s.Open + s.Refused + s.Timeout + s.Unreachable + s.Failed + s.Skipped
+}
+
+// Sweeper runs sweeps and keeps their counters; Stats may be read at any
+// time from any goroutine.
+type Sweeper struct {
+	conc    int
+	timeout time.Duration
+	limiter *rate.Limiter
+	inScope func(netip.Addr) bool
+	dialer  net.Dialer
+
+	attempted, open, refused, timedOut, unreachable, failed, skipped atomic.Int64
+}
+
+// New checks opts and makes a Sweeper. It raises the soft file-descriptor
+// limit to the hard one (see RaiseFDLimit) and caps the concurrency to it.
+func New(opts Options) (*Sweeper, error) {
+	if opts.InScope == nil {
+		return nil, errors.New("sweep: no scope check (Options.InScope)")
+	}
+	if opts.Concurrency < 0 || opts.Rate < 0 || opts.Timeout < 0 {
+		return nil, fmt.Errorf("sweep: concurrency, rate and timeout must not be negative")
+	}
+	s := &Sweeper{
+		conc:    opts.Concurrency,
+		timeout: opts.Timeout,
+		inScope: opts.InScope,
+	}
+	if s.conc == 0 {
+		s.conc = DefaultConcurrency
+	}
+	if s.timeout == 0 {
+		s.timeout = DefaultTimeout
+	}
+	limit, _ := RaiseFDLimit()
+	s.conc = CapConcurrency(s.conc, limit)
+	if opts.Rate > 0 {
+		s.limiter = rate.NewLimiter(rate.Limit(opts.Rate), burst(opts.Rate, s.conc))
+	}
+	// No keep-alive probes: the connection lives for microseconds.
+	s.dialer = net.Dialer{Timeout: s.timeout, KeepAlive: -1}
+	return s, nil
+}
+
+// burst allows 20 ms worth of connections at once (at least 1, at most one
+// per worker), so high rates don't pay a timer per connection while low
+// rates stay smooth.
+func burst(r float64, conc int) int {
+	return max(1, min(int(r/50), conc))
+}
+
+// CapConcurrency caps want to half of the file-descriptor limit (0: no
+// known limit).
+func CapConcurrency(want int, fdLimit uint64) int {
+	if fdLimit == 0 {
+		return want
+	}
+	return max(1, min(want, int(min(fdLimit/2, 1<<20))))
+}
+
+// Concurrency is the number of workers a Run uses.
+func (s *Sweeper) Concurrency() int { return s.conc }
+
+// Stats reads the counters.
+func (s *Sweeper) Stats() Stats {
+	return Stats{
+		Attempted:   s.attempted.Load(),
+		Open:        s.open.Load(),
+		Refused:     s.refused.Load(),
+		Timeout:     s.timedOut.Load(),
+		Unreachable: s.unreachable.Load(),
+		Failed:      s.failed.Load(),
+		Skipped:     s.skipped.Load(),
+	}
+}
+
+// Run dials every endpoint and calls found for each open one. found is
+// called from the worker goroutines, possibly concurrently; while it runs
+// its worker waits, so it should hand work off quickly. Run returns when all
+// endpoints are done, or ctx's error once it is cancelled (in-flight dials
+// are aborted).
+func (s *Sweeper) Run(ctx context.Context, endpoints iter.Seq[scope.Endpoint], found func(scope.Endpoint)) error {
+	jobs := make(chan scope.Endpoint, s.conc)
+	var wg sync.WaitGroup
+	for range s.conc {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ep := range jobs {
+				if ctx.Err() != nil {
+					continue // drain
+				}
+				if s.check(ctx, ep) && found != nil {
+					found(ep)
+				}
+			}
+		}()
+	}
+	for ep := range endpoints {
+		if ctx.Err() != nil {
+			break
+		}
+		select {
+		case jobs <- ep:
+		case <-ctx.Done():
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	return ctx.Err()
+}
+
+// check dials one endpoint and tells whether it is open.
+func (s *Sweeper) check(ctx context.Context, ep scope.Endpoint) bool {
+	if !s.inScope(ep.Addr) {
+		s.skipped.Add(1)
+		return false
+	}
+	for try := 0; ; try++ {
+		if s.limiter != nil {
+			if err := s.limiter.Wait(ctx); err != nil {
+				return false // cancelled
+			}
+		}
+		s.attempted.Add(1)
+		c, err := s.dialer.DialTCP(ctx, "tcp", netip.AddrPort{}, ep.AddrPort())
+		if err == nil {
+			c.Close()
+			s.open.Add(1)
+			return true
+		}
+		if ctx.Err() != nil {
+			return false
+		}
+		if isLocal(err) && try < localRetries {
+			s.attempted.Add(-1)
+			if sleep(ctx, time.Duration(try+1)*50*time.Millisecond) != nil {
+				return false
+			}
+			continue
+		}
+		s.count(err)
+		return false
+	}
+}
+
+func (s *Sweeper) count(err error) {
+	var ne net.Error
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		s.refused.Add(1)
+	case errors.Is(err, os.ErrDeadlineExceeded) || errors.As(err, &ne) && ne.Timeout():
+		s.timedOut.Add(1)
+	case errors.Is(err, syscall.EHOSTUNREACH) || errors.Is(err, syscall.ENETUNREACH):
+		s.unreachable.Add(1)
+	default:
+		s.failed.Add(1)
+	}
+}
+
+// isLocal tells whether a dial failed for lack of local resources, so that
+// the endpoint was never really checked.
+func isLocal(err error) bool {
+	return errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) ||
+		errors.Is(err, syscall.EADDRNOTAVAIL) || errors.Is(err, syscall.ENOBUFS)
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Sweep is New(opts) and Run in one call; it returns the final counters.
+func Sweep(ctx context.Context, endpoints iter.Seq[scope.Endpoint], opts Options, found func(scope.Endpoint)) (Stats, error) {
+	s, err := New(opts)
+	if err != nil {
+		return Stats{}, err
+	}
+	err = s.Run(ctx, endpoints, found)
+	return s.Stats(), err
+}
