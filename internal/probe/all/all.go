@@ -6,6 +6,7 @@ import (
 	"github.com/leakwatch/leakwatch/internal/probe"
 	"github.com/leakwatch/leakwatch/internal/probe/elasticsearch"
 	"github.com/leakwatch/leakwatch/internal/probe/jupyter"
+	"github.com/leakwatch/leakwatch/internal/probe/memcached"
 	"github.com/leakwatch/leakwatch/internal/probe/postgres"
 	"github.com/leakwatch/leakwatch/internal/probe/redis"
 	"github.com/leakwatch/leakwatch/internal/probe/webdump"
@@ -19,6 +20,7 @@ func Probers() []probe.Prober {
 		postgres.New(),
 		redis.New(),
 		jupyter.New(),
+		memcached.New(),
 		webdump.New(), // generic HTTP: keep after the HTTP-based store probers
 	}
 }
