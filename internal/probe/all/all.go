@@ -7,6 +7,7 @@ import (
 	"github.com/leakwatch/leakwatch/internal/probe/elasticsearch"
 	"github.com/leakwatch/leakwatch/internal/probe/jupyter"
 	"github.com/leakwatch/leakwatch/internal/probe/memcached"
+	"github.com/leakwatch/leakwatch/internal/probe/mysql"
 	"github.com/leakwatch/leakwatch/internal/probe/postgres"
 	"github.com/leakwatch/leakwatch/internal/probe/redis"
 	"github.com/leakwatch/leakwatch/internal/probe/webdump"
@@ -17,6 +18,7 @@ import (
 func Probers() []probe.Prober {
 	return []probe.Prober{
 		elasticsearch.New(),
+		mysql.New(),
 		postgres.New(),
 		redis.New(),
 		jupyter.New(),
