@@ -11,6 +11,7 @@ require (
 	github.com/jackc/pgx/v5 v5.12.0 // indirect
 	github.com/nyaruka/phonenumbers v1.8.1 // indirect
 	github.com/santhosh-tekuri/jsonschema/v6 v6.0.2 // indirect
+	go.yaml.in/yaml/v3 v3.0.6 // indirect
 	golang.org/x/crypto v0.59.0 // indirect
 	golang.org/x/text v0.44.0 // indirect
 	golang.org/x/time v0.16.0

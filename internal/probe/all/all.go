@@ -9,6 +9,7 @@ import (
 	"github.com/leakwatch/leakwatch/internal/probe/memcached"
 	"github.com/leakwatch/leakwatch/internal/probe/mysql"
 	"github.com/leakwatch/leakwatch/internal/probe/postgres"
+	"github.com/leakwatch/leakwatch/internal/probe/prometheus"
 	"github.com/leakwatch/leakwatch/internal/probe/redis"
 	"github.com/leakwatch/leakwatch/internal/probe/webdump"
 )
@@ -21,8 +22,9 @@ func Probers() []probe.Prober {
 		mysql.New(),
 		postgres.New(),
 		redis.New(),
-		jupyter.New(),
 		memcached.New(),
+		jupyter.New(),
+		prometheus.New(),
 		webdump.New(), // generic HTTP: keep after the HTTP-based store probers
 	}
 }
