@@ -50,7 +50,8 @@ type Options struct {
 
 // Stats count what a sweep did so far.
 type Stats struct {
-	// Attempted connects (dials started).
+	// Attempted connects: dials started (in-flight ones included; ones
+	// abandoned because the sweep was cancelled are taken back).
 	Attempted int64
 	// Open: the connect succeeded.
 	Open int64
@@ -82,6 +83,8 @@ type Sweeper struct {
 	dialer  net.Dialer
 
 	attempted, open, refused, timedOut, unreachable, failed, skipped atomic.Int64
+	// aborted is set when cancellation left an endpoint unchecked.
+	aborted atomic.Bool
 }
 
 // New checks opts and makes a Sweeper. It raises the soft file-descriptor
@@ -150,7 +153,7 @@ func (s *Sweeper) Stats() Stats {
 // called from the worker goroutines, possibly concurrently; while it runs
 // its worker waits, so it should hand work off quickly. Run returns when all
 // endpoints are done, or ctx's error once it is cancelled (in-flight dials
-// are aborted).
+// are aborted, and not counted).
 func (s *Sweeper) Run(ctx context.Context, endpoints iter.Seq[scope.Endpoint], found func(scope.Endpoint)) error {
 	jobs := make(chan scope.Endpoint, s.conc)
 	var wg sync.WaitGroup
@@ -160,6 +163,7 @@ func (s *Sweeper) Run(ctx context.Context, endpoints iter.Seq[scope.Endpoint], f
 			defer wg.Done()
 			for ep := range jobs {
 				if ctx.Err() != nil {
+					s.aborted.Store(true)
 					continue // drain
 				}
 				if s.check(ctx, ep) && found != nil {
@@ -170,6 +174,7 @@ func (s *Sweeper) Run(ctx context.Context, endpoints iter.Seq[scope.Endpoint], f
 	}
 	for ep := range endpoints {
 		if ctx.Err() != nil {
+			s.aborted.Store(true)
 			break
 		}
 		select {
@@ -179,7 +184,30 @@ func (s *Sweeper) Run(ctx context.Context, endpoints iter.Seq[scope.Endpoint], f
 	}
 	close(jobs)
 	wg.Wait()
-	return ctx.Err()
+	if s.aborted.Load() {
+		return ctxErr(ctx)
+	}
+	return nil
+}
+
+// ctxErr is ctx's error, also in the instant after its deadline passed but
+// before it is marked done.
+func ctxErr(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return context.DeadlineExceeded
+}
+
+// cancelled tells whether ctx is done or past its deadline (a dial bounded
+// by the context's deadline fails with a timeout just before the context
+// reports it: that is cancellation, not a silent port).
+func cancelled(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	dl, ok := ctx.Deadline()
+	return ok && !time.Now().Before(dl)
 }
 
 // check dials one endpoint and tells whether it is open.
@@ -191,7 +219,8 @@ func (s *Sweeper) check(ctx context.Context, ep scope.Endpoint) bool {
 	for try := 0; ; try++ {
 		if s.limiter != nil {
 			if err := s.limiter.Wait(ctx); err != nil {
-				return false // cancelled
+				s.aborted.Store(true)
+				return false // cancelled, or the wait would pass the deadline
 			}
 		}
 		s.attempted.Add(1)
@@ -201,12 +230,15 @@ func (s *Sweeper) check(ctx context.Context, ep scope.Endpoint) bool {
 			s.open.Add(1)
 			return true
 		}
-		if ctx.Err() != nil {
+		if cancelled(ctx) {
+			s.attempted.Add(-1)
+			s.aborted.Store(true)
 			return false
 		}
 		if isLocal(err) && try < localRetries {
 			s.attempted.Add(-1)
 			if sleep(ctx, time.Duration(try+1)*50*time.Millisecond) != nil {
+				s.aborted.Store(true)
 				return false
 			}
 			continue
