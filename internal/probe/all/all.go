@@ -7,6 +7,7 @@ import (
 	"github.com/leakwatch/leakwatch/internal/probe/elasticsearch"
 	"github.com/leakwatch/leakwatch/internal/probe/jupyter"
 	"github.com/leakwatch/leakwatch/internal/probe/memcached"
+	"github.com/leakwatch/leakwatch/internal/probe/mongodb"
 	"github.com/leakwatch/leakwatch/internal/probe/mysql"
 	"github.com/leakwatch/leakwatch/internal/probe/postgres"
 	"github.com/leakwatch/leakwatch/internal/probe/prometheus"
@@ -23,6 +24,7 @@ func Probers() []probe.Prober {
 		postgres.New(),
 		redis.New(),
 		memcached.New(),
+		mongodb.New(),
 		jupyter.New(),
 		prometheus.New(),
 		webdump.New(), // generic HTTP: keep after the HTTP-based store probers
