@@ -19,6 +19,7 @@ import (
 	"github.com/leakwatch/leakwatch/internal/classify"
 	"github.com/leakwatch/leakwatch/internal/finding"
 	"github.com/leakwatch/leakwatch/internal/probe"
+	"github.com/leakwatch/leakwatch/internal/probe/textrec"
 )
 
 // Prober probes Jupyter.
@@ -297,8 +298,5 @@ func (j *jup) fileRecords(ctx context.Context, f entry, max int) []classify.Reco
 	if !ok {
 		return nil
 	}
-	if strings.EqualFold(path.Ext(f.Name), ".csv") {
-		return csvRecords(text, max)
-	}
-	return lineRecords(text, max)
+	return textrec.FromFile(f.Name, text, max)
 }

@@ -2,14 +2,9 @@ package jupyter
 
 import (
 	"bytes"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
-	"io"
-	"regexp"
 	"strings"
-
-	"github.com/leakwatch/leakwatch/internal/classify"
 )
 
 // apiInfo is GET /api.
@@ -123,53 +118,6 @@ func textContent(e entry) (string, bool) {
 		return "", false
 	}
 	return s, true
-}
-
-// csvRecords turns CSV text with a header row into records.
-func csvRecords(text string, maxRecords int) []classify.Record {
-	r := csv.NewReader(strings.NewReader(text))
-	r.FieldsPerRecord = -1
-	r.LazyQuotes = true
-	r.ReuseRecord = false
-	header, err := r.Read()
-	if err != nil {
-		return nil
-	}
-	var out []classify.Record
-	for len(out) < maxRecords {
-		row, err := r.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			continue
-		}
-		out = append(out, classify.FromRow(header, row))
-	}
-	return out
-}
-
-var envLineRE = regexp.MustCompile(`^(?:export\s+)?([A-Za-z_][A-Za-z0-9_.]*)\s*=\s*(.*)$`)
-
-// lineRecords turns plain text into one record per non-empty line; lines
-// shaped KEY=VALUE become a value under KEY.
-func lineRecords(text string, maxRecords int) []classify.Record {
-	var out []classify.Record
-	for _, line := range strings.Split(text, "\n") {
-		if len(out) >= maxRecords {
-			break
-		}
-		line = strings.TrimSpace(line)
-		if line == "" || line[0] == '#' {
-			continue
-		}
-		if m := envLineRE.FindStringSubmatch(line); m != nil {
-			out = append(out, classify.FromText(m[1], strings.Trim(m[2], `"'`)))
-			continue
-		}
-		out = append(out, classify.FromText("line", line))
-	}
-	return out
 }
 
 // isForbiddenJSON tells whether a body is Jupyter's JSON error shape
