@@ -5,6 +5,7 @@ package all
 import (
 	"github.com/leakwatch/leakwatch/internal/probe"
 	"github.com/leakwatch/leakwatch/internal/probe/elasticsearch"
+	"github.com/leakwatch/leakwatch/internal/probe/etcd"
 	"github.com/leakwatch/leakwatch/internal/probe/jupyter"
 	"github.com/leakwatch/leakwatch/internal/probe/memcached"
 	"github.com/leakwatch/leakwatch/internal/probe/mongodb"
@@ -27,6 +28,7 @@ func Probers() []probe.Prober {
 		mongodb.New(),
 		jupyter.New(),
 		prometheus.New(),
+		etcd.New(),
 		webdump.New(), // generic HTTP: keep after the HTTP-based store probers
 	}
 }
