@@ -48,58 +48,90 @@ type Options struct {
 	InScope func(netip.Addr) bool
 }
 
-// Stats count what a sweep did so far.
+// Stats are a sweep's live counters, safe to read (Load or Snapshot) from
+// any goroutine while it runs.
 type Stats struct {
 	// Attempted connects: dials started (in-flight ones included; ones
 	// abandoned because the sweep was cancelled are taken back).
-	Attempted int64
+	Attempted atomic.Int64
 	// Open: the connect succeeded.
-	Open int64
+	Open atomic.Int64
 	// Refused: the peer answered with a reset (port closed).
-	Refused int64
+	Refused atomic.Int64
 	// Timeout: no answer within the timeout (filtered or host down).
-	Timeout int64
+	Timeout atomic.Int64
 	// Unreachable: the network said host or network unreachable.
-	Unreachable int64
+	Unreachable atomic.Int64
 	// Failed: other errors, including local resource exhaustion.
-	Failed int64
+	Failed atomic.Int64
 	// Skipped: endpoints not dialed because InScope refused them.
-	Skipped int64
+	Skipped atomic.Int64
+}
+
+// Snapshot reads all counters.
+func (s *Stats) Snapshot() Counts {
+	return Counts{
+		Attempted:   s.Attempted.Load(),
+		Open:        s.Open.Load(),
+		Refused:     s.Refused.Load(),
+		Timeout:     s.Timeout.Load(),
+		Unreachable: s.Unreachable.Load(),
+		Failed:      s.Failed.Load(),
+		Skipped:     s.Skipped.Load(),
+	}
+}
+
+// Counts are Stats read at one moment.
+type Counts struct {
+	Attempted, Open, Refused, Timeout, Unreachable, Failed, Skipped int64
 }
 
 // Done is the number of endpoints finished (dialed to an outcome, or
 // skipped).
-func (s Stats) Done() int64 {
-	return s.Open + s.Refused + s.Timeout + s.Unreachable + s.Failed + s.Skipped
+func (c Counts) Done() int64 {
+	return c.Open + c.Refused + c.Timeout + c.Unreachable + c.Failed + c.Skipped
 }
 
-// Sweeper runs sweeps and keeps their counters; Stats may be read at any
-// time from any goroutine.
+// Sweeper dials endpoints with fixed options.
 type Sweeper struct {
 	conc    int
 	timeout time.Duration
 	limiter *rate.Limiter
 	inScope func(netip.Addr) bool
 	dialer  net.Dialer
-
-	attempted, open, refused, timedOut, unreachable, failed, skipped atomic.Int64
+	stats   *Stats
 	// aborted is set when cancellation left an endpoint unchecked.
 	aborted atomic.Bool
 }
 
-// New checks opts and makes a Sweeper. It raises the soft file-descriptor
-// limit to the hard one (see RaiseFDLimit) and caps the concurrency to it.
-func New(opts Options) (*Sweeper, error) {
+// Run sweeps endpoints with opts (see New and Sweeper.Run), counting into
+// stats (nil: not kept).
+func Run(ctx context.Context, endpoints iter.Seq[scope.Endpoint], opts Options, stats *Stats, found func(scope.Endpoint)) error {
+	s, err := New(opts, stats)
+	if err != nil {
+		return err
+	}
+	return s.Run(ctx, endpoints, found)
+}
+
+// New checks opts and makes a Sweeper counting into stats (nil: its own).
+// It raises the soft file-descriptor limit to the hard one (see
+// RaiseFDLimit) and caps the concurrency to it.
+func New(opts Options, stats *Stats) (*Sweeper, error) {
 	if opts.InScope == nil {
 		return nil, errors.New("sweep: no scope check (Options.InScope)")
 	}
 	if opts.Concurrency < 0 || opts.Rate < 0 || opts.Timeout < 0 {
 		return nil, fmt.Errorf("sweep: concurrency, rate and timeout must not be negative")
 	}
+	if stats == nil {
+		stats = &Stats{}
+	}
 	s := &Sweeper{
 		conc:    opts.Concurrency,
 		timeout: opts.Timeout,
 		inScope: opts.InScope,
+		stats:   stats,
 	}
 	if s.conc == 0 {
 		s.conc = DefaultConcurrency
@@ -136,18 +168,8 @@ func CapConcurrency(want int, fdLimit uint64) int {
 // Concurrency is the number of workers a Run uses.
 func (s *Sweeper) Concurrency() int { return s.conc }
 
-// Stats reads the counters.
-func (s *Sweeper) Stats() Stats {
-	return Stats{
-		Attempted:   s.attempted.Load(),
-		Open:        s.open.Load(),
-		Refused:     s.refused.Load(),
-		Timeout:     s.timedOut.Load(),
-		Unreachable: s.unreachable.Load(),
-		Failed:      s.failed.Load(),
-		Skipped:     s.skipped.Load(),
-	}
-}
+// Stats are the sweeper's live counters.
+func (s *Sweeper) Stats() *Stats { return s.stats }
 
 // Run dials every endpoint and calls found for each open one. found is
 // called from the worker goroutines, possibly concurrently; while it runs
@@ -213,7 +235,7 @@ func cancelled(ctx context.Context) bool {
 // check dials one endpoint and tells whether it is open.
 func (s *Sweeper) check(ctx context.Context, ep scope.Endpoint) bool {
 	if !s.inScope(ep.Addr) {
-		s.skipped.Add(1)
+		s.stats.Skipped.Add(1)
 		return false
 	}
 	for try := 0; ; try++ {
@@ -223,20 +245,20 @@ func (s *Sweeper) check(ctx context.Context, ep scope.Endpoint) bool {
 				return false // cancelled, or the wait would pass the deadline
 			}
 		}
-		s.attempted.Add(1)
+		s.stats.Attempted.Add(1)
 		c, err := s.dialer.DialTCP(ctx, "tcp", netip.AddrPort{}, ep.AddrPort())
 		if err == nil {
 			c.Close()
-			s.open.Add(1)
+			s.stats.Open.Add(1)
 			return true
 		}
 		if cancelled(ctx) {
-			s.attempted.Add(-1)
+			s.stats.Attempted.Add(-1)
 			s.aborted.Store(true)
 			return false
 		}
 		if isLocal(err) && try < localRetries {
-			s.attempted.Add(-1)
+			s.stats.Attempted.Add(-1)
 			if sleep(ctx, time.Duration(try+1)*50*time.Millisecond) != nil {
 				s.aborted.Store(true)
 				return false
@@ -252,13 +274,13 @@ func (s *Sweeper) count(err error) {
 	var ne net.Error
 	switch {
 	case errors.Is(err, syscall.ECONNREFUSED):
-		s.refused.Add(1)
+		s.stats.Refused.Add(1)
 	case errors.Is(err, os.ErrDeadlineExceeded) || errors.As(err, &ne) && ne.Timeout():
-		s.timedOut.Add(1)
+		s.stats.Timeout.Add(1)
 	case errors.Is(err, syscall.EHOSTUNREACH) || errors.Is(err, syscall.ENETUNREACH):
-		s.unreachable.Add(1)
+		s.stats.Unreachable.Add(1)
 	default:
-		s.failed.Add(1)
+		s.stats.Failed.Add(1)
 	}
 }
 
@@ -278,14 +300,4 @@ func sleep(ctx context.Context, d time.Duration) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-}
-
-// Sweep is New(opts) and Run in one call; it returns the final counters.
-func Sweep(ctx context.Context, endpoints iter.Seq[scope.Endpoint], opts Options, found func(scope.Endpoint)) (Stats, error) {
-	s, err := New(opts)
-	if err != nil {
-		return Stats{}, err
-	}
-	err = s.Run(ctx, endpoints, found)
-	return s.Stats(), err
 }

@@ -134,7 +134,7 @@ func TestSweepFindsExactlyTheOpenPorts(t *testing.T) {
 	r := closedPort(t, base)
 	s := buildScope(t, []string{base.String() + "/26"}, []int{p, q, r})
 	var c collector
-	st, err := Sweep(context.Background(), s.All(), Options{Concurrency: 32, Timeout: time.Second, InScope: s.Contains}, c.found)
+	st, err := sweepAll(context.Background(), s.All(), Options{Concurrency: 32, Timeout: time.Second, InScope: s.Contains}, c.found)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +142,7 @@ func TestSweepFindsExactlyTheOpenPorts(t *testing.T) {
 	if got := c.sorted(); !slices.Equal(got, want) {
 		t.Fatalf("found %v\nwant  %v", got, want)
 	}
-	wantStats := Stats{Attempted: 192, Open: 9, Refused: 183}
+	wantStats := Counts{Attempted: 192, Open: 9, Refused: 183}
 	if st != wantStats {
 		t.Fatalf("stats %+v, want %+v", st, wantStats)
 	}
@@ -167,14 +167,14 @@ func TestSweepRechecksScope(t *testing.T) {
 	s := buildScope(t, []string{base.String() + "/29"}, []int{p})
 	inScope := func(x netip.Addr) bool { return s.Contains(x) && x != a }
 	var c collector
-	st, err := Sweep(context.Background(), s.All(), Options{Concurrency: 4, InScope: inScope}, c.found)
+	st, err := sweepAll(context.Background(), s.All(), Options{Concurrency: 4, InScope: inScope}, c.found)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(c.got) != 0 || accepted.Load() != 0 || st.Skipped != 1 || st.Attempted != 7 || st.Refused != 7 {
 		t.Fatalf("found %v, accepted %d, stats %+v", c.got, accepted.Load(), st)
 	}
-	if _, err := New(Options{}); err == nil {
+	if _, err := New(Options{}, nil); err == nil {
 		t.Fatal("New without InScope must fail")
 	}
 }
@@ -184,7 +184,7 @@ func TestSweepRateLimit(t *testing.T) {
 	s := buildScope(t, []string{base.String() + "/24"}, []int{closedPort(t, base), closedPort(t, base)})
 	eps := take(s.All(), 200)
 	start := time.Now()
-	st, err := Sweep(context.Background(), eps, Options{Concurrency: 64, Rate: 100, InScope: s.Contains}, nil)
+	st, err := sweepAll(context.Background(), eps, Options{Concurrency: 64, Rate: 100, InScope: s.Contains}, nil)
 	elapsed := time.Since(start)
 	if err != nil {
 		t.Fatal(err)
@@ -203,7 +203,7 @@ func TestSweepCancel(t *testing.T) {
 	base := randomBlock()
 	s := buildScope(t, []string{base.String() + "/24"}, []int{closedPort(t, base)})
 	ctx, cancel := context.WithCancel(context.Background())
-	sw, err := New(Options{Concurrency: 8, Rate: 50, InScope: s.Contains})
+	sw, err := New(Options{Concurrency: 8, Rate: 50, InScope: s.Contains}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -216,7 +216,7 @@ func TestSweepCancel(t *testing.T) {
 	if d := time.Since(start); d > 700*time.Millisecond {
 		t.Fatalf("Run returned %s after start (cancel at 200ms)", d)
 	}
-	if n := sw.Stats().Attempted; n > 30 {
+	if n := sw.Stats().Attempted.Load(); n > 30 {
 		t.Fatalf("%d dials at 50/s in 200ms", n)
 	}
 }
@@ -259,7 +259,7 @@ func TestSweepTimeoutAndCancelInFlight(t *testing.T) {
 	s := buildScope(t, []string{a.String()}, []int{port})
 
 	start := time.Now()
-	st, err := Sweep(context.Background(), s.All(), Options{Timeout: 300 * time.Millisecond, InScope: s.Contains}, nil)
+	st, err := sweepAll(context.Background(), s.All(), Options{Timeout: 300 * time.Millisecond, InScope: s.Contains}, nil)
 	if err != nil || st.Timeout != 1 || st.Attempted != 1 {
 		t.Fatalf("stats %+v, err %v", st, err)
 	}
@@ -271,7 +271,7 @@ func TestSweepTimeoutAndCancelInFlight(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	start = time.Now()
-	st, err = Sweep(ctx, s.All(), Options{Timeout: 10 * time.Second, InScope: s.Contains}, nil)
+	st, err = sweepAll(ctx, s.All(), Options{Timeout: 10 * time.Second, InScope: s.Contains}, nil)
 	if err != context.DeadlineExceeded || st.Timeout != 0 || st.Done() != 0 {
 		t.Fatalf("stats %+v, err %v", st, err)
 	}
@@ -314,7 +314,7 @@ func TestSweepLoopbackBlock(t *testing.T) {
 	var peak atomic.Uint64
 	stop := sampleHeap(&peak)
 	start := time.Now()
-	st, err := Sweep(context.Background(), s.All(), Options{Concurrency: 512, Timeout: time.Second, InScope: s.Contains}, c.found)
+	st, err := sweepAll(context.Background(), s.All(), Options{Concurrency: 512, Timeout: time.Second, InScope: s.Contains}, c.found)
 	elapsed := time.Since(start)
 	stop()
 	if err != nil {
@@ -351,6 +351,13 @@ func sampleHeap(peak *atomic.Uint64) (stop func()) {
 	return func() { close(done); wg.Wait() }
 }
 
+// sweepAll runs a sweep and returns its final counts.
+func sweepAll(ctx context.Context, eps iter.Seq[scope.Endpoint], opts Options, found func(scope.Endpoint)) (Counts, error) {
+	var st Stats
+	err := Run(ctx, eps, opts, &st, found)
+	return st.Snapshot(), err
+}
+
 // take yields the first n endpoints of seq.
 func take(seq iter.Seq[scope.Endpoint], n int) iter.Seq[scope.Endpoint] {
 	return func(yield func(scope.Endpoint) bool) {
@@ -376,7 +383,7 @@ func BenchmarkSweep(b *testing.B) {
 	s := buildScope(b, []string{"127.3.0.0/16"}, ports)
 	b.ReportAllocs()
 	b.ResetTimer()
-	st, err := Sweep(context.Background(), take(s.All(), b.N), Options{Concurrency: 512, Timeout: time.Second, InScope: s.Contains}, nil)
+	st, err := sweepAll(context.Background(), take(s.All(), b.N), Options{Concurrency: 512, Timeout: time.Second, InScope: s.Contains}, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

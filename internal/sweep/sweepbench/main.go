@@ -56,7 +56,7 @@ func run(targets, portList string, conc int, rate float64, timeout time.Duration
 		}
 		break
 	}
-	sw, err := sweep.New(sweep.Options{Concurrency: conc, Rate: rate, Timeout: timeout, InScope: inScope})
+	sw, err := sweep.New(sweep.Options{Concurrency: conc, Rate: rate, Timeout: timeout, InScope: inScope}, nil)
 	if err != nil {
 		return err
 	}
@@ -64,7 +64,7 @@ func run(targets, portList string, conc int, rate float64, timeout time.Duration
 	start := time.Now()
 	err = sw.Run(ctx, sc.All(), func(scope.Endpoint) { open.Add(1) })
 	wall := time.Since(start)
-	st := sw.Stats()
+	st := sw.Stats().Snapshot()
 	fmt.Printf("scope: %s (%d endpoints), concurrency %d\n", sc, sc.Endpoints(), sw.Concurrency())
 	fmt.Printf("checks: %d  open: %d  refused: %d  timeout: %d  unreachable: %d  failed: %d  skipped: %d\n",
 		st.Attempted, st.Open, st.Refused, st.Timeout, st.Unreachable, st.Failed, st.Skipped)
