@@ -39,7 +39,14 @@ type scanner struct {
 	e    *Engine
 	dets []det
 	buf  []byte
+	// In free text, context words count only within [ctxLo, ctxHi) of
+	// the word being classified (Presidio-style window).
+	inText       bool
+	ctxLo, ctxHi int
 }
+
+// ctxWindow is how far context words may stand from a value in text.
+const ctxWindow = 32
 
 const minConf = 0.5
 
@@ -92,12 +99,18 @@ var spaceFriendly = setOf(cPersonName, cPostalAddress, cDeviceModel, cWifiSSID, 
 // detect classifies one value, appending to s.dets.
 func (s *scanner) detect(v string, vc *valueCtx) {
 	v = trimValue(v)
-	if nullish(v) {
+	if nullish(v) || awsExamples[v] {
 		return
 	}
 	pi := vc.pi
+	if strings.HasPrefix(v, "mailto:") {
+		v = v[7:]
+	}
+	if s.authHeader(v, vc) {
+		return
+	}
 	text := false
-	if hasSpace(v) {
+	if hasSpace(v) && !strings.HasPrefix(v, "-----BEGIN") {
 		text = len(v) > 64 || !pi.any
 		if !text {
 			// A field class that takes spaces reads the value whole;
@@ -108,9 +121,6 @@ func (s *scanner) detect(v string, vc *valueCtx) {
 					text = false
 					break
 				}
-			}
-			if !text && strings.Contains(v, "-----BEGIN") {
-				text = false
 			}
 		}
 	}
@@ -157,17 +167,6 @@ func (s *scanner) strong(v string, vc *valueCtx, pi *pathInfo, whole bool) {
 		if h, ok := secretKind(v); ok {
 			s.add(det{c: h.class, conf: fieldBoost(h.class, h.conf), rule: h.rule, raw: v, label: h.label, prefix: h.prefix})
 			return
-		}
-		if strings.HasPrefix(v, "Bearer ") || strings.HasPrefix(v, "bearer ") {
-			t := strings.TrimSpace(v[7:])
-			if alg, ok := jwtAlg(t); ok {
-				s.add(det{c: cAuthToken, conf: 0.95, rule: "value:bearer_jwt", raw: t, label: "JWT " + alg, prefix: 4})
-				return
-			}
-			if opaqueToken(t) {
-				s.add(det{c: cAuthToken, conf: 0.85, rule: "value:bearer", raw: t, label: "bearer"})
-				return
-			}
 		}
 	}
 	if vc.has(kgHash) && (v[0] == '$' || v[0] == '{' || n > 20) {
@@ -221,18 +220,63 @@ func (s *scanner) strong(v string, vc *valueCtx, pi *pathInfo, whole bool) {
 	}
 }
 
+// authHeader reads an HTTP Authorization value ("Bearer …", "Basic …",
+// "Token …") as a credential.
+func (s *scanner) authHeader(v string, vc *valueCtx) bool {
+	sp := strings.IndexByte(v, ' ')
+	if sp < 5 || sp > 7 || len(v)-sp-1 < 8 || hasSpace(v[sp+1:]) {
+		return false
+	}
+	switch strings.ToLower(v[:sp]) {
+	case "bearer", "basic", "token", "digest", "negotiate":
+	default:
+		return false
+	}
+	t := v[sp+1:]
+	if alg, ok := jwtAlg(t); ok {
+		s.add(det{c: cAuthToken, conf: 0.95, rule: "value:bearer_jwt", raw: t, label: "JWT " + alg, prefix: 4})
+		return true
+	}
+	if !(opaqueToken(t) || len(t) >= 8 && allIn(t, b64Byte) && vc.pi.sig[cAuthToken] > 0) {
+		return false
+	}
+	conf := float32(0.85)
+	if vc.pi.sig[cAuthToken] > 0 || vc.pi.sig[cAPIKey] > 0 {
+		conf = 0.95
+	}
+	s.add(det{c: cAuthToken, conf: conf, rule: "value:authorization_" + strings.ToLower(v[:sp]), raw: t, label: strings.ToLower(v[:sp])})
+	return true
+}
+
 // context returns a confidence adjustment from context words in the value
 // (Presidio-style): +0.2 when a supporting word is present, -0.3 for words
 // that argue for test data or identifiers.
 func (s *scanner) context(vc *valueCtx, g uint8) float32 {
 	var adj float32
-	if vc.has(g) {
+	if s.near(vc, g) {
 		adj += 0.2
 	}
-	if vc.has(kgCtxNeg) {
+	if s.near(vc, kgCtxNeg) {
 		adj -= 0.3
 	}
 	return adj
+}
+
+// near reports a keyword of group g in the value, or, in free text, within
+// the context window of the current word.
+func (s *scanner) near(vc *valueCtx, g uint8) bool {
+	if !vc.has(g) {
+		return false
+	}
+	if !s.inText {
+		return true
+	}
+	for _, h := range vc.hits {
+		if h.group == g && h.pos >= s.ctxLo && h.pos < s.ctxHi {
+			return true
+		}
+	}
+	return false
 }
 
 // network detects IP and MAC addresses.
@@ -278,6 +322,9 @@ func (s *scanner) network(v string, vc *valueCtx, pi *pathInfo, whole bool) bool
 	}
 	if !whole {
 		conf = 0.75
+		if s.near(vc, kgCtxNeg) {
+			conf -= 0.3
+		}
 	}
 	s.add(det{c: cIP, conf: conf, rule: "value:ip", raw: v, norm: addr.String()})
 	return true
@@ -349,6 +396,46 @@ func (s *scanner) phone(v string) (string, bool) {
 		return "", false
 	}
 	return phonenumbers.Format(num, phonenumbers.E164), true
+}
+
+// fallbackRegions are tried, in order, for a national number (no "+")
+// under a phone-named field that the default region does not accept.
+var fallbackRegions = []string{"GB", "DE", "FR", "ES", "IT", "NL", "IN", "BR", "AU", "CA", "MX", "PL", "SE", "CH", "AT", "BE"}
+
+// phoneField reads a number from a phone-named field: international, then
+// national in the default region, then in a few common regions, then as
+// digits missing their "+" (MSISDN).
+func (s *scanner) phoneField(v string) (string, bool) {
+	if e, ok := s.phone(v); ok {
+		return e, true
+	}
+	if len(v) == 0 || v[0] == '+' {
+		return "", false
+	}
+	digits := 0
+	for i := 0; i < len(v); i++ {
+		if v[i] >= '0' && v[i] <= '9' {
+			digits++
+		}
+	}
+	if digits < 7 || digits > 15 {
+		return "", false
+	}
+	if isDigits(v) && digits >= 10 && v[0] != '0' {
+		if e, ok := s.phone("+" + v); ok {
+			return e, true
+		}
+	}
+	if v[0] != '0' && v[0] != '(' {
+		return "", false
+	}
+	for _, r := range fallbackRegions {
+		num, err := phonenumbers.Parse(v, r)
+		if err == nil && phonenumbers.IsValidNumber(num) {
+			return phonenumbers.Format(num, phonenumbers.E164), true
+		}
+	}
+	return "", false
 }
 
 func (s *scanner) add(d det) {

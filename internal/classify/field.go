@@ -67,7 +67,7 @@ func (s *scanner) fieldCheck(c class, sig float32, v string, vc *valueCtx, pi *p
 		}
 		return d, false // confirmed only by the value detectors
 	case cPhone:
-		if e164, ok := s.phone(v); ok {
+		if e164, ok := s.phoneField(v); ok {
 			d.norm = e164
 			return d, true
 		}
@@ -150,6 +150,9 @@ func (s *scanner) fieldCheck(c class, sig float32, v string, vc *valueCtx, pi *p
 		if uuidShape(v) {
 			return d, false
 		}
+		if _, ok := parseDate(v, s.e.now()); ok {
+			return d, false
+		}
 		return d, true
 	case cPersonName:
 		if !nameShape(v) {
@@ -185,14 +188,9 @@ func (s *scanner) fieldCheck(c class, sig float32, v string, vc *valueCtx, pi *p
 		if len(v) < 3 || len(v) > 256 {
 			return d, false
 		}
-		if strings.Contains(pi.rule[c], "zip") || strings.Contains(pi.rule[c], "post") || pi.rule[c] == "field:plz" {
-			if len(v) <= 10 && hasDigit(v) {
-				return d, true
-			}
-			return d, false
-		}
-		if !hasLetter(v) || len(v) < 5 {
-			return d, false
+		if !hasLetter(v) {
+			// postcodes
+			return d, len(v) <= 10 && hasDigit(v)
 		}
 		return d, true
 	}

@@ -38,17 +38,22 @@ const maxFields = 12
 
 // Classify classifies one dataset from its schema and sample.
 func (e *Engine) Classify(in Input) Output {
+	r := e.newRun()
+	r.sampled = len(in.Sample)
+	for i := range in.Sample {
+		r.record(&in.Sample[i])
+	}
+	return r.output(in)
+}
+
+func (e *Engine) newRun() *run {
 	r := &run{
 		e:     e,
 		paths: make(map[string]*pathInfo, 32),
 		seed:  maphash.MakeSeed(),
 	}
 	r.sc.e = e
-	r.sampled = len(in.Sample)
-	for i := range in.Sample {
-		r.record(&in.Sample[i])
-	}
-	return r.output(in)
+	return r
 }
 
 func (r *run) path(p string) *pathInfo {
@@ -65,7 +70,7 @@ func (r *run) path(p string) *pathInfo {
 // record classifies one record: one Aho-Corasick pass over its lower-cased
 // values decides which value detectors run; then each value goes through
 // its field's rules.
-func (r *run) record(rec *Record) {
+func (r *run) record(rec *Record) classSet {
 	vals := rec.Values
 	if len(vals) > maxLeaves {
 		vals = vals[:maxLeaves]
@@ -89,15 +94,18 @@ func (r *run) record(rec *Record) {
 			m := matches[mi]
 			if m.Start >= base {
 				g := r.e.kwGroup[m.PatternID]
-				vc.groups |= 1 << g
+				if g != kgCtxNeg || wordAt(r.lower[base:end-1], m.Start-base, m.End-base) {
+					vc.groups |= 1 << g
+				}
 			}
 			mi++
 		}
 		if vc.groups != 0 && (hasSpace(v.Text) || len(v.Text) > 64) {
 			vc.hits = vc.hits[:0]
 			for _, m := range matches[hs:mi] {
-				if m.Start >= base {
-					vc.hits = append(vc.hits, kwHit{pos: m.Start - base, group: r.e.kwGroup[m.PatternID]})
+				g := r.e.kwGroup[m.PatternID]
+				if m.Start >= base && (g != kgCtxNeg || wordAt(r.lower[base:end-1], m.Start-base, m.End-base)) {
+					vc.hits = append(vc.hits, kwHit{pos: m.Start - base, group: g})
 				}
 			}
 		}
@@ -122,6 +130,29 @@ func (r *run) record(rec *Record) {
 			r.agg[c].matched++
 		}
 	}
+	return seen
+}
+
+// wordAt reports whether s[i:j] stands as a word of its own: not inside
+// another word, a domain, a path or an identifier ("example" in
+// "example.org" or "latest" is no context word).
+func wordAt(s []byte, i, j int) bool {
+	if i > 0 {
+		c := s[i-1]
+		if isAlnum(c) || c == '@' || c == '.' || c == '/' || c == '_' || c == '-' {
+			return false
+		}
+	}
+	if j < len(s) {
+		c := s[j]
+		if isAlnum(c) || c == '@' || c == '/' || c == '_' || c == '-' {
+			return false
+		}
+		if c == '.' && j+1 < len(s) && s[j+1] != ' ' {
+			return false
+		}
+	}
+	return true
 }
 
 // appendLower appends s lower-cased (ASCII only, so offsets stay aligned).

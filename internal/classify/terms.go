@@ -31,10 +31,10 @@ var fieldTerms = map[class][]string{
 	cUsername: {
 		"username:0.9", "user name:0.9", "user:0.6", "login:0.75", "login name:0.9", "user login:0.9",
 		"handle:0.7", "screen name:0.9", "screenname:0.9", "nickname:0.8", "nick:0.7",
-		"account name:0.8", "account:0.55", "benutzername:0.9", "benutzer:0.7", "usuario:0.8",
+		"account name:0.8", "benutzername:0.9", "benutzer:0.7", "usuario:0.8",
 		"nombre de usuario:0.9", "nombre usuario:0.9", "nom utilisateur:0.9", "nom d utilisateur:0.9",
 		"utilisateur:0.7", "identifiant:0.7", "utente:0.7", "nome utente:0.9",
-		"gebruikersnaam:0.9", "login id:0.8", "userid str:0.7", "owner:0.55", "author:0.55",
+		"gebruikersnaam:0.9", "login id:0.8",
 	},
 	cPersonName: {
 		"full name:0.9", "first name:0.9", "last name:0.9", "surname:0.9", "given name:0.9",
@@ -195,7 +195,7 @@ var negBefore = toSet(
 // keep their meaning for that class ("device_id", "password_hash").
 var negAfterOK = map[class]map[string]bool{
 	cDeviceID:      toSet("id", "uuid", "key"),
-	cAuthToken:     toSet("id", "key"),
+	cAuthToken:     toSet("key"),
 	cPassword:      toSet(),
 	cDeviceModel:   toSet("name"),
 	cWifiSSID:      toSet("name", "network"),

@@ -8,6 +8,8 @@ import "strings"
 // pairs are read as a field and its value.
 func (s *scanner) detectText(v string, vc *valueCtx) {
 	start := len(s.dets)
+	s.inText = true
+	defer func() { s.inText = false }()
 	i := 0
 	for i < len(v) {
 		for i < len(v) && isTextSep(v[i]) {
@@ -19,6 +21,7 @@ func (s *scanner) detectText(v string, vc *valueCtx) {
 		}
 		if j > i {
 			w := trimWord(v[i:j])
+			s.ctxLo, s.ctxHi = i-ctxWindow, j+ctxWindow/2
 			if len(w) >= 6 {
 				s.strongWord(w, vc)
 			}
@@ -28,6 +31,7 @@ func (s *scanner) detectText(v string, vc *valueCtx) {
 	if strings.IndexByte(v, '+') >= 0 {
 		s.phonesInText(v, vc)
 	}
+	s.ibansInText(v)
 	if vc.has(kgCtxCard) || hasCardRun(v) {
 		s.cardsInText(v, vc)
 	}
@@ -116,6 +120,7 @@ func (s *scanner) cardsInText(v string, vc *valueCtx) {
 		}
 		if digits >= 13 && digits <= 19 && (j == len(v) || !isAlnum(v[j])) {
 			cand := v[i:j]
+			s.ctxLo, s.ctxHi = i-ctxWindow, j+ctxWindow/2
 			if strings.IndexByte(cand, ' ') >= 0 || strings.IndexByte(cand, '-') >= 0 {
 				s.card(cand, vc, nil, false)
 			}
@@ -202,6 +207,7 @@ func (s *scanner) phonesInText(v string, vc *valueCtx) {
 			i = j
 			continue
 		}
+		s.ctxLo, s.ctxHi = i-ctxWindow, j+ctxWindow/2
 		conf := float32(0.7) + s.context(vc, kgCtxPhone)
 		if conf >= minConf {
 			if e164, ok := s.phone(cand); ok {
@@ -209,5 +215,35 @@ func (s *scanner) phonesInText(v string, vc *valueCtx) {
 			}
 		}
 		i = j
+	}
+}
+
+// ibansInText reads IBANs written in groups of four ("DE89 3704 0044 …").
+func (s *scanner) ibansInText(v string) {
+	for i := 0; i+4 < len(v); i++ {
+		if !(v[i] >= 'A' && v[i] <= 'Z' && v[i+1] >= 'A' && v[i+1] <= 'Z' && v[i+2] >= '0' && v[i+2] <= '9' && v[i+3] >= '0' && v[i+3] <= '9') || i > 0 && isAlnum(v[i-1]) || v[i+4] != ' ' {
+			continue
+		}
+		j := i + 4
+		best := 0
+		for j+1 < len(v) && v[j] == ' ' && isAlnum(v[j+1]) && j-i < 42 {
+			k := j + 1
+			for k < len(v) && isAlnum(v[k]) && k-j <= 4 {
+				k++
+			}
+			if k-j-1 > 4 || k < len(v) && isAlnum(v[k]) {
+				break
+			}
+			j = k
+			if ibanOK(v[i:j]) {
+				best = j
+			}
+		}
+		if best > 0 {
+			cand := v[i:best]
+			norm := strings.ReplaceAll(cand, " ", "")
+			s.add(det{c: cBank, conf: 0.9, rule: "text:iban", raw: cand, label: "iban", norm: norm})
+			i = best
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/netip"
 	"strings"
+	"unicode/utf8"
 )
 
 // Validators confirm that a value which has the right shape really is what
@@ -207,12 +208,15 @@ func emailOK(s string) bool {
 		return false
 	}
 	local, domain := s[:at], s[at+1:]
+	if !utf8.ValidString(local) {
+		return false
+	}
 	if local[0] == '.' || local[len(local)-1] == '.' {
 		return false
 	}
 	for i := 0; i < len(local); i++ {
 		c := local[i]
-		if isAlnum(c) || strings.IndexByte(".!#$%&'*+/=?^_`{|}~-", c) >= 0 {
+		if isAlnum(c) || c >= 0x80 || strings.IndexByte(".!#$%&'*+/=?^_`{|}~-", c) >= 0 {
 			if c == '.' && i > 0 && local[i-1] == '.' {
 				return false
 			}
