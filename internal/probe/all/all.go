@@ -4,6 +4,7 @@ package all
 
 import (
 	"github.com/leakwatch/leakwatch/internal/probe"
+	"github.com/leakwatch/leakwatch/internal/probe/clickhouse"
 	"github.com/leakwatch/leakwatch/internal/probe/elasticsearch"
 	"github.com/leakwatch/leakwatch/internal/probe/etcd"
 	"github.com/leakwatch/leakwatch/internal/probe/jupyter"
@@ -21,6 +22,7 @@ import (
 func Probers() []probe.Prober {
 	return []probe.Prober{
 		elasticsearch.New(),
+		clickhouse.New(),
 		mysql.New(),
 		postgres.New(),
 		redis.New(),

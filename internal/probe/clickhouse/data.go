@@ -1,0 +1,280 @@
+package clickhouse
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/leakwatch/leakwatch/internal/classify"
+	"github.com/leakwatch/leakwatch/internal/finding"
+	"github.com/leakwatch/leakwatch/internal/probe"
+)
+
+// systemDatabases are never listed.
+const systemDatabases = `'system', 'INFORMATION_SCHEMA', 'information_schema'`
+
+// maxColumns bounds the rows read from system.columns.
+const maxColumns = 50000
+
+// client runs queries over the HTTP interface with GET (read-only mode on
+// the server) and per-query limits as URL settings.
+type client struct {
+	h   *probe.HTTP
+	env *probe.Env
+	// noSettings is set when the user's profile is readonly=1, where no
+	// setting may be passed.
+	noSettings bool
+}
+
+// get runs q with settings and reads at most limit bytes of the answer.
+func (c *client) get(ctx context.Context, q string, settings url.Values, limit int64) (*probe.HTTPResponse, error) {
+	v := url.Values{}
+	if !c.noSettings {
+		for k, vs := range settings {
+			v[k] = vs
+		}
+		v.Set("max_execution_time", strconv.Itoa(max(1, int(c.env.Budget.IOTimeout.Seconds()))))
+	}
+	v.Set("query", q)
+	resp, err := c.h.Do(ctx, "GET", "/?"+v.Encode(), nil, "", limit)
+	if err != nil {
+		return nil, err
+	}
+	if code, ok := exceptionCode(resp.Body); ok && code == 164 && !c.noSettings {
+		c.noSettings = true // "Cannot modify setting in readonly mode"
+		return c.get(ctx, q, nil, limit)
+	}
+	return resp, nil
+}
+
+// rows runs q (which must end in FORMAT JSONEachRow) and decodes each line.
+// A line cut by the byte limit is dropped.
+func (c *client) rows(ctx context.Context, q string, settings url.Values, limit int64) ([]map[string]any, error) {
+	resp, err := c.get(ctx, q, settings, limit)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != 200 {
+		return nil, fmt.Errorf("status %d: %s", resp.StatusCode, firstLine(resp.Body))
+	}
+	return decodeLines(resp.Body, resp.Truncated), nil
+}
+
+// decodeLines decodes JSONEachRow output; undecodable lines are skipped.
+func decodeLines(body []byte, truncated bool) []map[string]any {
+	if truncated {
+		if i := bytes.LastIndexByte(body, '\n'); i >= 0 {
+			body = body[:i]
+		} else {
+			return nil
+		}
+	}
+	var out []map[string]any
+	sc := bufio.NewScanner(bytes.NewReader(body))
+	sc.Buffer(make([]byte, 0, 64<<10), len(body)+1)
+	for sc.Scan() {
+		line := bytes.TrimSpace(sc.Bytes())
+		if len(line) == 0 {
+			continue
+		}
+		d := json.NewDecoder(bytes.NewReader(line))
+		d.UseNumber()
+		var m map[string]any
+		if d.Decode(&m) == nil {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// str and num read JSONEachRow fields; 64-bit integers arrive quoted.
+func str(m map[string]any, k string) string {
+	s, _ := m[k].(string)
+	return s
+}
+
+func num(m map[string]any, k string) (int64, bool) {
+	switch v := m[k].(type) {
+	case json.Number:
+		n, err := v.Int64()
+		return n, err == nil
+	case string:
+		n, err := strconv.ParseInt(v, 10, 64)
+		return n, err == nil
+	}
+	return 0, false
+}
+
+// table is one listed table.
+type table struct {
+	db, name, engine string
+	records, bytes   *int64
+	fields           []finding.Field
+}
+
+func (t *table) fullName() string { return t.db + "." + t.name }
+
+// sampledEngines store their rows locally and read them without side
+// effects. Others (Kafka consumes messages, Distributed, MySQL, URL, S3,
+// … reach other servers, Dictionary may load a remote source) are listed
+// but never read.
+func sampledEngine(e string) bool {
+	switch e {
+	case "Log", "TinyLog", "StripeLog", "Memory":
+		return true
+	}
+	return strings.HasSuffix(e, "MergeTree")
+}
+
+// measure lists databases (the second signal), tables with their parts'
+// rows and bytes, and samples the largest tables.
+func (c *client) measure(ctx context.Context, res *probe.Result) {
+	lim := c.env.Budget.MaxResponseBytes
+	dbs, err := c.rows(ctx, "SELECT name FROM system.databases FORMAT JSONEachRow", nil, lim)
+	if err != nil {
+		res.Error = fmt.Sprintf("clickhouse: list databases: %v", err)
+		return
+	}
+	res.Status = finding.StatusExposed
+	res.AddEvidence("databases", len(dbs))
+	tables, err := c.listTables(ctx)
+	if err != nil {
+		res.Error = fmt.Sprintf("clickhouse: %v", err)
+		return
+	}
+	var errs []string
+	if err := c.addParts(ctx, tables); err != nil {
+		errs = append(errs, err.Error())
+	}
+	if err := c.addColumns(ctx, tables); err != nil {
+		errs = append(errs, err.Error())
+	}
+	sort.SliceStable(tables, func(i, j int) bool { return size(tables[i]) > size(tables[j]) })
+	sampled := 0
+	for _, t := range tables {
+		ds := probe.Dataset{Dataset: finding.Dataset{
+			Name: t.fullName(), Kind: "table", Records: t.records, Bytes: t.bytes, Fields: t.fields,
+		}}
+		if sampled < c.env.Budget.MaxDatasets && c.env.Budget.SampleRecords > 0 && sampledEngine(t.engine) && ctx.Err() == nil {
+			sampled++
+			recs, err := c.sample(ctx, t)
+			if err != nil {
+				errs = append(errs, fmt.Sprintf("sample %s: %v", t.fullName(), err))
+			}
+			ds.Sample, ds.Sampled = recs, len(recs)
+		}
+		res.Datasets = append(res.Datasets, ds)
+	}
+	if len(errs) > 0 {
+		res.Error = "clickhouse: " + strings.Join(errs, "; ")
+	}
+}
+
+func size(t *table) int64 {
+	if t.bytes == nil {
+		return -1
+	}
+	return *t.bytes
+}
+
+// listTables reads system.tables outside the system databases.
+func (c *client) listTables(ctx context.Context) ([]*table, error) {
+	q := fmt.Sprintf(`SELECT database, name, engine FROM system.tables
+WHERE database NOT IN (%s) AND NOT is_temporary ORDER BY database, name LIMIT %d FORMAT JSONEachRow`,
+		systemDatabases, c.env.Budget.MaxListed)
+	rows, err := c.rows(ctx, q, nil, c.env.Budget.MaxResponseBytes)
+	if err != nil {
+		return nil, fmt.Errorf("list tables: %w", err)
+	}
+	out := make([]*table, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, &table{db: str(r, "database"), name: str(r, "name"), engine: str(r, "engine")})
+	}
+	return out, nil
+}
+
+// addParts sets rows and bytes of MergeTree tables from their active parts.
+func (c *client) addParts(ctx context.Context, tables []*table) error {
+	byName := map[string]*table{}
+	for _, t := range tables {
+		byName[t.fullName()] = t
+	}
+	q := fmt.Sprintf(`SELECT database, table, sum(rows) AS rows, sum(bytes_on_disk) AS bytes
+FROM system.parts WHERE active AND database NOT IN (%s) GROUP BY database, table FORMAT JSONEachRow`, systemDatabases)
+	rows, err := c.rows(ctx, q, nil, c.env.Budget.MaxResponseBytes)
+	if err != nil {
+		return fmt.Errorf("read parts: %w", err)
+	}
+	for _, r := range rows {
+		t := byName[str(r, "database")+"."+str(r, "table")]
+		if t == nil {
+			continue
+		}
+		if n, ok := num(r, "rows"); ok {
+			t.records = &n
+		}
+		if n, ok := num(r, "bytes"); ok {
+			t.bytes = &n
+		}
+	}
+	// A MergeTree table without active parts is empty.
+	for _, t := range tables {
+		if t.records == nil && strings.HasSuffix(t.engine, "MergeTree") {
+			var zero, zb int64
+			t.records, t.bytes = &zero, &zb
+		}
+	}
+	return nil
+}
+
+// addColumns attaches system.columns to the listed tables.
+func (c *client) addColumns(ctx context.Context, tables []*table) error {
+	byName := map[string]*table{}
+	for _, t := range tables {
+		byName[t.fullName()] = t
+	}
+	q := fmt.Sprintf(`SELECT database, table, name, type FROM system.columns
+WHERE database NOT IN (%s) LIMIT %d FORMAT JSONEachRow`, systemDatabases, maxColumns)
+	rows, err := c.rows(ctx, q, nil, c.env.Budget.MaxResponseBytes)
+	if err != nil {
+		return fmt.Errorf("list columns: %w", err)
+	}
+	for _, r := range rows {
+		if t := byName[str(r, "database")+"."+str(r, "table")]; t != nil {
+			t.fields = append(t.fields, finding.Field{Name: str(r, "name"), Type: str(r, "type")})
+		}
+	}
+	return nil
+}
+
+// quoteIdent quotes a ClickHouse identifier with backticks.
+func quoteIdent(s string) string {
+	s = strings.ReplaceAll(s, `\`, `\\`)
+	return "`" + strings.ReplaceAll(s, "`", "\\`") + "`"
+}
+
+// sample reads up to SampleRecords rows of t, capped at SampleBytes both on
+// the server (max_result_bytes, overflow mode break) and on the wire.
+func (c *client) sample(ctx context.Context, t *table) ([]classify.Record, error) {
+	b := c.env.Budget
+	q := fmt.Sprintf("SELECT * FROM %s.%s LIMIT %d FORMAT JSONEachRow", quoteIdent(t.db), quoteIdent(t.name), b.SampleRecords)
+	settings := url.Values{
+		"max_result_bytes":     {strconv.FormatInt(b.SampleBytes, 10)},
+		"result_overflow_mode": {"break"},
+	}
+	rows, err := c.rows(ctx, q, settings, b.SampleBytes)
+	if err != nil {
+		return nil, err
+	}
+	recs := make([]classify.Record, 0, len(rows))
+	for _, r := range rows {
+		recs = append(recs, classify.FromJSON(map[string]any(r)))
+	}
+	return recs, nil
+}
