@@ -5,6 +5,7 @@ package all
 import (
 	"github.com/leakwatch/leakwatch/internal/probe"
 	"github.com/leakwatch/leakwatch/internal/probe/clickhouse"
+	"github.com/leakwatch/leakwatch/internal/probe/dockerregistry"
 	"github.com/leakwatch/leakwatch/internal/probe/elasticsearch"
 	"github.com/leakwatch/leakwatch/internal/probe/etcd"
 	"github.com/leakwatch/leakwatch/internal/probe/jupyter"
@@ -27,10 +28,11 @@ func Probers() []probe.Prober {
 		postgres.New(),
 		redis.New(),
 		memcached.New(),
+		etcd.New(),
 		mongodb.New(),
+		dockerregistry.New(),
 		jupyter.New(),
 		prometheus.New(),
-		etcd.New(),
 		webdump.New(), // generic HTTP: keep after the HTTP-based store probers
 	}
 }
