@@ -8,6 +8,7 @@ import (
 	"github.com/leakwatch/leakwatch/internal/probe/dockerregistry"
 	"github.com/leakwatch/leakwatch/internal/probe/elasticsearch"
 	"github.com/leakwatch/leakwatch/internal/probe/etcd"
+	"github.com/leakwatch/leakwatch/internal/probe/ftp"
 	"github.com/leakwatch/leakwatch/internal/probe/jupyter"
 	"github.com/leakwatch/leakwatch/internal/probe/memcached"
 	"github.com/leakwatch/leakwatch/internal/probe/mongodb"
@@ -33,6 +34,7 @@ func Probers() []probe.Prober {
 		dockerregistry.New(),
 		jupyter.New(),
 		prometheus.New(),
+		ftp.New(),
 		webdump.New(), // generic HTTP: keep after the HTTP-based store probers
 	}
 }
