@@ -147,7 +147,7 @@ func TestSweepFindsExactlyTheOpenPorts(t *testing.T) {
 		t.Fatalf("stats %+v, want %+v", st, wantStats)
 	}
 	// Each open port was connected to once and closed.
-	deadline := time.Now().Add(2 * time.Second)
+	deadline := time.Now().Add(10 * time.Second)
 	for accepted.Load() < 9 && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -213,7 +213,7 @@ func TestSweepCancel(t *testing.T) {
 	if err != context.Canceled {
 		t.Fatalf("Run: %v", err)
 	}
-	if d := time.Since(start); d > 700*time.Millisecond {
+	if d := time.Since(start); d > 3*time.Second {
 		t.Fatalf("Run returned %s after start (cancel at 200ms)", d)
 	}
 	if n := sw.Stats().Attempted.Load(); n > 30 {
@@ -263,7 +263,7 @@ func TestSweepTimeoutAndCancelInFlight(t *testing.T) {
 	if err != nil || st.Timeout != 1 || st.Attempted != 1 {
 		t.Fatalf("stats %+v, err %v", st, err)
 	}
-	if d := time.Since(start); d < 250*time.Millisecond || d > 2*time.Second {
+	if d := time.Since(start); d < 250*time.Millisecond || d > 5*time.Second {
 		t.Fatalf("timeout of 300ms took %s", d)
 	}
 
@@ -275,7 +275,7 @@ func TestSweepTimeoutAndCancelInFlight(t *testing.T) {
 	if err != context.DeadlineExceeded || st.Timeout != 0 || st.Done() != 0 {
 		t.Fatalf("stats %+v, err %v", st, err)
 	}
-	if d := time.Since(start); d > time.Second {
+	if d := time.Since(start); d > 3*time.Second {
 		t.Fatalf("cancelled sweep took %s", d)
 	}
 }
