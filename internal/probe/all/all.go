@@ -9,6 +9,7 @@ import (
 	"github.com/leakwatch/leakwatch/internal/probe/elasticsearch"
 	"github.com/leakwatch/leakwatch/internal/probe/etcd"
 	"github.com/leakwatch/leakwatch/internal/probe/ftp"
+	"github.com/leakwatch/leakwatch/internal/probe/influxdb"
 	"github.com/leakwatch/leakwatch/internal/probe/jupyter"
 	"github.com/leakwatch/leakwatch/internal/probe/memcached"
 	"github.com/leakwatch/leakwatch/internal/probe/mongodb"
@@ -25,6 +26,7 @@ func Probers() []probe.Prober {
 	return []probe.Prober{
 		elasticsearch.New(),
 		clickhouse.New(),
+		influxdb.New(),
 		mysql.New(),
 		postgres.New(),
 		redis.New(),
