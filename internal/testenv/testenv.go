@@ -245,3 +245,28 @@ func (l *lockedBuffer) String() string {
 	defer l.mu.Unlock()
 	return l.b.String()
 }
+
+// Subnet24 returns a fresh loopback /24 (127.x.y.0/24, x in 128..191) for
+// tests that model a fleet in one network; hosts are Subnet24(tb).Host(n).
+func Subnet24(tb testing.TB) Net24 {
+	tb.Helper()
+	addrMu.Lock()
+	defer addrMu.Unlock()
+	for {
+		n := Net24{127, byte(128 + rand.IntN(64)), byte(rand.IntN(256))}
+		a := n.Host(1)
+		if !addrUsed[a] {
+			addrUsed[a] = true
+			return n
+		}
+	}
+}
+
+// Net24 is a /24 given by its first three octets.
+type Net24 [3]byte
+
+// Host is the address .n in the network.
+func (n Net24) Host(i byte) netip.Addr { return netip.AddrFrom4([4]byte{n[0], n[1], n[2], i}) }
+
+// CIDR is "127.x.y.0/24".
+func (n Net24) CIDR() string { return n.Host(0).String() + "/24" }

@@ -1,0 +1,346 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/leakwatch/leakwatch/internal/classify"
+	"github.com/leakwatch/leakwatch/internal/engine"
+	"github.com/leakwatch/leakwatch/internal/output"
+	"github.com/leakwatch/leakwatch/internal/probe"
+	"github.com/leakwatch/leakwatch/internal/probe/all"
+	"github.com/leakwatch/leakwatch/internal/scan"
+	"github.com/leakwatch/leakwatch/internal/scope"
+	"github.com/leakwatch/leakwatch/internal/sweep"
+)
+
+// errHelp is returned after --help was printed.
+var errHelp = errors.New("help printed")
+
+const scanUsage = `Usage: leakwatch scan [flags] TARGET...
+
+Sweeps the targets for open ports, identifies every data store that answers
+(by its response, also on non-standard ports), decides whether it is exposed
+or protected, counts its datasets and records from metadata, and classifies a
+small bounded sample. Nothing on a target is ever changed.
+
+TARGET is an IPv4/IPv6 address, a CIDR (127.0.0.0/24), a range
+(127.0.0.1-127.0.0.50), a hostname, host:port, or "-" to read targets from
+stdin (plain host:port, masscan -oL lines, naabu JSON lines). Without a
+target, leakwatch scans 127.0.0.1.
+
+Examples:
+  leakwatch scan 127.0.0.0/24
+  leakwatch scan --ports 9200,6379 --format jsonl -o findings.jsonl db.internal.example
+  masscan ... -oL - | leakwatch scan -
+
+Flags:
+`
+
+type scanFlags struct {
+	ports          string
+	excludes       []string
+	maxHosts       int
+	rate           float64
+	concurrency    int
+	probeWorkers   int
+	connectTimeout time.Duration
+	probeTimeout   time.Duration
+	ioTimeout      time.Duration
+	sampleRecords  int
+	sampleBytes    string
+	maxDatasets    int
+	format         string
+	outFile        string
+	exitZero       bool
+	probers        string
+	portProbers    bool
+	noDefaultCreds bool
+	keyFile        string
+	verbose        bool
+	progress       string
+}
+
+func (a *app) scanFlagSet(sf *scanFlags) *pflag.FlagSet {
+	fs := pflag.NewFlagSet("scan", pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&sf.ports, "ports", "", "comma-separated ports and ranges to sweep (default: the well-known ports of every prober)")
+	fs.StringArrayVar(&sf.excludes, "exclude", nil, "target spec never to contact (repeatable; same syntax as TARGET)")
+	fs.IntVar(&sf.maxHosts, "max-hosts", scope.DefaultMaxHosts, "refuse scopes with more addresses than this")
+	fs.Float64Var(&sf.rate, "rate", 2000, "global limit on new connections per second (0: no limit)")
+	fs.IntVar(&sf.concurrency, "concurrency", 512, "TCP connects in flight at once")
+	fs.IntVar(&sf.probeWorkers, "probe-workers", 16, "open ports probed at once")
+	fs.DurationVar(&sf.connectTimeout, "connect-timeout", 1500*time.Millisecond, "deadline of each discovery connect")
+	fs.DurationVar(&sf.probeTimeout, "probe-timeout", 60*time.Second, "deadline for probing one host:port, all probers included")
+	fs.DurationVar(&sf.ioTimeout, "io-timeout", 5*time.Second, "deadline of each read or write while probing")
+	fs.IntVar(&sf.sampleRecords, "sample-records", 200, "records sampled per dataset (0: metadata only)")
+	fs.StringVar(&sf.sampleBytes, "sample-bytes", "1MiB", "bytes sampled per dataset at most")
+	fs.IntVar(&sf.maxDatasets, "max-datasets", 20, "datasets sampled per service, largest first")
+	fs.StringVar(&sf.format, "format", "auto", "output: table, jsonl, sarif, ocsf (auto: table on a terminal, jsonl otherwise)")
+	fs.StringVarP(&sf.outFile, "output", "o", "", "write findings to this file instead of stdout")
+	fs.BoolVar(&sf.exitZero, "exit-zero", false, "exit 0 even when exposed data stores are found")
+	fs.StringVar(&sf.probers, "probers", "", "comma-separated probers to use (default: all; see 'leakwatch probers')")
+	fs.BoolVar(&sf.portProbers, "port-probers-only", false, "on each open port try only the probers that claim it (faster; misses services on unusual ports)")
+	fs.BoolVar(&sf.noDefaultCreds, "no-default-creds", false, "never try well-known factory credentials (e.g. guest/guest)")
+	fs.StringVar(&sf.keyFile, "key-file", defaultKeyFile(), "per-installation secret key for keyed hashes and canaries (created if missing)")
+	fs.BoolVarP(&sf.verbose, "verbose", "v", false, "list every dataset under the table")
+	fs.StringVar(&sf.progress, "progress", "auto", "progress on stderr: auto (when a terminal), always, never")
+	fs.BoolP("help", "h", false, "show this help")
+	return fs
+}
+
+func defaultKeyFile() string {
+	if d, err := os.UserConfigDir(); err == nil {
+		return filepath.Join(d, "leakwatch", "key")
+	}
+	return ".leakwatch-key"
+}
+
+func (a *app) scan(ctx context.Context, args []string) (int, error) {
+	var sf scanFlags
+	fs := a.scanFlagSet(&sf)
+	if err := fs.Parse(args); err != nil {
+		return exitUsage, usagef("scan: %v (see 'leakwatch scan --help')", err)
+	}
+	if h, _ := fs.GetBool("help"); h {
+		fmt.Fprint(a.stdout, scanUsage+fs.FlagUsages())
+		return exitOK, errHelp
+	}
+	registry := all.Registry()
+	if sf.probers != "" {
+		sub, err := registry.Subset(splitList(sf.probers))
+		if err != nil {
+			return exitUsage, usagef("scan: --probers: %v", err)
+		}
+		registry = sub
+	}
+	ports := registry.Ports()
+	if sf.ports != "" {
+		p, err := parsePorts(sf.ports)
+		if err != nil {
+			return exitUsage, usagef("scan: --ports: %v", err)
+		}
+		ports = p
+	}
+	format, err := parseFormat(sf.format, sf.outFile, a.stdout)
+	if err != nil {
+		return exitUsage, usagef("scan: --format: %v", err)
+	}
+	budget, err := sf.budget()
+	if err != nil {
+		return exitUsage, usagef("scan: %v", err)
+	}
+	if sf.concurrency < 1 || sf.probeWorkers < 1 || sf.rate < 0 || sf.connectTimeout <= 0 {
+		return exitUsage, usagef("scan: --concurrency and --probe-workers must be ≥ 1, --rate ≥ 0, --connect-timeout > 0")
+	}
+	targets := fs.Args()
+	if len(targets) == 0 {
+		targets = []string{"127.0.0.1"}
+		fmt.Fprintln(a.stderr, "leakwatch: no targets given; scanning 127.0.0.1 (loopback)")
+	}
+
+	// Scope: parse, resolve once, count — all before any connection.
+	sc, err := scope.Build(ctx, scope.Options{
+		Targets: targets, Excludes: sf.excludes, Ports: ports, MaxHosts: sf.maxHosts, Stdin: a.stdin,
+	})
+	if err != nil {
+		return exitUsage, usagef("%v", err)
+	}
+
+	key, err := classify.LoadOrCreateKey(sf.keyFile)
+	if err != nil {
+		return exitFailed, fmt.Errorf("key: %w", err)
+	}
+	canaries, err := loadCanaries(canaryFile(sf.keyFile))
+	if err != nil {
+		return exitFailed, err
+	}
+	clf, err := classify.New(classify.Options{Key: key, Canaries: canaries})
+	if err != nil {
+		return exitFailed, fmt.Errorf("classifier: %w", err)
+	}
+	eng, err := engine.New(engine.Options{
+		Registry: registry, Classifier: clf, Budget: budget,
+		AllProbers: !sf.portProbers, DefaultCredentials: !sf.noDefaultCreds,
+		InScope: sc.Contains,
+	})
+	if err != nil {
+		return exitFailed, err
+	}
+
+	out := a.stdout
+	if sf.outFile != "" {
+		f, err := os.Create(sf.outFile)
+		if err != nil {
+			return exitFailed, fmt.Errorf("output: %w", err)
+		}
+		defer f.Close()
+		out = f
+	}
+	w := output.New(format, out, output.Options{
+		Color: sf.outFile == "" && output.ColorAuto(a.stdout), Verbose: sf.verbose, ToolVersion: toolVersion(),
+	})
+
+	sweeper := sweep.Options{
+		Concurrency: sf.concurrency, Rate: sf.rate, Timeout: sf.connectTimeout, InScope: sc.Contains,
+	}
+	sweep.RaiseFDLimit()
+	var sweepStats sweep.Stats
+	stats := &scan.Stats{}
+	prog := newProgress(a.stderr, sf.progress, sc.Endpoints(), &sweepStats, stats)
+	prog.start()
+	sum, runErr := scan.Run(ctx, scan.Config{
+		Endpoints: sc.All(),
+		Discover: func(ctx context.Context, eps iter.Seq[scope.Endpoint], open func(scope.Endpoint)) error {
+			return sweep.Run(ctx, eps, sweeper, &sweepStats, open)
+		},
+		Engine:       eng,
+		ProbeWorkers: sf.probeWorkers,
+		OnFinding:    w.Write,
+	}, stats)
+	prog.stop()
+	if err := w.Close(); err != nil && runErr == nil {
+		runErr = fmt.Errorf("output: %w", err)
+	}
+	fmt.Fprintf(a.stderr, "leakwatch: %d endpoints checked, %d open, %d services: %d exposed, %d protected (%s)\n",
+		sweepStats.Attempted.Load(), sum.Open, sum.Findings, sum.Exposed, sum.Protected, sum.Duration.Round(time.Millisecond))
+	if runErr != nil {
+		if errors.Is(runErr, context.Canceled) {
+			fmt.Fprintln(a.stderr, "leakwatch: interrupted; findings above are partial")
+		} else {
+			return exitFailed, runErr
+		}
+	}
+	if sum.Exposed > 0 && !sf.exitZero {
+		return exitExposed, nil
+	}
+	return exitOK, nil
+}
+
+func (sf *scanFlags) budget() (probe.Budget, error) {
+	b := probe.DefaultBudget()
+	b.Timeout = sf.probeTimeout
+	b.IOTimeout = sf.ioTimeout
+	b.SampleRecords = sf.sampleRecords
+	b.MaxDatasets = sf.maxDatasets
+	n, err := parseBytes(sf.sampleBytes)
+	if err != nil {
+		return b, fmt.Errorf("--sample-bytes: %w", err)
+	}
+	b.SampleBytes = n
+	if err := b.Validate(); err != nil {
+		return b, err
+	}
+	return b, nil
+}
+
+func parseFormat(s, outFile string, stdout io.Writer) (output.Format, error) {
+	if s == "auto" {
+		if outFile == "" && output.ColorAuto(stdout) {
+			return output.FormatTable, nil
+		}
+		if outFile == "" && isTerminal(stdout) {
+			return output.FormatTable, nil
+		}
+		return output.FormatJSONL, nil
+	}
+	return output.ParseFormat(s)
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// parsePorts reads "9200,6379,8000-8010".
+func parsePorts(s string) ([]int, error) {
+	var out []int
+	seen := map[int]bool{}
+	for _, part := range splitList(s) {
+		lo, hi, isRange := strings.Cut(part, "-")
+		a, err := strconv.Atoi(lo)
+		if err != nil || a < 1 || a > 65535 {
+			return nil, fmt.Errorf("invalid port %q", part)
+		}
+		b := a
+		if isRange {
+			if b, err = strconv.Atoi(hi); err != nil || b < a || b > 65535 {
+				return nil, fmt.Errorf("invalid port range %q", part)
+			}
+		}
+		for p := a; p <= b; p++ {
+			if !seen[p] {
+				seen[p] = true
+				out = append(out, p)
+			}
+		}
+	}
+	if len(out) == 0 {
+		return nil, errors.New("no ports")
+	}
+	return out, nil
+}
+
+// parseBytes reads "1MiB", "512KiB", "65536".
+func parseBytes(s string) (int64, error) {
+	units := []struct {
+		suffix string
+		mult   int64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"GB", 1e9}, {"MB", 1e6}, {"KB", 1e3}, {"B", 1}}
+	t := strings.TrimSpace(s)
+	mult := int64(1)
+	for _, u := range units {
+		if strings.HasSuffix(t, u.suffix) {
+			t, mult = strings.TrimSpace(strings.TrimSuffix(t, u.suffix)), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(t, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("invalid size %q", s)
+	}
+	return n * mult, nil
+}
+
+func (a *app) probers(args []string) error {
+	if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
+		fmt.Fprintln(a.stdout, "Usage: leakwatch probers\n\nLists the built-in probers and the ports each claims.")
+		return errHelp
+	}
+	if len(args) > 0 {
+		return usagef("probers takes no arguments")
+	}
+	for _, p := range all.Probers() {
+		ports := make([]string, 0)
+		for _, port := range p.DefaultPorts() {
+			ports = append(ports, strconv.Itoa(port))
+		}
+		fmt.Fprintf(a.stdout, "%-16s %s\n", p.Name(), strings.Join(ports, ","))
+	}
+	return nil
+}
+
