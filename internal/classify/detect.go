@@ -58,15 +58,32 @@ func nullish(v string) bool {
 	case 1:
 		return v == "-" || v == "0" || v == "?" || v == "*" || v == "."
 	}
-	switch strings.ToLower(v) {
-	case "null", "nil", "none", "n/a", "na", "true", "false", "unknown", "undefined", "empty",
-		"redacted", "[redacted]", "<redacted>", "***", "****", "*****", "******", "********",
-		"xxx", "xxxx", "hidden", "masked", "changeme?", "not set", "notset", "tbd", "todo",
-		"yes", "no", "default", "[filtered]", "filtered", "removed", "[removed]", "secret", "-1":
-		return true
+	if len(v) > 12 {
+		return false
+	}
+	if v[0] == '*' || v[0] == 'x' || v[0] == 'X' {
+		all := true
+		for i := 1; i < len(v); i++ {
+			if v[i] != v[0] {
+				all = false
+				break
+			}
+		}
+		if all {
+			return true
+		}
+	}
+	for _, w := range nullWords {
+		if len(w) == len(v) && strings.EqualFold(w, v) {
+			return true
+		}
 	}
 	return false
 }
+
+var nullWords = []string{"null", "nil", "none", "n/a", "na", "true", "false", "unknown", "undefined", "empty",
+	"redacted", "[redacted]", "<redacted>", "hidden", "masked", "not set", "notset", "tbd", "todo",
+	"yes", "no", "default", "[filtered]", "filtered", "removed", "[removed]", "secret", "-1"}
 
 func trimValue(v string) string {
 	for len(v) > 0 && (v[0] == ' ' || v[0] == '\t' || v[0] == '\n' || v[0] == '\r' || v[0] == '"' || v[0] == '\'') {

@@ -45,6 +45,9 @@ type Engine struct {
 
 	canaryTags map[string]string // tag → label
 	hmacs      sync.Pool
+
+	pathMu    sync.RWMutex
+	pathCache map[string]*pathInfo
 }
 
 var _ Classifier = (*Engine)(nil)
@@ -91,6 +94,7 @@ func New(opts Options) (*Engine, error) {
 	for _, c := range opts.Canaries {
 		e.canaryTags[canaryTag(e.key, c.Label)] = c.Label
 	}
+	e.pathCache = make(map[string]*pathInfo, 256)
 	e.hmacs.New = func() any { return hmac.New(sha256.New, e.key) }
 	return e, nil
 }

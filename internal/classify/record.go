@@ -43,15 +43,6 @@ func FromJSON(doc any) Record {
 	return r
 }
 
-// FromJSONBytes decodes and flattens one JSON document.
-func FromJSONBytes(b []byte) (Record, error) {
-	var doc any
-	if err := json.Unmarshal(b, &doc); err != nil {
-		return Record{}, err
-	}
-	return FromJSON(doc), nil
-}
-
 func flatten(r *Record, path string, v any, depth int) {
 	if depth > maxDepth || len(r.Values) >= maxLeaves {
 		return

@@ -60,10 +60,32 @@ func (r *run) path(p string) *pathInfo {
 	if pi, ok := r.paths[p]; ok {
 		return pi
 	}
-	pi := r.e.analyzePath(p)
+	pi := r.e.pathInfo(p)
 	if len(r.paths) < 4096 {
 		r.paths[p] = pi
 	}
+	return pi
+}
+
+// maxPathCache bounds the engine-wide cache of analysed field paths.
+const maxPathCache = 1 << 16
+
+// pathInfo returns the cached analysis of a path (engine-wide: field
+// names repeat across datasets and scans).
+func (e *Engine) pathInfo(p string) *pathInfo {
+	e.pathMu.RLock()
+	pi, ok := e.pathCache[p]
+	e.pathMu.RUnlock()
+	if ok {
+		return pi
+	}
+	pi = e.analyzePath(p)
+	e.pathMu.Lock()
+	if len(e.pathCache) >= maxPathCache {
+		clear(e.pathCache)
+	}
+	e.pathCache[p] = pi
+	e.pathMu.Unlock()
 	return pi
 }
 

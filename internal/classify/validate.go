@@ -312,8 +312,16 @@ func jwtAlg(s string) (string, bool) {
 	if h.Alg == "none" && sig != "" {
 		return "", false
 	}
+	if !knownAlgs[h.Alg] {
+		return "other", true
+	}
 	return h.Alg, true
 }
+
+// knownAlgs are the JOSE algorithms an example may name; others show as
+// "other" so that no header text reaches a finding.
+var knownAlgs = toSet("HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "ES256", "ES384", "ES512",
+	"PS256", "PS384", "PS512", "EdDSA", "ES256K", "none", "dir", "RSA-OAEP", "RSA-OAEP-256", "A128KW", "A256KW")
 
 func b64url(s string) bool {
 	for i := 0; i < len(s); i++ {

@@ -1,0 +1,392 @@
+package classify
+
+import (
+	"errors"
+	"strconv"
+	"sync"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// FromJSONBytes decodes and flattens one JSON document without building
+// maps: a single pass over the bytes emits path/value pairs in document
+// order. String values without escapes share one copy of the document;
+// paths are interned. Numbers keep their literal text (so 16-digit ids and
+// card numbers survive exactly). Depth beyond maxDepth is parsed but not
+// emitted, and at most maxLeaves values are kept. Invalid JSON is an error.
+func FromJSONBytes(b []byte) (Record, error) {
+	p := flatParser{src: string(b)}
+	p.rec.Values = make([]Value, 0, 16)
+	p.skipWS()
+	if err := p.value("", 0); err != nil {
+		return Record{}, err
+	}
+	p.skipWS()
+	if p.i != len(p.src) {
+		return Record{}, p.errorf("invalid character after top-level value")
+	}
+	return p.rec, nil
+}
+
+type flatParser struct {
+	src string
+	i   int
+	rec Record
+	buf []byte
+}
+
+var errJSONEnd = errors.New("classify: unexpected end of JSON input")
+
+func (p *flatParser) errorf(msg string) error {
+	return errors.New("classify: json: " + msg + " at offset " + strconv.Itoa(p.i))
+}
+
+func (p *flatParser) skipWS() {
+	for p.i < len(p.src) {
+		switch p.src[p.i] {
+		case ' ', '\t', '\n', '\r':
+			p.i++
+		default:
+			return
+		}
+	}
+}
+
+func (p *flatParser) emit(path, text string, depth int) {
+	if depth > maxDepth || len(p.rec.Values) >= maxLeaves {
+		return
+	}
+	p.rec.Values = append(p.rec.Values, Value{Path: path, Text: text})
+}
+
+// value parses one value at p.i under path.
+func (p *flatParser) value(path string, depth int) error {
+	if depth > 10_000 {
+		return p.errorf("nesting too deep")
+	}
+	if p.i >= len(p.src) {
+		return errJSONEnd
+	}
+	switch c := p.src[p.i]; {
+	case c == '{':
+		return p.object(path, depth)
+	case c == '[':
+		return p.array(path, depth)
+	case c == '"':
+		s, err := p.str()
+		if err != nil {
+			return err
+		}
+		p.emit(path, s, depth)
+	case c == 't':
+		if err := p.lit("true"); err != nil {
+			return err
+		}
+		p.emit(path, "true", depth)
+	case c == 'f':
+		if err := p.lit("false"); err != nil {
+			return err
+		}
+		p.emit(path, "false", depth)
+	case c == 'n':
+		return p.lit("null")
+	case c == '-' || c >= '0' && c <= '9':
+		s, err := p.number()
+		if err != nil {
+			return err
+		}
+		p.emit(path, s, depth)
+	default:
+		return p.errorf("invalid character " + strconv.QuoteRune(rune(c)))
+	}
+	return nil
+}
+
+func (p *flatParser) lit(w string) error {
+	if len(p.src)-p.i < len(w) || p.src[p.i:p.i+len(w)] != w {
+		return p.errorf("invalid literal")
+	}
+	p.i += len(w)
+	return nil
+}
+
+func (p *flatParser) number() (string, error) {
+	start := p.i
+	s := p.src
+	if s[p.i] == '-' {
+		p.i++
+	}
+	if p.i >= len(s) {
+		return "", errJSONEnd
+	}
+	switch {
+	case s[p.i] == '0':
+		p.i++
+	case s[p.i] >= '1' && s[p.i] <= '9':
+		for p.i < len(s) && s[p.i] >= '0' && s[p.i] <= '9' {
+			p.i++
+		}
+	default:
+		return "", p.errorf("invalid number")
+	}
+	if p.i < len(s) && s[p.i] == '.' {
+		p.i++
+		d := p.i
+		for p.i < len(s) && s[p.i] >= '0' && s[p.i] <= '9' {
+			p.i++
+		}
+		if p.i == d {
+			return "", p.errorf("invalid number")
+		}
+	}
+	if p.i < len(s) && (s[p.i] == 'e' || s[p.i] == 'E') {
+		p.i++
+		if p.i < len(s) && (s[p.i] == '+' || s[p.i] == '-') {
+			p.i++
+		}
+		d := p.i
+		for p.i < len(s) && s[p.i] >= '0' && s[p.i] <= '9' {
+			p.i++
+		}
+		if p.i == d {
+			return "", p.errorf("invalid number")
+		}
+	}
+	return s[start:p.i], nil
+}
+
+// str parses a string at p.i (the opening quote).
+func (p *flatParser) str() (string, error) {
+	s := p.src
+	p.i++
+	start := p.i
+	for p.i < len(s) {
+		c := s[p.i]
+		switch {
+		case c == '"':
+			out := s[start:p.i]
+			p.i++
+			return out, nil
+		case c == '\\':
+			return p.strEscaped(start)
+		case c < 0x20:
+			return "", p.errorf("invalid character in string")
+		}
+		p.i++
+	}
+	return "", errJSONEnd
+}
+
+func (p *flatParser) strEscaped(start int) (string, error) {
+	s := p.src
+	p.buf = append(p.buf[:0], s[start:p.i]...)
+	for p.i < len(s) {
+		c := s[p.i]
+		switch {
+		case c == '"':
+			p.i++
+			return string(p.buf), nil
+		case c < 0x20:
+			return "", p.errorf("invalid character in string")
+		case c != '\\':
+			p.buf = append(p.buf, c)
+			p.i++
+			continue
+		}
+		p.i++
+		if p.i >= len(s) {
+			return "", errJSONEnd
+		}
+		e := s[p.i]
+		p.i++
+		switch e {
+		case '"', '\\', '/':
+			p.buf = append(p.buf, e)
+		case 'b':
+			p.buf = append(p.buf, '\b')
+		case 'f':
+			p.buf = append(p.buf, '\f')
+		case 'n':
+			p.buf = append(p.buf, '\n')
+		case 'r':
+			p.buf = append(p.buf, '\r')
+		case 't':
+			p.buf = append(p.buf, '\t')
+		case 'u':
+			r, ok := p.hex4()
+			if !ok {
+				return "", p.errorf("invalid \\u escape")
+			}
+			if utf16.IsSurrogate(r) {
+				r2 := rune(utf8.RuneError)
+				if p.i+1 < len(s) && s[p.i] == '\\' && s[p.i+1] == 'u' {
+					save := p.i
+					p.i += 2
+					if lo, ok := p.hex4(); ok {
+						if d := utf16.DecodeRune(r, lo); d != utf8.RuneError {
+							r2 = d
+						} else {
+							p.i = save
+						}
+					} else {
+						return "", p.errorf("invalid \\u escape")
+					}
+				}
+				r = r2
+			}
+			p.buf = utf8.AppendRune(p.buf, r)
+		default:
+			return "", p.errorf("invalid escape")
+		}
+	}
+	return "", errJSONEnd
+}
+
+func (p *flatParser) hex4() (rune, bool) {
+	if len(p.src)-p.i < 4 {
+		return 0, false
+	}
+	var r rune
+	for k := 0; k < 4; k++ {
+		c := p.src[p.i+k]
+		switch {
+		case c >= '0' && c <= '9':
+			r = r<<4 | rune(c-'0')
+		case c >= 'a' && c <= 'f':
+			r = r<<4 | rune(c-'a'+10)
+		case c >= 'A' && c <= 'F':
+			r = r<<4 | rune(c-'A'+10)
+		default:
+			return 0, false
+		}
+	}
+	p.i += 4
+	return r, true
+}
+
+func (p *flatParser) object(path string, depth int) error {
+	p.i++ // {
+	p.skipWS()
+	if p.i < len(p.src) && p.src[p.i] == '}' {
+		p.i++
+		return nil
+	}
+	for {
+		p.skipWS()
+		if p.i >= len(p.src) {
+			return errJSONEnd
+		}
+		if p.src[p.i] != '"' {
+			return p.errorf("expected object key")
+		}
+		k, err := p.str()
+		if err != nil {
+			return err
+		}
+		p.skipWS()
+		if p.i >= len(p.src) {
+			return errJSONEnd
+		}
+		if p.src[p.i] != ':' {
+			return p.errorf("expected ':'")
+		}
+		p.i++
+		p.skipWS()
+		child := ""
+		if depth < maxDepth {
+			child = joinPath(path, k)
+		}
+		if err := p.value(child, depth+1); err != nil {
+			return err
+		}
+		p.skipWS()
+		if p.i >= len(p.src) {
+			return errJSONEnd
+		}
+		switch p.src[p.i] {
+		case ',':
+			p.i++
+		case '}':
+			p.i++
+			return nil
+		default:
+			return p.errorf("expected ',' or '}'")
+		}
+	}
+}
+
+func (p *flatParser) array(path string, depth int) error {
+	p.i++ // [
+	p.skipWS()
+	if p.i < len(p.src) && p.src[p.i] == ']' {
+		p.i++
+		return nil
+	}
+	for {
+		p.skipWS()
+		if err := p.value(path, depth+1); err != nil {
+			return err
+		}
+		p.skipWS()
+		if p.i >= len(p.src) {
+			return errJSONEnd
+		}
+		switch p.src[p.i] {
+		case ',':
+			p.i++
+		case ']':
+			p.i++
+			return nil
+		default:
+			return p.errorf("expected ',' or ']'")
+		}
+	}
+}
+
+// Path interning: the same few hundred paths recur in every document.
+var (
+	internMu sync.RWMutex
+	interned = map[string]string{}
+)
+
+const maxInterned = 1 << 15
+
+func joinPath(parent, key string) string {
+	if parent == "" {
+		return intern(key)
+	}
+	var sb [128]byte
+	b := append(sb[:0], parent...)
+	b = append(b, '.')
+	b = append(b, key...)
+	internMu.RLock()
+	s, ok := interned[string(b)]
+	internMu.RUnlock()
+	if ok {
+		return s
+	}
+	s = string(b)
+	internMu.Lock()
+	if len(interned) < maxInterned {
+		interned[s] = s
+	}
+	internMu.Unlock()
+	return s
+}
+
+func intern(k string) string {
+	internMu.RLock()
+	s, ok := interned[k]
+	internMu.RUnlock()
+	if ok {
+		return s
+	}
+	// k may be a slice of a large document: copy before keeping it.
+	s = string([]byte(k))
+	internMu.Lock()
+	if len(interned) < maxInterned {
+		interned[s] = s
+	}
+	internMu.Unlock()
+	return s
+}
