@@ -181,6 +181,27 @@ func TestDefaultCredentials(t *testing.T) {
 	}
 }
 
+// TestTLSOnlyTrust: pg_hba.conf allows trust only over TLS; the plain
+// startup is refused with "no encryption", the prober retries over TLS.
+func TestTLSOnlyTrust(t *testing.T) {
+	t.Parallel()
+	s := startPG(t, 0, "ssl-trust", "")
+	s.seed(t)
+	res, err := probetest.Run(t, New(), s.addr, s.port)
+	if err != nil {
+		t.Fatalf("probe: %v", err)
+	}
+	if res.Status != finding.StatusExposed || res.Auth != finding.AuthNone || !res.TLS {
+		t.Fatalf("status %s auth %s tls %v, want exposed/none over TLS (error %q)", res.Status, res.Auth, res.TLS, res.Error)
+	}
+	if res.Evidence["startup_error_code"] != "28000" {
+		t.Errorf("startup_error_code %v", res.Evidence["startup_error_code"])
+	}
+	if d := dataset(t, res, "shop.public.users"); d.Records == nil || *d.Records != 25 || d.Sampled != 25 {
+		t.Errorf("users: records %v sampled %d", d.Records, d.Sampled)
+	}
+}
+
 func TestNotThisService(t *testing.T) {
 	t.Parallel()
 	banners := map[string]string{

@@ -2,9 +2,16 @@ package postgres
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/sha256"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/hex"
+	"encoding/pem"
 	"fmt"
+	"math/big"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -30,8 +37,9 @@ type pgServer struct {
 // startPG runs initdb and postgres as the "postgres" system user in a temp
 // dir, listening on a fresh loopback address and over a unix socket in the
 // temp dir (trusted, for seeding). hba is the method for TCP connections
-// ("trust", "md5", "scram-sha-256", "reject"); password, if set, becomes
-// the postgres role's password.
+// ("trust", "md5", "scram-sha-256", "reject"; "ssl-trust" for trust over
+// TLS only, with a self-signed certificate); password, if set, becomes the
+// postgres role's password.
 func startPG(t *testing.T, port int, hba, password string) *pgServer {
 	t.Helper()
 	initdb := testenv.Binary(t, "initdb")
@@ -60,6 +68,12 @@ func startPG(t *testing.T, port int, hba, password string) *pgServer {
 		t.Fatalf("initdb: %v\n%s", err, out)
 	}
 	conf := "local all all trust\nhost all all 127.0.0.0/8 " + hba + "\n"
+	var extra []string
+	if hba == "ssl-trust" {
+		conf = "local all all trust\nhostssl all all 127.0.0.0/8 trust\n"
+		writeCert(t, data, uid, gid)
+		extra = []string{"-c", "ssl=on"}
+	}
 	if err := os.WriteFile(filepath.Join(data, "pg_hba.conf"), []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -81,6 +95,7 @@ func startPG(t *testing.T, port int, hba, password string) *pgServer {
 		"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
 		"-c", "shared_buffers=16MB", "-c", "max_connections=20", "-c", "autovacuum=off",
 		"-c", "password_encryption="+enc)
+	cmd.Args = append(cmd.Args, extra...)
 	cmd.SysProcAttr = cred
 	testenv.StartAndWait(t, "postgres", cmd, s.addr, s.port, 30*time.Second)
 	s.waitReady(t)
@@ -207,4 +222,41 @@ func (s *pgServer) dbDigest(ctx context.Context, t *testing.T, db string) string
 		fmt.Fprintln(h, tb, sum)
 	}
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// writeCert writes a self-signed server.crt/server.key into the data dir
+// (PostgreSQL's default ssl_cert_file/ssl_key_file).
+func writeCert(t *testing.T, data string, uid, gid int) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "leakwatch-test"},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(24 * time.Hour),
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string][]byte{
+		"server.crt": pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
+		"server.key": pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}),
+	}
+	for name, b := range files {
+		p := filepath.Join(data, name)
+		if err := os.WriteFile(p, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chown(p, uid, gid); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
