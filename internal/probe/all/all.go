@@ -17,6 +17,7 @@ import (
 	"github.com/leakwatch/leakwatch/internal/probe/postgres"
 	"github.com/leakwatch/leakwatch/internal/probe/prometheus"
 	"github.com/leakwatch/leakwatch/internal/probe/redis"
+	"github.com/leakwatch/leakwatch/internal/probe/rsync"
 	"github.com/leakwatch/leakwatch/internal/probe/webdump"
 )
 
@@ -37,6 +38,7 @@ func Probers() []probe.Prober {
 		jupyter.New(),
 		prometheus.New(),
 		ftp.New(),
+		rsync.New(),
 		webdump.New(), // generic HTTP: keep after the HTTP-based store probers
 	}
 }
