@@ -81,6 +81,9 @@ func (o Outcome) closes() bool { return o == OutcomeProtected || o == OutcomeGon
 
 // Observation is one check of one endpoint (host:port:service).
 type Observation struct {
+	// ID is the store's id of the observation (0 until stored); closing
+	// proofs refer to it.
+	ID int64 `json:"id,omitempty"`
 	// FindingID is finding.Fingerprint(Target, Service).
 	FindingID string         `json:"finding_id"`
 	Target    finding.Target `json:"target"`
@@ -345,7 +348,7 @@ func (p Policy) exposed(s *State, prev State, obs Observation) []Event {
 
 // closing handles a gone/protected check of an open finding.
 func (p Policy) closing(s *State, obs Observation) []Event {
-	pr := Proof{At: obs.At, Outcome: obs.Outcome, Reason: obs.Reason}
+	pr := Proof{At: obs.At, Outcome: obs.Outcome, Reason: obs.Reason, ObservationID: obs.ID}
 	if obs.Finding != nil {
 		pr.Auth = obs.Finding.Auth
 	}
