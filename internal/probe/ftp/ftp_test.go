@@ -45,6 +45,9 @@ func startVsftpd(t *testing.T, anonymous bool, pasvAddr string, seed func(string
 			t.Fatal(err)
 		}
 	}
+	if err := os.Mkdir(filepath.Join(dir, "empty"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	if seed != nil {
 		seed(s.Root)
 	}
@@ -80,7 +83,8 @@ connect_from_port_20=NO
 xferlog_enable=NO
 vsftpd_log_file=%s/vsftpd.log
 delay_failed_login=0
-`, s.Addr, s.Port, yes(anonymous), s.Root, yes(!anonymous), pasvAddr, pasvMin, pasvMin+20, dir)
+secure_chroot_dir=%s/empty
+`, s.Addr, s.Port, yes(anonymous), s.Root, yes(!anonymous), pasvAddr, pasvMin, pasvMin+20, dir, dir)
 	cpath := filepath.Join(dir, "vsftpd.conf")
 	if err := os.WriteFile(cpath, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)

@@ -101,6 +101,9 @@ func (p *Prober) Probe(ctx context.Context, env *probe.Env) (*probe.Result, erro
 	}
 	defer h.Close()
 	r := &run{env: env, h: h, root: root, requests: 1, res: &probe.Result{TLS: h.Scheme() == "https"}}
+	if r.res.TLS {
+		r.requests = 2 // DetectHTTP tried plain HTTP first
+	}
 	r.res.Product, r.res.Version = serverProduct(root.Header.Get("Server"))
 	if challenged(root) {
 		r.authSeen++
