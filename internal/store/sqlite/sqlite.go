@@ -96,6 +96,9 @@ func (dialect) Name() string            { return "sqlite" }
 func (dialect) Rebind(q string) string  { return q }
 func (dialect) ClaimSkipLocked() string { return "" }
 
+// ReadTx: a deferred transaction in WAL mode reads one snapshot.
+func (dialect) ReadTx() *sql.TxOptions { return nil }
+
 func (dialect) Types() map[string]string {
 	return map[string]string{
 		"TS": "TEXT", "ID": "INTEGER PRIMARY KEY", "BIGINT": "INTEGER",

@@ -28,6 +28,9 @@ type Dialect interface {
 	Time(t time.Time) any
 	// LockMigrations serialises migrations across processes, inside tx.
 	LockMigrations(ctx context.Context, tx *sql.Tx) error
+	// ReadTx are the options of GetFinding's read transaction, which must
+	// see one snapshot.
+	ReadTx() *sql.TxOptions
 	// ClaimSkipLocked is appended to the claim sub-select (" FOR UPDATE
 	// SKIP LOCKED" on PostgreSQL; "" where the write lock already
 	// serialises claimers).

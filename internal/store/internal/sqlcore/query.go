@@ -129,7 +129,7 @@ func marks(n int) string {
 // GetFinding implements store.Store. It reads in one transaction, so the
 // finding and its timeline are consistent.
 func (db *DB) GetFinding(ctx context.Context, id string, tq store.TimelineQuery) (*store.FindingDetail, error) {
-	tx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: db.d.Name() == "postgres"})
+	tx, err := db.read.BeginTx(ctx, db.d.ReadTx())
 	if err != nil {
 		return nil, db.errf("begin: %w", err)
 	}
