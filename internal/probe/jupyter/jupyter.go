@@ -43,6 +43,9 @@ const (
 	maxFilesPerDir = 5
 	// maxFileSize is the largest file (by the listing's size) sampled.
 	maxFileSize = 64 << 10
+	// maxNotebookSize is the largest notebook read: notebooks carry their
+	// outputs (images), and only the cell sources are kept.
+	maxNotebookSize = 512 << 10
 	// cspMarker is in the Content-Security-Policy of every Jupyter answer.
 	cspMarker = "/api/security/csp-report"
 )
@@ -252,7 +255,7 @@ func (j *jup) sample(ctx context.Context, dirs []*dir) {
 			if read >= maxFilesPerDir || len(recs) >= b.SampleRecords || size >= b.SampleBytes {
 				break
 			}
-			if !sampleExt[strings.ToLower(path.Ext(f.Name))] || (f.Size != nil && *f.Size > maxFileSize) {
+			if !sampleExt[strings.ToLower(path.Ext(f.Name))] || (f.Size != nil && *f.Size > sizeLimit(f.Name)) {
 				continue
 			}
 			read++
@@ -269,9 +272,18 @@ func (j *jup) sample(ctx context.Context, dirs []*dir) {
 	}
 }
 
+// sizeLimit is the largest size read for a file of this name.
+func sizeLimit(name string) int64 {
+	if strings.EqualFold(path.Ext(name), ".ipynb") {
+		return maxNotebookSize
+	}
+	return maxFileSize
+}
+
 // fileRecords reads one file with its content and turns it into records.
 func (j *jup) fileRecords(ctx context.Context, f entry, max int) []classify.Record {
-	limit := min(int64(maxFileSize)*2, j.env.Budget.MaxResponseBytes)
+	// The JSON model escapes the content: allow twice the file size.
+	limit := min(sizeLimit(f.Name)*2, j.env.Budget.MaxResponseBytes)
 	resp, err := j.h.Do(ctx, http.MethodGet, "/api/contents/"+escapePath(f.Path)+"?content=1", nil, "", limit)
 	if err != nil || resp.StatusCode != http.StatusOK || resp.Truncated {
 		return nil

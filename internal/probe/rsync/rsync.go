@@ -53,6 +53,8 @@ const (
 	// depthFilter keeps the module root and one level of subdirectories:
 	// anything three levels down is excluded by the sender.
 	depthFilter = "- /*/*/*"
+	// maxMOTDLines bounds the message-of-the-day lines skipped.
+	maxMOTDLines = 256
 	// itemTransfer asks the sender for a file's data (rsync.h ITEM_TRANSFER).
 	itemTransfer = 1 << 15
 )
@@ -97,7 +99,7 @@ func (c *conn) request(what string, maxLines int) (answer, string, []string, err
 		return 0, "", nil, fmt.Errorf("rsync: send request: %w", err)
 	}
 	var lines []string
-	for i := 0; i < maxLines+64; i++ {
+	for i := 0; i < maxLines+maxMOTDLines; i++ {
 		line, err := readLine(c.br)
 		if err != nil {
 			if errors.Is(err, io.EOF) {
@@ -338,7 +340,7 @@ func (r *run) sample(ctx context.Context, mod string, dirs []*dir) {
 			if fetched >= maxFilesPerModule || r.sampled >= maxSampleTotal || len(recs) >= b.SampleRecords || size >= b.SampleBytes {
 				break
 			}
-			if !textrec.IsSampled(f.Name) || f.Size <= 0 || f.Size > maxFileSize {
+			if !textrec.IsSampled(f.Name) || f.Size <= 0 || f.Size > maxFileSize || strings.ContainsAny(f.Name, "\n\r") {
 				continue
 			}
 			fetched++

@@ -91,7 +91,7 @@ func parseModuleLine(line string) (module, bool) {
 	}
 	name, comment, _ := strings.Cut(line, "\t")
 	name = strings.TrimSpace(name)
-	if name == "" || strings.ContainsAny(name, "/\x00 ") || len(name) > 256 {
+	if name == "" || strings.ContainsAny(name, "/\x00\n") || len(name) > 256 {
 		return module{}, false
 	}
 	return module{Name: name, Comment: strings.TrimSpace(comment)}, true

@@ -79,6 +79,9 @@ func TestText(t *testing.T) {
 	if m, ok := parseModuleLine("pub            \tpublic files"); !ok || m.Name != "pub" || m.Comment != "public files" {
 		t.Errorf("module %+v", m)
 	}
+	if m, ok := parseModuleLine("my files       \tspaces allowed"); !ok || m.Name != "my files" {
+		t.Errorf("module with a space %+v", m)
+	}
 	if _, ok := parseModuleLine("@RSYNCD: EXIT"); ok {
 		t.Error("exit taken for a module")
 	}
