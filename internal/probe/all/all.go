@@ -16,10 +16,10 @@ import (
 	"github.com/leakwatch/leakwatch/internal/probe/mysql"
 	"github.com/leakwatch/leakwatch/internal/probe/postgres"
 	"github.com/leakwatch/leakwatch/internal/probe/prometheus"
+	"github.com/leakwatch/leakwatch/internal/probe/rabbitmq"
 	"github.com/leakwatch/leakwatch/internal/probe/redis"
 	"github.com/leakwatch/leakwatch/internal/probe/rsync"
 	"github.com/leakwatch/leakwatch/internal/probe/webdump"
-	"github.com/leakwatch/leakwatch/internal/probe/zookeeper"
 )
 
 // Probers returns a fresh instance of every built-in prober, in the order
@@ -36,11 +36,11 @@ func Probers() []probe.Prober {
 		etcd.New(),
 		mongodb.New(),
 		dockerregistry.New(),
+		rabbitmq.New(),
 		jupyter.New(),
 		prometheus.New(),
 		ftp.New(),
 		rsync.New(),
-		zookeeper.New(),
 		webdump.New(), // generic HTTP: keep after the HTTP-based store probers
 	}
 }
