@@ -20,6 +20,7 @@ import (
 	"github.com/leakwatch/leakwatch/internal/probe/redis"
 	"github.com/leakwatch/leakwatch/internal/probe/rsync"
 	"github.com/leakwatch/leakwatch/internal/probe/webdump"
+	"github.com/leakwatch/leakwatch/internal/probe/zookeeper"
 )
 
 // Probers returns a fresh instance of every built-in prober, in the order
@@ -41,6 +42,7 @@ func Probers() []probe.Prober {
 		prometheus.New(),
 		ftp.New(),
 		rsync.New(),
+		zookeeper.New(),
 		webdump.New(), // generic HTTP: keep after the HTTP-based store probers
 	}
 }
