@@ -343,4 +343,3 @@ func (a *app) probers(args []string) error {
 	}
 	return nil
 }
-
