@@ -7,7 +7,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/leakwatch/leakwatch/internal/classify/gen"
 	"github.com/leakwatch/leakwatch/internal/finding"
@@ -87,8 +89,29 @@ func BenchmarkClassify(b *testing.B) {
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	b.ResetTimer()
+	c0 := cpuTime()
 	for i := 0; i < b.N; i++ {
 		classifyAll(e, recs)
+	}
+	reportCPU(b, c0, len(data))
+}
+
+// cpuTime is the process's user+system CPU time. On a shared machine wall
+// time says little; CPU seconds per megabyte is the per-core throughput.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// reportCPU adds MB per CPU-second (all threads, GC included).
+func reportCPU(b *testing.B, c0 time.Duration, size int) {
+	b.StopTimer()
+	cpu := cpuTime() - c0
+	if cpu > 0 {
+		b.ReportMetric(float64(size)*float64(b.N)/(1<<20)/cpu.Seconds(), "MB/cpu-s")
 	}
 }
 
@@ -109,6 +132,7 @@ func BenchmarkClassifyJSON(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	recs := make([]Record, 0, datasetSize)
+	c0 := cpuTime()
 	for i := 0; i < b.N; i++ {
 		for _, line := range lines {
 			if len(line) == 0 {
@@ -125,4 +149,5 @@ func BenchmarkClassifyJSON(b *testing.B) {
 			}
 		}
 	}
+	reportCPU(b, c0, len(data))
 }

@@ -29,6 +29,9 @@ import (
 // The check makes a value recognisable from the installation key alone
 // (about 2^31 to one against a random look-alike; tokens carry a 12-char
 // base62 check, about 2^71): the engine needs no list of planted values.
+// (Token-shaped canaries are checked only when their tag names a
+// registered label: 40-character tokens and hex digests are too common to
+// pay an HMAC each.)
 // The registry therefore stores only kinds and labels, which are not
 // secret; values are re-derived from key+kind+label when listed. A valid
 // canary whose tag matches no registered label is still reported, as
@@ -135,20 +138,28 @@ func MintCanaryDomain(key []byte, kind, label, domain string) (string, error) {
 // canaryIn returns the label of a canary in v (whole value or a word of
 // free text), "" when none. Cheap shape tests come first; only candidates
 // pay for an HMAC.
-func (e *Engine) canaryIn(v string) string {
+func (e *Engine) canaryIn(v string, space bool) string {
 	if len(v) < 16 {
 		return ""
 	}
-	if len(v) > 64 || hasSpace(v) {
+	if len(v) > 64 || space {
 		if strings.IndexByte(v, '@') < 0 && strings.IndexByte(v, '_') < 0 && len(v) < 40 {
 			return ""
 		}
-		for _, w := range strings.FieldsFunc(v, func(r rune) bool { return r < 128 && isTextSep(byte(r)) }) {
-			if len(w) <= 64 {
-				if l := e.canaryWord(trimWord(w)); l != "" {
+		for i := 0; i < len(v); {
+			for i < len(v) && isTextSep(v[i]) {
+				i++
+			}
+			j := i
+			for j < len(v) && !isTextSep(v[j]) {
+				j++
+			}
+			if j-i >= 16 && j-i <= 64 {
+				if l := e.canaryWord(trimWord(v[i:j])); l != "" {
 					return l
 				}
 			}
+			i = j
 		}
 		return ""
 	}
@@ -200,6 +211,12 @@ func (e *Engine) canaryCode(kind, body, code string) string {
 
 func (e *Engine) canaryToken(kind, v string) string {
 	body := v[:28]
+	// 40-character tokens and hex digests are common: only those whose
+	// tag names a registered label pay for the HMAC (token canaries are
+	// recognised for registered labels only).
+	if _, ok := e.canaryTags[strings.ToLower(body[:6])]; !ok {
+		return ""
+	}
 	var buf [32]byte
 	sum := e.mac(buf[:0], "lw-canary/v1|", kind, "|", body, "|", "")
 	for i := 0; i < 12; i++ {

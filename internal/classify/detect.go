@@ -2,8 +2,6 @@ package classify
 
 import (
 	"strings"
-
-	"github.com/nyaruka/phonenumbers"
 )
 
 // det is one detection in one value. raw is a slice of the sampled value
@@ -22,6 +20,7 @@ type det struct {
 // valueCtx is what the engine knows around one value.
 type valueCtx struct {
 	pi     *pathInfo
+	space  bool   // the value holds ASCII whitespace
 	groups uint32 // keyword groups present in the value
 	// hits are the keyword positions in the value (for text context).
 	hits []kwHit
@@ -127,7 +126,7 @@ func (s *scanner) detect(v string, vc *valueCtx) {
 		return
 	}
 	text := false
-	if hasSpace(v) && !strings.HasPrefix(v, "-----BEGIN") {
+	if vc.space && hasSpace(v) && !strings.HasPrefix(v, "-----BEGIN") {
 		text = len(v) > 64 || !pi.any
 		if !text {
 			// A field class that takes spaces reads the value whole;
@@ -171,12 +170,12 @@ func (s *scanner) strong(v string, vc *valueCtx, pi *pathInfo, whole bool) {
 		return conf
 	}
 	if vc.has(kgAt) && strings.IndexByte(v, '@') > 0 && emailOK(v) {
-		s.add(det{c: cEmail, conf: fieldBoost(cEmail, 0.9), rule: "value:email", raw: v, norm: strings.ToLower(v)})
+		s.add(det{c: cEmail, conf: fieldBoost(cEmail, 0.9), rule: "value:email", raw: v, norm: lowerASCII(v)})
 		return
 	}
 	if vc.has(kgJWT) && v[0] == 'e' {
 		if alg, ok := jwtAlg(v); ok {
-			s.add(det{c: cAuthToken, conf: fieldBoost(cAuthToken, 0.95), rule: "value:jwt", raw: v, label: "JWT " + alg, prefix: 4})
+			s.add(det{c: cAuthToken, conf: fieldBoost(cAuthToken, 0.95), rule: "value:jwt", raw: v, label: jwtLabels[alg], prefix: 4})
 			return
 		}
 	}
@@ -188,7 +187,7 @@ func (s *scanner) strong(v string, vc *valueCtx, pi *pathInfo, whole bool) {
 	}
 	if vc.has(kgHash) && (v[0] == '$' || v[0] == '{' || n > 20) {
 		if k := hashKind(v); k != "" {
-			s.add(det{c: cPasswordHash, conf: fieldBoost(cPasswordHash, 0.95), rule: "value:" + k, raw: v, label: k, prefix: hashPrefix(v)})
+			s.add(det{c: cPasswordHash, conf: fieldBoost(cPasswordHash, 0.95), rule: hashRules[k], raw: v, label: k, prefix: hashPrefix(v)})
 			return
 		}
 	}
@@ -216,7 +215,7 @@ func (s *scanner) strong(v string, vc *valueCtx, pi *pathInfo, whole bool) {
 			ctx = pi.sig[cPhone]
 		}
 		if ctx >= minConf {
-			if e164, ok := s.phone(v); ok {
+			if e164, ok := s.phoneIn(v, pi, false); ok {
 				s.add(det{c: cPhone, conf: fieldBoost(cPhone, ctx), rule: "value:phone_e164", raw: v, norm: e164})
 				return
 			}
@@ -251,7 +250,7 @@ func (s *scanner) authHeader(v string, vc *valueCtx) bool {
 	}
 	t := v[sp+1:]
 	if alg, ok := jwtAlg(t); ok {
-		s.add(det{c: cAuthToken, conf: 0.95, rule: "value:bearer_jwt", raw: t, label: "JWT " + alg, prefix: 4})
+		s.add(det{c: cAuthToken, conf: 0.95, rule: "value:bearer_jwt", raw: t, label: jwtLabels[alg], prefix: 4})
 		return true
 	}
 	if !(opaqueToken(t) || len(t) >= 8 && allIn(t, b64Byte) && vc.pi.sig[cAuthToken] > 0) {
@@ -390,29 +389,10 @@ func (s *scanner) card(v string, vc *valueCtx, pi *pathInfo, whole bool) bool {
 	return true
 }
 
-// phone validates with libphonenumber metadata and returns E.164.
+// phone validates a number written with its country code (or national
+// in the default region) and returns E.164.
 func (s *scanner) phone(v string) (string, bool) {
-	digits := 0
-	for i := 0; i < len(v); i++ {
-		c := v[i]
-		switch {
-		case c >= '0' && c <= '9':
-			digits++
-		case c == '+' || c == ' ' || c == '-' || c == '(' || c == ')' || c == '.' || c == '/':
-		case c == 'x' || c == 'X' || c == 'e' || c == 't' || c == ';' || c == '=':
-			// extensions
-		default:
-			return "", false
-		}
-	}
-	if digits < 7 || digits > 17 {
-		return "", false
-	}
-	num, err := phonenumbers.Parse(v, s.e.region)
-	if err != nil || !phonenumbers.IsValidNumber(num) {
-		return "", false
-	}
-	return phonenumbers.Format(num, phonenumbers.E164), true
+	return phoneE164(v, s.e.region)
 }
 
 // fallbackRegions are tried, in order, for a national number (no "+")
@@ -420,8 +400,8 @@ func (s *scanner) phone(v string) (string, bool) {
 var fallbackRegions = []string{"GB", "DE", "FR", "ES", "IT", "NL", "IN", "BR", "AU", "CA", "MX", "PL", "SE", "CH", "AT", "BE"}
 
 // phoneField reads a number from a phone-named field: international, then
-// national in the default region, then in a few common regions, then as
-// digits missing their "+" (MSISDN).
+// national in the default region, then as digits missing their "+"
+// (MSISDN), then national in a few common regions.
 func (s *scanner) phoneField(v string) (string, bool) {
 	if e, ok := s.phone(v); ok {
 		return e, true
@@ -429,17 +409,8 @@ func (s *scanner) phoneField(v string) (string, bool) {
 	if len(v) == 0 || v[0] == '+' {
 		return "", false
 	}
-	digits := 0
-	for i := 0; i < len(v); i++ {
-		if v[i] >= '0' && v[i] <= '9' {
-			digits++
-		}
-	}
-	if digits < 7 || digits > 15 {
-		return "", false
-	}
-	if isDigits(v) && digits >= 10 && v[0] != '0' {
-		if e, ok := s.phone("+" + v); ok {
+	if isDigits(v) && len(v) >= 10 && v[0] != '0' {
+		if e, ok := phoneE164("+"+v, ""); ok {
 			return e, true
 		}
 	}
@@ -447,9 +418,8 @@ func (s *scanner) phoneField(v string) (string, bool) {
 		return "", false
 	}
 	for _, r := range fallbackRegions {
-		num, err := phonenumbers.Parse(v, r)
-		if err == nil && phonenumbers.IsValidNumber(num) {
-			return phonenumbers.Format(num, phonenumbers.E164), true
+		if e, ok := phoneE164(v, r); ok {
+			return e, true
 		}
 	}
 	return "", false
@@ -494,3 +464,40 @@ func normMAC(v string) string {
 	}
 	return string(b)
 }
+
+// phoneIn validates a phone number, as a phone-named field's value when
+// field is set.
+func (s *scanner) phoneIn(v string, _ *pathInfo, field bool) (string, bool) {
+	if field {
+		return s.phoneField(v)
+	}
+	return s.phone(v)
+}
+
+// lowerASCII lower-cases s, allocating only when it has upper-case letters.
+func lowerASCII(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 'A' && c <= 'Z' {
+			return string(appendLower(make([]byte, 0, len(s)), s))
+		}
+	}
+	return s
+}
+
+var (
+	jwtLabels = func() map[string]string {
+		m := map[string]string{"other": "JWT"}
+		for a := range knownAlgs {
+			m[a] = "JWT " + a
+		}
+		return m
+	}()
+	hashRules = func() map[string]string {
+		m := map[string]string{}
+		for _, k := range []string{"bcrypt", "argon2", "scrypt", "yescrypt", "sha-crypt", "md5-crypt", "pbkdf2", "ldap", "django", "md5", "sha1", "sha256", "sha512"} {
+			m[k] = "value:" + k
+		}
+		return m
+	}()
+	pairRules = [numClasses]string{cPassword: "text:password_pair", cAuthToken: "text:auth_token_pair", cAPIKey: "text:api_key_pair"}
+)

@@ -95,19 +95,28 @@ func New(opts Options) (*Engine, error) {
 		e.canaryTags[canaryTag(e.key, c.Label)] = c.Label
 	}
 	e.pathCache = make(map[string]*pathInfo, 256)
-	e.hmacs.New = func() any { return hmac.New(sha256.New, e.key) }
+	e.hmacs.New = func() any { return &pooledMAC{h: hmac.New(sha256.New, e.key), sum: make([]byte, 0, 32)} }
 	return e, nil
 }
 
-// mac computes HMAC-SHA256(key, parts...) with a pooled hasher.
+type pooledMAC struct {
+	h   hash.Hash
+	sum []byte
+	buf []byte
+}
+
+// mac computes HMAC-SHA256(key, parts...) into dst with a pooled hasher.
 func (e *Engine) mac(dst []byte, parts ...string) []byte {
-	h := e.hmacs.Get().(hash.Hash)
-	h.Reset()
+	m := e.hmacs.Get().(*pooledMAC)
+	m.h.Reset()
+	m.buf = m.buf[:0]
 	for _, p := range parts {
-		h.Write([]byte(p))
+		m.buf = append(m.buf, p...)
 	}
-	dst = h.Sum(dst)
-	e.hmacs.Put(h)
+	m.h.Write(m.buf)
+	m.sum = m.h.Sum(m.sum[:0])
+	dst = append(dst, m.sum...)
+	e.hmacs.Put(m)
 	return dst
 }
 

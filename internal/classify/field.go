@@ -67,7 +67,7 @@ func (s *scanner) fieldCheck(c class, sig float32, v string, vc *valueCtx, pi *p
 		}
 		return d, false // confirmed only by the value detectors
 	case cPhone:
-		if e164, ok := s.phoneField(v); ok {
+		if e164, ok := s.phoneIn(v, pi, true); ok {
 			d.norm = e164
 			return d, true
 		}
@@ -91,7 +91,7 @@ func (s *scanner) fieldCheck(c class, sig float32, v string, vc *valueCtx, pi *p
 		}
 	case cPasswordHash:
 		if k := hexHashKind(v); k != "" {
-			d.label, d.rule = k, "value:hex_"+k
+			d.label, d.rule = k, hashRules[k]
 			return d, true
 		}
 		if len(v) >= 20 && allIn(v, b64Byte) {

@@ -3,6 +3,7 @@ package classify
 import (
 	"encoding/hex"
 	"hash/maphash"
+	"slices"
 	"sort"
 	"strings"
 
@@ -17,6 +18,8 @@ type run struct {
 	sc      scanner
 	lower   []byte
 	offsets []int
+	spaces  []bool
+	hits    []kwHit
 	canary  map[string]bool
 	seed    maphash.Seed
 	sampled int
@@ -30,8 +33,13 @@ type classAgg struct {
 	rules    []string
 	fields   []string
 	examples []string
-	hashes   []string
-	freq     map[uint64]int32
+	// norms are the first MaxHashes distinct normalised values; they are
+	// turned into keyed hashes when the output is built and never leave.
+	norms []string
+	freq  map[uint64]int32
+	// last rule and path added, to skip re-adding them value after value
+	lastRule string
+	lastPath *pathInfo
 }
 
 const maxFields = 12
@@ -99,9 +107,12 @@ func (r *run) record(rec *Record) classSet {
 	}
 	r.lower = r.lower[:0]
 	r.offsets = r.offsets[:0]
+	r.spaces = r.spaces[:0]
 	for _, v := range vals {
 		r.offsets = append(r.offsets, len(r.lower))
-		r.lower = appendLower(r.lower, v.Text)
+		var sp bool
+		r.lower, sp = appendLowerSpace(r.lower, v.Text)
+		r.spaces = append(r.spaces, sp)
 		r.lower = append(r.lower, 0)
 	}
 	r.offsets = append(r.offsets, len(r.lower))
@@ -109,7 +120,7 @@ func (r *run) record(rec *Record) classSet {
 	mi := 0
 	var seen classSet
 	for i, v := range vals {
-		vc := valueCtx{pi: r.path(v.Path)}
+		vc := valueCtx{pi: r.path(v.Path), space: r.spaces[i]}
 		base, end := r.offsets[i], r.offsets[i+1]
 		hs := mi
 		for mi < len(matches) && matches[mi].Start < end {
@@ -122,16 +133,17 @@ func (r *run) record(rec *Record) classSet {
 			}
 			mi++
 		}
-		if vc.groups != 0 && (hasSpace(v.Text) || len(v.Text) > 64) {
-			vc.hits = vc.hits[:0]
+		if vc.groups != 0 && (vc.space || len(v.Text) > 64) {
+			r.hits = r.hits[:0]
 			for _, m := range matches[hs:mi] {
 				g := r.e.kwGroup[m.PatternID]
 				if m.Start >= base && (g != kgCtxNeg || wordAt(r.lower[base:end-1], m.Start-base, m.End-base)) {
-					vc.hits = append(vc.hits, kwHit{pos: m.Start - base, group: g})
+					r.hits = append(r.hits, kwHit{pos: m.Start - base, group: g})
 				}
 			}
+			vc.hits = r.hits
 		}
-		if lbl := r.e.canaryIn(v.Text); lbl != "" {
+		if lbl := r.e.canaryIn(v.Text, vc.space); lbl != "" {
 			if r.canary == nil {
 				r.canary = map[string]bool{}
 			}
@@ -177,6 +189,24 @@ func wordAt(s []byte, i, j int) bool {
 	return true
 }
 
+// appendLowerSpace is appendLower that also reports ASCII whitespace.
+func appendLowerSpace(dst []byte, s string) ([]byte, bool) {
+	n := len(dst)
+	dst = slices.Grow(dst, len(s))[:n+len(s)]
+	out := dst[n:]
+	sp := false
+	for i := 0; i < len(s) && i < len(out); i++ {
+		c := s[i]
+		if c <= ' ' {
+			sp = sp || c == ' ' || c == '\t' || c == '\n' || c == '\r'
+		} else if c-'A' < 26 {
+			c += 'a' - 'A'
+		}
+		out[i] = c
+	}
+	return dst, sp
+}
+
 // appendLower appends s lower-cased (ASCII only, so offsets stay aligned).
 func appendLower(dst []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
@@ -197,8 +227,11 @@ func (r *run) add(d det, pi *pathInfo) {
 	}
 	a.values++
 	a.confSum += float64(d.conf)
-	a.rules = addUnique(a.rules, d.rule, 16)
-	a.fields = addUnique(a.fields, pi.safe, maxFields)
+	if d.rule != a.lastRule || pi != a.lastPath {
+		a.rules = addUnique(a.rules, d.rule, 16)
+		a.fields = addUnique(a.fields, pi.safe, maxFields)
+		a.lastRule, a.lastPath = d.rule, pi
+	}
 	norm := d.norm
 	if norm == "" {
 		norm = d.raw
@@ -212,8 +245,8 @@ func (r *run) add(d det, pi *pathInfo) {
 	if len(a.examples) < r.e.maxExamples {
 		a.examples = addUnique(a.examples, mask(d), r.e.maxExamples)
 	}
-	if len(a.hashes) < r.e.maxHashes {
-		a.hashes = addUnique(a.hashes, r.e.KeyedHash(norm), r.e.maxHashes)
+	if len(a.norms) < r.e.maxHashes {
+		a.norms = addUnique(a.norms, norm, r.e.maxHashes)
 	}
 }
 
@@ -222,9 +255,23 @@ func (r *run) add(d det, pi *pathInfo) {
 // gives the same digest across stores and scans of one installation, and
 // nothing to anyone without the key.
 func (e *Engine) KeyedHash(normalized string) string {
-	var buf [32]byte
-	sum := e.mac(buf[:0], "v1:", normalized)
-	return hex.EncodeToString(sum[:16])
+	m := e.hmacs.Get().(*pooledMAC)
+	m.h.Reset()
+	m.buf = append(append(m.buf[:0], "v1:"...), normalized...)
+	m.h.Write(m.buf)
+	m.sum = m.h.Sum(m.sum[:0])
+	var out [32]byte
+	hex.Encode(out[:], m.sum[:16])
+	e.hmacs.Put(m)
+	return string(out[:])
+}
+
+func (e *Engine) hashes(norms []string) []string {
+	out := make([]string, len(norms))
+	for i, n := range norms {
+		out[i] = e.KeyedHash(n)
+	}
+	return out
 }
 
 func addUnique(list []string, s string, max int) []string {
@@ -257,7 +304,7 @@ func (r *run) output(in Input) Output {
 				Rules:      sorted(a.rules),
 				Fields:     sorted(a.fields),
 				Examples:   a.examples,
-				Hashes:     a.hashes,
+				Hashes:     r.e.hashes(a.norms),
 			}
 			if s, ok := schemaSig[c]; ok {
 				cc.Fields = mergeSorted(cc.Fields, s.fields)

@@ -177,7 +177,7 @@ func (s *scanner) pairsInText(v string, vc *valueCtx) {
 				continue
 			}
 			if opaqueToken(val) && !uuidShape(val) {
-				s.add(det{c: c, conf: 0.75, rule: "text:" + c.String() + "_pair", raw: val, label: "token"})
+				s.add(det{c: c, conf: 0.75, rule: pairRules[c], raw: val, label: "token"})
 			}
 		}
 	}
@@ -210,7 +210,7 @@ func (s *scanner) phonesInText(v string, vc *valueCtx) {
 		s.ctxLo, s.ctxHi = i-ctxWindow, j+ctxWindow/2
 		conf := float32(0.7) + s.context(vc, kgCtxPhone)
 		if conf >= minConf {
-			if e164, ok := s.phone(cand); ok {
+			if e164, ok := s.phoneIn(cand, vc.pi, false); ok {
 				s.add(det{c: cPhone, conf: conf, rule: "text:phone", raw: cand, norm: e164})
 			}
 		}

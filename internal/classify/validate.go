@@ -2,7 +2,6 @@ package classify
 
 import (
 	"encoding/base64"
-	"encoding/json"
 	"net/netip"
 	"strings"
 	"unicode/utf8"
@@ -298,10 +297,9 @@ func jwtAlg(s string) (string, bool) {
 	if err != nil {
 		return "", false
 	}
-	var h struct {
-		Alg string `json:"alg"`
-	}
-	if json.Unmarshal(buf[:n], &h) != nil || h.Alg == "" || len(h.Alg) > 16 {
+	var h struct{ Alg string }
+	h.Alg = jsonStringField(buf[:n], "alg")
+	if h.Alg == "" || len(h.Alg) > 16 || buf[0] != '{' {
 		return "", false
 	}
 	for i := 0; i < len(h.Alg); i++ {
@@ -322,6 +320,30 @@ func jwtAlg(s string) (string, bool) {
 // "other" so that no header text reaches a finding.
 var knownAlgs = toSet("HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "ES256", "ES384", "ES512",
 	"PS256", "PS384", "PS512", "EdDSA", "ES256K", "none", "dir", "RSA-OAEP", "RSA-OAEP-256", "A128KW", "A256KW")
+
+// jsonStringField finds "name": "value" at any level of a small JSON
+// object and returns value ("" if absent or not a plain string).
+func jsonStringField(b []byte, name string) string {
+	key := `"` + name + `"`
+	s := string(b)
+	i := strings.Index(s, key)
+	if i < 0 {
+		return ""
+	}
+	s = strings.TrimLeft(s[i+len(key):], " \t\r\n")
+	if s == "" || s[0] != ':' {
+		return ""
+	}
+	s = strings.TrimLeft(s[1:], " \t\r\n")
+	if s == "" || s[0] != '"' {
+		return ""
+	}
+	end := strings.IndexByte(s[1:], '"')
+	if end < 0 || strings.IndexByte(s[1:end+1], '\\') >= 0 {
+		return ""
+	}
+	return s[1 : end+1]
+}
 
 func b64url(s string) bool {
 	for i := 0; i < len(s); i++ {
