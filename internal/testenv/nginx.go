@@ -1,7 +1,15 @@
 package testenv
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"fmt"
+	"math/big"
+	"net"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -19,6 +27,8 @@ type NginxSite struct {
 	Addr netip.Addr
 	Port int
 	Body string
+	// TLS serves the site over HTTPS with a fresh self-signed certificate.
+	TLS bool
 }
 
 // Nginx runs one real nginx (Debian package) serving sites, in the
@@ -35,7 +45,12 @@ func Nginx(tb testing.TB, dir string, sites ...NginxSite) {
 		if !s.Addr.IsLoopback() {
 			tb.Fatalf("testenv: nginx site %s is not loopback", s.Addr)
 		}
-		fmt.Fprintf(&servers, "  server {\n    listen %s:%d;\n%s\n  }\n", s.Addr, s.Port, s.Body)
+		tls := ""
+		if s.TLS {
+			cert, key := SelfSignedCert(tb, dir)
+			tls = fmt.Sprintf(" ssl;\n    ssl_certificate %s;\n    ssl_certificate_key %s", cert, key)
+		}
+		fmt.Fprintf(&servers, "  server {\n    listen %s:%d%s;\n%s\n  }\n", s.Addr, s.Port, tls, s.Body)
 	}
 	conf := fmt.Sprintf(`worker_processes 1;
 pid %[1]s/nginx.pid;
@@ -75,4 +90,37 @@ func Htpasswd(tb testing.TB, dir, user, password string) string {
 		tb.Fatal(err)
 	}
 	return p
+}
+
+// SelfSignedCert writes a self-signed ECDSA certificate for 127.0.0.1 and
+// its key into dir and returns their paths.
+func SelfSignedCert(tb testing.TB, dir string) (certPath, keyPath string) {
+	tb.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(time.Now().UnixNano()),
+		Subject:      pkix.Name{CommonName: "leakwatch-test"},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(24 * time.Hour),
+		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	kb, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	certPath, keyPath = filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key")
+	if err := os.WriteFile(certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	if err := os.WriteFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	return certPath, keyPath
 }

@@ -181,7 +181,9 @@ func TestNginx(t *testing.T) {
 	staticAddr := testenv.AddrWithPort(t, 9200)
 	odd := testenv.Addr(t)
 	oddPort := testenv.FreePort(t, odd)
+	tlsAddr := testenv.AddrWithPort(t, 9200)
 	testenv.Nginx(t, dir,
+		testenv.NginxSite{Addr: tlsAddr, Port: 9200, TLS: true, Body: fmt.Sprintf(`location / { proxy_pass %s; }`, n.URL())},
 		testenv.NginxSite{Addr: authAddr, Port: 9200, Body: fmt.Sprintf(`auth_basic "restricted"; auth_basic_user_file %s; location / { proxy_pass %s; }`, pw, n.URL())},
 		testenv.NginxSite{Addr: staticAddr, Port: 9200, Body: fmt.Sprintf(`root %s; location / { try_files $uri /index.html; }`, dir)},
 		testenv.NginxSite{Addr: odd, Port: oddPort, Body: fmt.Sprintf(`location / { proxy_pass %s; }`, n.URL())},
@@ -202,6 +204,15 @@ func TestNginx(t *testing.T) {
 		}
 		if !errorsIsNotThis(err) {
 			t.Fatalf("err = %v, want not-this-service", err)
+		}
+	})
+	t.Run("tls", func(t *testing.T) {
+		res, err := probetest.Run(t, New(), tlsAddr, 9200)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !res.TLS || res.Status != finding.StatusExposed || res.Product != "opensearch" || len(res.Datasets) == 0 {
+			t.Fatalf("got tls=%v %s %s with %d datasets, want exposed opensearch over TLS", res.TLS, res.Product, res.Status, len(res.Datasets))
 		}
 	})
 	t.Run("non-standard-port", func(t *testing.T) {
