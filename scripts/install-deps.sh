@@ -7,7 +7,7 @@ set -euo pipefail
 
 PKGS=(
   redis-server memcached postgresql mariadb-server nginx apache2-utils
-  mosquitto nats-server etcd-server etcd-client zookeeperd clickhouse-server
+  mosquitto mosquitto-clients nats-server etcd-server etcd-client zookeeperd clickhouse-server
   influxdb docker-registry vsftpd rsync rabbitmq-server prometheus
   jupyter-notebook exim4-daemon-light sasl2-bin libsasl2-modules curl time
 )

@@ -13,6 +13,7 @@ import (
 	"github.com/leakwatch/leakwatch/internal/probe/jupyter"
 	"github.com/leakwatch/leakwatch/internal/probe/memcached"
 	"github.com/leakwatch/leakwatch/internal/probe/mongodb"
+	"github.com/leakwatch/leakwatch/internal/probe/mqtt"
 	"github.com/leakwatch/leakwatch/internal/probe/mysql"
 	"github.com/leakwatch/leakwatch/internal/probe/postgres"
 	"github.com/leakwatch/leakwatch/internal/probe/prometheus"
@@ -43,6 +44,7 @@ func Probers() []probe.Prober {
 		ftp.New(),
 		rsync.New(),
 		zookeeper.New(),
+		mqtt.New(),
 		webdump.New(), // generic HTTP: keep after the HTTP-based store probers
 	}
 }
