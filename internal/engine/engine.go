@@ -101,9 +101,19 @@ func (e *Engine) Probe(ctx context.Context, t probe.Target) *Report {
 	}
 	ctx, cancel := context.WithTimeout(ctx, e.opts.Budget.Timeout)
 	defer cancel()
+	banner := bannerUnknown
 	for _, p := range e.opts.Registry.ForPort(t.Port, e.opts.AllProbers) {
 		if ctx.Err() != nil {
 			break
+		}
+		if _, sf := p.(probe.ServerFirst); sf && !slices.Contains(p.DefaultPorts(), t.Port) {
+			if banner == bannerUnknown {
+				banner = e.sendsBanner(ctx, t)
+			}
+			if banner == bannerNone {
+				rep.Attempts = append(rep.Attempts, Attempt{Prober: p.Name(), Outcome: probe.OutcomeNotThisService, Err: errNoBanner})
+				continue
+			}
 		}
 		env := probe.NewEnv(t, e.opts.Budget, e.opts.InScope)
 		env.DefaultCredentials = e.opts.DefaultCredentials
@@ -121,6 +131,35 @@ func (e *Engine) Probe(ctx context.Context, t probe.Target) *Report {
 		break
 	}
 	return rep
+}
+
+type bannerState int
+
+const (
+	bannerUnknown bannerState = iota
+	bannerNone
+	bannerSent
+)
+
+var errNoBanner = errors.New("no server greeting: server-first protocol skipped")
+
+// sendsBanner tells whether the target speaks first: it connects and waits
+// up to Budget.BannerWait for a byte, sending nothing.
+func (e *Engine) sendsBanner(ctx context.Context, t probe.Target) bannerState {
+	env := probe.NewEnv(t, e.opts.Budget, e.opts.InScope)
+	c, err := env.Dial(ctx)
+	if err != nil {
+		return bannerSent // unknown: let the probers find out
+	}
+	defer c.Close()
+	if err := c.SetReadDeadline(time.Now().Add(e.opts.Budget.BannerWait)); err != nil {
+		return bannerSent
+	}
+	var b [1]byte
+	if n, _ := c.Read(b[:]); n == 0 {
+		return bannerNone
+	}
+	return bannerSent
 }
 
 // safeProbe turns a prober panic (a bug, or a parser fed hostile input)

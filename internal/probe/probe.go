@@ -31,6 +31,15 @@ type Prober interface {
 	Probe(ctx context.Context, env *Env) (*Result, error)
 }
 
+// ServerFirst is implemented by probers of protocols in which the server
+// speaks first (a greeting: MySQL, FTP, rsync, NATS). On a port such a
+// prober does not claim, the engine runs it only if the port sent bytes on
+// its own within Budget.BannerWait — otherwise it would only wait out its
+// read timeout on every HTTP port.
+type ServerFirst interface {
+	ServerFirst()
+}
+
 // ErrNotThisService means the peer answered but is not the prober's service.
 var ErrNotThisService = errors.New("not this service")
 
@@ -111,6 +120,9 @@ type Budget struct {
 	Timeout time.Duration
 	// IOTimeout bounds each connect and each read/write.
 	IOTimeout time.Duration
+	// BannerWait is how long the engine waits for a server greeting before
+	// it skips server-first probers on a port they do not claim.
+	BannerWait time.Duration
 	// MaxBytes bounds all bytes read from one host:port.
 	MaxBytes int64
 	// MaxResponseBytes bounds one metadata response.
@@ -129,6 +141,7 @@ func DefaultBudget() Budget {
 	return Budget{
 		Timeout:          60 * time.Second,
 		IOTimeout:        5 * time.Second,
+		BannerWait:       2 * time.Second,
 		MaxBytes:         64 << 20,
 		MaxResponseBytes: 8 << 20,
 		MaxDatasets:      20,

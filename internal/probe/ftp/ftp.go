@@ -40,6 +40,10 @@ func New() *Prober { return &Prober{} }
 func (*Prober) Name() string { return "ftp" }
 
 // DefaultPorts is FTP's control port.
+// ServerFirst implements probe.ServerFirst: the server greets first.
+func (*Prober) ServerFirst() {}
+
+// DefaultPorts implements probe.Prober.
 func (*Prober) DefaultPorts() []int { return []int{21, 2121} }
 
 const (

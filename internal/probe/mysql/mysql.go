@@ -32,6 +32,9 @@ func New() *Prober { return &Prober{} }
 // Name implements probe.Prober.
 func (*Prober) Name() string { return "mysql" }
 
+// ServerFirst implements probe.ServerFirst: the server greets first.
+func (*Prober) ServerFirst() {}
+
 // DefaultPorts implements probe.Prober.
 func (*Prober) DefaultPorts() []int { return []int{3306} }
 

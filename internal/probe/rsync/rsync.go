@@ -39,6 +39,10 @@ func New() *Prober { return &Prober{} }
 func (*Prober) Name() string { return "rsync" }
 
 // DefaultPorts is the rsync daemon port.
+// ServerFirst implements probe.ServerFirst: the server greets first.
+func (*Prober) ServerFirst() {}
+
+// DefaultPorts implements probe.Prober.
 func (*Prober) DefaultPorts() []int { return []int{873} }
 
 const (
