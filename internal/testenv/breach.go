@@ -158,7 +158,7 @@ func (c *SearchClient) Do(ctx context.Context, method, path string, body []byte,
 // CreateIndex creates a one-shard index; mappings is the JSON of the
 // "mappings" object, or empty for dynamic mapping.
 func (c *SearchClient) CreateIndex(ctx context.Context, index, mappings string) error {
-	body := `{"settings":{"number_of_shards":1,"number_of_replicas":0}`
+	body := `{"settings":{"number_of_shards":1,"number_of_replicas":0,"refresh_interval":"30s"}`
 	if mappings != "" {
 		body += `,"mappings":` + mappings
 	}
@@ -167,13 +167,19 @@ func (c *SearchClient) CreateIndex(ctx context.Context, index, mappings string) 
 	return err
 }
 
-// Bulk indexes docs into index in batches and refreshes it.
+// Bulk indexes docs into index in batches (two requests in flight) and
+// refreshes it.
 func Bulk[T any](ctx context.Context, c *SearchClient, index string, docs []T) error {
-	const batch = 2000
+	const batch = 5000
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, len(docs)/batch+1) // never blocks a sender
+	sem := make(chan struct{}, 2)
+	var first error
+	pending := 0
 	for i := 0; i < len(docs); i += batch {
 		var buf bytes.Buffer
-		end := min(i+batch, len(docs))
-		for _, d := range docs[i:end] {
+		for _, d := range docs[i:min(i+batch, len(docs))] {
 			buf.WriteString(`{"index":{}}` + "\n")
 			b, err := json.Marshal(d)
 			if err != nil {
@@ -182,19 +188,53 @@ func Bulk[T any](ctx context.Context, c *SearchClient, index string, docs []T) e
 			buf.Write(b)
 			buf.WriteByte('\n')
 		}
-		resp, err := c.Do(ctx, http.MethodPost, "/"+index+"/_bulk", buf.Bytes(), "application/x-ndjson")
-		if err != nil {
-			return err
+		sem <- struct{}{}
+		pending++
+		go func(body []byte) {
+			defer func() { <-sem }()
+			errc <- c.bulkOnce(ctx, index, body)
+		}(buf.Bytes())
+		// collect finished results without blocking
+		for drained := false; !drained; {
+			select {
+			case err := <-errc:
+				pending--
+				if err != nil && first == nil {
+					first = err
+					cancel()
+				}
+			default:
+				drained = true
+			}
 		}
-		var r struct {
-			Errors bool `json:"errors"`
+		if first != nil {
+			break
 		}
-		if json.Unmarshal(resp, &r) == nil && r.Errors {
-			return fmt.Errorf("bulk %s: item errors: %.500s", index, resp)
+	}
+	for ; pending > 0; pending-- {
+		if err := <-errc; err != nil && first == nil {
+			first = err
 		}
+	}
+	if first != nil {
+		return first
 	}
 	_, err := c.Do(ctx, http.MethodPost, "/"+index+"/_refresh", nil, "")
 	return err
+}
+
+func (c *SearchClient) bulkOnce(ctx context.Context, index string, body []byte) error {
+	resp, err := c.Do(ctx, http.MethodPost, "/"+index+"/_bulk", body, "application/x-ndjson")
+	if err != nil {
+		return err
+	}
+	var r struct {
+		Errors bool `json:"errors"`
+	}
+	if json.Unmarshal(resp, &r) == nil && r.Errors {
+		return fmt.Errorf("bulk %s: item errors: %.500s", index, resp)
+	}
+	return nil
 }
 
 // State is a digest of a node's indices, doc counts and mappings, for
