@@ -72,7 +72,7 @@ type Store interface {
 	RecordObservation(ctx context.Context, scanID string, obs lifecycle.Observation) (Recorded, error)
 
 	// ListFindings lists findings (services that were exposed at least
-	// once), worst and most recent first.
+	// once): open before closed, then worst, then most recently seen.
 	ListFindings(ctx context.Context, f FindingFilter) ([]Finding, error)
 	// GetFinding returns one finding and its timeline (observations and
 	// events, oldest first). ErrNotFound if the id was never exposed.

@@ -91,7 +91,7 @@ func (db *DB) ListFindings(ctx context.Context, flt store.FindingFilter) ([]stor
 	if len(where) > 0 {
 		query += " WHERE " + strings.Join(where, " AND ")
 	}
-	query += ` ORDER BY f.severity_rank DESC, f.last_seen DESC, f.id`
+	query += ` ORDER BY CASE WHEN f.status = 'closed' THEN 0 ELSE 1 END DESC, f.severity_rank DESC, f.last_seen DESC, f.id`
 	if flt.Limit > 0 {
 		query += " LIMIT ?"
 		args = append(args, flt.Limit)
