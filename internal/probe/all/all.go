@@ -15,6 +15,7 @@ import (
 	"github.com/leakwatch/leakwatch/internal/probe/mongodb"
 	"github.com/leakwatch/leakwatch/internal/probe/mqtt"
 	"github.com/leakwatch/leakwatch/internal/probe/mysql"
+	"github.com/leakwatch/leakwatch/internal/probe/nats"
 	"github.com/leakwatch/leakwatch/internal/probe/postgres"
 	"github.com/leakwatch/leakwatch/internal/probe/prometheus"
 	"github.com/leakwatch/leakwatch/internal/probe/rabbitmq"
@@ -45,6 +46,7 @@ func Probers() []probe.Prober {
 		rsync.New(),
 		zookeeper.New(),
 		mqtt.New(),
+		nats.New(),
 		webdump.New(), // generic HTTP: keep after the HTTP-based store probers
 	}
 }

@@ -1,0 +1,209 @@
+package nats
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"unicode"
+
+	natsgo "github.com/nats-io/nats.go"
+
+	"github.com/leakwatch/leakwatch/internal/classify"
+	"github.com/leakwatch/leakwatch/internal/finding"
+	"github.com/leakwatch/leakwatch/internal/probe"
+)
+
+const (
+	// namesPage is how many names one STREAM.NAMES page holds (server side).
+	namesPage = 1024
+	// getWorkers is how many MSG.GET requests run at once.
+	getWorkers = 8
+)
+
+// jetStream reads JetStream's request/reply API.
+type jetStream struct {
+	nc *natsgo.Conn
+	b  probe.Budget
+}
+
+// request sends one API request and waits (bounded by ctx and the IO
+// timeout) for the reply.
+func (j *jetStream) request(ctx context.Context, subject string, body any) ([]byte, error) {
+	data, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	rctx, cancel := context.WithTimeout(ctx, j.b.IOTimeout)
+	defer cancel()
+	msg, err := j.nc.RequestWithContext(rctx, subject, data)
+	if err != nil {
+		return nil, err
+	}
+	return msg.Data, nil
+}
+
+// measure lists the streams as datasets and samples the largest.
+func (j *jetStream) measure(ctx context.Context, res *probe.Result) error {
+	raw, err := j.request(ctx, "$JS.API.INFO", struct{}{})
+	if errors.Is(err, natsgo.ErrNoResponders) {
+		return nil // JetStream is off (or not for this account)
+	}
+	if err != nil {
+		return fmt.Errorf("nats: jetstream info: %w", err)
+	}
+	var ai accountInfo
+	if err := decodeAPI(raw, &ai, func() *apiError { return ai.Error }); err != nil {
+		return fmt.Errorf("nats: %w", err)
+	}
+	res.AddEvidence("jetstream_streams", ai.Streams)
+	res.AddEvidence("jetstream_consumers", ai.Consumers)
+	res.AddEvidence("jetstream_storage_bytes", ai.Storage)
+	names, err := j.streamNames(ctx, res)
+	if err != nil {
+		return err
+	}
+	infos := j.streamInfos(ctx, names)
+	sort.SliceStable(infos, func(a, b int) bool { return infos[a].State.Messages > infos[b].State.Messages })
+	for i, si := range infos {
+		ds := probe.Dataset{}
+		ds.Name, ds.Kind = si.Config.Name, "stream"
+		ds.Records, ds.Bytes = finding.Int64(si.State.Messages), finding.Int64(si.State.Bytes)
+		if i < j.b.MaxDatasets && si.State.Messages > 0 && ctx.Err() == nil {
+			j.sample(ctx, si, &ds)
+		}
+		res.Datasets = append(res.Datasets, ds)
+	}
+	return nil
+}
+
+// streamNames pages through STREAM.NAMES up to MaxListed names.
+func (j *jetStream) streamNames(ctx context.Context, res *probe.Result) ([]string, error) {
+	var names []string
+	for offset := 0; len(names) < j.b.MaxListed; {
+		raw, err := j.request(ctx, "$JS.API.STREAM.NAMES", map[string]int{"offset": offset})
+		if err != nil {
+			return names, fmt.Errorf("nats: stream names: %w", err)
+		}
+		var sn streamNames
+		if err := decodeAPI(raw, &sn, func() *apiError { return sn.Error }); err != nil {
+			return names, fmt.Errorf("nats: %w", err)
+		}
+		for _, n := range sn.Streams {
+			if validStreamName(n) && len(names) < j.b.MaxListed {
+				names = append(names, n)
+			}
+		}
+		offset += len(sn.Streams)
+		if len(sn.Streams) == 0 || offset >= sn.Total || len(sn.Streams) > namesPage {
+			if sn.Total > len(names) {
+				res.AddFlag("datasets-truncated")
+			}
+			break
+		}
+	}
+	return names, nil
+}
+
+// streamInfos fetches STREAM.INFO for each name; failures are skipped.
+func (j *jetStream) streamInfos(ctx context.Context, names []string) []streamInfo {
+	out := make([]streamInfo, 0, len(names))
+	for _, n := range names {
+		if ctx.Err() != nil {
+			break
+		}
+		raw, err := j.request(ctx, "$JS.API.STREAM.INFO."+n, struct{}{})
+		if err != nil {
+			continue
+		}
+		var si streamInfo
+		if decodeAPI(raw, &si, func() *apiError { return si.Error }) != nil || si.Config.Name != n {
+			continue
+		}
+		out = append(out, si)
+	}
+	return out
+}
+
+// sample reads the first stored messages by sequence (MSG.GET changes
+// nothing: no consumer is created), a few requests at a time.
+func (j *jetStream) sample(ctx context.Context, si streamInfo, ds *probe.Dataset) {
+	want := int64(j.b.SampleRecords)
+	first, last := si.State.FirstSeq, si.State.LastSeq
+	if last-first+1 < want {
+		want = max(last-first+1, 0)
+	}
+	recs := make([]*classify.Record, want)
+	sizes := make([]int, want)
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, getWorkers)
+	for i := int64(0); i < want && ctx.Err() == nil; i++ {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			recs[i], sizes[i] = j.get(ctx, si.Config.Name, first+i)
+		}()
+	}
+	wg.Wait()
+	used := int64(0)
+	for i, r := range recs {
+		if r == nil {
+			continue
+		}
+		if used+int64(sizes[i]) > j.b.SampleBytes {
+			break
+		}
+		used += int64(sizes[i])
+		ds.Sample = append(ds.Sample, *r)
+		ds.Sampled++
+	}
+}
+
+// get reads one message; nil when it is gone or unreadable.
+func (j *jetStream) get(ctx context.Context, stream string, seq int64) (*classify.Record, int) {
+	raw, err := j.request(ctx, "$JS.API.STREAM.MSG.GET."+stream, map[string]int64{"seq": seq})
+	if err != nil {
+		return nil, 0
+	}
+	var m storedMessage
+	if decodeAPI(raw, &m, func() *apiError { return m.Error }) != nil {
+		return nil, 0
+	}
+	r := toRecord(m.Message.Subject, m.Message.Data)
+	return &r, len(m.Message.Data)
+}
+
+// toRecord flattens one message: JSON gives its fields, anything else sits
+// under the subject pattern. The raw subject is kept under "_subject".
+func toRecord(subject string, data []byte) classify.Record {
+	text := strings.ToValidUTF8(string(data), "")
+	var r classify.Record
+	t := strings.TrimSpace(text)
+	if len(t) > 1 && (t[0] == '{' || t[0] == '[') {
+		if jr, err := classify.FromJSONBytes([]byte(t)); err == nil && len(jr.Values) > 0 {
+			r = jr
+		}
+	}
+	if len(r.Values) == 0 {
+		r = classify.FromText(subjectPattern(subject), text)
+	}
+	r.Values = append(r.Values, classify.Value{Path: "_subject", Text: subject})
+	return r
+}
+
+// subjectPattern replaces variable tokens (holding digits or long ids)
+// with "*": "orders.1001.created" → "orders.*.created".
+func subjectPattern(s string) string {
+	toks := strings.Split(s, ".")
+	for i, t := range toks {
+		if len(t) > 24 || strings.IndexFunc(t, unicode.IsDigit) >= 0 {
+			toks[i] = "*"
+		}
+	}
+	return strings.Join(toks, ".")
+}
