@@ -21,6 +21,7 @@ import (
 	"github.com/leakwatch/leakwatch/internal/probe/rabbitmq"
 	"github.com/leakwatch/leakwatch/internal/probe/redis"
 	"github.com/leakwatch/leakwatch/internal/probe/rsync"
+	"github.com/leakwatch/leakwatch/internal/probe/s3"
 	"github.com/leakwatch/leakwatch/internal/probe/webdump"
 	"github.com/leakwatch/leakwatch/internal/probe/zookeeper"
 )
@@ -40,6 +41,7 @@ func Probers() []probe.Prober {
 		mongodb.New(),
 		dockerregistry.New(),
 		rabbitmq.New(),
+		s3.New(),
 		jupyter.New(),
 		prometheus.New(),
 		ftp.New(),
