@@ -109,6 +109,7 @@ func TestCrashSafety(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short")
 	}
+	t.Parallel()
 	kills := 25
 	bin := buildCrashHelper(t)
 	db := filepath.Join(t.TempDir(), "crash.db")

@@ -50,6 +50,7 @@ func TestPragmas(t *testing.T) {
 // TestTwoHandles: two stores on one file (as serve and the CLI would be)
 // write at once without SQLITE_BUSY errors.
 func TestTwoHandles(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "lw.db")
 	a, b := open(t, path, store.Options{}), open(t, path, store.Options{})
 	ctx := context.Background()

@@ -157,7 +157,7 @@ func kinds(evs []store.Event) []lifecycle.EventKind {
 	return out
 }
 
-func min(n int) time.Duration { return time.Duration(n) * time.Minute }
+func mins(n int) time.Duration { return time.Duration(n) * time.Minute }
 
 func testMigrations(t *testing.T, f Factory) {
 	s := f(t, store.Options{})
@@ -208,12 +208,12 @@ func testLifecycle(t *testing.T, f Factory) {
 		events []lifecycle.EventKind
 	}{
 		{fx.Exposed(T0, "email", map[string]int64{"db0": 2000}), lifecycle.StatusOpen, []lifecycle.EventKind{lifecycle.EventOpened}},
-		{fx.Exposed(T0.Add(min(1)), "email", map[string]int64{"db0": 2001}), lifecycle.StatusOpen, nil},
-		{fx.Exposed(T0.Add(min(2)), "auth_token", map[string]int64{"db0": 2001, "db1": 5}), lifecycle.StatusChanged, []lifecycle.EventKind{lifecycle.EventChanged}},
-		{fx.Gone(T0.Add(min(3))), lifecycle.StatusChanged, nil},
-		{fx.Protected(T0.Add(min(4))), lifecycle.StatusClosed, []lifecycle.EventKind{lifecycle.EventClosed}},
-		{fx.Gone(T0.Add(min(5))), lifecycle.StatusClosed, nil},
-		{fx.Exposed(T0.Add(min(6)), "email", map[string]int64{"db0": 2001}), lifecycle.StatusReopened, []lifecycle.EventKind{lifecycle.EventReopened}},
+		{fx.Exposed(T0.Add(mins(1)), "email", map[string]int64{"db0": 2001}), lifecycle.StatusOpen, nil},
+		{fx.Exposed(T0.Add(mins(2)), "auth_token", map[string]int64{"db0": 2001, "db1": 5}), lifecycle.StatusChanged, []lifecycle.EventKind{lifecycle.EventChanged}},
+		{fx.Gone(T0.Add(mins(3))), lifecycle.StatusChanged, nil},
+		{fx.Protected(T0.Add(mins(4))), lifecycle.StatusClosed, []lifecycle.EventKind{lifecycle.EventClosed}},
+		{fx.Gone(T0.Add(mins(5))), lifecycle.StatusClosed, nil},
+		{fx.Exposed(T0.Add(mins(6)), "email", map[string]int64{"db0": 2001}), lifecycle.StatusReopened, []lifecycle.EventKind{lifecycle.EventReopened}},
 	}
 	var obsIDs []int64
 	for i, st := range steps {
@@ -237,8 +237,8 @@ func testLifecycle(t *testing.T, f Factory) {
 	}
 	st := d.Finding.State
 	if st.Status != lifecycle.StatusReopened || st.ReopenCount != 1 || !st.ClosedAt.IsZero() ||
-		!st.FirstSeen.Equal(T0) || !st.LastSeenOpen.Equal(T0.Add(min(6))) || !st.LastSeen.Equal(T0.Add(min(6))) ||
-		!st.ChangedAt.Equal(T0.Add(min(2))) {
+		!st.FirstSeen.Equal(T0) || !st.LastSeenOpen.Equal(T0.Add(mins(6))) || !st.LastSeen.Equal(T0.Add(mins(6))) ||
+		!st.ChangedAt.Equal(T0.Add(mins(2))) {
 		t.Errorf("state: %s reopen %d closed %v first %v last_open %v last %v changed %v", st.Status, st.ReopenCount,
 			st.ClosedAt, st.FirstSeen, st.LastSeenOpen, st.LastSeen, st.ChangedAt)
 	}
@@ -254,7 +254,7 @@ func testLifecycle(t *testing.T, f Factory) {
 	}
 	if closed == nil || len(closed.Proof) != 2 || closed.Proof[0].ObservationID != obsIDs[3] ||
 		closed.Proof[1].ObservationID != obsIDs[4] || closed.Proof[1].Outcome != lifecycle.OutcomeProtected ||
-		!closed.Proof[0].At.Equal(T0.Add(min(3))) {
+		!closed.Proof[0].At.Equal(T0.Add(mins(3))) {
 		t.Fatalf("closed event %+v", closed)
 	}
 	if d.Finding.State.Last == nil || d.Finding.State.Last.TotalRecords() != 2001 {
@@ -300,7 +300,7 @@ func testIdempotent(t *testing.T, f Factory) {
 	first := record(t, s, "scan-a", obs)
 	again := record(t, s, "scan-a", obs)
 	// A different result for the same (scan, finding) is ignored too.
-	third := record(t, s, "scan-a", fx.Gone(T0.Add(min(1))))
+	third := record(t, s, "scan-a", fx.Gone(T0.Add(mins(1))))
 	for _, r := range []store.Recorded{again, third} {
 		if !r.Duplicate || r.ObservationID != first.ObservationID || r.State.Status != lifecycle.StatusOpen ||
 			!slices.Equal(kinds(r.Events), []lifecycle.EventKind{lifecycle.EventOpened}) || r.Events[0].ID != first.Events[0].ID {
@@ -346,8 +346,8 @@ func testUntracked(t *testing.T, f Factory) {
 	if fs, _ := s.ListFindings(ctx, store.FindingFilter{}); len(fs) != 0 {
 		t.Errorf("findings %+v", fs)
 	}
-	rec = record(t, s, "scan-2", fx.Exposed(T0.Add(min(1)), "", map[string]int64{"shop": 3}))
-	if rec.State.Status != lifecycle.StatusOpen || !rec.State.FirstSeen.Equal(T0.Add(min(1))) {
+	rec = record(t, s, "scan-2", fx.Exposed(T0.Add(mins(1)), "", map[string]int64{"shop": 3}))
+	if rec.State.Status != lifecycle.StatusOpen || !rec.State.FirstSeen.Equal(T0.Add(mins(1))) {
 		t.Errorf("opened: %+v", rec.State)
 	}
 	d, err := s.GetFinding(ctx, fx.ID(), store.TimelineQuery{})
@@ -363,7 +363,7 @@ func testUntracked(t *testing.T, f Factory) {
 func testStale(t *testing.T, f Factory) {
 	s := f(t, store.Options{})
 	fx := NewFixture("127.0.0.13", 6379)
-	record(t, s, "scan-2", fx.Exposed(T0.Add(min(10)), "email", map[string]int64{"db0": 5}))
+	record(t, s, "scan-2", fx.Exposed(T0.Add(mins(10)), "email", map[string]int64{"db0": 5}))
 	rec := record(t, s, "scan-1", fx.Gone(T0))
 	if !rec.Stale || rec.State.Status != lifecycle.StatusOpen || len(rec.State.Closing) != 0 {
 		t.Errorf("stale: %+v", rec)
@@ -421,10 +421,10 @@ func testTimeline(t *testing.T, f Factory) {
 	fx := NewFixture("127.0.0.15", 6379)
 	// Recorded out of order: the timeline is in time order regardless.
 	record(t, s, "s1", fx.Exposed(T0, "email", map[string]int64{"db0": 1}))
-	record(t, s, "s3", fx.Gone(T0.Add(min(2))))
-	record(t, s, "s2", fx.Gone(T0.Add(min(1)))) // stale: recorded, changes nothing
-	record(t, s, "s4", fx.Gone(T0.Add(min(3))))
-	record(t, s, "s5", fx.Exposed(T0.Add(min(4)), "email", map[string]int64{"db0": 1}))
+	record(t, s, "s3", fx.Gone(T0.Add(mins(2))))
+	record(t, s, "s2", fx.Gone(T0.Add(mins(1)))) // stale: recorded, changes nothing
+	record(t, s, "s4", fx.Gone(T0.Add(mins(3))))
+	record(t, s, "s5", fx.Exposed(T0.Add(mins(4)), "email", map[string]int64{"db0": 1}))
 	d, err := s.GetFinding(ctx, fx.ID(), store.TimelineQuery{})
 	if err != nil {
 		t.Fatal(err)
@@ -458,7 +458,7 @@ func testTimeline(t *testing.T, f Factory) {
 	if nobs != 2 || len(d.Timeline) != 5 {
 		t.Errorf("limited timeline: %d observations, %d entries", nobs, len(d.Timeline))
 	}
-	d, _ = s.GetFinding(ctx, fx.ID(), store.TimelineQuery{Since: T0.Add(min(3))})
+	d, _ = s.GetFinding(ctx, fx.ID(), store.TimelineQuery{Since: T0.Add(mins(3))})
 	if len(d.Timeline) != 4 {
 		t.Errorf("since: %d entries, want 4", len(d.Timeline))
 	}
@@ -474,8 +474,8 @@ func testFilters(t *testing.T, f Factory) {
 	record(t, s, "s1", a.Exposed(T0, "auth_token", map[string]int64{"db0": 3}))
 	record(t, s, "s1", b.Exposed(T0, "", map[string]int64{"db0": 3}))
 	record(t, s, "s1", c.Exposed(T0, "", map[string]int64{"logs": 30}))
-	record(t, s, "s2", b.Gone(T0.Add(min(1))))
-	record(t, s, "s3", b.Gone(T0.Add(min(2))))
+	record(t, s, "s2", b.Gone(T0.Add(mins(1))))
+	record(t, s, "s3", b.Gone(T0.Add(mins(2))))
 	cases := []struct {
 		name string
 		flt  store.FindingFilter
@@ -511,7 +511,7 @@ func testFilters(t *testing.T, f Factory) {
 		}
 	}
 	fs, _ := s.ListFindings(ctx, store.FindingFilter{Status: store.FilterClosed})
-	if len(fs) == 1 && (!fs[0].ClosedAt.Equal(T0.Add(min(1))) || fs[0].Status != lifecycle.StatusClosed) {
+	if len(fs) == 1 && (!fs[0].ClosedAt.Equal(T0.Add(mins(1))) || fs[0].Status != lifecycle.StatusClosed) {
 		t.Errorf("closed finding %+v", fs[0])
 	}
 	if _, err := s.ListFindings(ctx, store.FindingFilter{Status: "weird"}); err == nil {
@@ -690,8 +690,8 @@ func testRoutes(t *testing.T, f Factory) {
 	ctx := ctxT(t)
 	a := NewFixture("127.0.0.20", 6379)
 	record(t, s, "s1", a.Exposed(T0, "auth_token", map[string]int64{"db0": 3}))
-	record(t, s, "s2", a.Gone(T0.Add(min(1))))
-	record(t, s, "s3", a.Gone(T0.Add(min(2))))
+	record(t, s, "s2", a.Gone(T0.Add(mins(1))))
+	record(t, s, "s3", a.Gone(T0.Add(mins(2))))
 	all, _ := s.ListAlerts(ctx, store.AlertFilter{})
 	var routes []string
 	for _, x := range all {
