@@ -66,6 +66,8 @@ Commands:
   probers   list the data stores leakwatch can probe, with their ports
   findings  list the findings in the monitoring history (open, closed, all)
   show      print one finding's timeline: observations and lifecycle events
+  serve     monitor scopes continuously: history, alerts, API, metrics
+  check-config  validate and explain a leakwatch.yaml
   version   print the version
 
 Run 'leakwatch <command> --help' for a command's flags.
@@ -92,6 +94,10 @@ func (a *app) run(ctx context.Context, args []string) int {
 		err = a.findings(ctx, args[1:])
 	case "show":
 		err = a.show(ctx, args[1:])
+	case "serve":
+		err = a.serve(ctx, args[1:])
+	case "check-config":
+		err = a.checkConfig(args[1:])
 	case "version", "--version", "-v":
 		fmt.Fprintf(a.stdout, "leakwatch %s\n", toolVersion())
 	case "help", "--help", "-h":

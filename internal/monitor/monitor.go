@@ -1,0 +1,392 @@
+// Package monitor is the scheduler of `leakwatch serve`. Per scope it runs:
+//
+//   - sweeps: the whole scope (TCP discovery, then a deep probe of every
+//     open port) at the scope's cadence with jitter, never overlapping
+//     itself. A sweep is cut into chunks; after each chunk its observations
+//     are in the store and the scan run's cursor moves on, so a sweep killed
+//     half-way resumes at the chunk it was in.
+//   - re-checks: every recheck interval, a fast metadata-only probe of each
+//     known open finding's endpoint (no discovery, no sampling). When it
+//     shows a material change (auth, records jump, new datasets) the
+//     endpoint gets an immediate deep probe; otherwise the observation
+//     carries the classes of the last deep probe forward.
+//
+// Every check of a tracked endpoint becomes an observation recorded with
+// store.RecordObservation, which applies the lifecycle and enqueues alerts
+// in the same transaction. One rate limiter (new connections and probes per
+// second) and one probe-worker pool are shared by all scopes.
+package monitor
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/netip"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/leakwatch/leakwatch/internal/classify"
+	"github.com/leakwatch/leakwatch/internal/config"
+	"github.com/leakwatch/leakwatch/internal/engine"
+	"github.com/leakwatch/leakwatch/internal/metrics"
+	"github.com/leakwatch/leakwatch/internal/monitor/lifecycle"
+	"github.com/leakwatch/leakwatch/internal/probe"
+	"github.com/leakwatch/leakwatch/internal/scope"
+	"github.com/leakwatch/leakwatch/internal/store"
+)
+
+// ErrUnknownScope is returned by Trigger for a scope not configured.
+var ErrUnknownScope = errors.New("monitor: unknown scope")
+
+// DefaultChunk is how many endpoints a sweep processes between cursor
+// saves.
+const DefaultChunk = 2048
+
+// Options configure a Monitor.
+type Options struct {
+	Config     *config.Config
+	Store      store.Store
+	Registry   *probe.Registry
+	Classifier classify.Classifier
+	// Metrics, if set, is updated.
+	Metrics *metrics.Metrics
+	// OnEvents is called after observations produced lifecycle events
+	// (wake the alert dispatcher).
+	OnEvents func()
+	// Chunk is the number of endpoints per resumable sweep chunk
+	// (default DefaultChunk).
+	Chunk  int
+	Logger *slog.Logger
+	// Resolver resolves scope hostnames (nil: the system resolver).
+	Resolver scope.Resolver
+}
+
+// Monitor schedules sweeps and re-checks of all scopes.
+type Monitor struct {
+	o       Options
+	cfg     *config.Config
+	policy  lifecycle.Policy
+	limiter *rate.Limiter
+	probes  chan struct{} // shared probe-worker slots
+	scopes  []*scopeRunner
+	byName  map[string]*scopeRunner
+	logger  *slog.Logger
+}
+
+// scopeRunner is one scope's sweep and re-check state.
+type scopeRunner struct {
+	m       *Monitor
+	cfg     *config.Scope
+	sc      *scope.Scope
+	deep    *engine.Engine
+	light   *engine.Engine
+	hash    string
+	trigger chan struct{}
+
+	mu       sync.Mutex
+	sweeping bool
+}
+
+// New builds the scopes (resolving hostnames once) and their engines.
+func New(ctx context.Context, o Options) (*Monitor, error) {
+	if o.Config == nil || o.Store == nil || o.Registry == nil || o.Classifier == nil {
+		return nil, errors.New("monitor: incomplete options")
+	}
+	if o.Chunk <= 0 {
+		o.Chunk = DefaultChunk
+	}
+	c := o.Config
+	m := &Monitor{
+		o: o, cfg: c, byName: map[string]*scopeRunner{},
+		policy: lifecycle.Policy{CloseAfter: c.Monitor.CloseAfter}.WithDefaults(),
+		probes: make(chan struct{}, c.Probe.Workers),
+		logger: o.Logger,
+	}
+	if m.logger == nil {
+		m.logger = slog.New(slog.DiscardHandler)
+	}
+	limit := rate.Inf
+	if *c.Probe.Rate > 0 {
+		limit = rate.Limit(*c.Probe.Rate)
+	}
+	m.limiter = rate.NewLimiter(limit, max(1, int(*c.Probe.Rate/50)))
+	for i := range c.Scopes {
+		r, err := m.newScope(ctx, &c.Scopes[i])
+		if err != nil {
+			return nil, err
+		}
+		m.scopes = append(m.scopes, r)
+		m.byName[r.cfg.Name] = r
+	}
+	return m, nil
+}
+
+func (m *Monitor) newScope(ctx context.Context, sc *config.Scope) (*scopeRunner, error) {
+	ports := []int(sc.Ports)
+	if len(ports) == 0 {
+		ports = m.o.Registry.Ports()
+	}
+	built, err := scope.Build(ctx, scope.Options{
+		Targets: sc.Targets, Excludes: sc.Exclude, Ports: ports,
+		MaxHosts: m.cfg.Monitor.MaxHosts, Resolver: m.o.Resolver,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("monitor: scope %s: %w", sc.Name, err)
+	}
+	deepBudget := m.budget(false)
+	lightBudget := m.budget(true)
+	mk := func(b probe.Budget) (*engine.Engine, error) {
+		return engine.New(engine.Options{
+			Registry: m.o.Registry, Classifier: m.o.Classifier, Budget: b,
+			AllProbers: !m.cfg.Probe.PortProbersOnly, DefaultCredentials: !m.cfg.Probe.NoDefaultCreds,
+			InScope: built.Contains,
+		})
+	}
+	deep, err := mk(deepBudget)
+	if err != nil {
+		return nil, err
+	}
+	light, err := mk(lightBudget)
+	if err != nil {
+		return nil, err
+	}
+	h := sha256.Sum256([]byte(fmt.Sprint(sc.Targets, "|", sc.Exclude, "|", ports)))
+	return &scopeRunner{
+		m: m, cfg: sc, sc: built, deep: deep, light: light,
+		hash: hex.EncodeToString(h[:6]), trigger: make(chan struct{}, 1),
+	}, nil
+}
+
+// budget is the configured probe budget; light samples nothing.
+func (m *Monitor) budget(light bool) probe.Budget {
+	p := m.cfg.Probe
+	b := probe.DefaultBudget()
+	b.Timeout, b.IOTimeout = p.Timeout.D, p.IOTimeout.D
+	b.SampleRecords, b.SampleBytes, b.MaxDatasets = p.SampleRecords, int64(p.SampleBytes), p.MaxDatasets
+	if light {
+		b.SampleRecords, b.MaxDatasets = 0, 0
+	}
+	return b
+}
+
+// Scopes are the configured scope names, in order.
+func (m *Monitor) Scopes() []string {
+	var out []string
+	for _, r := range m.scopes {
+		out = append(out, r.cfg.Name)
+	}
+	return out
+}
+
+// Endpoints is the number of endpoints a sweep of the scope checks.
+func (m *Monitor) Endpoints(name string) int64 {
+	if r := m.byName[name]; r != nil {
+		return r.sc.Endpoints()
+	}
+	return 0
+}
+
+// Trigger asks for a sweep of a scope now. It returns false when one is
+// already queued (a running sweep is followed by the queued one).
+func (m *Monitor) Trigger(name string) (bool, error) {
+	r := m.byName[name]
+	if r == nil {
+		return false, ErrUnknownScope
+	}
+	select {
+	case r.trigger <- struct{}{}:
+		return true, nil
+	default:
+		return false, nil
+	}
+}
+
+// Run runs every scope's sweeps and re-checks until ctx ends.
+func (m *Monitor) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	for _, r := range m.scopes {
+		wg.Add(2)
+		go func() { defer wg.Done(); r.sweepLoop(ctx) }()
+		go func() { defer wg.Done(); r.recheckLoop(ctx) }()
+	}
+	wg.Wait()
+	return nil
+}
+
+// sweepLoop sweeps at the cadence with jitter: the next sweep starts a
+// jittered cadence after the previous one started, or right after it
+// ended if it took longer. The first sweep starts at once (resuming a
+// half-done one).
+func (r *scopeRunner) sweepLoop(ctx context.Context) {
+	next := time.Now()
+	for {
+		t := time.NewTimer(time.Until(next))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		case <-r.trigger:
+			t.Stop()
+		}
+		start := time.Now()
+		if err := r.sweep(ctx); err != nil && ctx.Err() == nil {
+			r.m.logger.Error("sweep failed", "scope", r.cfg.Name, "err", err)
+		}
+		next = start.Add(jitter(r.cfg.Cadence.D, *r.m.cfg.Monitor.Jitter))
+	}
+}
+
+// recheckLoop re-checks known open findings every recheck interval.
+func (r *scopeRunner) recheckLoop(ctx context.Context) {
+	r.abandonRechecks(ctx)
+	for {
+		t := time.NewTimer(jitter(r.cfg.Recheck.D, 0.1))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		if err := r.recheck(ctx); err != nil && ctx.Err() == nil {
+			r.m.logger.Error("re-check failed", "scope", r.cfg.Name, "err", err)
+		}
+	}
+}
+
+// jitter spreads d by ±frac.
+func jitter(d time.Duration, frac float64) time.Duration {
+	if frac <= 0 {
+		return d
+	}
+	f := 1 + frac*(2*rand.Float64()-1)
+	return time.Duration(float64(d) * f)
+}
+
+// acquire takes a probe slot and a rate token.
+func (m *Monitor) acquire(ctx context.Context) error {
+	select {
+	case m.probes <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	if err := m.limiter.Wait(ctx); err != nil {
+		<-m.probes
+		return err
+	}
+	return nil
+}
+
+func (m *Monitor) release() { <-m.probes }
+
+// record stores one observation; events wake the dispatcher.
+func (r *scopeRunner) record(ctx context.Context, runID string, obs lifecycle.Observation) {
+	obs.Scope = r.cfg.Name
+	rec, err := r.m.o.Store.RecordObservation(ctx, runID, obs)
+	if err != nil {
+		if ctx.Err() == nil {
+			r.m.logger.Error("record observation", "scope", r.cfg.Name, "finding", obs.FindingID, "err", err)
+		}
+		return
+	}
+	if mt := r.m.o.Metrics; mt != nil && !rec.Duplicate {
+		mt.Observations.WithLabelValues(string(obs.Outcome)).Inc()
+		for _, e := range rec.Events {
+			mt.Events.WithLabelValues(string(e.Kind)).Inc()
+		}
+	}
+	if len(rec.Events) == 0 || rec.Duplicate {
+		return
+	}
+	for _, e := range rec.Events {
+		r.m.logger.Info("lifecycle event", "scope", r.cfg.Name, "event", e.Kind, "finding", e.FindingID,
+			"target", e.Target.Addr(), "service", e.Service, "severity", e.Severity, "summary", e.Summary)
+	}
+	if r.m.o.OnEvents != nil {
+		r.m.o.OnEvents()
+	}
+}
+
+// openFindings lists the scope's open findings by endpoint.
+func (r *scopeRunner) openFindings(ctx context.Context) (map[netip.AddrPort][]store.Finding, error) {
+	list, err := r.m.o.Store.ListFindings(ctx, store.FindingFilter{Scope: r.cfg.Name, Status: store.FilterOpen})
+	if err != nil {
+		return nil, err
+	}
+	out := map[netip.AddrPort][]store.Finding{}
+	for _, f := range list {
+		ap, ok := addrPort(f.Target.Host, f.Target.Port)
+		if ok {
+			out[ap] = append(out[ap], f)
+		}
+	}
+	return out, nil
+}
+
+func addrPort(host string, port int) (netip.AddrPort, bool) {
+	a, err := netip.ParseAddr(host)
+	if err != nil || port < 1 || port > 65535 {
+		return netip.AddrPort{}, false
+	}
+	return netip.AddrPortFrom(a.Unmap(), uint16(port)), true
+}
+
+// observeReport turns one probe report of an endpoint into observations:
+// the identified service's (if exposed, or if it is a tracked open
+// finding), and gone/unknown ones for the other open findings known at
+// that endpoint.
+func (r *scopeRunner) observeReport(ctx context.Context, runID string, rep *engine.Report, known []store.Finding, kind string) {
+	if mt := r.m.o.Metrics; mt != nil {
+		mt.ProbesTotal.WithLabelValues(string(rep.Outcome()), kind).Inc()
+	}
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	f := rep.Finding
+	if f != nil {
+		if f.Status == "exposed" || hasID(known, f.ID) {
+			r.record(ctx, runID, lifecycle.FromFinding(f, r.cfg.Name))
+		}
+		for _, k := range known {
+			if k.ID != f.ID {
+				r.record(ctx, runID, lifecycle.Gone(k.Target, k.Service, now, "another service answers: "+f.Service, r.cfg.Name))
+			}
+		}
+		return
+	}
+	out := rep.Outcome()
+	for _, k := range known {
+		switch out {
+		case probe.OutcomeTimeout, probe.OutcomeProtocolError:
+			r.record(ctx, runID, lifecycle.Observation{
+				FindingID: k.ID, Target: k.Target, Service: k.Service, At: now,
+				Outcome: lifecycle.OutcomeUnknown, Reason: string(out) + attemptErr(rep),
+			})
+		default:
+			r.record(ctx, runID, lifecycle.Gone(k.Target, k.Service, now, string(out), r.cfg.Name))
+		}
+	}
+}
+
+func hasID(fs []store.Finding, id string) bool {
+	return slices.ContainsFunc(fs, func(f store.Finding) bool { return f.ID == id })
+}
+
+func attemptErr(rep *engine.Report) string {
+	for _, a := range rep.Attempts {
+		if a.Err != nil {
+			s := a.Err.Error()
+			if len(s) > 200 {
+				s = s[:200]
+			}
+			return ": " + strings.TrimSpace(s)
+		}
+	}
+	return ""
+}

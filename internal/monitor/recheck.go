@@ -1,0 +1,171 @@
+package monitor
+
+import (
+	"context"
+	"maps"
+	"net/netip"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/leakwatch/leakwatch/internal/engine"
+	"github.com/leakwatch/leakwatch/internal/finding"
+	"github.com/leakwatch/leakwatch/internal/monitor/lifecycle"
+	"github.com/leakwatch/leakwatch/internal/probe"
+	"github.com/leakwatch/leakwatch/internal/store"
+)
+
+// recheckRun is the scan-run name of a scope's re-check rounds.
+func (r *scopeRunner) recheckRun() string { return r.cfg.Name + "/recheck" }
+
+// abandonRechecks closes re-check rounds a crash left running: a round is
+// short and simply runs again.
+func (r *scopeRunner) abandonRechecks(ctx context.Context) {
+	for {
+		run, err := r.m.o.Store.UnfinishedScan(ctx, r.recheckRun())
+		if err != nil {
+			return
+		}
+		if r.m.o.Store.FinishScan(ctx, run.ID, store.ScanAbandoned, "interrupted") != nil {
+			return
+		}
+	}
+}
+
+// recheck probes every open finding of the scope once (light), escalating
+// to a deep probe on a material change.
+func (r *scopeRunner) recheck(ctx context.Context) error {
+	known, err := r.openFindings(ctx)
+	if err != nil || len(known) == 0 {
+		return err
+	}
+	st := r.m.o.Store
+	run, err := st.BeginScan(ctx, r.recheckRun())
+	if err != nil {
+		return err
+	}
+	var wg sync.WaitGroup
+	for _, ap := range slices.SortedFunc(maps.Keys(known), netip.AddrPort.Compare) {
+		if r.m.acquire(ctx) != nil {
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer r.m.release()
+			r.recheckEndpoint(ctx, run.ID, ap, known[ap])
+		}()
+	}
+	wg.Wait()
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return st.FinishScan(ctx, run.ID, store.ScanFinished, "")
+}
+
+// recheckEndpoint re-checks one endpoint holding open findings.
+func (r *scopeRunner) recheckEndpoint(ctx context.Context, runID string, ap netip.AddrPort, known []store.Finding) {
+	t := probe.Target{Addr: ap.Addr(), Port: int(ap.Port()), Hostname: known[0].Target.Hostname}
+	rep := r.light.Probe(ctx, t)
+	if ctx.Err() != nil {
+		return
+	}
+	f := rep.Finding
+	var prev *store.Finding
+	if f != nil {
+		if i := slices.IndexFunc(known, func(k store.Finding) bool { return k.ID == f.ID }); i >= 0 {
+			prev = &known[i]
+		}
+	}
+	if f == nil || f.Status != finding.StatusExposed || prev == nil || prev.Last == nil {
+		// Gone, protected, another service or a new one: the report says
+		// it all (a new exposed service is worth a deep probe first).
+		if f != nil && f.Status == finding.StatusExposed {
+			rep = r.deepProbe(ctx, t)
+		}
+		r.observeReport(ctx, runID, rep, known, "recheck")
+		return
+	}
+	merged := carryClasses(f, prev.Last)
+	if why := materialChange(r.m.policy, prev.Last, merged); why != "" {
+		r.m.logger.Info("change seen by re-check; deep probe", "scope", r.cfg.Name, "finding", f.ID, "change", why)
+		r.observeReport(ctx, runID, r.deepProbe(ctx, t), known, "deep")
+		return
+	}
+	rep.Finding = merged
+	r.observeReport(ctx, runID, rep, known, "recheck")
+}
+
+// deepProbe probes with the full budget (it already holds a probe slot).
+func (r *scopeRunner) deepProbe(ctx context.Context, t probe.Target) *engine.Report {
+	return r.deep.Probe(ctx, t)
+}
+
+// carryClasses completes a light (metadata-only) probe's finding with the
+// classes, canaries and sample sizes of the last deep snapshot, dataset by
+// dataset name, and recomputes the class union and severity. Evidence
+// records when those classes were sampled.
+func carryClasses(light, last *finding.Finding) *finding.Finding {
+	f := *light
+	f.Datasets = slices.Clone(light.Datasets)
+	prev := map[string]finding.Dataset{}
+	for _, d := range last.Datasets {
+		prev[d.Name] = d
+	}
+	for i := range f.Datasets {
+		d := &f.Datasets[i]
+		if p, ok := prev[d.Name]; ok && len(d.Classes) == 0 {
+			d.Classes, d.Canary, d.Sampled = p.Classes, p.Canary, p.Sampled
+			if len(d.Fields) == 0 {
+				d.Fields = p.Fields
+			}
+		}
+		if len(d.Canary) > 0 && !slices.Contains(f.Flags, "canary") {
+			f.Flags = append(slices.Clone(f.Flags), "canary")
+		}
+	}
+	ev := make(map[string]any, len(light.Evidence)+1)
+	maps.Copy(ev, light.Evidence)
+	sampledAt := last.ObservedAt
+	if v, ok := last.Evidence["classes_sampled_at"].(string); ok {
+		if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
+			sampledAt = t
+		}
+	}
+	ev["classes_sampled_at"] = sampledAt.UTC().Format(time.RFC3339Nano)
+	f.Evidence = ev
+	f.Classes = nil
+	f.Finalize()
+	return &f
+}
+
+// materialChange tells what a light re-check shows changed against the
+// last snapshot — auth, a records jump (the lifecycle policy's thresholds),
+// new datasets, another product — or "" if nothing worth a deep probe.
+func materialChange(p lifecycle.Policy, last, cur *finding.Finding) string {
+	p = p.WithDefaults()
+	if last.Auth != cur.Auth {
+		return "auth " + string(last.Auth) + "→" + string(cur.Auth)
+	}
+	if last.Product != cur.Product || last.Version != cur.Version {
+		return "product " + last.Product + " " + last.Version + "→" + cur.Product + " " + cur.Version
+	}
+	from, to := last.TotalRecords(), cur.TotalRecords()
+	delta := to - from
+	if delta < 0 {
+		delta = -delta
+	}
+	if delta >= p.RecordsJumpAbs || (delta >= p.RecordsJumpMin && float64(delta) >= p.RecordsJumpRatio*float64(max(from, 1))) {
+		return "records " + lifecycle.Count(from) + "→" + lifecycle.Count(to)
+	}
+	have := map[string]bool{}
+	for _, d := range last.Datasets {
+		have[d.Name] = true
+	}
+	for _, d := range cur.Datasets {
+		if !have[d.Name] && !d.Hidden {
+			return "new dataset " + d.Name
+		}
+	}
+	return ""
+}
