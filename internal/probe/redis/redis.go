@@ -30,8 +30,8 @@ func New() *Prober { return &Prober{} }
 // Name is the service name.
 func (p *Prober) Name() string { return "redis" }
 
-// DefaultPorts are Redis's usual ports (server, TLS-less cluster bus is not a
-// data port).
+// DefaultPorts is Redis's client port (sentinels usually listen on 26379,
+// which is tried like any unclaimed port).
 func (p *Prober) DefaultPorts() []int { return []int{6379} }
 
 // infoEvidence are the INFO fields kept as evidence: facts about the
