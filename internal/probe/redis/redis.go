@@ -30,9 +30,8 @@ func New() *Prober { return &Prober{} }
 // Name is the service name.
 func (p *Prober) Name() string { return "redis" }
 
-// DefaultPorts is Redis's client port (sentinels usually listen on 26379,
-// which is tried like any unclaimed port).
-func (p *Prober) DefaultPorts() []int { return []int{6379} }
+// DefaultPorts are Redis's client port and Redis Sentinel's port.
+func (p *Prober) DefaultPorts() []int { return []int{6379, 26379} }
 
 // infoEvidence are the INFO fields kept as evidence: facts about the
 // server, never data.
