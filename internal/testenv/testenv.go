@@ -270,3 +270,23 @@ func (n Net24) Host(i byte) netip.Addr { return netip.AddrFrom4([4]byte{n[0], n[
 
 // CIDR is "127.x.y.0/24".
 func (n Net24) CIDR() string { return n.Host(0).String() + "/24" }
+
+// Listen returns where a server should listen: addr and port as given, a
+// fresh loopback address when addr is zero, a free port when port is 0. A
+// non-loopback addr fails the test.
+func Listen(tb testing.TB, addr netip.Addr, port int) (netip.Addr, int) {
+	tb.Helper()
+	switch {
+	case addr.IsValid() && !addr.IsLoopback():
+		tb.Fatalf("testenv: %s is not a loopback address", addr)
+	case addr.IsValid() && port == 0:
+		port = FreePort(tb, addr)
+	case addr.IsValid():
+	case port == 0:
+		addr = Addr(tb)
+		port = FreePort(tb, addr)
+	default:
+		addr = AddrWithPort(tb, port)
+	}
+	return addr, port
+}

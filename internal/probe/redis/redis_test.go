@@ -3,12 +3,8 @@ package redis
 import (
 	"errors"
 
-	"net/netip"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -18,118 +14,13 @@ import (
 	"github.com/leakwatch/leakwatch/internal/testenv"
 )
 
-// server is a real redis-server started for one test.
-type server struct {
-	addr netip.Addr
-	port int
-	user string
-	pass string
-}
-
-// startRedis runs redis-server on a fresh loopback address with extra
-// config lines. port 0 picks a random (non-standard) port.
-func startRedis(t *testing.T, port int, sentinel bool, extra ...string) *server {
-	t.Helper()
-	bin := testenv.Binary(t, "redis-server")
-	cli := testenv.Binary(t, "redis-cli")
-	_ = cli
-	var addr netip.Addr
-	if port == 0 {
-		addr = testenv.Addr(t)
-		port = testenv.FreePort(t, addr)
-	} else {
-		addr = testenv.AddrWithPort(t, port)
-	}
-	dir := t.TempDir()
-	conf := []string{
-		"bind " + addr.String(),
-		"port " + strconv.Itoa(port),
-		"dir " + dir,
-		"save \"\"",
-		"appendonly no",
-		"daemonize no",
-		"logfile \"\"",
-	}
-	if !sentinel {
-		conf = append(conf, "enable-debug-command yes", "databases 16")
-	}
-	conf = append(conf, extra...)
-	path := filepath.Join(dir, "redis.conf")
-	if err := os.WriteFile(path, []byte(strings.Join(conf, "\n")+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	args := []string{path}
-	if sentinel {
-		args = append(args, "--sentinel")
-	}
-	testenv.StartAndWait(t, "redis-server", exec.Command(bin, args...), addr, port, 15*time.Second)
-	return &server{addr: addr, port: port}
-}
-
-// cli runs redis-cli against s; stdin, when set, holds one command a line.
-func (s *server) cli(t *testing.T, stdin string, args ...string) string {
-	t.Helper()
-	base := []string{"-h", s.addr.String(), "-p", strconv.Itoa(s.port), "--no-auth-warning"}
-	if s.user != "" {
-		base = append(base, "--user", s.user)
-	}
-	if s.pass != "" {
-		base = append(base, "--pass", s.pass)
-	}
-	cmd := exec.Command(testenv.Binary(t, "redis-cli"), append(base, args...)...)
-	if stdin != "" {
-		cmd.Stdin = strings.NewReader(stdin)
-	}
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("redis-cli %v: %v\n%s", args, err, out)
-	}
-	return string(out)
-}
-
-// digest is the server's own dataset digest plus the keyspace line.
-func (s *server) digest(t *testing.T) string {
-	t.Helper()
-	return s.cli(t, "", "DEBUG", "DIGEST") + s.cli(t, "", "INFO", "keyspace")
-}
-
-// commands are the commands the server has executed so far.
-func (s *server) commands(t *testing.T) map[string]bool {
-	t.Helper()
-	out := map[string]bool{}
-	for _, line := range strings.Split(s.cli(t, "", "INFO", "commandstats"), "\n") {
-		if name, ok := strings.CutPrefix(line, "cmdstat_"); ok {
-			n, _, _ := strings.Cut(name, ":")
-			out[n] = true
-		}
-	}
-	return out
-}
-
-const seedDB0 = `HSET user:1001 email alice.smith@example.com name "Alice Smith" phone "+44 20 7946 0958" token tok_9f86d081884c7d659a2feaa0c55ad015
-HSET user:1002 email bob.jones@example.org name "Bob Jones" phone "+1 202 555 0143" token tok_3f79bb7b435b05321651daefd374cdc6
-HSET user:1003 email carol@example.net name "Carol White" phone "+49 30 901820" token tok_2c26b46b68ffc68ff99b453c1d304134
-SET session:8c1f '{"user":"alice","email":"alice.smith@example.com","login_token":"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig"}'
-SET apikey:prod sk_live_51HxYzABCDEF0123456789
-RPUSH devices:1001 "{\"mac\":\"00:1A:2B:3C:4D:5E\",\"ssid\":\"HomeWiFi-42\",\"model\":\"CamPro X2\"}"
-SADD emails:newsletter dave@example.com erin@example.com
-ZADD leaderboard 10 frank 20 grace
-XADD events:login * user alice ip 203.0.113.7
-`
-
-const seedDB2 = `SELECT 2
-SET note:1 "hello from db2"
-HSET customer:9 email zoe@example.com name "Zoe Quinn"
-`
-
 func TestOpenServer(t *testing.T) {
 	t.Parallel()
-	s := startRedis(t, 6379, false, "protected-mode no")
-	s.cli(t, seedDB0)
-	s.cli(t, seedDB2)
-	before, cmdsBefore := s.digest(t), s.commands(t)
+	s := testenv.StartRedis(t, testenv.RedisOptions{Port: 6379, Config: []string{"protected-mode no"}})
+	s.Seed(t)
+	before, cmdsBefore := s.Digest(t), s.Commands(t)
 
-	res, err := probetest.Run(t, New(), s.addr, s.port)
+	res, err := probetest.Run(t, New(), s.Addr, s.Port)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,13 +30,13 @@ func TestOpenServer(t *testing.T) {
 	if res.Error != "" {
 		t.Errorf("error: %s", res.Error)
 	}
-	if want := serverVersion(t); res.Product != "redis" || res.Version != want {
+	if want := testenv.RedisVersion(t); res.Product != "redis" || res.Version != want {
 		t.Errorf("product %q version %q, want redis %q", res.Product, res.Version, want)
 	}
 	if res.Evidence["redis_mode"] != "standalone" {
 		t.Errorf("evidence %v", res.Evidence)
 	}
-	want := map[string]int64{"db0": 9, "db2": 2}
+	want := testenv.RedisSeedKeys
 	if len(res.Datasets) != len(want) {
 		t.Fatalf("datasets %+v", res.Datasets)
 	}
@@ -172,28 +63,18 @@ func TestOpenServer(t *testing.T) {
 		}
 	}
 
-	if after := s.digest(t); after != before {
+	if after := s.Digest(t); after != before {
 		t.Fatalf("dataset changed by probe:\n%s\n%s", before, after)
 	}
 	readOnly := map[string]bool{"ping": true, "info": true, "select": true, "scan": true, "type": true,
 		"strlen": true, "hlen": true, "scard": true, "get": true, "getrange": true, "hgetall": true,
 		"hscan": true, "lrange": true, "smembers": true, "sscan": true, "zrange": true, "xrevrange": true,
 		"debug": true}
-	for c := range s.commands(t) {
+	for c := range s.Commands(t) {
 		if !cmdsBefore[c] && !readOnly[c] {
 			t.Errorf("probe ran non-read-only command %q", c)
 		}
 	}
-}
-
-func serverVersion(t *testing.T) string {
-	out, err := exec.Command(testenv.Binary(t, "redis-server"), "--version").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, v, _ := strings.Cut(string(out), "v=")
-	v, _, _ = strings.Cut(v, " ")
-	return v
 }
 
 func TestProtected(t *testing.T) {
@@ -212,14 +93,14 @@ func TestProtected(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			s := startRedis(t, 0, false, tt.conf...)
-			s.user, s.pass = "admin", "admin-pass"
+			s := testenv.StartRedis(t, testenv.RedisOptions{Config: tt.conf})
+			s.User, s.Pass = "admin", "admin-pass"
 			if tt.challenge == "NOAUTH" {
-				s.user, s.pass = "", "s3cret-pass"
+				s.User, s.Pass = "", "s3cret-pass"
 			}
-			s.cli(t, seedDB0)
-			before := s.digest(t)
-			res, err := probetest.Run(t, New(), s.addr, s.port)
+			s.Seed(t)
+			before := s.Digest(t)
+			res, err := probetest.Run(t, New(), s.Addr, s.Port)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -237,7 +118,7 @@ func TestProtected(t *testing.T) {
 			if tt.flag != "" && !contains(res.Flags, tt.flag) {
 				t.Errorf("flags %v lack %s", res.Flags, tt.flag)
 			}
-			if after := s.digest(t); after != before {
+			if after := s.Digest(t); after != before {
 				t.Errorf("dataset changed by probe")
 			}
 		})
@@ -258,8 +139,8 @@ func TestProtectedModeReply(t *testing.T) {
 
 func TestSentinel(t *testing.T) {
 	t.Parallel()
-	s := startRedis(t, 0, true, "protected-mode no")
-	res, err := probetest.Run(t, New(), s.addr, s.port)
+	s := testenv.StartRedis(t, testenv.RedisOptions{Sentinel: true, Config: []string{"protected-mode no"}})
+	res, err := probetest.Run(t, New(), s.Addr, s.Port)
 	if err != nil {
 		t.Fatal(err)
 	}
