@@ -143,14 +143,18 @@ func (e *Engine) canaryIn(v string, space bool) string {
 		return ""
 	}
 	if len(v) > 64 || space {
-		if strings.IndexByte(v, '@') < 0 && strings.IndexByte(v, '_') < 0 && len(v) < 40 {
-			return ""
-		}
-		for i := 0; i < len(v); {
-			for i < len(v) && isTextSep(v[i]) {
-				i++
+		// Email and username canaries in free text: look around each '@'
+		// and '_'. Token canaries only when token labels are registered.
+		for off := 0; off < len(v); {
+			k := strings.IndexAny(v[off:], "@_")
+			if k < 0 {
+				break
 			}
-			j := i
+			k += off
+			i, j := k, k
+			for i > 0 && !isTextSep(v[i-1]) {
+				i--
+			}
 			for j < len(v) && !isTextSep(v[j]) {
 				j++
 			}
@@ -159,7 +163,24 @@ func (e *Engine) canaryIn(v string, space bool) string {
 					return l
 				}
 			}
-			i = j
+			off = j + 1
+		}
+		if e.tokenCanaries {
+			for i := 0; i < len(v); {
+				for i < len(v) && isTextSep(v[i]) {
+					i++
+				}
+				j := i
+				for j < len(v) && !isTextSep(v[j]) {
+					j++
+				}
+				if n := len(trimWord(v[i:j])); n == 40 || n == 44 {
+					if l := e.canaryWord(trimWord(v[i:j])); l != "" {
+						return l
+					}
+				}
+				i = j
+			}
 		}
 		return ""
 	}

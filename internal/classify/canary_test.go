@@ -119,3 +119,17 @@ func TestLoadOrCreateKey(t *testing.T) {
 		t.Fatal("short key accepted")
 	}
 }
+
+func TestMACIsHMAC(t *testing.T) {
+	for _, key := range [][]byte{testKey, []byte(strings.Repeat("k", 100))} {
+		e, err := New(Options{Key: key})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := e.mac(nil, "v1:", "jane@example.com")
+		want := hmacSum(key, "v1:jane@example.com")
+		if string(got) != string(want) {
+			t.Fatalf("mac != HMAC-SHA256 for key len %d", len(key))
+		}
+	}
+}

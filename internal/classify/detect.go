@@ -72,8 +72,9 @@ func nullish(v string) bool {
 			return true
 		}
 	}
-	for _, w := range nullWords {
-		if len(w) == len(v) && strings.EqualFold(w, v) {
+	c0 := v[0] | 0x20
+	for _, w := range nullByLen[len(v)] {
+		if w[0] == c0 && strings.EqualFold(w, v) {
 			return true
 		}
 	}
@@ -83,6 +84,14 @@ func nullish(v string) bool {
 var nullWords = []string{"null", "nil", "none", "n/a", "na", "true", "false", "unknown", "undefined", "empty",
 	"redacted", "[redacted]", "<redacted>", "hidden", "masked", "not set", "notset", "tbd", "todo",
 	"yes", "no", "default", "[filtered]", "filtered", "removed", "[removed]", "secret", "-1"}
+
+// nullByLen indexes nullWords by length.
+var nullByLen = func() (m [13][]string) {
+	for _, w := range nullWords {
+		m[len(w)] = append(m[len(w)], w)
+	}
+	return
+}()
 
 func trimValue(v string) string {
 	for len(v) > 0 && (v[0] == ' ' || v[0] == '\t' || v[0] == '\n' || v[0] == '\r' || v[0] == '"' || v[0] == '\'') {
@@ -115,7 +124,7 @@ var spaceFriendly = setOf(cPersonName, cPostalAddress, cDeviceModel, cWifiSSID, 
 // detect classifies one value, appending to s.dets.
 func (s *scanner) detect(v string, vc *valueCtx) {
 	v = trimValue(v)
-	if nullish(v) || awsExamples[v] {
+	if nullish(v) || len(v) == 20 && v[0] == 'A' && awsExamples[v] {
 		return
 	}
 	pi := vc.pi
@@ -298,6 +307,17 @@ func (s *scanner) near(vc *valueCtx, g uint8) bool {
 // network detects IP and MAC addresses.
 func (s *scanner) network(v string, vc *valueCtx, pi *pathInfo, whole bool) bool {
 	n := len(v)
+	// Every IP and MAC spelling has a separator in its first five bytes.
+	sep := false
+	for i := 0; i < 5 && i < n; i++ {
+		if c := v[i]; c == '.' || c == ':' || c == '-' {
+			sep = true
+			break
+		}
+	}
+	if !sep && !(n == 12 && pi != nil && pi.sig[cMAC] > 0) {
+		return false
+	}
 	if (n == 17 || n == 14 || (n == 12 && pi != nil && pi.sig[cMAC] > 0)) && macShape(v, pi != nil && pi.sig[cMAC] > 0) {
 		conf := float32(0.85)
 		if pi != nil && pi.sig[cMAC] > 0 {

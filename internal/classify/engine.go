@@ -1,11 +1,9 @@
 package classify
 
 import (
-	"crypto/hmac"
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"hash"
 	"sync"
 	"time"
 
@@ -43,8 +41,10 @@ type Engine struct {
 	values  *ahocorasick.Automaton
 	kwGroup []uint8 // value keyword id → group
 
-	canaryTags map[string]string // tag → label
-	hmacs      sync.Pool
+	canaryTags    map[string]string // tag → label
+	tokenCanaries bool              // some registered canary is token-shaped
+	ipad, opad    [sha256.BlockSize]byte
+	macBufs       sync.Pool
 
 	pathMu    sync.RWMutex
 	pathCache map[string]*pathInfo
@@ -93,31 +93,43 @@ func New(opts Options) (*Engine, error) {
 	e.canaryTags = map[string]string{}
 	for _, c := range opts.Canaries {
 		e.canaryTags[canaryTag(e.key, c.Label)] = c.Label
+		if c.Kind == CanaryAuthToken || c.Kind == CanaryAPIKey {
+			e.tokenCanaries = true
+		}
 	}
 	e.pathCache = make(map[string]*pathInfo, 256)
-	e.hmacs.New = func() any { return &pooledMAC{h: hmac.New(sha256.New, e.key), sum: make([]byte, 0, 32)} }
+	k := e.key
+	if len(k) > sha256.BlockSize {
+		h := sha256.Sum256(k)
+		k = h[:]
+	}
+	copy(e.ipad[:], k)
+	copy(e.opad[:], k)
+	for i := range e.ipad {
+		e.ipad[i] ^= 0x36
+		e.opad[i] ^= 0x5c
+	}
+	e.macBufs.New = func() any { return &macBuf{b: make([]byte, 0, 256)} }
 	return e, nil
 }
 
-type pooledMAC struct {
-	h   hash.Hash
-	sum []byte
-	buf []byte
-}
+// macBuf is scratch space for mac.
+type macBuf struct{ b []byte }
 
-// mac computes HMAC-SHA256(key, parts...) into dst with a pooled hasher.
+// mac computes HMAC-SHA256(key, parts...) (RFC 2104) and appends it to
+// dst. The key's inner and outer pads are prepared once; each call is two
+// stack-only SHA-256 sums over pad‖message, with no allocation.
 func (e *Engine) mac(dst []byte, parts ...string) []byte {
-	m := e.hmacs.Get().(*pooledMAC)
-	m.h.Reset()
-	m.buf = m.buf[:0]
+	m := e.macBufs.Get().(*macBuf)
+	m.b = append(m.b[:0], e.ipad[:]...)
 	for _, p := range parts {
-		m.buf = append(m.buf, p...)
+		m.b = append(m.b, p...)
 	}
-	m.h.Write(m.buf)
-	m.sum = m.h.Sum(m.sum[:0])
-	dst = append(dst, m.sum...)
-	e.hmacs.Put(m)
-	return dst
+	inner := sha256.Sum256(m.b)
+	m.b = append(append(m.b[:0], e.opad[:]...), inner[:]...)
+	sum := sha256.Sum256(m.b)
+	e.macBufs.Put(m)
+	return append(dst, sum[:]...)
 }
 
 // Value keyword groups: an Aho-Corasick hit of a group's keyword in a

@@ -227,7 +227,13 @@ func hexDateLike(s string) bool {
 // nameShape: 1–5 words of letters (any script), with ' - . allowed, 2–80
 // bytes, no digits.
 func nameShape(v string) bool {
-	if len(v) < 2 || len(v) > 80 || !utf8.ValidString(v) {
+	if len(v) < 2 || len(v) > 80 {
+		return false
+	}
+	if ascii, ok := asciiNameShape(v); ascii {
+		return ok
+	}
+	if !utf8.ValidString(v) {
 		return false
 	}
 	words := 0
@@ -247,4 +253,35 @@ func nameShape(v string) bool {
 		}
 	}
 	return words >= 1 && words <= 5
+}
+
+// asciiNameShape is nameShape for ASCII values; ascii is false when v has
+// other bytes and the Unicode path must decide.
+func asciiNameShape(v string) (ascii, ok bool) {
+	words := 0
+	inWord := false
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case c >= 0x80:
+			return false, false
+		case c|0x20 >= 'a' && c|0x20 <= 'z':
+			if !inWord {
+				words++
+				inWord = true
+			}
+		case c == ' ':
+			inWord = false
+		case c == '\'' || c == '-' || c == '.' || c == ',':
+		default:
+			// keep scanning for non-ASCII only if nothing else decides
+			for j := i; j < len(v); j++ {
+				if v[j] >= 0x80 {
+					return false, false
+				}
+			}
+			return true, false
+		}
+	}
+	return true, words >= 1 && words <= 5
 }

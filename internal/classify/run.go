@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"unsafe"
 
 	"github.com/leakwatch/leakwatch/internal/finding"
 )
@@ -20,6 +21,7 @@ type run struct {
 	offsets []int
 	spaces  []bool
 	hits    []kwHit
+	slots   [256]pathSlot
 	canary  map[string]bool
 	seed    maphash.Seed
 	sampled int
@@ -65,14 +67,36 @@ func (e *Engine) newRun() *run {
 }
 
 func (r *run) path(p string) *pathInfo {
+	// Paths from FromJSONBytes are interned: a slot keyed by the string's
+	// address answers most lookups without hashing.
+	var slot *pathSlot
+	if len(p) > 0 {
+		ptr := unsafe.StringData(p)
+		slot = &r.slots[(uintptr(unsafe.Pointer(ptr))>>4^uintptr(len(p)))&uintptr(len(r.slots)-1)]
+		if slot.ptr == ptr && slot.n == len(p) {
+			return slot.pi
+		}
+	}
 	if pi, ok := r.paths[p]; ok {
+		if slot != nil {
+			*slot = pathSlot{unsafe.StringData(p), len(p), pi}
+		}
 		return pi
 	}
 	pi := r.e.pathInfo(p)
 	if len(r.paths) < 4096 {
 		r.paths[p] = pi
 	}
+	if slot != nil {
+		*slot = pathSlot{unsafe.StringData(p), len(p), pi}
+	}
 	return pi
+}
+
+type pathSlot struct {
+	ptr *byte
+	n   int
+	pi  *pathInfo
 }
 
 // maxPathCache bounds the engine-wide cache of analysed field paths.
@@ -189,22 +213,32 @@ func wordAt(s []byte, i, j int) bool {
 	return true
 }
 
+// lowerTab maps a byte to its ASCII lower case; spaceTab marks ASCII
+// whitespace. Tables keep the per-byte loop free of branches.
+var lowerTab, spaceTab = func() (l, s [256]byte) {
+	for i := range l {
+		l[i] = byte(i)
+		if i >= 'A' && i <= 'Z' {
+			l[i] = byte(i) + 'a' - 'A'
+		}
+	}
+	s[' '], s['\t'], s['\n'], s['\r'] = 1, 1, 1, 1
+	return
+}()
+
 // appendLowerSpace is appendLower that also reports ASCII whitespace.
 func appendLowerSpace(dst []byte, s string) ([]byte, bool) {
 	n := len(dst)
 	dst = slices.Grow(dst, len(s))[:n+len(s)]
 	out := dst[n:]
-	sp := false
-	for i := 0; i < len(s) && i < len(out); i++ {
+	out = out[:len(s)]
+	var sp byte
+	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if c <= ' ' {
-			sp = sp || c == ' ' || c == '\t' || c == '\n' || c == '\r'
-		} else if c-'A' < 26 {
-			c += 'a' - 'A'
-		}
-		out[i] = c
+		out[i] = lowerTab[c]
+		sp |= spaceTab[c]
 	}
-	return dst, sp
+	return dst, sp != 0
 }
 
 // appendLower appends s lower-cased (ASCII only, so offsets stay aligned).
@@ -255,14 +289,10 @@ func (r *run) add(d det, pi *pathInfo) {
 // gives the same digest across stores and scans of one installation, and
 // nothing to anyone without the key.
 func (e *Engine) KeyedHash(normalized string) string {
-	m := e.hmacs.Get().(*pooledMAC)
-	m.h.Reset()
-	m.buf = append(append(m.buf[:0], "v1:"...), normalized...)
-	m.h.Write(m.buf)
-	m.sum = m.h.Sum(m.sum[:0])
+	var buf [32]byte
+	sum := e.mac(buf[:0], "v1:", normalized)
 	var out [32]byte
-	hex.Encode(out[:], m.sum[:16])
-	e.hmacs.Put(m)
+	hex.Encode(out[:], sum[:16])
 	return string(out[:])
 }
 
