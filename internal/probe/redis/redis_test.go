@@ -3,8 +3,6 @@ package redis
 import (
 	"errors"
 
-	"os/exec"
-	"strconv"
 	"testing"
 	"time"
 
@@ -162,12 +160,8 @@ func TestNotThisService(t *testing.T) {
 		}
 	})
 	t.Run("memcached", func(t *testing.T) {
-		bin := testenv.Binary(t, "memcached")
-		addr := testenv.Addr(t)
-		port := testenv.FreePort(t, addr)
-		cmd := exec.Command(bin, "-l", addr.String(), "-p", strconv.Itoa(port), "-U", "0", "-m", "8", "-u", "nobody")
-		testenv.StartAndWait(t, "memcached", cmd, addr, port, 10*time.Second)
-		_, err := probetest.Run(t, New(), addr, port)
+		m := testenv.StartMemcached(t, testenv.MemcachedOptions{})
+		_, err := probetest.Run(t, New(), m.Addr, m.Port)
 		if !errors.Is(err, probe.ErrNotThisService) {
 			t.Fatalf("err = %v", err)
 		}
