@@ -27,5 +27,6 @@ cp -r "$dir" "$SRC"
 chmod -R u+w "$SRC"
 echo "$VERSION" > "$SRC/build/version/version.txt"
 (cd "$SRC" && GOFLAGS="-buildvcs=false -mod=mod" go build -trimpath -o "$BIN/ferretdb" ./cmd/ferretdb)
+rm -rf "$SRC" # the Go build cache keeps what a rebuild needs
 echo "$VERSION" > "$BIN/ferretdb.version"
 echo "build-ferretdb: built $BIN/ferretdb $VERSION in $(( $(date +%s) - start ))s"

@@ -25,5 +25,6 @@ mkdir -p "$(dirname "$SRC")"
 cp -r "$dir" "$SRC"
 chmod -R u+w "$SRC"
 (cd "$SRC" && GOFLAGS="-buildvcs=false -mod=mod" go build -trimpath -o "$BIN/weed" ./weed)
+rm -rf "$SRC" # the Go build cache keeps what a rebuild needs
 echo "$VERSION" > "$BIN/weed.version"
 echo "build-seaweedfs: built $BIN/weed $VERSION in $(( $(date +%s) - start ))s"
