@@ -1,0 +1,160 @@
+#!/usr/bin/env bash
+# Start a real single-node Apache Cassandra 5.0 (cassandra-all from Maven Central, run in-process by a
+# small Java launcher) on a loopback address, for leakwatch integration tests.
+#
+#   start.sh HOST PORT DATADIR [AUTH]
+#     HOST     literal IPv4 loopback address, 127.x.y.z (anything else is refused)
+#     PORT     CQL native transport port (the inter-node storage port is 7000 on the same HOST)
+#     DATADIR  node data/commitlog/conf; gets node.pid and node.log
+#     AUTH     none (default: AllowAllAuthenticator) | password (PasswordAuthenticator with the
+#              default superuser cassandra/cassandra, which start.sh waits for)
+#
+# Environment (all optional):
+#   CASSANDRANODE_HEAP          JVM heap flags        (default: -Xms512m -Xmx512m)
+#   CASSANDRANODE_JAVA_OPTS     extra JVM flags
+#   CASSANDRANODE_STORAGE_PORT  inter-node port       (default: 7000)
+#   CASSANDRANODE_TIMEOUT       seconds to wait for CQL (default: 180)
+#   CASSANDRANODE_MVN_ARGS      extra maven args, e.g. -Dmaven.repo.local=/path
+#   JAVA                        java binary (default: $JAVA_HOME/bin/java or java; Java 17 or 11)
+#
+# Exits 0 once the node answers CQL (and, with AUTH=password, the default superuser exists); on
+# failure prints the log tail and exits 1.
+set -euo pipefail
+
+die() { echo "start.sh: $*" >&2; exit 1; }
+
+[ $# -eq 3 ] || [ $# -eq 4 ] || die "usage: start.sh 127.0.0.X PORT DATADIR [none|password]"
+HOST=$1 PORT=$2 DATADIR=$3 AUTH=${4:-none}
+# Network rule: loopback only. The Java launcher checks this again.
+[[ "$HOST" =~ ^127\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}$ ]] || die "HOST must be a literal 127.x.y.z address, got '$HOST'"
+[[ "$PORT" =~ ^[0-9]+$ ]] && [ "$PORT" -ge 1024 ] && [ "$PORT" -le 65535 ] || die "bad PORT '$PORT'"
+SPORT=${CASSANDRANODE_STORAGE_PORT:-7000}
+[[ "$SPORT" =~ ^[0-9]+$ ]] && [ "$SPORT" -ge 1024 ] && [ "$SPORT" -le 65535 ] && [ "$SPORT" != "$PORT" ] || die "bad storage port '$SPORT'"
+case "$AUTH" in none|password) ;; *) die "AUTH must be none or password" ;; esac
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+TIMEOUT=${CASSANDRANODE_TIMEOUT:-180}
+HEAP=${CASSANDRANODE_HEAP:--Xms512m -Xmx512m}
+if [ -z "${JAVA:-}" ]; then
+  if [ -n "${JAVA_HOME:-}" ] && [ -x "$JAVA_HOME/bin/java" ]; then JAVA=$JAVA_HOME/bin/java; else JAVA=java; fi
+fi
+command -v "$JAVA" >/dev/null || die "java not found"
+
+mkdir -p "$DATADIR"
+DATADIR=$(cd "$DATADIR" && pwd)
+PIDFILE=$DATADIR/node.pid
+LOG=$DATADIR/node.log
+
+port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
+
+if [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then
+  die "a node is already running from $DATADIR (pid $(cat "$PIDFILE")); run stop.sh $DATADIR first"
+fi
+port_open "$HOST" "$PORT" && die "something already listens on $HOST:$PORT"
+port_open "$HOST" "$SPORT" && die "something already listens on $HOST:$SPORT"
+
+# ---- build (once; later runs reuse target/ and build offline) -------------------------
+build() {
+  exec 9>"${TMPDIR:-/tmp}/leakwatch-cassandranode-build.lock"
+  flock 9
+  local stamp=$HERE/target/.cassandranode-built
+  if [ -f "$stamp" ] && [ -d "$HERE/target/lib" ] \
+     && [ -z "$(find "$HERE/pom.xml" "$HERE/src" -newer "$stamp" -print -quit)" ]; then
+    exec 9>&-; return 0
+  fi
+  echo "start.sh: building the Cassandra launcher with maven ..." >&2
+  local t0=$SECONDS
+  local mvnargs=(-q -B -f "$HERE/pom.xml" ${CASSANDRANODE_MVN_ARGS:-} package)
+  if ! mvn -o "${mvnargs[@]}" >"$HERE/.mvn-build.log" 2>&1; then
+    # first time (or new deps): resolve from Maven Central
+    mvn "${mvnargs[@]}" >"$HERE/.mvn-build.log" 2>&1 || { cat "$HERE/.mvn-build.log" >&2; die "maven build failed"; }
+  fi
+  rm -f "$HERE/.mvn-build.log"
+  touch "$stamp"
+  echo "start.sh: build took $((SECONDS - t0)) s" >&2
+  exec 9>&-
+}
+command -v mvn >/dev/null || [ -f "$HERE/target/.cassandranode-built" ] || die "mvn not found"
+build
+
+# ---- launch ---------------------------------------------------------------------------
+mkdir -p "$DATADIR/tmp"
+JAMM=$(ls "$HERE"/target/lib/jamm-*.jar | head -n 1)
+# From Cassandra 5.0's jvm-server.options and jvm17-server.options (minus heap dumps, GC logs, JMX).
+JVM_OPTS=(
+  $HEAP
+  -XX:TieredStopAtLevel=1
+  -XX:+UseG1GC
+  -XX:+ParallelRefProcEnabled
+  -XX:MaxTenuringThreshold=1
+  -Xss256k
+  -XX:+PerfDisableSharedMem
+  -XX:+ExitOnOutOfMemoryError
+  -ea -da:net.openhft...
+  -javaagent:"$JAMM"
+  -Djava.net.preferIPv4Stack=true
+  -Djava.io.tmpdir="$DATADIR/tmp"
+  -Djava.awt.headless=true
+  -Djdk.attach.allowAttachSelf=true
+  -Dio.netty.tryReflectionSetAccessible=true
+  -Dio.netty.allocator.useCacheForAllThreads=true
+  -Dio.netty.allocator.maxOrder=11
+  -Dcassandra.available_processors=2
+  --add-exports java.base/jdk.internal.misc=ALL-UNNAMED
+  --add-exports java.management.rmi/com.sun.jmx.remote.internal.rmi=ALL-UNNAMED
+  --add-exports java.rmi/sun.rmi.registry=ALL-UNNAMED
+  --add-exports java.rmi/sun.rmi.server=ALL-UNNAMED
+  --add-exports java.sql/java.sql=ALL-UNNAMED
+  --add-exports java.base/java.lang.ref=ALL-UNNAMED
+  --add-exports jdk.unsupported/sun.misc=ALL-UNNAMED
+  --add-exports jdk.compiler/com.sun.tools.javac.file=ALL-UNNAMED
+  --add-exports jdk.attach/sun.tools.attach=ALL-UNNAMED
+  --add-opens java.base/java.lang.module=ALL-UNNAMED
+  --add-opens java.base/jdk.internal.loader=ALL-UNNAMED
+  --add-opens java.base/jdk.internal.ref=ALL-UNNAMED
+  --add-opens java.base/jdk.internal.reflect=ALL-UNNAMED
+  --add-opens java.base/jdk.internal.math=ALL-UNNAMED
+  --add-opens java.base/jdk.internal.module=ALL-UNNAMED
+  --add-opens java.base/jdk.internal.util.jar=ALL-UNNAMED
+  --add-opens jdk.management/com.sun.management.internal=ALL-UNNAMED
+  --add-opens java.base/sun.nio.ch=ALL-UNNAMED
+  --add-opens java.base/java.io=ALL-UNNAMED
+  --add-opens java.base/java.lang.reflect=ALL-UNNAMED
+  --add-opens jdk.compiler/com.sun.tools.javac=ALL-UNNAMED
+  --add-opens java.base/java.lang=ALL-UNNAMED
+  --add-opens java.base/java.util=ALL-UNNAMED
+  ${CASSANDRANODE_JAVA_OPTS:-}
+)
+
+T0=$(date +%s%N)
+# setsid: own session, so the node survives the calling shell and ignores its SIGHUP/SIGINT.
+setsid "$JAVA" "${JVM_OPTS[@]}" -cp "$HERE/target/classes:$HERE/target/lib/*" leakwatch.testenv.CassandraNodeMain \
+  --host "$HOST" --port "$PORT" --storage-port "$SPORT" --data "$DATADIR" --auth "$AUTH" \
+  </dev/null >"$LOG" 2>&1 &
+PID=$!
+echo "$PID" >"$PIDFILE"
+
+fail() {
+  echo "start.sh: $*" >&2
+  echo "---- last lines of $LOG ----" >&2
+  tail -n 40 "$LOG" >&2 || true
+  kill -TERM "$PID" 2>/dev/null || true
+  for _ in $(seq 20); do kill -0 "$PID" 2>/dev/null || break; sleep 0.5; done
+  kill -KILL "$PID" 2>/dev/null || true
+  rm -f "$PIDFILE"
+  exit 1
+}
+
+deadline=$((SECONDS + TIMEOUT))
+while :; do
+  kill -0 "$PID" 2>/dev/null || fail "node process $PID exited during startup"
+  if grep -q 'Startup complete' "$LOG" 2>/dev/null && port_open "$HOST" "$PORT"; then
+    if [ "$AUTH" = none ] || grep -q "Created default superuser role" "$LOG" 2>/dev/null; then
+      break
+    fi
+  fi
+  [ $SECONDS -lt $deadline ] || fail "no CQL on $HOST:$PORT within ${TIMEOUT}s"
+  sleep 0.5
+done
+T1=$(date +%s%N)
+echo "start.sh: cassandra ($AUTH) up on $HOST:$PORT (pid $PID) after $(( (T1 - T0) / 1000000 )) ms" >&2
