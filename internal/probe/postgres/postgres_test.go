@@ -9,6 +9,7 @@ import (
 	"github.com/leakwatch/leakwatch/internal/finding"
 	"github.com/leakwatch/leakwatch/internal/probe"
 	"github.com/leakwatch/leakwatch/internal/probe/probetest"
+	"github.com/leakwatch/leakwatch/internal/testenv"
 )
 
 func dataset(t *testing.T, res *probe.Result, name string) probe.Dataset {
@@ -38,11 +39,11 @@ func samplePaths(d probe.Dataset) map[string]bool {
 
 func TestOpenTrustServer(t *testing.T) {
 	t.Parallel()
-	s := startPG(t, 0, "trust", "") // a non-standard port
-	s.seed(t)
-	before := s.digest(t)
+	s := testenv.StartPostgres(t, testenv.PostgresOptions{HBA: "trust"}) // a non-standard port
+	s.Seed(t)
+	before := s.Digest(t)
 
-	res, err := probetest.Run(t, New(), s.addr, s.port)
+	res, err := probetest.Run(t, New(), s.Addr, s.Port)
 	if err != nil {
 		t.Fatalf("probe: %v", err)
 	}
@@ -58,13 +59,7 @@ func TestOpenTrustServer(t *testing.T) {
 	if res.Evidence["auth_method"] != "trust" {
 		t.Errorf("auth_method evidence %v", res.Evidence["auth_method"])
 	}
-	want := map[string]int64{
-		"shop.public.users":        25,
-		"shop.public.orders":       40,
-		"postgres.crm.contacts":    7,
-		"postgres.public.sessions": 10,
-	}
-	for name, n := range want {
+	for name, n := range testenv.PostgresSeedRows {
 		d := dataset(t, res, name)
 		if d.Kind != "table" || d.Records == nil || *d.Records != n {
 			t.Errorf("%s: kind %q records %v, want table/%d", name, d.Kind, d.Records, n)
@@ -105,7 +100,7 @@ func TestOpenTrustServer(t *testing.T) {
 			t.Errorf("evidence %s carries a sampled value", k)
 		}
 	}
-	if after := s.digest(t); after != before {
+	if after := s.Digest(t); after != before {
 		t.Errorf("server state changed by the probe")
 	}
 }
@@ -125,10 +120,10 @@ func TestProtected(t *testing.T) {
 			if tc.hba == "reject" {
 				port = 0
 			}
-			s := startPG(t, port, tc.hba, "Xq7-not-a-default-pw")
-			s.seed(t)
-			before := s.digest(t)
-			res, err := probetest.Run(t, New(), s.addr, s.port)
+			s := testenv.StartPostgres(t, testenv.PostgresOptions{Port: port, HBA: tc.hba, Password: "Xq7-not-a-default-pw"})
+			s.Seed(t)
+			before := s.Digest(t)
+			res, err := probetest.Run(t, New(), s.Addr, s.Port)
 			if err != nil {
 				t.Fatalf("probe: %v", err)
 			}
@@ -147,7 +142,7 @@ func TestProtected(t *testing.T) {
 			if tc.code != "" && res.Evidence["startup_error_code"] != tc.code {
 				t.Errorf("startup_error_code %v, want %s", res.Evidence["startup_error_code"], tc.code)
 			}
-			if after := s.digest(t); after != before {
+			if after := s.Digest(t); after != before {
 				t.Errorf("server state changed by the probe")
 			}
 		})
@@ -156,10 +151,10 @@ func TestProtected(t *testing.T) {
 
 func TestDefaultCredentials(t *testing.T) {
 	t.Parallel()
-	s := startPG(t, 0, "md5", "postgres")
-	s.seed(t)
-	before := s.digest(t)
-	res, err := probetest.Run(t, New(), s.addr, s.port)
+	s := testenv.StartPostgres(t, testenv.PostgresOptions{HBA: "md5", Password: "postgres"})
+	s.Seed(t)
+	before := s.Digest(t)
+	res, err := probetest.Run(t, New(), s.Addr, s.Port)
 	if err != nil {
 		t.Fatalf("probe: %v", err)
 	}
@@ -176,7 +171,7 @@ func TestDefaultCredentials(t *testing.T) {
 	if d.Records == nil || *d.Records != 25 || d.Sampled != 25 || !samplePaths(d)["email"] {
 		t.Errorf("users: records %v sampled %d paths %v", d.Records, d.Sampled, samplePaths(d))
 	}
-	if after := s.digest(t); after != before {
+	if after := s.Digest(t); after != before {
 		t.Errorf("server state changed by the probe")
 	}
 }
@@ -185,9 +180,9 @@ func TestDefaultCredentials(t *testing.T) {
 // startup is refused with "no encryption", the prober retries over TLS.
 func TestTLSOnlyTrust(t *testing.T) {
 	t.Parallel()
-	s := startPG(t, 0, "ssl-trust", "")
-	s.seed(t)
-	res, err := probetest.Run(t, New(), s.addr, s.port)
+	s := testenv.StartPostgres(t, testenv.PostgresOptions{HBA: "ssl-trust"})
+	s.Seed(t)
+	res, err := probetest.Run(t, New(), s.Addr, s.Port)
 	if err != nil {
 		t.Fatalf("probe: %v", err)
 	}
