@@ -9,6 +9,7 @@ import (
 	"github.com/leakwatch/leakwatch/internal/finding"
 	"github.com/leakwatch/leakwatch/internal/probe"
 	"github.com/leakwatch/leakwatch/internal/probe/probetest"
+	"github.com/leakwatch/leakwatch/internal/testenv"
 )
 
 func dataset(t *testing.T, res *probe.Result, name string) probe.Dataset {
@@ -36,11 +37,11 @@ func samplePaths(d probe.Dataset) map[string]bool {
 
 func TestOpenRootWithoutPassword(t *testing.T) {
 	t.Parallel()
-	s := startMariaDB(t, 0, "") // a non-standard port
-	s.seed(t)
-	before := s.digest(t)
+	s := testenv.StartMariaDB(t, testenv.MariaDBOptions{}) // a non-standard port
+	s.Seed(t)
+	before := s.Digest(t)
 
-	res, err := probetest.Run(t, New(), s.addr, s.port)
+	res, err := probetest.Run(t, New(), s.Addr, s.Port)
 	if err != nil {
 		t.Fatalf("probe: %v", err)
 	}
@@ -53,7 +54,7 @@ func TestOpenRootWithoutPassword(t *testing.T) {
 	if res.Product != "mariadb" || !strings.HasPrefix(res.Version, "10.11.") {
 		t.Errorf("product %q version %q", res.Product, res.Version)
 	}
-	want := map[string]int64{"shop.users": 25, "shop.orders": 40, "crm.contacts": 7}
+	want := testenv.MariaDBSeedRows
 	for name, n := range want {
 		d := dataset(t, res, name)
 		if d.Kind != "table" || d.Records == nil || *d.Records != n {
@@ -90,17 +91,17 @@ func TestOpenRootWithoutPassword(t *testing.T) {
 			}
 		}
 	}
-	if after := s.digest(t); after != before {
+	if after := s.Digest(t); after != before {
 		t.Errorf("server state changed by the probe")
 	}
 }
 
 func TestProtected(t *testing.T) {
 	t.Parallel()
-	s := startMariaDB(t, 3306, "Xq7-not-a-default-pw")
-	s.seed(t)
-	before := s.digest(t)
-	res, err := probetest.Run(t, New(), s.addr, s.port)
+	s := testenv.StartMariaDB(t, testenv.MariaDBOptions{Port: 3306, RootPassword: "Xq7-not-a-default-pw"})
+	s.Seed(t)
+	before := s.Digest(t)
+	res, err := probetest.Run(t, New(), s.Addr, s.Port)
 	if err != nil {
 		t.Fatalf("probe: %v", err)
 	}
@@ -116,7 +117,7 @@ func TestProtected(t *testing.T) {
 	if sv, _ := res.Evidence["server_version"].(string); !strings.Contains(sv, "MariaDB") {
 		t.Errorf("server_version evidence %q", sv)
 	}
-	if after := s.digest(t); after != before {
+	if after := s.Digest(t); after != before {
 		t.Errorf("server state changed by the probe")
 	}
 }

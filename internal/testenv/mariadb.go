@@ -1,4 +1,4 @@
-package mysql
+package testenv
 
 import (
 	"context"
@@ -15,32 +15,40 @@ import (
 	"time"
 
 	mysqldrv "github.com/go-sql-driver/mysql"
-
-	"github.com/leakwatch/leakwatch/internal/testenv"
 )
 
-// myServer is a real MariaDB server started for one test.
-type myServer struct {
-	addr netip.Addr
-	port int
+// MariaDBOptions configure StartMariaDB.
+type MariaDBOptions struct {
+	// Addr and Port to listen on (zero: a fresh loopback address, a free port).
+	Addr netip.Addr
+	Port int
+	// RootPassword is the password of the root accounts TCP clients get
+	// (empty: the classic password-less root).
+	RootPassword string
+}
+
+// MariaDB is a real MariaDB server (Debian package) started for a test.
+type MariaDB struct {
+	Addr netip.Addr
+	Port int
 	sock string
 }
 
 // innodbSmall keeps a test server's files and memory small.
-var innodbSmall = []string{
+var mariadbSmall = []string{
 	"--innodb-log-file-size=4M", "--innodb-buffer-pool-size=16M",
 	"--innodb-doublewrite=0", "--innodb-flush-log-at-trx-commit=0",
 }
 
-// startMariaDB initializes a data dir and runs mariadbd as root (--user=root)
-// on a fresh loopback address (port 0: a random one) and a unix socket in a
-// temp dir. rootPassword is the password of root@127.0.0.1 and
-// root@'127.%', the accounts TCP clients get; root@localhost over the socket
-// stays password-less for seeding.
-func startMariaDB(t *testing.T, port int, rootPassword string) *myServer {
+// StartMariaDB initializes a data dir and runs mariadbd as root
+// (--user=root) on its address and a unix socket in a temp dir.
+// RootPassword is the password of root@127.0.0.1 and root@'127.%', the
+// accounts TCP clients get; root@localhost over the socket stays
+// password-less for seeding. It is stopped when the test ends.
+func StartMariaDB(t testing.TB, o MariaDBOptions) *MariaDB {
 	t.Helper()
-	install := testenv.Binary(t, "mariadb-install-db")
-	mariadbd := testenv.Binary(t, "mariadbd")
+	install := Binary(t, "mariadb-install-db")
+	mariadbd := Binary(t, "mariadbd")
 	dir, err := os.MkdirTemp("", "leakwatch-my-")
 	if err != nil {
 		t.Fatal(err)
@@ -48,34 +56,29 @@ func startMariaDB(t *testing.T, port int, rootPassword string) *myServer {
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	data := filepath.Join(dir, "data")
 	args := append([]string{"--no-defaults", "--datadir=" + data, "--user=root",
-		"--auth-root-authentication-method=normal", "--skip-test-db", "--skip-name-resolve"}, innodbSmall...)
+		"--auth-root-authentication-method=normal", "--skip-test-db", "--skip-name-resolve"}, mariadbSmall...)
 	if out, err := exec.Command(install, args...).CombinedOutput(); err != nil {
 		t.Fatalf("mariadb-install-db: %v\n%s", err, out)
 	}
-	s := &myServer{port: port, sock: filepath.Join(dir, "mysqld.sock")}
-	if port == 0 {
-		s.addr = testenv.Addr(t)
-		s.port = testenv.FreePort(t, s.addr)
-	} else {
-		s.addr = testenv.AddrWithPort(t, port)
-	}
+	s := &MariaDB{sock: filepath.Join(dir, "mysqld.sock")}
+	s.Addr, s.Port = Listen(t, o.Addr, o.Port)
 	args = append([]string{"--no-defaults", "--datadir=" + data, "--user=root",
-		"--bind-address=" + s.addr.String(), "--port=" + strconv.Itoa(s.port), "--socket=" + s.sock,
+		"--bind-address=" + s.Addr.String(), "--port=" + strconv.Itoa(s.Port), "--socket=" + s.sock,
 		"--pid-file=" + filepath.Join(dir, "mysqld.pid"), "--skip-name-resolve", "--skip-log-bin",
-		"--max-connections=20", "--performance-schema=0"}, innodbSmall...)
-	testenv.StartAndWait(t, "mariadbd", exec.Command(mariadbd, args...), s.addr, s.port, 30*time.Second)
+		"--max-connections=20", "--performance-schema=0"}, mariadbSmall...)
+	StartAndWait(t, "mariadbd", exec.Command(mariadbd, args...), s.Addr, s.Port, 30*time.Second)
 	// mariadb-install-db's "normal" root accounts include a password-less
 	// root@127.0.0.1 (the classic open default); TCP clients from any
 	// 127.x source get the same password here.
-	s.exec(t,
-		fmt.Sprintf("ALTER USER 'root'@'127.0.0.1' IDENTIFIED BY '%s'", rootPassword),
-		fmt.Sprintf("CREATE USER 'root'@'127.%%' IDENTIFIED BY '%s'", rootPassword),
+	s.Exec(t,
+		fmt.Sprintf("ALTER USER 'root'@'127.0.0.1' IDENTIFIED BY '%s'", o.RootPassword),
+		fmt.Sprintf("CREATE USER 'root'@'127.%%' IDENTIFIED BY '%s'", o.RootPassword),
 		"GRANT ALL ON *.* TO 'root'@'127.%' WITH GRANT OPTION")
 	return s
 }
 
-// local opens the server over its unix socket as root@localhost.
-func (s *myServer) local(t *testing.T) *sql.DB {
+// Local opens the server over its unix socket as root@localhost.
+func (s *MariaDB) Local(t testing.TB) *sql.DB {
 	t.Helper()
 	cfg := mysqldrv.NewConfig()
 	cfg.Net, cfg.Addr, cfg.User = "unix", s.sock, "root"
@@ -89,9 +92,10 @@ func (s *myServer) local(t *testing.T) *sql.DB {
 	return db
 }
 
-func (s *myServer) exec(t *testing.T, stmts ...string) {
+// Exec runs statements over the unix socket as root@localhost.
+func (s *MariaDB) Exec(t testing.TB, stmts ...string) {
 	t.Helper()
-	db := s.local(t)
+	db := s.Local(t)
 	defer db.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -102,9 +106,16 @@ func (s *myServer) exec(t *testing.T, stmts ...string) {
 	}
 }
 
-// seed creates two schemas with personal-data-shaped rows and analyzes
-// them so TABLE_ROWS is exact.
-func (s *myServer) seed(t *testing.T) {
+// MariaDBSeedRows are the row counts Seed leaves, by "schema.table"
+// (crm.contact_emails, a view, comes on top).
+var MariaDBSeedRows = map[string]int64{"shop.users": 25, "shop.orders": 40, "crm.contacts": 7}
+
+// MariaDBSecrets are raw seeded values no leakwatch output may contain.
+var MariaDBSecrets = []string{"user1@example.com", "bob1@example.org", "$2y$10$00000000000000000000000000000001abcdefghijklmnopqrstu"}
+
+// Seed creates two schemas with personal-data-shaped rows
+// (MariaDBSeedRows) and analyzes them so TABLE_ROWS is exact.
+func (s *MariaDB) Seed(t testing.TB) {
 	t.Helper()
 	var users, contacts string
 	for i := 1; i <= 25; i++ {
@@ -119,7 +130,7 @@ func (s *myServer) seed(t *testing.T) {
 		}
 		contacts += fmt.Sprintf("('Bob Person %d', '+1-202-555-01%02d', 'bob%d@example.org')", i, i, i)
 	}
-	s.exec(t,
+	s.Exec(t,
 		"CREATE DATABASE shop",
 		"CREATE TABLE shop.users (id INT AUTO_INCREMENT PRIMARY KEY, email VARCHAR(200) NOT NULL, name VARCHAR(200), password_hash CHAR(60), created TIMESTAMP DEFAULT CURRENT_TIMESTAMP) ENGINE=InnoDB",
 		"INSERT INTO shop.users (email, name, password_hash) VALUES "+users,
@@ -133,10 +144,10 @@ func (s *myServer) seed(t *testing.T) {
 	)
 }
 
-// digest hashes schemas, tables and their contents, and the accounts.
-func (s *myServer) digest(t *testing.T) string {
+// Digest hashes schemas, tables and their contents, and the accounts.
+func (s *MariaDB) Digest(t testing.TB) string {
 	t.Helper()
-	db := s.local(t)
+	db := s.Local(t)
 	defer db.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -158,17 +169,17 @@ func (s *myServer) digest(t *testing.T) string {
 		}
 	}
 	rows.Close()
-	for _, tb := range tables {
+	for _, tbl := range tables {
 		var n int64
 		var name string
 		var sum sql.NullString
-		if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+tb).Scan(&n); err != nil {
+		if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+tbl).Scan(&n); err != nil {
 			t.Fatal(err)
 		}
-		if err := db.QueryRowContext(ctx, "CHECKSUM TABLE "+tb+" EXTENDED").Scan(&name, &sum); err != nil {
+		if err := db.QueryRowContext(ctx, "CHECKSUM TABLE "+tbl+" EXTENDED").Scan(&name, &sum); err != nil {
 			t.Fatal(err)
 		}
-		fmt.Fprintln(h, tb, n, sum.String)
+		fmt.Fprintln(h, tbl, n, sum.String)
 	}
 	var users string
 	if err := db.QueryRowContext(ctx, "SELECT GROUP_CONCAT(CONCAT(User, '@', Host, ':', authentication_string) ORDER BY 1) FROM mysql.user").Scan(&users); err != nil {
