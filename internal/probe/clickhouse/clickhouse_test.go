@@ -38,12 +38,12 @@ func samplePaths(d probe.Dataset) map[string]bool {
 
 func TestOpenServer(t *testing.T) {
 	t.Parallel()
-	s := startClickHouse(t, 0, "") // non-standard ports
-	s.seed(t)
-	before := s.digest(t)
+	s := testenv.StartClickHouse(t, testenv.ClickHouseOptions{}) // non-standard ports
+	s.Seed(t)
+	before := s.Digest(t)
 
 	t.Run("http", func(t *testing.T) {
-		res, err := probetest.Run(t, New(), s.addr, s.httpPort)
+		res, err := probetest.Run(t, New(), s.Addr, s.HTTPPort)
 		if err != nil {
 			t.Fatalf("probe: %v", err)
 		}
@@ -56,7 +56,7 @@ func TestOpenServer(t *testing.T) {
 		if res.Product != "clickhouse" || res.Version != "18.16.1" {
 			t.Errorf("product %q version %q", res.Product, res.Version)
 		}
-		counts := map[string]int64{"shop.users": 25, "shop.events": 40}
+		counts := testenv.ClickHouseSeedRows
 		for name, n := range counts {
 			d := dataset(t, res, name)
 			if d.Kind != "table" || d.Records == nil || *d.Records != n || d.Bytes == nil || *d.Bytes <= 0 {
@@ -85,7 +85,7 @@ func TestOpenServer(t *testing.T) {
 		}
 	})
 	t.Run("native", func(t *testing.T) {
-		res, err := probetest.Run(t, New(), s.addr, s.nativePort)
+		res, err := probetest.Run(t, New(), s.Addr, s.NativePort)
 		if err != nil {
 			t.Fatalf("probe: %v", err)
 		}
@@ -96,19 +96,19 @@ func TestOpenServer(t *testing.T) {
 			t.Errorf("evidence %v datasets %d", res.Evidence, len(res.Datasets))
 		}
 	})
-	if after := s.digest(t); after != before {
+	if after := s.Digest(t); after != before {
 		t.Errorf("server state changed by the probe")
 	}
 }
 
 func TestProtectedServer(t *testing.T) {
 	t.Parallel()
-	s := startClickHouse(t, 8123, "Xq7-not-a-default-pw")
-	s.seed(t)
-	before := s.digest(t)
-	for name, port := range map[string]int{"http": s.httpPort, "native": s.nativePort} {
+	s := testenv.StartClickHouse(t, testenv.ClickHouseOptions{HTTPPort: 8123, Password: "Xq7-not-a-default-pw"})
+	s.Seed(t)
+	before := s.Digest(t)
+	for name, port := range map[string]int{"http": s.HTTPPort, "native": s.NativePort} {
 		t.Run(name, func(t *testing.T) {
-			res, err := probetest.Run(t, New(), s.addr, port)
+			res, err := probetest.Run(t, New(), s.Addr, port)
 			if err != nil {
 				t.Fatalf("probe: %v", err)
 			}
@@ -123,7 +123,7 @@ func TestProtectedServer(t *testing.T) {
 			}
 		})
 	}
-	if after := s.digest(t); after != before {
+	if after := s.Digest(t); after != before {
 		t.Errorf("server state changed by the probe")
 	}
 }

@@ -1,4 +1,4 @@
-package clickhouse
+package testenv
 
 import (
 	"crypto/sha256"
@@ -17,19 +17,29 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/leakwatch/leakwatch/internal/testenv"
 )
 
-// chServer is a real clickhouse-server started for one test.
-type chServer struct {
-	addr       netip.Addr
-	httpPort   int
-	nativePort int
+// ClickHouseOptions configure StartClickHouse.
+type ClickHouseOptions struct {
+	// Addr and HTTPPort to listen on (zero: a fresh loopback address, a
+	// free port); NativePort for the native protocol (0: a free port).
+	Addr       netip.Addr
+	HTTPPort   int
+	NativePort int
+	// Password of the default user ("" for none).
+	Password string
+}
+
+// ClickHouse is a real clickhouse-server (Debian package) started for a
+// test.
+type ClickHouse struct {
+	Addr       netip.Addr
+	HTTPPort   int
+	NativePort int
 	password   string
 }
 
-const chConfig = `<?xml version="1.0"?>
+const clickhouseConfig = `<?xml version="1.0"?>
 <yandex>
     <logger><level>warning</level><console>1</console></logger>
     <listen_host>{{addr}}</listen_host>
@@ -49,7 +59,7 @@ const chConfig = `<?xml version="1.0"?>
 </yandex>
 `
 
-const chUsers = `<?xml version="1.0"?>
+const clickhouseUsers = `<?xml version="1.0"?>
 <yandex>
     <profiles><default><max_memory_usage>1000000000</max_memory_usage></default></profiles>
     <users>
@@ -65,45 +75,39 @@ const chUsers = `<?xml version="1.0"?>
 </yandex>
 `
 
-// startClickHouse runs clickhouse-server with a temp config: a fresh
-// loopback address, httpPort for HTTP (0: a random port), a random native
-// port, and the default user with password ("" for none).
-func startClickHouse(t *testing.T, httpPort int, password string) *chServer {
+// StartClickHouse runs clickhouse-server with a temp config on its
+// address, ports and default user; it is stopped when the test ends.
+func StartClickHouse(t testing.TB, o ClickHouseOptions) *ClickHouse {
 	t.Helper()
-	bin := testenv.Binary(t, "clickhouse-server")
-	s := &chServer{httpPort: httpPort, password: password}
-	if httpPort == 0 {
-		s.addr = testenv.Addr(t)
-		s.httpPort = testenv.FreePort(t, s.addr)
-	} else {
-		s.addr = testenv.AddrWithPort(t, httpPort)
-	}
-	for s.nativePort = testenv.FreePort(t, s.addr); s.nativePort == s.httpPort; {
-		s.nativePort = testenv.FreePort(t, s.addr)
+	bin := Binary(t, "clickhouse-server")
+	s := &ClickHouse{NativePort: o.NativePort, password: o.Password}
+	s.Addr, s.HTTPPort = Listen(t, o.Addr, o.HTTPPort)
+	for s.NativePort == 0 || s.NativePort == s.HTTPPort {
+		s.NativePort = FreePort(t, s.Addr)
 	}
 	dir := t.TempDir()
-	r := strings.NewReplacer("{{addr}}", s.addr.String(), "{{http}}", strconv.Itoa(s.httpPort),
-		"{{native}}", strconv.Itoa(s.nativePort), "{{dir}}", dir, "{{password}}", password)
+	r := strings.NewReplacer("{{addr}}", s.Addr.String(), "{{http}}", strconv.Itoa(s.HTTPPort),
+		"{{native}}", strconv.Itoa(s.NativePort), "{{dir}}", dir, "{{password}}", o.Password)
 	conf := filepath.Join(dir, "config.xml")
-	if err := os.WriteFile(conf, []byte(r.Replace(chConfig)), 0o600); err != nil {
+	if err := os.WriteFile(conf, []byte(r.Replace(clickhouseConfig)), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "users.xml"), []byte(r.Replace(chUsers)), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "users.xml"), []byte(r.Replace(clickhouseUsers)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(bin, "--config-file="+conf)
 	cmd.Dir = dir
-	testenv.StartAndWait(t, "clickhouse-server", cmd, s.addr, s.httpPort, 30*time.Second)
-	if err := testenv.WaitTCP(s.addr, s.nativePort, 10*time.Second); err != nil {
+	StartAndWait(t, "clickhouse-server", cmd, s.Addr, s.HTTPPort, 30*time.Second)
+	if err := WaitTCP(s.Addr, s.NativePort, 10*time.Second); err != nil {
 		t.Fatal(err)
 	}
 	return s
 }
 
-// query runs q over HTTP (POST) with the server's credentials.
-func (s *chServer) query(t *testing.T, q string) string {
+// Query runs q over HTTP (POST) with the server's credentials.
+func (s *ClickHouse) Query(t testing.TB, q string) string {
 	t.Helper()
-	u := fmt.Sprintf("http://%s/?%s", net.JoinHostPort(s.addr.String(), strconv.Itoa(s.httpPort)),
+	u := fmt.Sprintf("http://%s/?%s", net.JoinHostPort(s.Addr.String(), strconv.Itoa(s.HTTPPort)),
 		url.Values{"user": {"default"}, "password": {s.password}}.Encode())
 	c := &http.Client{Timeout: 20 * time.Second}
 	resp, err := c.Post(u, "text/plain", strings.NewReader(q))
@@ -118,8 +122,16 @@ func (s *chServer) query(t *testing.T, q string) string {
 	return string(b)
 }
 
-// seed creates tables with personal-data-shaped rows.
-func (s *chServer) seed(t *testing.T) {
+// ClickHouseSeedRows are the row counts Seed leaves in its MergeTree
+// tables, by "database.table"; crm.contacts (TinyLog, 7 rows, no cheap
+// count) and the view crm.contact_emails come on top.
+var ClickHouseSeedRows = map[string]int64{"shop.users": 25, "shop.events": 40}
+
+// ClickHouseSecrets are raw seeded values no leakwatch output may contain.
+var ClickHouseSecrets = []string{"user1@example.com", "bob1@example.org", "$2b$12$cfcd208495d565ef66e7dff9f98764daabcdefghijklmnopqrstu"}
+
+// Seed creates tables with personal-data-shaped rows.
+func (s *ClickHouse) Seed(t testing.TB) {
 	t.Helper()
 	for _, q := range []string{
 		"CREATE DATABASE shop",
@@ -136,23 +148,23 @@ func (s *chServer) seed(t *testing.T) {
 			concat('bob', toString(number), '@example.org') FROM system.numbers LIMIT 7`,
 		"CREATE VIEW crm.contact_emails AS SELECT email FROM crm.contacts",
 	} {
-		s.query(t, q)
+		s.Query(t, q)
 	}
 }
 
-// digest hashes the table list, active parts and every table's rows.
-func (s *chServer) digest(t *testing.T) string {
+// Digest hashes the table list, active parts and every table's rows.
+func (s *ClickHouse) Digest(t testing.TB) string {
 	t.Helper()
 	h := sha256.New()
-	tables := s.query(t, "SELECT database, name, engine FROM system.tables WHERE database != 'system' ORDER BY database, name FORMAT TSV")
+	tables := s.Query(t, "SELECT database, name, engine FROM system.tables WHERE database != 'system' ORDER BY database, name FORMAT TSV")
 	fmt.Fprintln(h, tables)
-	fmt.Fprintln(h, s.query(t, "SELECT database, table, name, rows FROM system.parts WHERE active AND database != 'system' ORDER BY database, table, name FORMAT TSV"))
+	fmt.Fprintln(h, s.Query(t, "SELECT database, table, name, rows FROM system.parts WHERE active AND database != 'system' ORDER BY database, table, name FORMAT TSV"))
 	for _, line := range strings.Split(strings.TrimSpace(tables), "\n") {
 		f := strings.Split(line, "\t")
 		if len(f) < 3 || f[2] == "View" {
 			continue
 		}
-		rows := strings.Split(s.query(t, fmt.Sprintf("SELECT * FROM %s.%s FORMAT TSV", f[0], f[1])), "\n")
+		rows := strings.Split(s.Query(t, fmt.Sprintf("SELECT * FROM %s.%s FORMAT TSV", f[0], f[1])), "\n")
 		sort.Strings(rows)
 		fmt.Fprintln(h, f[0], f[1], strings.Join(rows, "\n"))
 	}
