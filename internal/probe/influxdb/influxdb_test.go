@@ -38,10 +38,10 @@ func samplePaths(d probe.Dataset) map[string]bool {
 
 func TestOpenServer(t *testing.T) {
 	t.Parallel()
-	s := startInflux(t, 0, false) // a non-standard port
-	s.seed(t)
-	before := s.digest(t)
-	res, err := probetest.Run(t, New(), s.addr, s.port)
+	s := testenv.StartInflux(t, testenv.InfluxOptions{}) // a non-standard port
+	s.Seed(t)
+	before := s.Digest(t)
+	res, err := probetest.Run(t, New(), s.Addr, s.Port)
 	if err != nil {
 		t.Fatalf("probe: %v", err)
 	}
@@ -54,7 +54,7 @@ func TestOpenServer(t *testing.T) {
 	if res.Product != "influxdb" || res.Version != "1.6.7~rc0" {
 		t.Errorf("product %q version %q", res.Product, res.Version)
 	}
-	want := map[string]int64{"telemetry.logins": 25, "telemetry.temperature": 40, "shop.orders": 7}
+	want := testenv.InfluxSeedPoints
 	for name, n := range want {
 		d := dataset(t, res, name)
 		if d.Kind != "measurement" || d.Records == nil || *d.Records != n || d.Sampled != int(n) {
@@ -78,18 +78,18 @@ func TestOpenServer(t *testing.T) {
 	if types["email"] != "string" || types["device_model"] != "tag" {
 		t.Errorf("logins fields %v", logins.Fields)
 	}
-	if after := s.digest(t); after != before {
+	if after := s.Digest(t); after != before {
 		t.Errorf("server state changed by the probe")
 	}
 }
 
 func TestProtectedServer(t *testing.T) {
 	t.Parallel()
-	s := startInflux(t, 8086, true)
+	s := testenv.StartInflux(t, testenv.InfluxOptions{Port: 8086, Auth: true})
 
 	// Authentication on, no user yet: protected, but anyone could make
 	// himself admin.
-	res, err := probetest.Run(t, New(), s.addr, s.port)
+	res, err := probetest.Run(t, New(), s.Addr, s.Port)
 	if err != nil {
 		t.Fatalf("probe: %v", err)
 	}
@@ -97,10 +97,10 @@ func TestProtectedServer(t *testing.T) {
 		t.Errorf("no admin: status %s flags %v", res.Status, res.Flags)
 	}
 
-	s.createAdmin(t, "admin", "Xq7-not-a-default-pw")
-	s.seed(t)
-	before := s.digest(t)
-	res, err = probetest.Run(t, New(), s.addr, s.port)
+	s.CreateAdmin(t, "admin", "Xq7-not-a-default-pw")
+	s.Seed(t)
+	before := s.Digest(t)
+	res, err = probetest.Run(t, New(), s.Addr, s.Port)
 	if err != nil {
 		t.Fatalf("probe: %v", err)
 	}
@@ -113,7 +113,7 @@ func TestProtectedServer(t *testing.T) {
 	if res.Evidence["auth_error"] != "unable to parse authentication credentials" {
 		t.Errorf("auth_error %v", res.Evidence["auth_error"])
 	}
-	if after := s.digest(t); after != before {
+	if after := s.Digest(t); after != before {
 		t.Errorf("server state changed by the probe")
 	}
 }

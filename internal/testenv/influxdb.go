@@ -1,4 +1,4 @@
-package influxdb
+package testenv
 
 import (
 	"crypto/sha256"
@@ -16,18 +16,26 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/leakwatch/leakwatch/internal/testenv"
 )
 
-// ixServer is a real influxd started for one test.
-type ixServer struct {
-	addr       netip.Addr
-	port       int
+// InfluxOptions configure StartInflux.
+type InfluxOptions struct {
+	// Addr and Port of the HTTP API (zero: a fresh loopback address, a
+	// free port).
+	Addr netip.Addr
+	Port int
+	// Auth turns authentication on (no user exists until CreateAdmin).
+	Auth bool
+}
+
+// Influx is a real influxd 1.x (Debian package) started for a test.
+type Influx struct {
+	Addr       netip.Addr
+	Port       int
 	user, pass string
 }
 
-const ixConfig = `reporting-disabled = true
+const influxConfig = `reporting-disabled = true
 bind-address = "{{addr}}:{{rpc}}"
 [meta]
   dir = "{{dir}}/meta"
@@ -48,37 +56,32 @@ bind-address = "{{addr}}:{{rpc}}"
   level = "warn"
 `
 
-// startInflux runs influxd with a temp config on a fresh loopback address
-// (port 0: a random one), with or without authentication. Reporting to
-// InfluxData is off.
-func startInflux(t *testing.T, port int, auth bool) *ixServer {
+// StartInflux runs influxd with a temp config on its address, with or
+// without authentication. Reporting to InfluxData is off. It is stopped
+// when the test ends.
+func StartInflux(t testing.TB, o InfluxOptions) *Influx {
 	t.Helper()
-	bin := testenv.Binary(t, "influxd")
-	s := &ixServer{port: port}
-	if port == 0 {
-		s.addr = testenv.Addr(t)
-		s.port = testenv.FreePort(t, s.addr)
-	} else {
-		s.addr = testenv.AddrWithPort(t, port)
-	}
-	rpc := testenv.FreePort(t, s.addr)
+	bin := Binary(t, "influxd")
+	s := &Influx{}
+	s.Addr, s.Port = Listen(t, o.Addr, o.Port)
+	rpc := FreePort(t, s.Addr)
 	dir := t.TempDir()
-	r := strings.NewReplacer("{{addr}}", s.addr.String(), "{{port}}", strconv.Itoa(s.port),
-		"{{rpc}}", strconv.Itoa(rpc), "{{dir}}", dir, "{{auth}}", strconv.FormatBool(auth))
+	r := strings.NewReplacer("{{addr}}", s.Addr.String(), "{{port}}", strconv.Itoa(s.Port),
+		"{{rpc}}", strconv.Itoa(rpc), "{{dir}}", dir, "{{auth}}", strconv.FormatBool(o.Auth))
 	conf := filepath.Join(dir, "influxdb.conf")
-	if err := os.WriteFile(conf, []byte(r.Replace(ixConfig)), 0o600); err != nil {
+	if err := os.WriteFile(conf, []byte(r.Replace(influxConfig)), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	testenv.StartAndWait(t, "influxd", exec.Command(bin, "run", "-config", conf), s.addr, s.port, 30*time.Second)
+	StartAndWait(t, "influxd", exec.Command(bin, "run", "-config", conf), s.Addr, s.Port, 30*time.Second)
 	return s
 }
 
-func (s *ixServer) base() string {
-	return "http://" + net.JoinHostPort(s.addr.String(), strconv.Itoa(s.port))
+func (s *Influx) base() string {
+	return "http://" + net.JoinHostPort(s.Addr.String(), strconv.Itoa(s.Port))
 }
 
 // do sends one request with the server's credentials (if any).
-func (s *ixServer) do(t *testing.T, method, path string, params url.Values, body string) string {
+func (s *Influx) do(t testing.TB, method, path string, params url.Values, body string) string {
 	t.Helper()
 	if s.user != "" {
 		params.Set("u", s.user)
@@ -100,16 +103,24 @@ func (s *ixServer) do(t *testing.T, method, path string, params url.Values, body
 	return string(b)
 }
 
-// createAdmin creates the first admin user (allowed without credentials
+// CreateAdmin creates the first admin user (allowed without credentials
 // while none exists) and uses it from then on.
-func (s *ixServer) createAdmin(t *testing.T, user, pass string) {
+func (s *Influx) CreateAdmin(t testing.TB, user, pass string) {
 	t.Helper()
 	s.do(t, "POST", "/query", url.Values{"q": {fmt.Sprintf("CREATE USER %s WITH PASSWORD '%s' WITH ALL PRIVILEGES", user, pass)}}, "")
 	s.user, s.pass = user, pass
 }
 
-// seed writes points with personal-data-shaped fields and tags.
-func (s *ixServer) seed(t *testing.T) {
+// InfluxSeedPoints are the point counts Seed writes, by
+// "database.measurement".
+var InfluxSeedPoints = map[string]int64{"telemetry.logins": 25, "telemetry.temperature": 40, "shop.orders": 7}
+
+// InfluxSecrets are raw seeded values no leakwatch output may contain.
+var InfluxSecrets = []string{"user1@example.com", "bob1@example.org", "tok_00000000000000000000000000001eef"}
+
+// Seed writes points with personal-data-shaped fields and tags
+// (InfluxSeedPoints).
+func (s *Influx) Seed(t testing.TB) {
 	t.Helper()
 	s.do(t, "POST", "/query", url.Values{"q": {"CREATE DATABASE telemetry"}}, "")
 	s.do(t, "POST", "/query", url.Values{"q": {"CREATE DATABASE shop"}}, "")
@@ -129,8 +140,8 @@ func (s *ixServer) seed(t *testing.T) {
 	s.do(t, "POST", "/write", url.Values{"db": {"shop"}}, orders.String())
 }
 
-// digest hashes databases, users, measurements and every point.
-func (s *ixServer) digest(t *testing.T) string {
+// Digest hashes databases, users, measurements and every point.
+func (s *Influx) Digest(t testing.TB) string {
 	t.Helper()
 	h := sha256.New()
 	fmt.Fprintln(h, s.do(t, "GET", "/query", url.Values{"q": {"SHOW DATABASES"}}, ""))
