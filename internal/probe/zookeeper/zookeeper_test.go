@@ -2,14 +2,6 @@ package zookeeper
 
 import (
 	"errors"
-	"fmt"
-	"net/netip"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"regexp"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -19,133 +11,12 @@ import (
 	"github.com/leakwatch/leakwatch/internal/testenv"
 )
 
-const (
-	zkJar = "/usr/share/java/zookeeper.jar"
-	zkCli = "/usr/share/zookeeper/bin/zkCli.sh"
-)
-
-type server struct {
-	addr netip.Addr
-	port int
-}
-
-// startZooKeeper runs a standalone ZooKeeper (Debian's zookeeper.jar) on a
-// fresh loopback address with a small heap; port 0 picks a random port.
-func startZooKeeper(t *testing.T, port int, extra ...string) *server {
-	t.Helper()
-	java := testenv.Binary(t, "java")
-	if _, err := os.Stat(zkJar); err != nil {
-		testenv.Unavailable(t, "zookeeper not installed (%s)", zkJar)
-	}
-	var addr netip.Addr
-	if port == 0 {
-		addr = testenv.Addr(t)
-		port = testenv.FreePort(t, addr)
-	} else {
-		addr = testenv.AddrWithPort(t, port)
-	}
-	dir := t.TempDir()
-	cfg := append([]string{
-		"dataDir=" + filepath.Join(dir, "data"),
-		"clientPort=" + strconv.Itoa(port),
-		"clientPortAddress=" + addr.String(),
-		"admin.enableServer=false",
-		"4lw.commands.whitelist=srvr,mntr",
-		"tickTime=2000",
-	}, extra...)
-	write(t, filepath.Join(dir, "zoo.cfg"), strings.Join(cfg, "\n")+"\n")
-	write(t, filepath.Join(dir, "log4j.properties"), "log4j.rootLogger=WARN, C\nlog4j.appender.C=org.apache.log4j.ConsoleAppender\nlog4j.appender.C.layout=org.apache.log4j.PatternLayout\n")
-	cmd := exec.Command(java, "-Xmx64m", "-XX:+UseSerialGC", "-Dzookeeper.jmx.log4j.disable=true",
-		"-cp", dir+":"+zkJar, "org.apache.zookeeper.server.quorum.QuorumPeerMain", filepath.Join(dir, "zoo.cfg"))
-	testenv.StartAndWait(t, "zookeeper", cmd, addr, port, 30*time.Second)
-	return &server{addr: addr, port: port}
-}
-
-func write(t *testing.T, p, s string) {
-	t.Helper()
-	if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// cli runs zkCli.sh with one command a line on stdin. zkCli may run
-// lines before its session is up (ConnectionLoss); the commands used here
-// are idempotent, so such a run is repeated.
-func (s *server) cli(t *testing.T, lines ...string) string {
-	t.Helper()
-	for attempt := 0; ; attempt++ {
-		cmd := exec.Command(zkCli, "-server", fmt.Sprintf("%s:%d", s.addr, s.port))
-		all := append(append([]string{warmup}, lines...), "quit")
-		cmd.Stdin = strings.NewReader(strings.Join(all, "\n") + "\n")
-		cmd.Env = append(os.Environ(), "JVMFLAGS=-Xmx64m")
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("zkCli: %v\n%s", err, out)
-		}
-		if !strings.Contains(string(out), "ConnectionLoss") || attempt == 4 {
-			return string(out)
-		}
-	}
-}
-
-const warmup = "ls /zookeeper"
-
-// seed creates the seed tree, lists it to check every znode is there, and
-// then runs more (e.g. ACL changes), all in one zkCli run.
-func (s *server) seed(t *testing.T, auth string, more ...string) {
-	t.Helper()
-	lines := append(append([]string{auth}, seed...), "ls -R /")
-	out := s.cli(t, append(lines, more...)...)
-	for _, p := range seedPaths {
-		if !strings.Contains(out, "\n"+p+"\n") {
-			t.Fatalf("seed: %s missing:\n%s", p, out)
-		}
-	}
-}
-
-var seed = []string{
-	"create /app",
-	"create /app/users",
-	`create /app/users/1001 '{"email":"alice.smith@example.com","name":"Alice Smith","token":"tok_9f86d081884c7d659a2feaa0c55ad015"}'`,
-	`create /app/users/1002 '{"email":"bob.jones@example.org","name":"Bob Jones","token":"tok_3f79bb7b435b05321651daefd374cdc6"}'`,
-	"create /app/config",
-	"create /app/config/db_password hunter2-Sup3rS3cret",
-	"create /services",
-	`create /services/api '{"host":"api.internal.example","ip":"203.0.113.7","api_key":"sk_live_51HxYzABCDEF0123456789"}'`,
-}
-
-var seedPaths = []string{"/app", "/app/users", "/app/users/1001", "/app/users/1002", "/app/config", "/app/config/db_password", "/services", "/services/api"}
-
-// digest lists the tree and every znode's data and Stat with zkCli.
-func (s *server) digest(t *testing.T, auth ...string) string {
-	t.Helper()
-	lines := append([]string{}, auth...)
-	lines = append(lines, "ls -R /")
-	for _, p := range seedPaths {
-		lines = append(lines, "get -s "+p)
-	}
-	out := s.cli(t, lines...)
-	// Keep the tree listing, data and Stat lines only: zkCli's session
-	// chatter differs per run.
-	keep := regexp.MustCompile(`^(/|\{|hunter2|null$|[a-zA-Z]+ = )`)
-	var b strings.Builder
-	for _, l := range strings.Split(out, "\n") {
-		if keep.MatchString(l) {
-			b.WriteString(l + "\n")
-		}
-	}
-	if strings.Count(b.String(), "mZxid = ") != len(seedPaths) {
-		t.Fatalf("digest incomplete:\n%s", out)
-	}
-	return b.String()
-}
-
 func TestOpenServer(t *testing.T) {
 	t.Parallel()
-	s := startZooKeeper(t, 2181)
-	s.seed(t, "")
-	before := s.digest(t)
-	res, err := probetest.Run(t, New(), s.addr, s.port)
+	s := testenv.StartZooKeeper(t, testenv.ZooKeeperOptions{Port: 2181})
+	s.Seed(t, "")
+	before := s.Digest(t)
+	res, err := probetest.Run(t, New(), s.Addr, s.Port)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +47,7 @@ func TestOpenServer(t *testing.T) {
 			t.Errorf("sample lacks %q (have %v)", p, paths)
 		}
 	}
-	if after := s.digest(t); after != before {
+	if after := s.Digest(t); after != before {
 		t.Fatalf("tree changed by probe:\n%s\n---\n%s", before, after)
 	}
 }
@@ -194,10 +65,10 @@ func TestProtected(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			s := startZooKeeper(t, 0)
-			s.seed(t, auth, tc.acl...)
-			before := s.digest(t, auth)
-			res, err := probetest.Run(t, New(), s.addr, s.port)
+			s := testenv.StartZooKeeper(t, testenv.ZooKeeperOptions{})
+			s.Seed(t, auth, tc.acl...)
+			before := s.Digest(t, auth)
+			res, err := probetest.Run(t, New(), s.Addr, s.Port)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -212,7 +83,7 @@ func TestProtected(t *testing.T) {
 			if tc.flag != "" && !contains(res.Flags, tc.flag) {
 				t.Errorf("flags %v", res.Flags)
 			}
-			if after := s.digest(t, auth); after != before {
+			if after := s.Digest(t, auth); after != before {
 				t.Fatalf("tree changed by probe:\n%s\n---\n%s", before, after)
 			}
 		})
@@ -228,12 +99,9 @@ func TestNotThisService(t *testing.T) {
 		}
 	})
 	t.Run("memcached", func(t *testing.T) {
-		bin := testenv.Binary(t, "memcached")
-		addr := testenv.Addr(t)
-		port := testenv.FreePort(t, addr)
-		testenv.StartAndWait(t, "memcached", exec.Command(bin, "-l", addr.String(), "-p", strconv.Itoa(port), "-U", "0", "-m", "8", "-u", "nobody"), addr, port, 10*time.Second)
+		m := testenv.StartMemcached(t, testenv.MemcachedOptions{})
 		start := time.Now()
-		if _, err := probetest.Run(t, New(), addr, port); !errors.Is(err, probe.ErrNotThisService) {
+		if _, err := probetest.Run(t, New(), m.Addr, m.Port); !errors.Is(err, probe.ErrNotThisService) {
 			t.Fatalf("err = %v", err)
 		}
 		if d := time.Since(start); d > time.Second {
