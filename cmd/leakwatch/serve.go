@@ -2,11 +2,15 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -143,6 +147,7 @@ func newServer(ctx context.Context, cfg *config.Config, logger *slog.Logger) (_ 
 	}
 	s.disp, err = alert.NewDispatcher(alert.DispatcherOptions{
 		Outbox: s.st, Notifiers: notifiers, Scope: alert.ScopeInfoFunc(cfg), Logger: logger,
+		Worker: workerName(cfg),
 		OnDelivery: func(d alert.Delivery) {
 			s.metrics.ObserveDelivery(d.Notifier, d.Result, time.Since(d.EventAt))
 		},
@@ -164,6 +169,19 @@ func newServer(ctx context.Context, cfg *config.Config, logger *slog.Logger) (_ 
 		}
 	}
 	return s, nil
+}
+
+// workerName is stable across restarts of serve with the same config on
+// the same host, so that a restart takes back its predecessor's alert
+// leases at once.
+func workerName(cfg *config.Config) string {
+	host, _ := os.Hostname()
+	abs, err := filepath.Abs(cfg.File)
+	if err != nil {
+		abs = cfg.File
+	}
+	h := sha256.Sum256([]byte(abs))
+	return "serve@" + host + ":" + hex.EncodeToString(h[:4])
 }
 
 func (s *server) close() {

@@ -39,7 +39,11 @@ type DispatcherOptions struct {
 	Notifiers []Notifier
 	// Scope returns what alerts carry about a scope (nil: just the name).
 	Scope func(name string) ScopeInfo
-	// Worker names this dispatcher in outbox leases (default host-pid-random).
+	// Worker names this dispatcher in outbox leases (default
+	// host-pid-random). A Worker that is stable across restarts (serve
+	// uses host and config file) lets a restarted process take back at
+	// once the alerts its killed predecessor held, instead of waiting for
+	// their leases to expire.
 	Worker string
 	// Poll is how often the outbox is checked when not kicked (default 1s).
 	Poll time.Duration
@@ -147,6 +151,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		<-ctx.Done()
 		return nil
 	}
+	d.releaseOwn(ctx)
 	t := time.NewTicker(d.o.Poll)
 	defer t.Stop()
 	for {
@@ -164,6 +169,26 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 			return nil
 		case <-t.C:
 		case <-d.kick:
+		}
+	}
+}
+
+// releaseOwn makes the alerts this worker still leases due now: they were
+// claimed by a previous process with the same worker name that died before
+// settling them. (They may have been delivered already: delivery is at
+// least once, with the same dedup key.)
+func (d *Dispatcher) releaseOwn(ctx context.Context) {
+	pend, err := d.o.Outbox.ListAlerts(ctx, store.AlertFilter{State: store.AlertPending})
+	if err != nil {
+		return
+	}
+	now := d.o.Now()
+	for _, a := range pend {
+		if a.ClaimedBy != d.o.Worker || !a.LeaseUntil.After(now) {
+			continue
+		}
+		if err := d.o.Outbox.RetryAlert(ctx, a.ID, d.o.Worker, "delivery interrupted by a restart", now); err == nil {
+			d.logger.Info("alert taken back after a restart", "alert", a.ID, "notifier", a.Route)
 		}
 	}
 }
