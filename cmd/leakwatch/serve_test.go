@@ -429,3 +429,31 @@ func TestServeAlertLatencyDefaults(t *testing.T) {
 		t.Errorf("open→alert latency %s exceeds 30s", worst)
 	}
 }
+
+// TestCheckConfig: check-config explains a valid file (exit 0, no secret
+// printed) and rejects an unknown key with file, line and key (exit 2).
+func TestCheckConfig(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.yaml")
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(good, []byte("api: {tokens: [\"very-secret-token-0123\"]}\nscopes:\n  - name: lab\n    targets: [127.0.0.0/24]\n"), 0o600)
+	os.WriteFile(bad, []byte("api: {tokens: [\"very-secret-token-0123\"]}\nscopes:\n  - name: lab\n    targets: [127.0.0.0/24]\n    cadense: 30s\n"), 0o600)
+	var out, errOut syncBuf
+	a := &app{stdin: strings.NewReader(""), stdout: &out, stderr: &errOut}
+	if code := a.run(context.Background(), []string{"check-config", good}); code != exitOK {
+		t.Fatalf("valid config: exit %d: %s", code, errOut.String())
+	}
+	if s := out.String(); !strings.Contains(s, "valid") || !strings.Contains(s, "scope lab") || strings.Contains(s, "very-secret-token") {
+		t.Errorf("summary:\n%s", s)
+	}
+	if code := a.run(context.Background(), []string{"check-config", bad}); code != exitUsage {
+		t.Fatalf("unknown key: exit %d, want %d", code, exitUsage)
+	}
+	want := bad + `:5: scopes[0].cadense: unknown key "cadense" in scopes[0] (did you mean "cadence"?)`
+	if !strings.Contains(errOut.String(), want) {
+		t.Errorf("stderr %q lacks %q", errOut.String(), want)
+	}
+	if code := a.run(context.Background(), []string{"serve", "--config", bad}); code != exitUsage {
+		t.Errorf("serve with a bad config: exit %d, want %d", code, exitUsage)
+	}
+}
