@@ -290,3 +290,22 @@ func Listen(tb testing.TB, addr netip.Addr, port int) (netip.Addr, int) {
 	}
 	return addr, port
 }
+
+// CachedBinary finds a server binary that a scripts/build-*.sh script
+// builds into the module's .cache/bin (or that env names), or skips/fails
+// the test.
+func CachedBinary(tb testing.TB, name, env, script string) string {
+	tb.Helper()
+	if p := os.Getenv(env); p != "" {
+		return p
+	}
+	root, err := RepoRoot()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	p := filepath.Join(root, ".cache", "bin", name)
+	if _, err := os.Stat(p); err != nil {
+		Unavailable(tb, "%s not built (run %s)", name, script)
+	}
+	return p
+}

@@ -2,24 +2,12 @@ package mongodb
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
-	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"sort"
-	"strconv"
 	"testing"
 	"time"
-
-	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/leakwatch/leakwatch/internal/finding"
 	"github.com/leakwatch/leakwatch/internal/probe"
@@ -27,174 +15,12 @@ import (
 	"github.com/leakwatch/leakwatch/internal/testenv"
 )
 
-const (
-	adminUser = "root"
-	adminPass = "s3cret-Pa55"
-)
-
-// ferretBinary finds the FerretDB binary built by scripts/build-ferretdb.sh
-// (or named by LEAKWATCH_FERRETDB).
-func ferretBinary(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv("LEAKWATCH_FERRETDB"); p != "" {
-		return p
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			break
-		}
-		dir = parent
-	}
-	p := filepath.Join(dir, ".cache", "bin", "ferretdb")
-	if _, err := os.Stat(p); err != nil {
-		testenv.Unavailable(t, "ferretdb not built (run scripts/build-ferretdb.sh)")
-	}
-	return p
-}
-
-type server struct {
-	addr netip.Addr
-	port int
-	auth bool
-}
-
-func (s server) uri() string {
-	return "mongodb://" + net.JoinHostPort(s.addr.String(), strconv.Itoa(s.port)) + "/?directConnection=true"
-}
-
-// startFerret runs FerretDB with the SQLite backend on a loopback address;
-// port 0 picks a free (non-standard) port. With auth, FerretDB's new
-// authentication is on and an admin user is created at start.
-func startFerret(t *testing.T, port int, auth bool) server {
-	t.Helper()
-	bin := ferretBinary(t)
-	var addr netip.Addr
-	if port == 0 {
-		addr = testenv.Addr(t)
-		port = testenv.FreePort(t, addr)
-	} else {
-		addr = testenv.AddrWithPort(t, port)
-	}
-	dir := t.TempDir()
-	if err := os.Mkdir(filepath.Join(dir, "data"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	args := []string{
-		"--handler=sqlite",
-		"--sqlite-url=file:" + filepath.Join(dir, "data") + "/",
-		"--state-dir=" + dir,
-		"--listen-addr=" + net.JoinHostPort(addr.String(), strconv.Itoa(port)),
-		"--debug-addr=-",
-		"--telemetry=disable",
-		"--log-level=WARN",
-	}
-	if auth {
-		args = append(args, "--test-enable-new-auth",
-			"--setup-database=admin", "--setup-username="+adminUser, "--setup-password="+adminPass)
-	}
-	testenv.StartAndWait(t, "ferretdb", exec.Command(bin, args...), addr, port, 30*time.Second)
-	return server{addr: addr, port: port, auth: auth}
-}
-
-// client connects the official driver (test side only).
-func client(t *testing.T, s server) *mongo.Client {
-	t.Helper()
-	opts := options.Client().ApplyURI(s.uri()).SetTimeout(10 * time.Second)
-	if s.auth {
-		opts.SetAuth(options.Credential{Username: adminUser, Password: adminPass, AuthSource: "admin", AuthMechanism: "SCRAM-SHA-256"})
-	}
-	c, err := mongo.Connect(opts)
-	if err != nil {
-		t.Fatalf("connect: %v", err)
-	}
-	t.Cleanup(func() { _ = c.Disconnect(context.Background()) })
-	return c
-}
-
-// seed writes personal-data-shaped documents: crm.customers (25),
-// crm.events (7), shop.orders (3).
-func seed(t *testing.T, c *mongo.Client) {
-	t.Helper()
-	ctx := context.Background()
-	var customers []any
-	for i := range 25 {
-		customers = append(customers, bson.D{
-			{Key: "name", Value: fmt.Sprintf("Alice Example%d", i)},
-			{Key: "email", Value: fmt.Sprintf("alice%d@example.com", i)},
-			{Key: "login_token", Value: fmt.Sprintf("tok_%032x", i*7919)},
-			{Key: "address", Value: bson.D{{Key: "city", Value: "Springfield"}, {Key: "zip", Value: "12345"}}},
-			{Key: "devices", Value: bson.A{bson.D{{Key: "mac", Value: "00:11:22:33:44:55"}}}},
-			{Key: "created", Value: time.Date(2019, 12, 1, 0, 0, 0, 0, time.UTC)},
-		})
-	}
-	if _, err := c.Database("crm").Collection("customers").InsertMany(ctx, customers); err != nil {
-		t.Fatalf("seed customers: %v", err)
-	}
-	var events []any
-	for i := range 7 {
-		events = append(events, bson.D{{Key: "user", Value: fmt.Sprintf("alice%d@example.com", i)}, {Key: "ssid", Value: "HomeWiFi"}})
-	}
-	if _, err := c.Database("crm").Collection("events").InsertMany(ctx, events); err != nil {
-		t.Fatalf("seed events: %v", err)
-	}
-	var orders []any
-	for i := range 3 {
-		orders = append(orders, bson.D{{Key: "card", Value: "4111111111111111"}, {Key: "n", Value: i}})
-	}
-	if _, err := c.Database("shop").Collection("orders").InsertMany(ctx, orders); err != nil {
-		t.Fatalf("seed orders: %v", err)
-	}
-}
-
-// digest hashes every database, collection and document the server holds.
-func digest(t *testing.T, c *mongo.Client) string {
-	t.Helper()
-	ctx := context.Background()
-	h := sha256.New()
-	dbs, err := c.ListDatabaseNames(ctx, bson.D{})
-	if err != nil {
-		t.Fatalf("digest: list databases: %v", err)
-	}
-	sort.Strings(dbs)
-	for _, db := range dbs {
-		colls, err := c.Database(db).ListCollectionNames(ctx, bson.D{})
-		if err != nil {
-			t.Fatalf("digest: list collections: %v", err)
-		}
-		sort.Strings(colls)
-		for _, coll := range colls {
-			fmt.Fprintf(h, "%s.%s\n", db, coll)
-			cur, err := c.Database(db).Collection(coll).Find(ctx, bson.D{}, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}))
-			if err != nil {
-				t.Fatalf("digest: find: %v", err)
-			}
-			for cur.Next(ctx) {
-				h.Write(cur.Current)
-			}
-			if err := cur.Err(); err != nil {
-				t.Fatalf("digest: cursor: %v", err)
-			}
-			cur.Close(ctx)
-		}
-	}
-	return hex.EncodeToString(h.Sum(nil))
-}
-
 func TestOpenServer(t *testing.T) {
-	s := startFerret(t, 27017, false)
-	c := client(t, s)
-	seed(t, c)
-	before := digest(t, c)
+	s := testenv.StartFerret(t, testenv.FerretOptions{Port: 27017})
+	s.Seed(t)
+	before := s.Digest(t)
 
-	res, err := probetest.Run(t, New(), s.addr, s.port)
+	res, err := probetest.Run(t, New(), s.Addr, s.Port)
 	if err != nil {
 		t.Fatalf("probe: %v", err)
 	}
@@ -207,7 +33,7 @@ func TestOpenServer(t *testing.T) {
 	if res.Evidence["mongodb_compatible_version"] == "" || res.Evidence["max_wire_version"] == nil {
 		t.Errorf("evidence lacks wire facts: %v", res.Evidence)
 	}
-	want := map[string]int64{"crm.customers": 25, "crm.events": 7, "shop.orders": 3}
+	want := testenv.FerretSeedDocs
 	got := map[string]probe.Dataset{}
 	for _, d := range res.Datasets {
 		got[d.Name] = d
@@ -239,16 +65,15 @@ func TestOpenServer(t *testing.T) {
 			t.Errorf("sample lacks path %q (have %v)", p, paths)
 		}
 	}
-	if after := digest(t, c); after != before {
+	if after := s.Digest(t); after != before {
 		t.Errorf("server data changed by the probe")
 	}
 }
 
 func TestSampleBudget(t *testing.T) {
-	s := startFerret(t, 0, false)
-	c := client(t, s)
-	seed(t, c)
-	env := probetest.Env(s.addr, s.port)
+	s := testenv.StartFerret(t, testenv.FerretOptions{})
+	s.Seed(t)
+	env := probetest.Env(s.Addr, s.Port)
 	env.Budget.SampleRecords = 4
 	env.Budget.MaxDatasets = 1
 	ctx, cancel := context.WithTimeout(context.Background(), env.Budget.Timeout)
@@ -272,12 +97,11 @@ func TestSampleBudget(t *testing.T) {
 }
 
 func TestProtectedServer(t *testing.T) {
-	s := startFerret(t, 0, true)
-	c := client(t, s)
-	seed(t, c)
-	before := digest(t, c)
+	s := testenv.StartFerret(t, testenv.FerretOptions{Auth: true})
+	s.Seed(t)
+	before := s.Digest(t)
 
-	res, err := probetest.Run(t, New(), s.addr, s.port)
+	res, err := probetest.Run(t, New(), s.Addr, s.Port)
 	if err != nil {
 		t.Fatalf("probe: %v", err)
 	}
@@ -291,7 +115,7 @@ func TestProtectedServer(t *testing.T) {
 		t.Errorf("evidence %v, want auth error 13", res.Evidence)
 	}
 	t.Logf("protected: product %s version %q evidence %v", res.Product, res.Version, res.Evidence)
-	if after := digest(t, c); after != before {
+	if after := s.Digest(t); after != before {
 		t.Errorf("server data changed by the probe")
 	}
 }
