@@ -2,8 +2,10 @@ package classify
 
 import (
 	"crypto/sha256"
+	"encoding"
 	"errors"
 	"fmt"
+	"hash"
 	"sync"
 	"time"
 
@@ -43,8 +45,11 @@ type Engine struct {
 
 	canaryTags    map[string]string // tag → label
 	tokenCanaries bool              // some registered canary is token-shaped
-	ipad, opad    [sha256.BlockSize]byte
-	macBufs       sync.Pool
+	innerState    []byte            // marshaled SHA-256 state after the inner pad
+	outerState    []byte            // … after the outer pad
+	macs          sync.Pool
+
+	runs sync.Pool // *run
 
 	pathMu    sync.RWMutex
 	pathCache map[string]*pathInfo
@@ -103,33 +108,58 @@ func New(opts Options) (*Engine, error) {
 		h := sha256.Sum256(k)
 		k = h[:]
 	}
-	copy(e.ipad[:], k)
-	copy(e.opad[:], k)
-	for i := range e.ipad {
-		e.ipad[i] ^= 0x36
-		e.opad[i] ^= 0x5c
+	var ipad, opad [sha256.BlockSize]byte
+	copy(ipad[:], k)
+	copy(opad[:], k)
+	for i := range ipad {
+		ipad[i] ^= 0x36
+		opad[i] ^= 0x5c
 	}
-	e.macBufs.New = func() any { return &macBuf{b: make([]byte, 0, 256)} }
+	for _, st := range []struct {
+		pad []byte
+		dst *[]byte
+	}{{ipad[:], &e.innerState}, {opad[:], &e.outerState}} {
+		h := sha256.New()
+		h.Write(st.pad)
+		b, err := h.(encoding.BinaryMarshaler).MarshalBinary()
+		if err != nil {
+			return nil, fmt.Errorf("classify: prepare hmac: %w", err)
+		}
+		*st.dst = b
+	}
+	e.macs.New = func() any {
+		return &macState{in: sha256.New(), out: sha256.New(), sum: make([]byte, 0, 32), buf: make([]byte, 0, 128)}
+	}
 	return e, nil
 }
 
-// macBuf is scratch space for mac.
-type macBuf struct{ b []byte }
+// macState is a pooled pair of SHA-256 digests and scratch space.
+type macState struct {
+	in, out  hash.Hash
+	sum, buf []byte
+}
 
 // mac computes HMAC-SHA256(key, parts...) (RFC 2104) and appends it to
-// dst. The key's inner and outer pads are prepared once; each call is two
-// stack-only SHA-256 sums over pad‖message, with no allocation.
+// dst. The digests of the key's inner and outer pads are computed once and
+// restored for each call, so a short message costs two SHA-256 block
+// compressions and no allocation.
 func (e *Engine) mac(dst []byte, parts ...string) []byte {
-	m := e.macBufs.Get().(*macBuf)
-	m.b = append(m.b[:0], e.ipad[:]...)
-	for _, p := range parts {
-		m.b = append(m.b, p...)
+	m := e.macs.Get().(*macState)
+	if m.in.(encoding.BinaryUnmarshaler).UnmarshalBinary(e.innerState) != nil ||
+		m.out.(encoding.BinaryUnmarshaler).UnmarshalBinary(e.outerState) != nil {
+		panic("classify: restore sha256 state")
 	}
-	inner := sha256.Sum256(m.b)
-	m.b = append(append(m.b[:0], e.opad[:]...), inner[:]...)
-	sum := sha256.Sum256(m.b)
-	e.macBufs.Put(m)
-	return append(dst, sum[:]...)
+	m.buf = m.buf[:0]
+	for _, p := range parts {
+		m.buf = append(m.buf, p...)
+	}
+	m.in.Write(m.buf)
+	m.sum = m.in.Sum(m.sum[:0])
+	m.out.Write(m.sum)
+	m.sum = m.out.Sum(m.sum[:0])
+	dst = append(dst, m.sum...)
+	e.macs.Put(m)
+	return dst
 }
 
 // Value keyword groups: an Aho-Corasick hit of a group's keyword in a

@@ -1,11 +1,15 @@
 package classify
 
 import (
+	"bytes"
 	"errors"
+	"hash/maphash"
 	"strconv"
-	"sync"
+	"strings"
+	"sync/atomic"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // FromJSONBytes decodes and flattens one JSON document without building
@@ -16,7 +20,9 @@ import (
 // emitted, and at most maxLeaves values are kept. Invalid JSON is an error.
 func FromJSONBytes(b []byte) (Record, error) {
 	p := flatParser{src: string(b)}
-	p.rec.Values = make([]Value, 0, 16)
+	// Every leaf but the first follows a ':' or a ',': size the slice once.
+	n := bytes.Count(b, []byte{':'}) + bytes.Count(b, []byte{','}) + 1
+	p.rec.Values = make([]Value, 0, min(n, maxLeaves))
 	p.skipWS()
 	if err := p.value("", 0); err != nil {
 		return Record{}, err
@@ -155,26 +161,33 @@ func (p *flatParser) number() (string, error) {
 	return s[start:p.i], nil
 }
 
-// str parses a string at p.i (the opening quote).
+// str parses a string at p.i (the opening quote). Unescaped strings are
+// returned as slices of the source.
 func (p *flatParser) str() (string, error) {
 	s := p.src
 	p.i++
 	start := p.i
-	for p.i < len(s) {
-		c := s[p.i]
-		switch {
-		case c == '"':
-			out := s[start:p.i]
-			p.i++
-			return out, nil
-		case c == '\\':
-			return p.strEscaped(start)
-		case c < 0x20:
+	q := strings.IndexByte(s[p.i:], '"')
+	if q < 0 {
+		return "", errJSONEnd
+	}
+	seg := s[p.i : p.i+q]
+	if bs := strings.IndexByte(seg, '\\'); bs >= 0 {
+		seg = seg[:bs]
+	}
+	for k := 0; k < len(seg); k++ {
+		if seg[k] < 0x20 {
+			p.i += k
 			return "", p.errorf("invalid character in string")
 		}
-		p.i++
 	}
-	return "", errJSONEnd
+	p.i += len(seg)
+	if p.i < len(s) && s[p.i] == '\\' {
+		return p.strEscaped(start)
+	}
+	out := s[start:p.i]
+	p.i++
+	return out, nil
 }
 
 func (p *flatParser) strEscaped(start int) (string, error) {
@@ -343,50 +356,38 @@ func (p *flatParser) array(path string, depth int) error {
 	}
 }
 
-// Path interning: the same few hundred paths recur in every document.
-var (
-	internMu sync.RWMutex
-	interned = map[string]string{}
-)
-
-const maxInterned = 1 << 15
-
-func joinPath(parent, key string) string {
-	if parent == "" {
-		return intern(key)
-	}
-	var sb [128]byte
-	b := append(sb[:0], parent...)
-	b = append(b, '.')
-	b = append(b, key...)
-	internMu.RLock()
-	s, ok := interned[string(b)]
-	internMu.RUnlock()
-	if ok {
-		return s
-	}
-	s = string(b)
-	internMu.Lock()
-	if len(interned) < maxInterned {
-		interned[s] = s
-	}
-	internMu.Unlock()
-	return s
+// Path interning: the same few hundred paths recur in every document. A
+// lock-free direct-mapped cache keyed by (parent path, key) hands out one
+// string per path; entries are immutable and swapped atomically, so
+// concurrent parsers share it safely. A miss only costs an allocation.
+type internEntry struct {
+	parent string
+	key    string
+	full   string
 }
 
-func intern(k string) string {
-	internMu.RLock()
-	s, ok := interned[k]
-	internMu.RUnlock()
-	if ok {
-		return s
+const internBits = 14
+
+var (
+	internSeed  = maphash.MakeSeed()
+	internCache [1 << internBits]atomic.Pointer[internEntry]
+)
+
+func joinPath(parent, key string) string {
+	h := maphash.String(internSeed, key)
+	if len(parent) > 0 {
+		h ^= uint64(uintptr(unsafe.Pointer(unsafe.StringData(parent)))) * 0x9E3779B97F4A7C15
 	}
-	// k may be a slice of a large document: copy before keeping it.
-	s = string([]byte(k))
-	internMu.Lock()
-	if len(interned) < maxInterned {
-		interned[s] = s
+	slot := &internCache[h>>(64-internBits)]
+	if e := slot.Load(); e != nil && e.key == key && len(e.parent) == len(parent) && (len(parent) == 0 || unsafe.StringData(e.parent) == unsafe.StringData(parent)) {
+		return e.full
 	}
-	internMu.Unlock()
-	return s
+	var full string
+	if parent == "" {
+		full = strings.Clone(key) // key may be a slice of a large document
+	} else {
+		full = parent + "." + key
+	}
+	slot.Store(&internEntry{parent: parent, key: full[len(full)-len(key):], full: full})
+	return full
 }

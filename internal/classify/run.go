@@ -15,13 +15,14 @@ import (
 type run struct {
 	e       *Engine
 	paths   map[string]*pathInfo
+	seen    map[*pathInfo]*pathSeen
 	agg     [numClasses]*classAgg
 	sc      scanner
 	lower   []byte
 	offsets []int
 	spaces  []bool
 	hits    []kwHit
-	slots   [256]pathSlot
+	slots   [1 << slotBits]pathSlot
 	canary  map[string]bool
 	seed    maphash.Seed
 	sampled int
@@ -39,12 +40,14 @@ type classAgg struct {
 	// turned into keyed hashes when the output is built and never leave.
 	norms []string
 	freq  map[uint64]int32
-	// last rule and path added, to skip re-adding them value after value
-	lastRule string
-	lastPath *pathInfo
+	tries int
 }
 
 const maxFields = 12
+
+// maxTries bounds the attempts to find distinct examples and hash inputs
+// per class and dataset.
+const maxTries = 256
 
 // Classify classifies one dataset from its schema and sample.
 func (e *Engine) Classify(in Input) Output {
@@ -53,17 +56,39 @@ func (e *Engine) Classify(in Input) Output {
 	for i := range in.Sample {
 		r.record(&in.Sample[i])
 	}
-	return r.output(in)
+	out := r.output(in)
+	e.release(r)
+	return out
 }
 
 func (e *Engine) newRun() *run {
+	if r, ok := e.runs.Get().(*run); ok {
+		return r
+	}
 	r := &run{
 		e:     e,
 		paths: make(map[string]*pathInfo, 32),
+		seen:  make(map[*pathInfo]*pathSeen, 32),
 		seed:  maphash.MakeSeed(),
 	}
 	r.sc.e = e
 	return r
+}
+
+// release resets a run and returns it to the pool (its scratch buffers and
+// caches are reused by the next dataset).
+func (e *Engine) release(r *run) {
+	if len(r.paths) > 1024 || cap(r.lower) > 1<<20 {
+		return // let an outsized run go
+	}
+	clear(r.paths)
+	clear(r.seen)
+	r.agg = [numClasses]*classAgg{}
+	r.slots = [len(r.slots)]pathSlot{}
+	r.canary = nil
+	r.sampled = 0
+	r.sc.dets = r.sc.dets[:0]
+	e.runs.Put(r)
 }
 
 func (r *run) path(p string) *pathInfo {
@@ -72,7 +97,8 @@ func (r *run) path(p string) *pathInfo {
 	var slot *pathSlot
 	if len(p) > 0 {
 		ptr := unsafe.StringData(p)
-		slot = &r.slots[(uintptr(unsafe.Pointer(ptr))>>4^uintptr(len(p)))&uintptr(len(r.slots)-1)]
+		h := (uintptr(unsafe.Pointer(ptr)) ^ uintptr(len(p))) * 0x9E3779B97F4A7C15
+		slot = &r.slots[h>>(64-slotBits)]
 		if slot.ptr == ptr && slot.n == len(p) {
 			return slot.pi
 		}
@@ -91,6 +117,16 @@ func (r *run) path(p string) *pathInfo {
 		*slot = pathSlot{unsafe.StringData(p), len(p), pi}
 	}
 	return pi
+}
+
+const slotBits = 10
+
+// pathSeen remembers, per path and run, which classes and rules were
+// already recorded, so the per-class lists are not searched value after
+// value.
+type pathSeen struct {
+	classes classSet
+	rule    [numClasses]string
 }
 
 type pathSlot struct {
@@ -261,26 +297,44 @@ func (r *run) add(d det, pi *pathInfo) {
 	}
 	a.values++
 	a.confSum += float64(d.conf)
-	if d.rule != a.lastRule || pi != a.lastPath {
-		a.rules = addUnique(a.rules, d.rule, 16)
+	ps := r.seen[pi]
+	if ps == nil {
+		ps = &pathSeen{}
+		r.seen[pi] = ps
+	}
+	if !ps.classes.has(d.c) {
+		ps.classes.add(d.c)
 		a.fields = addUnique(a.fields, pi.safe, maxFields)
-		a.lastRule, a.lastPath = d.rule, pi
+	}
+	if ps.rule[d.c] != d.rule {
+		ps.rule[d.c] = d.rule
+		a.rules = addUnique(a.rules, d.rule, 16)
 	}
 	norm := d.norm
 	if norm == "" {
 		norm = d.raw
 	}
+	first := true
 	if identifying[d.c] {
 		if a.freq == nil {
 			a.freq = make(map[uint64]int32, 64)
 		}
-		a.freq[maphash.String(r.seed, norm)]++
+		h := maphash.String(r.seed, norm)
+		n := a.freq[h]
+		a.freq[h] = n + 1
+		first = n == 0
 	}
-	if len(a.examples) < r.e.maxExamples {
-		a.examples = addUnique(a.examples, mask(d), r.e.maxExamples)
-	}
-	if len(a.norms) < r.e.maxHashes {
-		a.norms = addUnique(a.norms, norm, r.e.maxHashes)
+	// Examples and hash inputs: the first distinct ones, with a bounded
+	// number of attempts for classes whose values repeat.
+	if first && a.tries < maxTries {
+		if len(a.examples) < r.e.maxExamples {
+			a.tries++
+			a.examples = addUnique(a.examples, mask(d), r.e.maxExamples)
+		}
+		if len(a.norms) < r.e.maxHashes {
+			a.tries++
+			a.norms = addUnique(a.norms, norm, r.e.maxHashes)
+		}
 	}
 }
 
