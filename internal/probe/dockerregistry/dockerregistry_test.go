@@ -1,23 +1,11 @@
 package dockerregistry
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"io/fs"
 	"net"
 	"net/http"
-	"net/netip"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -27,186 +15,12 @@ import (
 	"github.com/leakwatch/leakwatch/internal/testenv"
 )
 
-const (
-	pushUser = "ci-pusher"
-	pushPass = "Pu5h-s3cret"
-)
-
-type registry struct {
-	addr netip.Addr
-	port int
-	root string
-	user string
-}
-
-func (r registry) base() string {
-	return "http://" + net.JoinHostPort(r.addr.String(), strconv.Itoa(r.port))
-}
-
-// startRegistry runs Debian's docker-registry (distribution 2.8) on a
-// loopback address; port 0 picks a free non-standard port. With auth, an
-// htpasswd file (bcrypt, made by htpasswd from apache2-utils) guards it.
-func startRegistry(t *testing.T, port int, auth bool) registry {
-	t.Helper()
-	bin := testenv.Binary(t, "docker-registry")
-	var addr netip.Addr
-	if port == 0 {
-		addr = testenv.Addr(t)
-		port = testenv.FreePort(t, addr)
-	} else {
-		addr = testenv.AddrWithPort(t, port)
-	}
-	dir := t.TempDir()
-	root := filepath.Join(dir, "storage")
-	cfg := fmt.Sprintf(`version: 0.1
-log:
-  level: warn
-storage:
-  filesystem:
-    rootdirectory: %s
-  delete:
-    enabled: false
-http:
-  addr: %s
-`, root, net.JoinHostPort(addr.String(), strconv.Itoa(port)))
-	r := registry{addr: addr, port: port, root: root}
-	if auth {
-		htbin := testenv.Binary(t, "htpasswd")
-		htfile := filepath.Join(dir, "htpasswd")
-		if out, err := exec.Command(htbin, "-Bbc", htfile, pushUser, pushPass).CombinedOutput(); err != nil {
-			t.Fatalf("htpasswd: %v\n%s", err, out)
-		}
-		cfg += fmt.Sprintf("auth:\n  htpasswd:\n    realm: leakwatch-test\n    path: %s\n", htfile)
-		r.user = pushUser
-	}
-	cfgPath := filepath.Join(dir, "config.yml")
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	testenv.StartAndWait(t, "docker-registry", exec.Command(bin, "serve", cfgPath), addr, port, 20*time.Second)
-	return r
-}
-
-// do sends one request of the test's own seeding client.
-func (r registry) do(t *testing.T, method, url, ctype string, body []byte) *http.Response {
-	t.Helper()
-	req, err := http.NewRequest(method, url, bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ctype != "" {
-		req.Header.Set("Content-Type", ctype)
-	}
-	if r.user != "" {
-		req.SetBasicAuth(pushUser, pushPass)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, url, err)
-	}
-	return resp
-}
-
-func digestOf(b []byte) string {
-	s := sha256.Sum256(b)
-	return "sha256:" + hex.EncodeToString(s[:])
-}
-
-// pushBlob uploads one blob (POST to open an upload, PUT to complete it).
-func (r registry) pushBlob(t *testing.T, repo string, blob []byte) string {
-	t.Helper()
-	resp := r.do(t, http.MethodPost, r.base()+"/v2/"+repo+"/blobs/uploads/", "", nil)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusAccepted {
-		t.Fatalf("start upload: HTTP %d", resp.StatusCode)
-	}
-	loc := resp.Header.Get("Location")
-	if strings.HasPrefix(loc, "/") {
-		loc = r.base() + loc
-	}
-	d := digestOf(blob)
-	sep := "?"
-	if strings.Contains(loc, "?") {
-		sep = "&"
-	}
-	resp = r.do(t, http.MethodPut, loc+sep+"digest="+d, "application/octet-stream", blob)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("complete upload: HTTP %d", resp.StatusCode)
-	}
-	return d
-}
-
-// pushImage writes a minimal OCI image: config blob, one layer, manifest.
-func (r registry) pushImage(t *testing.T, repo, tag string, env []string, labels map[string]string) {
-	t.Helper()
-	cfg, _ := json.Marshal(map[string]any{
-		"architecture": "amd64",
-		"os":           "linux",
-		"config":       map[string]any{"Env": env, "Labels": labels, "Cmd": []string{"/app"}},
-		"rootfs":       map[string]any{"type": "layers", "diff_ids": []string{digestOf([]byte("layer-" + tag))}},
-		"history":      []map[string]any{{"created_by": "/bin/sh -c #(nop) COPY app /app"}},
-	})
-	layer := []byte("layer-" + tag)
-	cfgDigest := r.pushBlob(t, repo, cfg)
-	layerDigest := r.pushBlob(t, repo, layer)
-	man, _ := json.Marshal(map[string]any{
-		"schemaVersion": 2,
-		"mediaType":     "application/vnd.oci.image.manifest.v1+json",
-		"config":        map[string]any{"mediaType": "application/vnd.oci.image.config.v1+json", "digest": cfgDigest, "size": len(cfg)},
-		"layers":        []map[string]any{{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": layerDigest, "size": len(layer)}},
-	})
-	resp := r.do(t, http.MethodPut, r.base()+"/v2/"+repo+"/manifests/"+tag, "application/vnd.oci.image.manifest.v1+json", man)
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("put manifest: HTTP %d: %s", resp.StatusCode, body)
-	}
-}
-
-// seed pushes acme/webapp (latest, v1, v2) and acme/db (latest) with
-// secrets in Env and personal data in Labels.
-func seed(t *testing.T, r registry) {
-	t.Helper()
-	env := []string{"PATH=/usr/bin", "DB_PASSWORD=hunter2-Secret", "ADMIN_EMAIL=ops.admin@example.com",
-		"API_TOKEN=ghp_abcdefghijklmnopqrstuvwxyz0123456789"}
-	labels := map[string]string{"maintainer": "Bob Smith <bob.smith@example.com>"}
-	for _, tag := range []string{"v1", "v2", "latest"} {
-		r.pushImage(t, "acme/webapp", tag, env, labels)
-	}
-	r.pushImage(t, "acme/db", "latest", []string{"POSTGRES_PASSWORD=pg-Secret-1"}, nil)
-}
-
-// storageDigest hashes every file of the registry's storage directory.
-func storageDigest(t *testing.T, root string) string {
-	t.Helper()
-	h := sha256.New()
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(h, "%s\n", strings.TrimPrefix(p, root))
-		if d.Type().IsRegular() {
-			b, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			h.Write(b)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatalf("digest: %v", err)
-	}
-	return hex.EncodeToString(h.Sum(nil))
-}
-
 func TestOpenRegistry(t *testing.T) {
-	r := startRegistry(t, 5000, false)
-	seed(t, r)
-	before := storageDigest(t, r.root)
+	r := testenv.StartRegistry(t, testenv.RegistryOptions{Port: 5000})
+	r.Seed(t)
+	before := testenv.TreeDigest(t, r.Root)
 
-	res, err := probetest.Run(t, New(), r.addr, r.port)
+	res, err := probetest.Run(t, New(), r.Addr, r.Port)
 	if err != nil {
 		t.Fatalf("probe: %v", err)
 	}
@@ -216,7 +30,7 @@ func TestOpenRegistry(t *testing.T) {
 	if res.Product != "docker-registry" || res.Evidence["api_version"] != "registry/2.0" {
 		t.Errorf("product %q evidence %v", res.Product, res.Evidence)
 	}
-	want := map[string]int64{"acme/webapp": 3, "acme/db": 1}
+	want := testenv.RegistrySeedTags
 	if len(res.Datasets) != len(want) {
 		t.Fatalf("datasets %v, want %v", res.Datasets, want)
 	}
@@ -244,19 +58,19 @@ func TestOpenRegistry(t *testing.T) {
 			}
 		}
 	}
-	if after := storageDigest(t, r.root); after != before {
+	if after := testenv.TreeDigest(t, r.Root); after != before {
 		t.Errorf("registry storage changed by the probe")
 	}
 }
 
 func TestCatalogPagination(t *testing.T) {
-	r := startRegistry(t, 0, false)
+	r := testenv.StartRegistry(t, testenv.RegistryOptions{})
 	for i := range 6 {
-		r.pushImage(t, fmt.Sprintf("team/svc%d", i), "latest", []string{"X=1"}, nil)
+		r.PushImage(t, fmt.Sprintf("team/svc%d", i), "latest", []string{"X=1"}, nil)
 	}
 	defer func(n int) { catalogPageSize = n }(catalogPageSize)
 	catalogPageSize = 2 // three pages of two: follows the Link header
-	env := probetest.Env(r.addr, r.port)
+	env := probetest.Env(r.Addr, r.Port)
 	env.Budget.MaxListed = 5
 	env.Budget.MaxDatasets = 1
 	ctx, cancel := probetestContext(env)
@@ -280,10 +94,10 @@ func TestCatalogPagination(t *testing.T) {
 }
 
 func TestProtectedRegistry(t *testing.T) {
-	r := startRegistry(t, 0, true)
-	seed(t, r)
-	before := storageDigest(t, r.root)
-	res, err := probetest.Run(t, New(), r.addr, r.port)
+	r := testenv.StartRegistry(t, testenv.RegistryOptions{Auth: true})
+	r.Seed(t)
+	before := testenv.TreeDigest(t, r.Root)
+	res, err := probetest.Run(t, New(), r.Addr, r.Port)
 	if err != nil {
 		t.Fatalf("probe: %v", err)
 	}
@@ -296,7 +110,7 @@ func TestProtectedRegistry(t *testing.T) {
 	if res.Evidence["auth_scheme"] != "Basic" {
 		t.Errorf("evidence %v, want Basic challenge", res.Evidence)
 	}
-	if after := storageDigest(t, r.root); after != before {
+	if after := testenv.TreeDigest(t, r.Root); after != before {
 		t.Errorf("registry storage changed by the probe")
 	}
 }
