@@ -277,6 +277,67 @@ func TestScanBreachFleet(t *testing.T) {
 			t.Fatalf("scans changed the node:\nbefore:\n%s\nafter:\n%s", before, after)
 		}
 	})
+
+	// Runs last: it plants data in the node.
+	t.Run("canary", func(t *testing.T) { testCanaries(t, f) })
+}
+
+// testCanaries mints canaries with the CLI, plants one in an OpenSearch
+// index and one in a PostgreSQL table (as a team would plant them in
+// production data), and checks that a scan names both copies.
+func testCanaries(t *testing.T, f *fleet) {
+	ctx := context.Background()
+	mint := func(kind, label string) string {
+		code, out, stderr := runCLI(t, "", "canary", "new", "--kind", kind, "--label", label, "--key-file", f.keyFile)
+		if code != exitOK {
+			t.Fatalf("canary new: exit %d: %s", code, stderr)
+		}
+		return strings.TrimSpace(out)
+	}
+	email := mint("email", "prod-customers")
+	user := mint("username", "billing-db")
+
+	docs := []map[string]string{}
+	for i := 0; i < 20; i++ {
+		docs = append(docs, map[string]string{"email": fmt.Sprintf("client%d@mailbox.example", i), "plan": "basic"})
+	}
+	docs = append(docs, map[string]string{"email": email, "plan": "pro"})
+	must(t, f.os.Client.CreateIndex(ctx, "crm_export", ""))
+	must(t, testenv.Bulk(ctx, f.os.Client, "crm_export", docs))
+
+	pgAddr := f.net.Host(20)
+	pg := testenv.StartPostgres(t, testenv.PostgresOptions{Addr: pgAddr, Port: 5432})
+	pg.Exec(t, "postgres",
+		`CREATE TABLE accounts (login text, created date)`,
+		`INSERT INTO accounts SELECT 'member' || i, DATE '2020-01-01' + i FROM generate_series(1, 30) i`,
+		fmt.Sprintf(`INSERT INTO accounts VALUES ('%s', DATE '2021-05-05')`, user),
+		`ANALYZE accounts`)
+
+	code, out, stderr := runCLI(t, "", "scan", "--ports", "9200,5432", "--format", "jsonl", "--key-file", f.keyFile,
+		f.os.Addr.String(), pgAddr.String())
+	if code != exitExposed {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if strings.Contains(out, email) || strings.Contains(out, user) {
+		t.Fatalf("output holds a raw canary value")
+	}
+	got := decodeFindings(t, out)
+	check := func(host, dataset, label string) {
+		t.Helper()
+		fd, ok := got[host]
+		if !ok {
+			t.Fatalf("no finding for %s", host)
+		}
+		if !slices.Contains(fd.Flags, "canary") || fd.Severity != finding.SeverityCritical {
+			t.Errorf("%s: flags %v severity %s, want canary/critical", host, fd.Flags, fd.Severity)
+		}
+		d, ok := datasetNamed(fd, dataset)
+		if !ok || !slices.Contains(d.Canary, label) {
+			t.Errorf("%s dataset %s: canaries %v, want %s", host, dataset, d.Canary, label)
+		}
+	}
+	check(f.os.Addr.String(), "crm_export", "prod-customers")
+	check(pgAddr.String(), "postgres.public.accounts", "billing-db")
 }
 
 func keys[V any](m map[string]V) []string {

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/netip"
 	"slices"
 	"sync"
@@ -63,9 +64,10 @@ func New(opts Options) (*Engine, error) {
 
 // Attempt records one prober's try on an endpoint.
 type Attempt struct {
-	Prober  string
-	Outcome probe.Outcome
-	Err     error
+	Prober   string
+	Outcome  probe.Outcome
+	Err      error
+	Duration time.Duration
 }
 
 // Report is what probing one endpoint produced: a finding if a prober
@@ -101,25 +103,27 @@ func (e *Engine) Probe(ctx context.Context, t probe.Target) *Report {
 	}
 	ctx, cancel := context.WithTimeout(ctx, e.opts.Budget.Timeout)
 	defer cancel()
-	banner := bannerUnknown
+	kind := kindUnknown
 	for _, p := range e.opts.Registry.ForPort(t.Port, e.opts.AllProbers) {
 		if ctx.Err() != nil {
 			break
 		}
-		if _, sf := p.(probe.ServerFirst); sf && !slices.Contains(p.DefaultPorts(), t.Port) {
-			if banner == bannerUnknown {
-				banner = e.sendsBanner(ctx, t)
+		if !slices.Contains(p.DefaultPorts(), t.Port) {
+			// A fallback prober: first learn what the port speaks, once.
+			if kind == kindUnknown {
+				kind = e.portKind(ctx, t)
 			}
-			if banner == bannerNone {
-				rep.Attempts = append(rep.Attempts, Attempt{Prober: p.Name(), Outcome: probe.OutcomeNotThisService, Err: errNoBanner})
+			if reason := skipReason(p, kind); reason != nil {
+				rep.Attempts = append(rep.Attempts, Attempt{Prober: p.Name(), Outcome: probe.OutcomeNotThisService, Err: reason})
 				continue
 			}
 		}
 		env := probe.NewEnv(t, e.opts.Budget, e.opts.InScope)
 		env.DefaultCredentials = e.opts.DefaultCredentials
+		began := time.Now()
 		res, err := safeProbe(ctx, p, env)
 		out := classifyErr(err)
-		rep.Attempts = append(rep.Attempts, Attempt{Prober: p.Name(), Outcome: out, Err: err})
+		rep.Attempts = append(rep.Attempts, Attempt{Prober: p.Name(), Outcome: out, Err: err, Duration: time.Since(began)})
 		if err != nil || res == nil {
 			if out == probe.OutcomeRefused {
 				break // nothing listens any more
@@ -133,33 +137,84 @@ func (e *Engine) Probe(ctx context.Context, t probe.Target) *Report {
 	return rep
 }
 
-type bannerState int
+// portKind is what a port speaks, as far as a cheap look tells.
+type portKind int
 
 const (
-	bannerUnknown bannerState = iota
-	bannerNone
-	bannerSent
+	kindUnknown portKind = iota
+	kindBanner           // the server spoke first
+	kindHTTP             // silent, and answers an HTTP request with HTTP
+	kindOther            // silent, answers something else or nothing
 )
 
-var errNoBanner = errors.New("no server greeting: server-first protocol skipped")
+var (
+	errNoBanner = errors.New("no server greeting: server-first protocol skipped")
+	errHTTPPort = errors.New("port speaks HTTP: non-HTTP protocol skipped")
+	errBanner   = errors.New("port greets first: HTTP skipped")
+)
 
-// sendsBanner tells whether the target speaks first: it connects and waits
-// up to Budget.BannerWait for a byte, sending nothing.
-func (e *Engine) sendsBanner(ctx context.Context, t probe.Target) bannerState {
+// skipReason says why prober p need not run on a port of this kind, or nil.
+func skipReason(p probe.Prober, kind portKind) error {
+	_, serverFirst := p.(probe.ServerFirst)
+	_, httpBased := p.(probe.HTTPBased)
+	switch {
+	case serverFirst && kind != kindBanner && kind != kindUnknown:
+		return errNoBanner
+	case httpBased && kind == kindBanner:
+		return errBanner
+	case !httpBased && !serverFirst && kind == kindHTTP:
+		return errHTTPPort
+	}
+	return nil
+}
+
+// portKind looks at the target once, for ordering fallback probers: it
+// waits up to Budget.BannerWait for a greeting, sending nothing; if none
+// comes it sends a minimal HTTP request (plain, then over TLS) and checks
+// whether the answer is HTTP. Any failure gives kindUnknown, so every
+// prober still runs.
+func (e *Engine) portKind(ctx context.Context, t probe.Target) portKind {
 	env := probe.NewEnv(t, e.opts.Budget, e.opts.InScope)
 	c, err := env.Dial(ctx)
 	if err != nil {
-		return bannerSent // unknown: let the probers find out
+		return kindUnknown
+	}
+	if err := c.SetReadDeadline(time.Now().Add(e.opts.Budget.BannerWait)); err != nil {
+		c.Close()
+		return kindUnknown
+	}
+	var b [8]byte
+	n, _ := c.Read(b[:1])
+	c.Close()
+	if n > 0 {
+		return kindBanner
+	}
+	if speaksHTTP(ctx, env, false) || speaksHTTP(ctx, env, true) {
+		return kindHTTP
+	}
+	return kindOther
+}
+
+// speaksHTTP sends "HEAD / HTTP/1.0" and checks that the reply starts with
+// "HTTP/".
+func speaksHTTP(ctx context.Context, env *probe.Env, useTLS bool) bool {
+	dial := env.Dial
+	if useTLS {
+		dial = env.DialTLS
+	}
+	c, err := dial(ctx)
+	if err != nil {
+		return false
 	}
 	defer c.Close()
-	if err := c.SetReadDeadline(time.Now().Add(e.opts.Budget.BannerWait)); err != nil {
-		return bannerSent
+	if _, err := c.Write([]byte("HEAD / HTTP/1.0\r\nUser-Agent: leakwatch\r\n\r\n")); err != nil {
+		return false
 	}
-	var b [1]byte
-	if n, _ := c.Read(b[:]); n == 0 {
-		return bannerNone
+	var b [5]byte
+	if _, err := io.ReadFull(c, b[:]); err != nil {
+		return false
 	}
-	return bannerSent
+	return string(b[:]) == "HTTP/"
 }
 
 // safeProbe turns a prober panic (a bug, or a parser fed hostile input)

@@ -3,6 +3,10 @@ package engine
 import (
 	"context"
 	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"net/netip"
 	"strings"
 	"sync/atomic"
@@ -93,6 +97,41 @@ func TestServerFirstSkippedOnSilentPort(t *testing.T) {
 	e.Probe(context.Background(), probe.Target{Addr: greeter.Addr, Port: greeter.Port})
 	if sf.calls.Load() != 1 {
 		t.Fatalf("greeting port: server-first ran %d times, want 1", sf.calls.Load())
+	}
+}
+
+type httpStub struct{ stub }
+
+func (*httpStub) HTTPBased() {}
+
+func TestHTTPPortSkipsBinaryProbers(t *testing.T) {
+	web := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		io.WriteString(w, "<html>hello</html>")
+	}))
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	web.Listener = l
+	web.Start()
+	defer web.Close()
+	addr := l.Addr().(*net.TCPAddr)
+
+	binary := &stub{name: "binary", ports: []int{6379}, err: notThis()}
+	greeting := &serverFirstStub{stub{name: "greeting", ports: []int{21}, err: notThis()}}
+	web1 := &httpStub{stub{name: "web", ports: []int{9200}, err: notThis()}}
+	e := newEngine(t, binary, greeting, web1)
+	e.Probe(context.Background(), probe.Target{Addr: netip.MustParseAddr("127.0.0.1"), Port: addr.Port})
+	if binary.calls.Load() != 0 || greeting.calls.Load() != 0 || web1.calls.Load() != 1 {
+		t.Fatalf("on an HTTP port: binary ran %d, greeting %d, http %d; want 0, 0, 1",
+			binary.calls.Load(), greeting.calls.Load(), web1.calls.Load())
+	}
+	// A banner port skips HTTP probers and runs server-first ones.
+	ftp := probetest.Banner(t, "220 ready\r\n")
+	e.Probe(context.Background(), probe.Target{Addr: ftp.Addr, Port: ftp.Port})
+	if web1.calls.Load() != 1 || greeting.calls.Load() != 1 || binary.calls.Load() != 1 {
+		t.Fatalf("on a banner port: http %d greeting %d binary %d; want 1, 1, 1",
+			web1.calls.Load(), greeting.calls.Load(), binary.calls.Load())
 	}
 }
 

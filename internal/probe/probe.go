@@ -40,6 +40,15 @@ type ServerFirst interface {
 	ServerFirst()
 }
 
+// HTTPBased is implemented by probers of services that speak HTTP(S). On
+// a port they do not claim, the engine runs them only where the port
+// answers HTTP (or whose kind it could not tell), and it skips every other
+// client-first prober on a port that answers HTTP: a binary request to a
+// web server only waits out its read timeout.
+type HTTPBased interface {
+	HTTPBased()
+}
+
 // ErrNotThisService means the peer answered but is not the prober's service.
 var ErrNotThisService = errors.New("not this service")
 

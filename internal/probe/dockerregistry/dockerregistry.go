@@ -37,6 +37,9 @@ func New() *Prober { return &Prober{} }
 // Name implements probe.Prober.
 func (*Prober) Name() string { return "docker-registry" }
 
+// HTTPBased implements probe.HTTPBased: the service answers HTTP.
+func (*Prober) HTTPBased() {}
+
 // DefaultPorts implements probe.Prober.
 func (*Prober) DefaultPorts() []int { return []int{5000} }
 

@@ -30,6 +30,9 @@ func New() *Prober { return &Prober{} }
 // Name implements probe.Prober.
 func (*Prober) Name() string { return "elasticsearch" }
 
+// HTTPBased implements probe.HTTPBased: the service answers HTTP.
+func (*Prober) HTTPBased() {}
+
 // DefaultPorts implements probe.Prober.
 func (*Prober) DefaultPorts() []int { return []int{9200, 9201} }
 

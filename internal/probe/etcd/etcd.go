@@ -34,6 +34,9 @@ func New() *Prober { return &Prober{} }
 // Name is the service name.
 func (p *Prober) Name() string { return "etcd" }
 
+// HTTPBased implements probe.HTTPBased: the service answers HTTP.
+func (*Prober) HTTPBased() {}
+
 // DefaultPorts is etcd's client port.
 func (p *Prober) DefaultPorts() []int { return []int{2379} }
 

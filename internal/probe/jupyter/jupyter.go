@@ -33,6 +33,9 @@ func New() *Prober { return &Prober{} }
 // Name is the service name in findings.
 func (*Prober) Name() string { return "jupyter" }
 
+// HTTPBased implements probe.HTTPBased: the service answers HTTP.
+func (*Prober) HTTPBased() {}
+
 // DefaultPorts are Jupyter's usual ports.
 func (*Prober) DefaultPorts() []int { return []int{8888, 8889, 8890} }
 

@@ -40,6 +40,9 @@ func New() *Prober { return &Prober{MonitorPort: 8222} }
 // Name is the service name.
 func (p *Prober) Name() string { return "nats" }
 
+// ServerFirst implements probe.ServerFirst: the server sends INFO first.
+func (*Prober) ServerFirst() {}
+
 // DefaultPorts is NATS's client port.
 func (p *Prober) DefaultPorts() []int { return []int{4222} }
 

@@ -30,6 +30,9 @@ func (*Prober) Name() string { return "prometheus" }
 
 // DefaultPorts are Prometheus' usual ports (9090 server, 9091 pushgateway
 // is a different API and is not claimed).
+// HTTPBased implements probe.HTTPBased: the service answers HTTP.
+func (*Prober) HTTPBased() {}
+
 func (*Prober) DefaultPorts() []int { return []int{9090} }
 
 const pathBuildInfo = "/api/v1/status/buildinfo"

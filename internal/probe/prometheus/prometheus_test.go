@@ -1,23 +1,10 @@
 package prometheus
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
-	"net/http"
-	"net/netip"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 	"time"
-
-	"golang.org/x/crypto/bcrypt"
 
 	"github.com/leakwatch/leakwatch/internal/finding"
 	"github.com/leakwatch/leakwatch/internal/probe"
@@ -25,140 +12,14 @@ import (
 	"github.com/leakwatch/leakwatch/internal/testenv"
 )
 
-type server struct {
-	Addr netip.Addr
-	Port int
-}
-
-func (s server) url(path string) string { return fmt.Sprintf("http://%s:%d%s", s.Addr, s.Port, path) }
-
-// promConfig scrapes only loopback addresses where nothing listens (so the
-// head block stays empty and stable) and carries credentials of each kind
-// Prometheus shows or redacts.
-func promConfig(a netip.Addr) string {
-	return fmt.Sprintf(`global:
-  scrape_interval: 1h
-  external_labels:
-    team: payments
-scrape_configs:
-  - job_name: node
-    basic_auth:
-      username: scraper
-      password: S3cr3tScrapePass!
-    static_configs:
-      - targets: ['%[1]s:9', '%[1]s:7']
-  - job_name: billing-api
-    params:
-      token: ['tok_live_9f8e7d6c5b4a3f2e1d0c']
-    authorization:
-      credentials: eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJzY3JhcGVyIn0.sig
-    static_configs:
-      - targets: ['%[1]s:13']
-remote_write:
-  - url: http://rwuser:rw-pass-123@%[1]s:19/write
-`, a)
-}
-
-func startPrometheus(t *testing.T, webConfig string) server {
-	t.Helper()
-	bin := testenv.Binary(t, "prometheus")
-	dir := t.TempDir()
-	s := server{Addr: testenv.Addr(t)}
-	s.Port = testenv.FreePort(t, s.Addr)
-	cfg := filepath.Join(dir, "prometheus.yml")
-	if err := os.WriteFile(cfg, []byte(promConfig(s.Addr)), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	args := []string{
-		"--config.file=" + cfg,
-		fmt.Sprintf("--web.listen-address=%s:%d", s.Addr, s.Port),
-		"--storage.tsdb.path=" + filepath.Join(dir, "data"),
-		"--scrape.discovery-reload-interval=1s",
-		"--web.console.templates=" + dir, "--web.console.libraries=" + dir,
-		"--log.level=warn",
-	}
-	if webConfig != "" {
-		wc := filepath.Join(dir, "web.yml")
-		if err := os.WriteFile(wc, []byte(webConfig), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		args = append(args, "--web.config.file="+wc)
-	}
-	cmd := exec.Command(bin, args...)
-	cmd.Dir = dir
-	testenv.StartAndWait(t, "prometheus", cmd, s.Addr, s.Port, 30*time.Second)
-	return s
-}
-
-// getJSON reads an API path with the test's own client.
-func getJSON(t *testing.T, s server, path string, v any) {
-	t.Helper()
-	resp, err := http.Get(s.url(path))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if err := decode(b, v); err != nil {
-		t.Fatalf("%s: %v: %s", path, err, b)
-	}
-}
-
-// waitTargets waits until Prometheus has discovered n active targets.
-func waitTargets(t *testing.T, s server, n int) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		var data struct {
-			Active []json.RawMessage `json:"activeTargets"`
-		}
-		getJSON(t, s, "/api/v1/targets", &data)
-		if len(data.Active) == n {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d active targets, want %d", len(data.Active), n)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-}
-
-// stateDigest hashes what the server holds: config, target URLs, series.
-func stateDigest(t *testing.T, s server) (string, int64) {
-	t.Helper()
-	var cfg struct {
-		YAML string `json:"yaml"`
-	}
-	getJSON(t, s, "/api/v1/status/config", &cfg)
-	var tg struct {
-		Active []struct {
-			ScrapeURL string `json:"scrapeUrl"`
-		} `json:"activeTargets"`
-	}
-	getJSON(t, s, "/api/v1/targets", &tg)
-	var ts tsdbStatus
-	getJSON(t, s, "/api/v1/status/tsdb", &ts)
-	var urls []string
-	for _, a := range tg.Active {
-		urls = append(urls, a.ScrapeURL)
-	}
-	sort.Strings(urls)
-	h := sha256.Sum256([]byte(fmt.Sprintf("%s|%v|%d|%d", cfg.YAML, urls, ts.HeadStats.NumSeries, ts.HeadStats.NumLabelPairs)))
-	return hex.EncodeToString(h[:]), ts.HeadStats.NumSeries
-}
-
 func TestPrometheus(t *testing.T) {
-	hash, err := bcrypt.GenerateFromPassword([]byte("grafana-reader-pw"), 4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	open := startPrometheus(t, "")
-	locked := startPrometheus(t, fmt.Sprintf("basic_auth_users:\n  grafana: %s\n", hash))
+	open := testenv.StartPrometheus(t, testenv.PrometheusOptions{})
+	locked := testenv.StartPrometheus(t, testenv.PrometheusOptions{User: "grafana", Password: "grafana-reader-pw"})
 	p := New()
 
 	t.Run("open", func(t *testing.T) {
-		waitTargets(t, open, 3)
-		before, series := stateDigest(t, open)
+		open.WaitTargets(t, testenv.PrometheusTargets)
+		before, series := open.Digest(t)
 		res, err := probetest.Run(t, p, open.Addr, open.Port)
 		if err != nil {
 			t.Fatalf("probe: %v", err)
@@ -211,7 +72,7 @@ func TestPrometheus(t *testing.T) {
 		if tp["scrape_url"] != 3 || tp["labels.job"] != 3 || tp["labels.instance"] != 3 {
 			t.Errorf("targets sample paths %v", tp)
 		}
-		if after, _ := stateDigest(t, open); after != before {
+		if after, _ := open.Digest(t); after != before {
 			t.Error("server state changed during the probe")
 		}
 	})

@@ -45,6 +45,9 @@ func New() *Prober { return &Prober{} }
 // Name implements probe.Prober.
 func (*Prober) Name() string { return "rabbitmq" }
 
+// HTTPBased implements probe.HTTPBased: the service answers HTTP.
+func (*Prober) HTTPBased() {}
+
 // DefaultPorts implements probe.Prober: AMQP and the management API.
 func (*Prober) DefaultPorts() []int { return []int{5672, 15672} }
 

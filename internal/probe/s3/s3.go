@@ -50,6 +50,9 @@ func New() *Prober { return &Prober{Buckets: slices.Clone(defaultBuckets)} }
 // Name implements probe.Prober.
 func (*Prober) Name() string { return "s3" }
 
+// HTTPBased implements probe.HTTPBased: the service answers HTTP.
+func (*Prober) HTTPBased() {}
+
 // DefaultPorts implements probe.Prober: MinIO, SeaweedFS, Ceph RGW.
 func (*Prober) DefaultPorts() []int { return []int{9000, 8333, 7480} }
 

@@ -35,6 +35,9 @@ func New() *Prober { return &Prober{} }
 // Name is the service name in findings.
 func (*Prober) Name() string { return "http-dump" }
 
+// HTTPBased implements probe.HTTPBased: the service answers HTTP.
+func (*Prober) HTTPBased() {}
+
 // DefaultPorts are the usual HTTP(S) ports.
 func (*Prober) DefaultPorts() []int { return []int{80, 443, 8080, 8000, 8888} }
 
