@@ -1,0 +1,182 @@
+package testenv
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// PrometheusOptions configure StartPrometheus.
+type PrometheusOptions struct {
+	// Addr and Port to listen on (zero: a fresh loopback address, a free port).
+	Addr netip.Addr
+	Port int
+	// User and Password, if set, guard the web UI and API with basic auth.
+	User, Password string
+}
+
+// Prometheus is a real Prometheus server (Debian package) started for a
+// test, with a config that carries credentials (promConfig).
+type Prometheus struct {
+	Addr netip.Addr
+	Port int
+}
+
+func (s *Prometheus) url(path string) string {
+	return fmt.Sprintf("http://%s:%d%s", s.Addr, s.Port, path)
+}
+
+// promConfig scrapes only loopback addresses where nothing listens (so the
+// head block stays empty and stable) and carries credentials of each kind
+// Prometheus shows or redacts.
+func promConfig(a netip.Addr) string {
+	return fmt.Sprintf(`global:
+  scrape_interval: 1h
+  external_labels:
+    team: payments
+scrape_configs:
+  - job_name: node
+    basic_auth:
+      username: scraper
+      password: S3cr3tScrapePass!
+    static_configs:
+      - targets: ['%[1]s:9', '%[1]s:7']
+  - job_name: billing-api
+    params:
+      token: ['tok_live_9f8e7d6c5b4a3f2e1d0c']
+    authorization:
+      credentials: eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJzY3JhcGVyIn0.sig
+    static_configs:
+      - targets: ['%[1]s:13']
+remote_write:
+  - url: http://rwuser:rw-pass-123@%[1]s:19/write
+`, a)
+}
+
+// StartPrometheus runs prometheus with a temp config and storage; it is
+// stopped when the test ends. Its scrape targets are ports on its own
+// address where nothing listens.
+func StartPrometheus(t testing.TB, o PrometheusOptions) *Prometheus {
+	t.Helper()
+	bin := Binary(t, "prometheus")
+	dir := t.TempDir()
+	s := &Prometheus{}
+	s.Addr, s.Port = Listen(t, o.Addr, o.Port)
+	cfg := filepath.Join(dir, "prometheus.yml")
+	if err := os.WriteFile(cfg, []byte(promConfig(s.Addr)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{
+		"--config.file=" + cfg,
+		fmt.Sprintf("--web.listen-address=%s:%d", s.Addr, s.Port),
+		"--storage.tsdb.path=" + filepath.Join(dir, "data"),
+		"--scrape.discovery-reload-interval=1s",
+		"--web.console.templates=" + dir, "--web.console.libraries=" + dir,
+		"--log.level=warn",
+	}
+	if o.User != "" {
+		hash, err := bcrypt.GenerateFromPassword([]byte(o.Password), 4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wc := filepath.Join(dir, "web.yml")
+		if err := os.WriteFile(wc, []byte(fmt.Sprintf("basic_auth_users:\n  %s: %s\n", o.User, hash)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		args = append(args, "--web.config.file="+wc)
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = dir
+	StartAndWait(t, "prometheus", cmd, s.Addr, s.Port, 30*time.Second)
+	return s
+}
+
+// GetJSON reads an API path with the test's own client and decodes the
+// "data" of the answer into v.
+func (s *Prometheus) GetJSON(t testing.TB, path string, v any) {
+	t.Helper()
+	resp, err := http.Get(s.url(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	var e struct {
+		Status string          `json:"status"`
+		Data   json.RawMessage `json:"data"`
+	}
+	if err := json.Unmarshal(b, &e); err != nil || e.Status != "success" {
+		t.Fatalf("%s: %v: %s", path, err, b)
+	}
+	if err := json.Unmarshal(e.Data, v); err != nil {
+		t.Fatalf("%s: %v: %s", path, err, b)
+	}
+}
+
+// PrometheusTargets is the number of scrape targets of the config.
+const PrometheusTargets = 3
+
+// PrometheusSecrets are credentials of the config no leakwatch output may
+// contain.
+var PrometheusSecrets = []string{"S3cr3tScrapePass!", "tok_live_9f8e7d6c5b4a3f2e1d0c", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJzY3JhcGVyIn0.sig", "rw-pass-123"}
+
+// WaitTargets waits until Prometheus has discovered n active targets.
+func (s *Prometheus) WaitTargets(t testing.TB, n int) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var data struct {
+			Active []json.RawMessage `json:"activeTargets"`
+		}
+		s.GetJSON(t, "/api/v1/targets", &data)
+		if len(data.Active) == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d active targets, want %d", len(data.Active), n)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// Digest hashes what the server holds: config, target URLs, series; it
+// also returns the number of series in the head block.
+func (s *Prometheus) Digest(t testing.TB) (string, int64) {
+	t.Helper()
+	var cfg struct {
+		YAML string `json:"yaml"`
+	}
+	s.GetJSON(t, "/api/v1/status/config", &cfg)
+	var tg struct {
+		Active []struct {
+			ScrapeURL string `json:"scrapeUrl"`
+		} `json:"activeTargets"`
+	}
+	s.GetJSON(t, "/api/v1/targets", &tg)
+	var ts struct {
+		HeadStats struct {
+			NumSeries     int64 `json:"numSeries"`
+			NumLabelPairs int64 `json:"numLabelPairs"`
+		} `json:"headStats"`
+	}
+	s.GetJSON(t, "/api/v1/status/tsdb", &ts)
+	var urls []string
+	for _, a := range tg.Active {
+		urls = append(urls, a.ScrapeURL)
+	}
+	sort.Strings(urls)
+	h := sha256.Sum256([]byte(fmt.Sprintf("%s|%v|%d|%d", cfg.YAML, urls, ts.HeadStats.NumSeries, ts.HeadStats.NumLabelPairs)))
+	return hex.EncodeToString(h[:]), ts.HeadStats.NumSeries
+}
