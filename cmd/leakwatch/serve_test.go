@@ -295,10 +295,19 @@ func TestServeOpenCloseAlerts(t *testing.T) {
 	if a.Finding.Service != "redis" || a.Finding.Auth != "none" || a.Scope != "lab" || a.Owner != "alice@example.org" {
 		t.Errorf("opened alert: %+v", a)
 	}
-	// The sweep may catch the server between start and seeding; the
-	// records then arrive with a "changed" alert. Either way the history
-	// must reach the seeded count.
+	// The sweep may catch the server between start and seeding: then the
+	// records arrive with a "changed" alert (a re-check sees the new
+	// dataset and escalates to a deep probe, which samples the classes).
 	id := a.Finding.ID
+	if a.Finding.Records != seededUsers {
+		ch := h.wait(t, lifecycle.EventChanged, target, 30*time.Second).a
+		if ch.Finding.Records != seededUsers || !slices.Contains(ch.Finding.Classes, "email") || ch.Diff == nil {
+			t.Errorf("changed alert: %+v", ch)
+		}
+		t.Logf("opened with %d records, changed: %s", a.Finding.Records, ch.Summary)
+	} else if !slices.Contains(a.Finding.Classes, "email") {
+		t.Errorf("opened alert classes %v", a.Finding.Classes)
+	}
 
 	rd.Stop()
 	redisAt(t, host, port, "--requirepass", "s3cret-pass")

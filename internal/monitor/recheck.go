@@ -78,12 +78,11 @@ func (r *scopeRunner) recheckEndpoint(ctx context.Context, runID string, ap neti
 		}
 	}
 	if f == nil || f.Status != finding.StatusExposed || prev == nil || prev.Last == nil {
-		// Gone, protected, another service or a new one: the report says
-		// it all (a new exposed service is worth a deep probe first).
-		if f != nil && f.Status == finding.StatusExposed {
-			rep = r.deepProbe(ctx, t)
-		}
-		r.observeReport(ctx, runID, rep, known, "recheck")
+		// Not the same open service any more — gone, protected, another
+		// service, or a prober that needs its sample to decide. A light
+		// probe never closes a finding on its own: the deep probe, with
+		// the full budget, decides.
+		r.observeReport(ctx, runID, r.deepProbe(ctx, t), known, "deep")
 		return
 	}
 	merged := carryClasses(f, prev.Last)
