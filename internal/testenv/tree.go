@@ -52,3 +52,14 @@ func TreeDigest(tb testing.TB, root string, skip ...string) string {
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }
+
+// WriteFile writes content to path (mode 0644), creating its folders.
+func WriteFile(tb testing.TB, path, content string) {
+	tb.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		tb.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+}

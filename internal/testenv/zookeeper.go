@@ -53,19 +53,12 @@ func StartZooKeeper(t testing.TB, o ZooKeeperOptions) *ZooKeeper {
 		"4lw.commands.whitelist=srvr,mntr",
 		"tickTime=2000",
 	}, o.Config...)
-	writeFile(t, filepath.Join(dir, "zoo.cfg"), strings.Join(cfg, "\n")+"\n")
-	writeFile(t, filepath.Join(dir, "log4j.properties"), "log4j.rootLogger=WARN, C\nlog4j.appender.C=org.apache.log4j.ConsoleAppender\nlog4j.appender.C.layout=org.apache.log4j.PatternLayout\n")
+	WriteFile(t, filepath.Join(dir, "zoo.cfg"), strings.Join(cfg, "\n")+"\n")
+	WriteFile(t, filepath.Join(dir, "log4j.properties"), "log4j.rootLogger=WARN, C\nlog4j.appender.C=org.apache.log4j.ConsoleAppender\nlog4j.appender.C.layout=org.apache.log4j.PatternLayout\n")
 	cmd := exec.Command(java, "-Xmx64m", "-XX:+UseSerialGC", "-Dzookeeper.jmx.log4j.disable=true",
 		"-cp", dir+":"+zkJar, "org.apache.zookeeper.server.quorum.QuorumPeerMain", filepath.Join(dir, "zoo.cfg"))
 	StartAndWait(t, "zookeeper", cmd, addr, port, 30*time.Second)
 	return &ZooKeeper{Addr: addr, Port: port}
-}
-
-func writeFile(t testing.TB, p, s string) {
-	t.Helper()
-	if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // CLI runs zkCli.sh with one command a line on stdin. zkCli may run

@@ -1,16 +1,7 @@
 package jupyter
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
-	"fmt"
-	"io/fs"
-	"net/netip"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -21,103 +12,13 @@ import (
 	"github.com/leakwatch/leakwatch/internal/testenv"
 )
 
-type server struct {
-	Addr netip.Addr
-	Port int
-	Dir  string
-}
-
-// startJupyter runs the real Debian jupyter-notebook with its state
-// (config, runtime, data) in a temp dir. token "" means no auth at all.
-func startJupyter(t *testing.T, token string, seed func(dir string)) *server {
-	t.Helper()
-	bin := testenv.Binary(t, "jupyter-notebook")
-	home := t.TempDir()
-	s := &server{Addr: testenv.Addr(t), Dir: filepath.Join(home, "notebooks")}
-	s.Port = testenv.FreePort(t, s.Addr)
-	if err := os.MkdirAll(s.Dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	seed(s.Dir)
-	cmd := exec.Command(bin, "--no-browser", "--allow-root",
-		"--ip="+s.Addr.String(), fmt.Sprintf("--port=%d", s.Port), "--port-retries=0",
-		"--NotebookApp.token="+token, "--NotebookApp.password=",
-		"--notebook-dir="+s.Dir)
-	cmd.Env = append(os.Environ(), "HOME="+home,
-		"JUPYTER_CONFIG_DIR="+filepath.Join(home, "cfg"),
-		"JUPYTER_DATA_DIR="+filepath.Join(home, "data"),
-		"JUPYTER_RUNTIME_DIR="+filepath.Join(home, "rt"),
-		"IPYTHONDIR="+filepath.Join(home, "ipython"))
-	testenv.StartAndWait(t, "jupyter-notebook", cmd, s.Addr, s.Port, 40*time.Second)
-	return s
-}
-
-func write(t *testing.T, path, content string) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
-const seedNotebook = `{
- "cells": [
-  {"cell_type": "markdown", "metadata": {}, "source": ["# Churn analysis\n", "Owner: alice.martin@example.com"]},
-  {"cell_type": "code", "execution_count": null, "metadata": {}, "outputs": [],
-   "source": ["import boto3\n", "s3 = boto3.client('s3', aws_access_key_id='AKIAIOSFODNN7EXAMPLE',\n", "    aws_secret_access_key='wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY')"]}
- ],
- "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}},
- "nbformat": 4, "nbformat_minor": 5
-}`
-
-func seedOpen(t *testing.T) func(string) {
-	return func(dir string) {
-		write(t, filepath.Join(dir, "analysis.ipynb"), seedNotebook)
-		write(t, filepath.Join(dir, "customers.csv"), "email,full_name,phone\n"+
-			"alice.martin@example.com,Alice Martin,+1 555 0100\nbob.oneil@example.org,Bob O'Neil,+1 555 0101\n"+
-			"carol@example.net,\"Jones, Carol\",+44 20 7946 0000\n")
-		write(t, filepath.Join(dir, "notes.txt"), "call dave@example.com about the export\n")
-		write(t, filepath.Join(dir, ".env"), "SECRET=hidden-by-default\n")
-		write(t, filepath.Join(dir, "data", "export.csv"), "user_email,token\neve@example.com,tok_8f2a\nfrank@example.com,tok_99b1\n")
-		write(t, filepath.Join(dir, "data", "prod.env"), "DB_PASSWORD=Winter2024!db\nAPI_TOKEN=ghp_16C7e42F292c6912E7710c838347Ae178B4a\n")
-		write(t, filepath.Join(dir, "data", "deeper", "never.csv"), "email\nzed@example.com\n")
-	}
-}
-
-func treeDigest(t *testing.T, root string) string {
-	t.Helper()
-	h := sha256.New()
-	var paths []string
-	_ = filepath.WalkDir(root, func(p string, _ fs.DirEntry, err error) error {
-		if err == nil {
-			paths = append(paths, p)
-		}
-		return err
-	})
-	sort.Strings(paths)
-	for _, p := range paths {
-		st, err := os.Stat(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		fmt.Fprintf(h, "%s %v %d\n", p, st.Mode(), st.ModTime().UnixNano())
-		if !st.IsDir() {
-			b, _ := os.ReadFile(p)
-			h.Write(b)
-		}
-	}
-	return hex.EncodeToString(h.Sum(nil))
-}
-
 func TestJupyter(t *testing.T) {
-	open := startJupyter(t, "", seedOpen(t))
-	locked := startJupyter(t, "c0ffee-test-token", seedOpen(t))
+	open := testenv.StartJupyter(t, testenv.JupyterOptions{})
+	locked := testenv.StartJupyter(t, testenv.JupyterOptions{Token: "c0ffee-test-token"})
 	p := New()
 
 	t.Run("open", func(t *testing.T) {
-		before := treeDigest(t, open.Dir)
+		before := testenv.TreeDigest(t, open.Dir)
 		res, err := probetest.Run(t, p, open.Addr, open.Port)
 		if err != nil {
 			t.Fatalf("probe: %v", err)
@@ -142,7 +43,7 @@ func TestJupyter(t *testing.T) {
 		for _, d := range res.Datasets {
 			ds[d.Name] = d
 		}
-		want := map[string]int64{"/": 3, "/data": 2}
+		want := testenv.JupyterSeedFiles
 		if len(ds) != len(want) {
 			t.Errorf("datasets %v", res.Datasets)
 		}
@@ -180,13 +81,13 @@ func TestJupyter(t *testing.T) {
 		if data["user_email"] != 2 || data["DB_PASSWORD"] != 1 || data["API_TOKEN"] != 1 {
 			t.Errorf("data sample paths %v", data)
 		}
-		if after := treeDigest(t, open.Dir); after != before {
+		if after := testenv.TreeDigest(t, open.Dir); after != before {
 			t.Error("notebook tree changed during the probe")
 		}
 	})
 
 	t.Run("token", func(t *testing.T) {
-		before := treeDigest(t, locked.Dir)
+		before := testenv.TreeDigest(t, locked.Dir)
 		res, err := probetest.Run(t, p, locked.Addr, locked.Port)
 		if err != nil {
 			t.Fatalf("probe: %v", err)
@@ -200,7 +101,7 @@ func TestJupyter(t *testing.T) {
 		if res.Version == "" {
 			t.Error("version missing (GET /api answers without a token)")
 		}
-		if after := treeDigest(t, locked.Dir); after != before {
+		if after := testenv.TreeDigest(t, locked.Dir); after != before {
 			t.Error("notebook tree changed during the probe")
 		}
 	})
