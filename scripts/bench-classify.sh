@@ -11,9 +11,9 @@ BIN="$(mktemp -d)/classify-bench"
 go build -o "$BIN" ./internal/classify/cmd/classify-bench
 echo "== streaming classification, one core"
 if [ -x /usr/bin/time ]; then
-	GOMAXPROCS=1 /usr/bin/time -f "max RSS (time -v)  %M KB" "$BIN" -corpus "$CORPUS" -gen "$MB"
+	GOMAXPROCS=1 /usr/bin/time -f "max RSS (time -v)  %M KB" "$BIN" -corpus "$CORPUS" -gen "$MB" -repeat 3
 else
-	GOMAXPROCS=1 "$BIN" -corpus "$CORPUS" -gen "$MB"
+	GOMAXPROCS=1 "$BIN" -corpus "$CORPUS" -gen "$MB" -repeat 3
 fi
 echo
 echo "== go test benchmarks (16 MB corpus; MB/cpu-s counts all threads)"

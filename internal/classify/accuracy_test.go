@@ -159,8 +159,25 @@ func TestAccuracyHardCases(t *testing.T) {
 	}
 }
 
+// TestAccuracyHeldOut: hard cases written after tuning stopped
+// (testdata/hard_cases_heldout.jsonl), reported honestly; the floor only
+// catches regressions.
+func TestAccuracyHeldOut(t *testing.T) {
+	e := testEngine(t)
+	docs := loadCases(t, "testdata/hard_cases_heldout.jsonl")
+	per, total := score(t, e, docs, testing.Verbose())
+	table(t, fmt.Sprintf("held-out hard cases (%d documents)", len(docs)), per, total)
+	if p, r, _ := total.scores(); p < 0.8 || r < 0.75 {
+		t.Errorf("held-out: precision %.3f recall %.3f below 0.80/0.75", p, r)
+	}
+}
+
 func loadHardCases(t *testing.T) []labelled {
-	f, err := os.Open("testdata/hard_cases.jsonl")
+	return loadCases(t, "testdata/hard_cases.jsonl")
+}
+
+func loadCases(t *testing.T, path string) []labelled {
+	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,11 +197,11 @@ func loadHardCases(t *testing.T) []labelled {
 			Note    string          `json:"note"`
 		}
 		if err := json.Unmarshal([]byte(l), &hc); err != nil {
-			t.Fatalf("hard_cases.jsonl:%d: %v", line, err)
+			t.Fatalf("%s:%d: %v", path, line, err)
 		}
 		for _, c := range hc.Classes {
 			if !validClass(c) {
-				t.Fatalf("hard_cases.jsonl:%d: unknown class %q", line, c)
+				t.Fatalf("%s:%d: unknown class %q", path, line, c)
 			}
 		}
 		var rec Record
@@ -193,7 +210,7 @@ func loadHardCases(t *testing.T) []labelled {
 		} else {
 			rec, err = FromJSONBytes(hc.Doc)
 			if err != nil {
-				t.Fatalf("hard_cases.jsonl:%d: %v", line, err)
+				t.Fatalf("%s:%d: %v", path, line, err)
 			}
 		}
 		docs = append(docs, labelled{rec: rec, classes: hc.Classes, note: fmt.Sprintf("[%d %s]", line, hc.Note)})

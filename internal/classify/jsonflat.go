@@ -20,8 +20,8 @@ import (
 // emitted, and at most maxLeaves values are kept. Invalid JSON is an error.
 func FromJSONBytes(b []byte) (Record, error) {
 	p := flatParser{src: string(b)}
-	// Every leaf but the first follows a ':' or a ',': size the slice once.
-	n := bytes.Count(b, []byte{':'}) + bytes.Count(b, []byte{','}) + 1
+	// Object leaves follow a ':'; arrays grow the slice when they must.
+	n := bytes.Count(b, []byte{':'}) + 1
 	p.rec.Values = make([]Value, 0, min(n, maxLeaves))
 	p.skipWS()
 	if err := p.value("", 0); err != nil {

@@ -239,6 +239,9 @@ func safeSegment(seg string) string {
 }
 
 func safePath(path string) string {
+	if strings.IndexByte(path, '@') >= 0 {
+		path = maskEmailsInPath(path)
+	}
 	var sb strings.Builder
 	start := 0
 	changed := false
@@ -259,6 +262,32 @@ func safePath(path string) string {
 	if !changed {
 		return path
 	}
+	return sb.String()
+}
+
+// maskEmailsInPath replaces address-shaped runs ("jane@example.com") in
+// a key such as "user:jane@example.com:cart" with {email}.
+func maskEmailsInPath(p string) string {
+	var sb strings.Builder
+	last := 0
+	for i := 0; i < len(p); i++ {
+		if p[i] != '@' || i < last {
+			continue
+		}
+		a := i
+		for a > last && (isAlnum(p[a-1]) || strings.IndexByte("._%+-", p[a-1]) >= 0) {
+			a--
+		}
+		b := i + 1
+		for b < len(p) && (isAlnum(p[b]) || p[b] == '.' || p[b] == '-') {
+			b++
+		}
+		sb.WriteString(p[last:a])
+		sb.WriteString("{email}")
+		last = b
+		i = b - 1
+	}
+	sb.WriteString(p[last:])
 	return sb.String()
 }
 
