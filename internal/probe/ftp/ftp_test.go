@@ -2,17 +2,7 @@ package ftp
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
-	"fmt"
-	"io/fs"
-	"math/rand/v2"
-	"net/netip"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -22,125 +12,6 @@ import (
 	"github.com/leakwatch/leakwatch/internal/probe/probetest"
 	"github.com/leakwatch/leakwatch/internal/testenv"
 )
-
-type server struct {
-	Addr netip.Addr
-	Port int
-	Root string
-}
-
-// startVsftpd runs the real Debian vsftpd in the foreground with a temp
-// config. pasvAddr "" means the server's own address.
-func startVsftpd(t *testing.T, anonymous bool, pasvAddr string, seed func(string)) *server {
-	t.Helper()
-	bin := testenv.Binary(t, "vsftpd")
-	dir := t.TempDir()
-	s := &server{Addr: testenv.Addr(t), Root: filepath.Join(dir, "root")}
-	s.Port = testenv.FreePort(t, s.Addr)
-	for _, d := range []string{filepath.Dir(dir), dir, s.Root} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Chmod(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := os.Mkdir(filepath.Join(dir, "empty"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if seed != nil {
-		seed(s.Root)
-	}
-	if pasvAddr == "" {
-		pasvAddr = s.Addr.String()
-	}
-	pasvMin := 20000 + rand.IntN(40000)
-	yes := func(b bool) string {
-		if b {
-			return "YES"
-		}
-		return "NO"
-	}
-	conf := fmt.Sprintf(`listen=YES
-listen_ipv6=NO
-listen_address=%s
-listen_port=%d
-background=NO
-seccomp_sandbox=NO
-anonymous_enable=%s
-anon_root=%s
-no_anon_password=NO
-local_enable=%s
-pam_service_name=vsftpd
-write_enable=NO
-anon_upload_enable=NO
-anon_mkdir_write_enable=NO
-pasv_enable=YES
-pasv_address=%s
-pasv_min_port=%d
-pasv_max_port=%d
-connect_from_port_20=NO
-xferlog_enable=NO
-vsftpd_log_file=%s/vsftpd.log
-delay_failed_login=0
-secure_chroot_dir=%s/empty
-`, s.Addr, s.Port, yes(anonymous), s.Root, yes(!anonymous), pasvAddr, pasvMin, pasvMin+20, dir, dir)
-	cpath := filepath.Join(dir, "vsftpd.conf")
-	if err := os.WriteFile(cpath, []byte(conf), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	testenv.StartAndWait(t, "vsftpd", exec.Command(bin, cpath), s.Addr, s.Port, 15*time.Second)
-	return s
-}
-
-func write(t *testing.T, p, content string) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func seedFiles(t *testing.T) func(string) {
-	return func(root string) {
-		write(t, filepath.Join(root, "customers.csv"), "email,full_name,phone\n"+
-			"alice.martin@example.com,Alice Martin,+1 555 0100\nbob.oneil@example.org,Bob O'Neil,+1 555 0101\n")
-		write(t, filepath.Join(root, "readme.txt"), "contact: ops@example.com\n")
-		write(t, filepath.Join(root, "firmware.bin"), strings.Repeat("\x7fELF", 30000)) // > 64 KiB, never read
-		write(t, filepath.Join(root, "backups", "users.csv"), "username,email,password_hash\n"+
-			"carol,carol@example.net,$2y$10$abcdefghijklmnopqrstuv\n")
-		write(t, filepath.Join(root, "backups", ".env"), "DB_PASSWORD=Winter2024!db\nAWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n")
-		write(t, filepath.Join(root, "backups", "old", "deep.csv"), "email\nzed@example.com\n")
-		write(t, filepath.Join(root, "pub", "notes.txt"), "nothing here\n")
-	}
-}
-
-func treeDigest(t *testing.T, root string) string {
-	t.Helper()
-	h := sha256.New()
-	var paths []string
-	_ = filepath.WalkDir(root, func(p string, _ fs.DirEntry, err error) error {
-		if err == nil {
-			paths = append(paths, p)
-		}
-		return err
-	})
-	sort.Strings(paths)
-	for _, p := range paths {
-		st, err := os.Stat(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		fmt.Fprintf(h, "%s %v %d\n", p, st.Mode(), st.ModTime().UnixNano())
-		if !st.IsDir() {
-			b, _ := os.ReadFile(p)
-			h.Write(b)
-		}
-	}
-	return hex.EncodeToString(h.Sum(nil))
-}
 
 func samplePaths(d probe.Dataset) map[string]int {
 	m := map[string]int{}
@@ -153,15 +24,15 @@ func samplePaths(d probe.Dataset) map[string]int {
 }
 
 func TestVsftpd(t *testing.T) {
-	open := startVsftpd(t, true, "", seedFiles(t))
-	locked := startVsftpd(t, false, "", seedFiles(t))
+	open := testenv.StartVsftpd(t, testenv.FTPOptions{Anonymous: true})
+	locked := testenv.StartVsftpd(t, testenv.FTPOptions{})
 	// The PASV address names another loopback host: the prober must not
 	// follow it.
 	other := testenv.Addr(t)
-	foreign := startVsftpd(t, true, other.String(), seedFiles(t))
+	foreign := testenv.StartVsftpd(t, testenv.FTPOptions{Anonymous: true, PasvAddr: other.String()})
 
 	checkOpen := func(t *testing.T, p *Prober, channel string) {
-		before := treeDigest(t, open.Root)
+		before := testenv.TreeDigest(t, open.Root)
 		res, err := probetest.Run(t, p, open.Addr, open.Port)
 		if err != nil {
 			t.Fatalf("probe: %v", err)
@@ -182,7 +53,7 @@ func TestVsftpd(t *testing.T) {
 		for _, d := range res.Datasets {
 			ds[d.Name] = d
 		}
-		want := map[string]int64{"/": 3, "/backups": 2, "/pub": 1}
+		want := testenv.FTPSeedFiles
 		if len(ds) != len(want) {
 			t.Errorf("datasets %d, want %d", len(ds), len(want))
 		}
@@ -203,7 +74,7 @@ func TestVsftpd(t *testing.T) {
 		if bk["password_hash"] != 1 || bk["DB_PASSWORD"] != 1 || bk["AWS_SECRET_ACCESS_KEY"] != 1 {
 			t.Errorf("backups sample %v", bk)
 		}
-		if after := treeDigest(t, open.Root); after != before {
+		if after := testenv.TreeDigest(t, open.Root); after != before {
 			t.Error("served tree changed during the probe")
 		}
 	}
