@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 )
@@ -33,7 +32,7 @@ type FTP struct {
 }
 
 // StartVsftpd runs vsftpd in the foreground with a temp config, serving a
-// root seeded with personal-data-shaped files (seedFTP); it is stopped
+// root seeded with personal-data-shaped files (SeedFileTree); it is stopped
 // when the test ends.
 func StartVsftpd(t testing.TB, o FTPOptions) *FTP {
 	t.Helper()
@@ -53,7 +52,7 @@ func StartVsftpd(t testing.TB, o FTPOptions) *FTP {
 	if err := os.Mkdir(filepath.Join(dir, "empty"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	seedFTP(t, s.Root)
+	SeedFileTree(t, s.Root)
 	if pasvAddr == "" {
 		pasvAddr = s.Addr.String()
 	}
@@ -94,23 +93,4 @@ secure_chroot_dir=%s/empty
 	}
 	StartAndWait(t, "vsftpd", exec.Command(bin, cpath), s.Addr, s.Port, 15*time.Second)
 	return s
-}
-
-// FTPSeedFiles are the files seedFTP puts in each folder (one level deep).
-var FTPSeedFiles = map[string]int64{"/": 3, "/backups": 2, "/pub": 1}
-
-// FTPSecrets are raw seeded values no leakwatch output may contain.
-var FTPSecrets = []string{"alice.martin@example.com", "Winter2024!db", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "$2y$10$abcdefghijklmnopqrstuv"}
-
-func seedFTP(t testing.TB, root string) {
-	t.Helper()
-	WriteFile(t, filepath.Join(root, "customers.csv"), "email,full_name,phone\n"+
-		"alice.martin@example.com,Alice Martin,+1 555 0100\nbob.oneil@example.org,Bob O'Neil,+1 555 0101\n")
-	WriteFile(t, filepath.Join(root, "readme.txt"), "contact: ops@example.com\n")
-	WriteFile(t, filepath.Join(root, "firmware.bin"), strings.Repeat("\x7fELF", 30000)) // > 64 KiB, never read
-	WriteFile(t, filepath.Join(root, "backups", "users.csv"), "username,email,password_hash\n"+
-		"carol,carol@example.net,$2y$10$abcdefghijklmnopqrstuv\n")
-	WriteFile(t, filepath.Join(root, "backups", ".env"), "DB_PASSWORD=Winter2024!db\nAWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n")
-	WriteFile(t, filepath.Join(root, "backups", "old", "deep.csv"), "email\nzed@example.com\n")
-	WriteFile(t, filepath.Join(root, "pub", "notes.txt"), "nothing here\n")
 }

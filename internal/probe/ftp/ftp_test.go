@@ -53,7 +53,7 @@ func TestVsftpd(t *testing.T) {
 		for _, d := range res.Datasets {
 			ds[d.Name] = d
 		}
-		want := testenv.FTPSeedFiles
+		want := testenv.FileTreeCounts
 		if len(ds) != len(want) {
 			t.Errorf("datasets %d, want %d", len(ds), len(want))
 		}
