@@ -52,11 +52,15 @@ func Nginx(tb testing.TB, dir string, sites ...NginxSite) {
 		}
 		fmt.Fprintf(&servers, "  server {\n    listen %s:%d%s;\n%s\n  }\n", s.Addr, s.Port, tls, s.Body)
 	}
-	conf := fmt.Sprintf(`worker_processes 1;
+	// Workers run as root, like the master: a test's files sit in
+	// root-only temp dirs.
+	conf := fmt.Sprintf(`user root root;
+worker_processes 1;
 pid %[1]s/nginx.pid;
 error_log stderr warn;
 events { worker_connections 256; }
 http {
+  include /etc/nginx/mime.types;
   access_log off;
   client_body_temp_path %[1]s/tmp/body;
   proxy_temp_path %[1]s/tmp/proxy;

@@ -2,10 +2,12 @@ package webdump
 
 import (
 	"testing"
+
+	"github.com/leakwatch/leakwatch/internal/testenv"
 )
 
 func TestParseSQLDump(t *testing.T) {
-	d := parseSQLDump([]byte(seedMySQL), 10)
+	d := parseSQLDump([]byte(testenv.DumpMySQL), 10)
 	if !d.Valid() || d.RowCount != 3 || len(d.Tables["users"]) != 4 {
 		t.Fatalf("mysql: %+v", d)
 	}
@@ -15,7 +17,7 @@ func TestParseSQLDump(t *testing.T) {
 	if d.Rows[1].Values[3] != "" {
 		t.Errorf("NULL: %q", d.Rows[1].Values[3])
 	}
-	d = parseSQLDump([]byte(seedPG), 10)
+	d = parseSQLDump([]byte(testenv.DumpPG), 10)
 	if d.RowCount != 2 || d.Rows[0].Columns[1] != "email" || d.Rows[1].Values[2] != "" {
 		t.Fatalf("pg: %+v", d)
 	}
@@ -41,7 +43,7 @@ func TestParseSmall(t *testing.T) {
 	if _, ok := parseGitHEAD([]byte("0123456789abcdef0123456789abcdef01234567\n")); !ok {
 		t.Error("detached head")
 	}
-	if _, n, ok := parseEnv([]byte(seedEnv), 10); !ok || n != 5 {
+	if _, n, ok := parseEnv([]byte(testenv.DumpEnv), 10); !ok || n != 5 {
 		t.Errorf("env n %d ok %v", n, ok)
 	}
 	if _, _, ok := parseEnv([]byte("<!doctype html>\n<p>A=B</p>"), 10); ok {
@@ -50,7 +52,7 @@ func TestParseSmall(t *testing.T) {
 	if _, _, ok := parseEnv([]byte("Hello world\nThis is a page\nA=B\n"), 10); ok {
 		t.Error("prose env")
 	}
-	if es, ok := parseAWSCredentials([]byte(seedAWS), 10); !ok || len(iniRecords(es, false)) != 2 {
+	if es, ok := parseAWSCredentials([]byte(testenv.DumpAWS), 10); !ok || len(iniRecords(es, false)) != 2 {
 		t.Errorf("aws %v %v", es, ok)
 	}
 	if _, ok := parseGitConfig([]byte("[core]\n\tbare = false\nnot ini\n"), 10); ok {
@@ -74,8 +76,8 @@ func TestParseSmall(t *testing.T) {
 }
 
 func FuzzParseSQLDump(f *testing.F) {
-	f.Add([]byte(seedMySQL))
-	f.Add([]byte(seedPG))
+	f.Add([]byte(testenv.DumpMySQL))
+	f.Add([]byte(testenv.DumpPG))
 	f.Add([]byte("INSERT INTO a.b (`x`) VALUES (X'00', f(1,(2)), 'a\\'), ("))
 	f.Add([]byte("CREATE TABLE IF NOT EXISTS [t] ( \"a\" int, CONSTRAINT pk PRIMARY KEY (a)"))
 	f.Add([]byte("COPY t FROM stdin;\n1\t\\N\\"))
@@ -94,8 +96,8 @@ func FuzzParseSQLDump(f *testing.F) {
 }
 
 func FuzzParseText(f *testing.F) {
-	f.Add([]byte(seedEnv))
-	f.Add([]byte(seedAWS))
+	f.Add([]byte(testenv.DumpEnv))
+	f.Add([]byte(testenv.DumpAWS))
 	f.Add([]byte("[core]\n\tbare = false\n[remote \"o\\\"x\"]\nurl = u\n"))
 	f.Add([]byte("ref: refs/heads/main\n"))
 	f.Add([]byte("<title>Index of /</title><a href=\"%zz\">x</a><a href=\"\">"))
