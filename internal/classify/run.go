@@ -16,6 +16,7 @@ type run struct {
 	e       *Engine
 	paths   map[string]*pathInfo
 	seen    map[*pathInfo]*pathSeen
+	slab    []pathSeen
 	agg     [numClasses]*classAgg
 	sc      scanner
 	lower   []byte
@@ -38,16 +39,32 @@ type classAgg struct {
 	examples []string
 	// norms are the first MaxHashes distinct normalised values; they are
 	// turned into keyed hashes when the output is built and never leave.
-	norms []string
-	freq  map[uint64]int32
-	tries int
+	norms      []string
+	freq       map[uint64]int32
+	normHashes []uint64
+	tries      int
+	exTries    int
 }
 
 const maxFields = 12
 
+// hashed classes get keyed hashes. Device models and coordinates are left
+// out: they identify no one and repeat across unrelated stores, so a match
+// says nothing.
+var hashed = func() (h [numClasses]bool) {
+	for c := range h {
+		h[c] = class(c) != cDeviceModel && class(c) != cGeo
+	}
+	return
+}()
+
 // maxTries bounds the attempts to find distinct examples and hash inputs
 // per class and dataset.
 const maxTries = 256
+
+// maxExampleTries bounds the masks rendered per class and dataset (masks of
+// repetitive classes collide: "[lat/lon]").
+const maxExampleTries = 32
 
 // Classify classifies one dataset from its schema and sample.
 func (e *Engine) Classify(in Input) Output {
@@ -81,10 +98,13 @@ func (e *Engine) release(r *run) {
 	if len(r.paths) > 1024 || cap(r.lower) > 1<<20 {
 		return // let an outsized run go
 	}
-	clear(r.paths)
+	if len(r.paths) > 2048 {
+		clear(r.paths)
+		r.slots = [len(r.slots)]pathSlot{}
+	}
 	clear(r.seen)
+	r.slab = r.slab[:0]
 	r.agg = [numClasses]*classAgg{}
-	r.slots = [len(r.slots)]pathSlot{}
 	r.canary = nil
 	r.sampled = 0
 	r.sc.dets = r.sc.dets[:0]
@@ -299,7 +319,11 @@ func (r *run) add(d det, pi *pathInfo) {
 	a.confSum += float64(d.conf)
 	ps := r.seen[pi]
 	if ps == nil {
-		ps = &pathSeen{}
+		if len(r.slab) == cap(r.slab) {
+			r.slab = make([]pathSeen, 0, 64)
+		}
+		r.slab = append(r.slab, pathSeen{})
+		ps = &r.slab[len(r.slab)-1]
 		r.seen[pi] = ps
 	}
 	if !ps.classes.has(d.c) {
@@ -314,26 +338,31 @@ func (r *run) add(d det, pi *pathInfo) {
 	if norm == "" {
 		norm = d.raw
 	}
+	collect := len(a.norms) < r.e.maxHashes && hashed[d.c] || len(a.examples) < r.e.maxExamples && a.exTries < maxExampleTries
+	if !identifying[d.c] && !collect {
+		return
+	}
+	h := maphash.String(r.seed, norm)
 	first := true
 	if identifying[d.c] {
 		if a.freq == nil {
 			a.freq = make(map[uint64]int32, 64)
 		}
-		h := maphash.String(r.seed, norm)
 		n := a.freq[h]
 		a.freq[h] = n + 1
 		first = n == 0
 	}
-	// Examples and hash inputs: the first distinct ones, with a bounded
-	// number of attempts for classes whose values repeat.
-	if first && a.tries < maxTries {
-		if len(a.examples) < r.e.maxExamples {
-			a.tries++
-			a.examples = addUnique(a.examples, mask(d), r.e.maxExamples)
+	// Hash inputs and examples: the first distinct values (compared by
+	// their 64-bit hash), with bounded attempts for repetitive classes.
+	if first && collect && a.tries < maxTries && !slices.Contains(a.normHashes, h) {
+		a.tries++
+		if len(a.norms) < r.e.maxHashes && hashed[d.c] {
+			a.norms = append(a.norms, norm)
 		}
-		if len(a.norms) < r.e.maxHashes {
-			a.tries++
-			a.norms = addUnique(a.norms, norm, r.e.maxHashes)
+		a.normHashes = append(a.normHashes, h)
+		if len(a.examples) < r.e.maxExamples && a.exTries < maxExampleTries {
+			a.exTries++
+			a.examples = addUnique(a.examples, mask(d), r.e.maxExamples)
 		}
 	}
 }
