@@ -190,17 +190,6 @@ func (w *Weed) Digest(t testing.TB) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-func publicObjects() map[string][]byte {
-	return map[string][]byte{
-		"exports/customers.json": []byte(`[{"name":"Jane Doe","email":"jane.doe@example.com","login_token":"tok_8f14e45fceea167a5a36dedd4bea2543"},
- {"name":"John Roe","email":"john.roe@example.com","login_token":"tok_c9f0f895fb98ab9159f51fd0297e236d"}]`),
-		"exports/users.csv": []byte("full_name,email,phone\nAlice Smith,alice@example.com,+1 202 555 0143\nBob Jones,bob@example.com,+1 202 555 0178\nCarol White,carol@example.com,+1 202 555 0110\n"),
-		"app/config.env":    []byte("DB_PASSWORD=hunter2-Pa55\nAWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n"),
-		"notes/readme.txt":  []byte("contact ops@example.com for access"),
-		"blobs/big.bin":     bytes.Repeat([]byte{0x42}, 100<<10),
-	}
-}
-
 // WeedPublicObjects are personal-data-shaped objects for a public bucket:
 // a JSON array (2 records), a CSV (3), an env file (1), a text (1) and a
 // 100 KiB binary.
