@@ -6,6 +6,7 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -103,20 +104,43 @@ func (e *Engine) Probe(ctx context.Context, t probe.Target) *Report {
 	}
 	ctx, cancel := context.WithTimeout(ctx, e.opts.Budget.Timeout)
 	defer cancel()
-	kind := kindUnknown
+	var claimers, fallbacks []probe.Prober
 	for _, p := range e.opts.Registry.ForPort(t.Port, e.opts.AllProbers) {
-		if ctx.Err() != nil {
-			break
+		if slices.Contains(p.DefaultPorts(), t.Port) {
+			claimers = append(claimers, p)
+		} else {
+			fallbacks = append(fallbacks, p)
 		}
-		if !slices.Contains(p.DefaultPorts(), t.Port) {
-			// A fallback prober: first learn what the port speaks, once.
-			if kind == kindUnknown {
-				kind = e.portKind(ctx, t)
-			}
-			if reason := skipReason(p, kind); reason != nil {
-				rep.Attempts = append(rep.Attempts, Attempt{Prober: p.Name(), Outcome: probe.OutcomeNotThisService, Err: reason})
-				continue
-			}
+	}
+	if e.try(ctx, t, claimers, rep) || len(fallbacks) == 0 || ctx.Err() != nil {
+		return rep
+	}
+	// No claimer recognised the port: learn what it speaks, once, drop the
+	// fallback probers that cannot match, and try first those whose
+	// protocol the port's answer hints at.
+	look := e.lookAt(ctx, t)
+	var likely, rest []probe.Prober
+	for _, p := range fallbacks {
+		if reason := skipReason(p, look.kind); reason != nil {
+			rep.Attempts = append(rep.Attempts, Attempt{Prober: p.Name(), Outcome: probe.OutcomeNotThisService, Err: reason})
+			continue
+		}
+		if h, ok := p.(probe.Hinter); ok && look.reply != nil && h.Hint(look.reply) {
+			likely = append(likely, p)
+		} else {
+			rest = append(rest, p)
+		}
+	}
+	e.try(ctx, t, append(likely, rest...), rep)
+	return rep
+}
+
+// try runs probers in order until one recognises the service; it reports
+// whether one did (or the port closed).
+func (e *Engine) try(ctx context.Context, t probe.Target, ps []probe.Prober, rep *Report) bool {
+	for _, p := range ps {
+		if ctx.Err() != nil {
+			return true
 		}
 		env := probe.NewEnv(t, e.opts.Budget, e.opts.InScope)
 		env.DefaultCredentials = e.opts.DefaultCredentials
@@ -126,15 +150,15 @@ func (e *Engine) Probe(ctx context.Context, t probe.Target) *Report {
 		rep.Attempts = append(rep.Attempts, Attempt{Prober: p.Name(), Outcome: out, Err: err, Duration: time.Since(began)})
 		if err != nil || res == nil {
 			if out == probe.OutcomeRefused {
-				break // nothing listens any more
+				return true // nothing listens any more
 			}
 			continue
 		}
 		rep.Finding = e.toFinding(t, p.Name(), res)
 		rep.Attempts[len(rep.Attempts)-1].Outcome = probe.Outcome(rep.Finding.Status)
-		break
+		return true
 	}
-	return rep
+	return false
 }
 
 // portKind is what a port speaks, as far as a cheap look tells.
@@ -143,13 +167,15 @@ type portKind int
 const (
 	kindUnknown portKind = iota
 	kindBanner           // the server spoke first
-	kindHTTP             // silent, and answers an HTTP request with HTTP
-	kindOther            // silent, answers something else or nothing
+	kindHTTP             // silent, and answers an HTTP request with HTTP (plain or TLS)
+	kindNotHTTP          // silent, and answers an HTTP request with something else
+	kindOther            // silent to a greeting and to HTTP: could be anything
 )
 
 var (
 	errNoBanner = errors.New("no server greeting: server-first protocol skipped")
 	errHTTPPort = errors.New("port speaks HTTP: non-HTTP protocol skipped")
+	errNotHTTP  = errors.New("port answers HTTP with something else: HTTP skipped")
 	errBanner   = errors.New("port greets first: HTTP skipped")
 )
 
@@ -162,59 +188,85 @@ func skipReason(p probe.Prober, kind portKind) error {
 		return errNoBanner
 	case httpBased && kind == kindBanner:
 		return errBanner
+	case httpBased && kind == kindNotHTTP:
+		return errNotHTTP
 	case !httpBased && !serverFirst && kind == kindHTTP:
 		return errHTTPPort
 	}
 	return nil
 }
 
-// portKind looks at the target once, for ordering fallback probers: it
+// lookAt looks at the target once, for choosing fallback probers: it
 // waits up to Budget.BannerWait for a greeting, sending nothing; if none
-// comes it sends a minimal HTTP request (plain, then over TLS) and checks
-// whether the answer is HTTP. Any failure gives kindUnknown, so every
-// prober still runs.
-func (e *Engine) portKind(ctx context.Context, t probe.Target) portKind {
+// comes it sends a minimal HTTP request and reads the first bytes of the
+// answer; a TLS alert or a closed connection leads to the same request over
+// TLS. Failures to connect give kindUnknown, so every prober still runs.
+type look struct {
+	kind portKind
+	// reply is the start of the greeting, or of the answer to HEAD /.
+	reply []byte
+}
+
+func (e *Engine) lookAt(ctx context.Context, t probe.Target) look {
 	env := probe.NewEnv(t, e.opts.Budget, e.opts.InScope)
 	c, err := env.Dial(ctx)
 	if err != nil {
-		return kindUnknown
+		return look{kind: kindUnknown}
 	}
 	if err := c.SetReadDeadline(time.Now().Add(e.opts.Budget.BannerWait)); err != nil {
 		c.Close()
-		return kindUnknown
+		return look{kind: kindUnknown}
 	}
-	var b [8]byte
-	n, _ := c.Read(b[:1])
+	b := make([]byte, hintBytes)
+	n, _ := c.Read(b)
 	c.Close()
 	if n > 0 {
-		return kindBanner
+		return look{kind: kindBanner, reply: b[:n]}
 	}
-	if speaksHTTP(ctx, env, false) || speaksHTTP(ctx, env, true) {
-		return kindHTTP
+	reply, timedOut := httpReply(ctx, env, false)
+	switch {
+	case bytes.HasPrefix(reply, []byte("HTTP/")):
+		return look{kind: kindHTTP, reply: reply}
+	case len(reply) > 0 && reply[0] != tlsAlert:
+		return look{kind: kindNotHTTP, reply: reply}
+	case len(reply) == 0 && timedOut:
+		return look{kind: kindOther} // silent: a tarpit, or a protocol that waits
 	}
-	return kindOther
+	// A TLS alert, or closed without a word: try HTTPS.
+	if r, _ := httpReply(ctx, env, true); bytes.HasPrefix(r, []byte("HTTP/")) {
+		return look{kind: kindHTTP, reply: r}
+	}
+	return look{kind: kindOther}
 }
 
-// speaksHTTP sends "HEAD / HTTP/1.0" and checks that the reply starts with
-// "HTTP/".
-func speaksHTTP(ctx context.Context, env *probe.Env, useTLS bool) bool {
+// hintBytes is how much of a greeting or answer is kept for hints.
+const hintBytes = 64
+
+// tlsAlert is the record type a TLS server answers plain text with.
+const tlsAlert = 0x15
+
+// httpReply sends "HEAD / HTTP/1.0" and returns the first bytes of the
+// answer (up to hintBytes, what one read gives), and whether reading timed
+// out before any byte came.
+func httpReply(ctx context.Context, env *probe.Env, useTLS bool) ([]byte, bool) {
 	dial := env.Dial
 	if useTLS {
 		dial = env.DialTLS
 	}
 	c, err := dial(ctx)
 	if err != nil {
-		return false
+		return nil, probe.IsTimeout(err)
 	}
 	defer c.Close()
 	if _, err := c.Write([]byte("HEAD / HTTP/1.0\r\nUser-Agent: leakwatch\r\n\r\n")); err != nil {
-		return false
+		return nil, false
 	}
-	var b [5]byte
-	if _, err := io.ReadFull(c, b[:]); err != nil {
-		return false
+	b := make([]byte, hintBytes)
+	n, err := io.ReadAtLeast(c, b, 5)
+	if n == 0 {
+		return nil, probe.IsTimeout(err)
 	}
-	return string(b[:]) == "HTTP/"
+	return b[:n], false
 }
 
 // safeProbe turns a prober panic (a bug, or a parser fed hostile input)

@@ -121,6 +121,10 @@ type boundedConn struct {
 	ioTimeout time.Duration
 	deadline  time.Time
 	stop      func() bool
+	// userRead and userWrite are deadlines a prober set (zero: none); each
+	// operation uses the earliest of them, the IO timeout and the probe's
+	// deadline.
+	userRead, userWrite atomic.Int64
 }
 
 func (c *boundedConn) Close() error {
@@ -130,10 +134,13 @@ func (c *boundedConn) Close() error {
 	return c.Conn.Close()
 }
 
-func (c *boundedConn) opDeadline() time.Time {
+func (c *boundedConn) opDeadline(user *atomic.Int64) time.Time {
 	d := time.Now().Add(c.ioTimeout)
 	if !c.deadline.IsZero() && c.deadline.Before(d) {
 		d = c.deadline
+	}
+	if u := user.Load(); u != 0 && time.Unix(0, u).Before(d) {
+		d = time.Unix(0, u)
 	}
 	return d
 }
@@ -146,7 +153,7 @@ func (c *boundedConn) Read(p []byte) (int, error) {
 	if int64(len(p)) > remaining {
 		p = p[:remaining]
 	}
-	if err := c.Conn.SetReadDeadline(c.opDeadline()); err != nil {
+	if err := c.Conn.SetReadDeadline(c.opDeadline(&c.userRead)); err != nil {
 		return 0, err
 	}
 	n, err := c.Conn.Read(p)
@@ -155,23 +162,36 @@ func (c *boundedConn) Read(p []byte) (int, error) {
 }
 
 func (c *boundedConn) Write(p []byte) (int, error) {
-	if err := c.Conn.SetWriteDeadline(c.opDeadline()); err != nil {
+	if err := c.Conn.SetWriteDeadline(c.opDeadline(&c.userWrite)); err != nil {
 		return 0, err
 	}
 	return c.Conn.Write(p)
 }
 
-// SetDeadline and friends may only shorten the engine's deadline.
+// SetDeadline and friends may only shorten the engine's deadlines: the
+// deadline set applies to later reads/writes together with the IO timeout.
 func (c *boundedConn) SetDeadline(t time.Time) error {
+	storeDeadline(&c.userRead, t)
+	storeDeadline(&c.userWrite, t)
 	return c.Conn.SetDeadline(c.clamp(t))
 }
 
 func (c *boundedConn) SetReadDeadline(t time.Time) error {
+	storeDeadline(&c.userRead, t)
 	return c.Conn.SetReadDeadline(c.clamp(t))
 }
 
 func (c *boundedConn) SetWriteDeadline(t time.Time) error {
+	storeDeadline(&c.userWrite, t)
 	return c.Conn.SetWriteDeadline(c.clamp(t))
+}
+
+func storeDeadline(a *atomic.Int64, t time.Time) {
+	if t.IsZero() {
+		a.Store(0)
+		return
+	}
+	a.Store(t.UnixNano())
 }
 
 func (c *boundedConn) clamp(t time.Time) time.Time {

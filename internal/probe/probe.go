@@ -49,6 +49,15 @@ type HTTPBased interface {
 	HTTPBased()
 }
 
+// Hinter is implemented by probers that can tell from the first bytes a
+// port sent — its greeting, or its answer to "HEAD / HTTP/1.0" — that the
+// port likely speaks their protocol (Redis answers "-ERR", Memcached
+// "ERROR"). On a port no prober claims, likely probers are tried first.
+// A hint only orders; identification is still the prober's own.
+type Hinter interface {
+	Hint(reply []byte) bool
+}
+
 // ErrNotThisService means the peer answered but is not the prober's service.
 var ErrNotThisService = errors.New("not this service")
 

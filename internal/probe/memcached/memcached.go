@@ -10,6 +10,7 @@ package memcached
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -32,6 +33,11 @@ func New() *Prober { return &Prober{} }
 
 // Name is the service name.
 func (p *Prober) Name() string { return "memcached" }
+
+// Hint implements probe.Hinter: memcached answers an unknown ASCII command with ERROR.
+func (*Prober) Hint(reply []byte) bool {
+	return bytes.HasPrefix(reply, []byte("ERROR")) || bytes.HasPrefix(reply, []byte("CLIENT_ERROR"))
+}
 
 // DefaultPorts is memcached's port.
 func (p *Prober) DefaultPorts() []int { return []int{11211} }

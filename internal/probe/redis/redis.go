@@ -9,6 +9,7 @@
 package redis
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -29,6 +30,11 @@ func New() *Prober { return &Prober{} }
 
 // Name is the service name.
 func (p *Prober) Name() string { return "redis" }
+
+// Hint implements probe.Hinter: Redis answers each line of an HTTP request with a RESP error.
+func (*Prober) Hint(reply []byte) bool {
+	return bytes.HasPrefix(reply, []byte("-ERR")) || bytes.HasPrefix(reply, []byte("-NOAUTH")) || bytes.HasPrefix(reply, []byte("-DENIED"))
+}
 
 // DefaultPorts are Redis's client port and Redis Sentinel's port.
 func (p *Prober) DefaultPorts() []int { return []int{6379, 26379} }

@@ -1,0 +1,100 @@
+package probe
+
+import (
+	"context"
+	"net"
+	"net/netip"
+	"testing"
+	"time"
+)
+
+func listen(t *testing.T, serve func(net.Conn)) Target {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go serve(c)
+		}
+	}()
+	return Target{Addr: netip.MustParseAddr("127.0.0.1"), Port: l.Addr().(*net.TCPAddr).Port}
+}
+
+func TestShorterDeadlineIsHonoured(t *testing.T) {
+	tgt := listen(t, func(c net.Conn) { time.Sleep(3 * time.Second); c.Close() })
+	b := DefaultBudget()
+	b.IOTimeout = 5 * time.Second
+	env := NewEnv(tgt, b, nil)
+	c, err := env.Dial(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+	start := time.Now()
+	_, err = c.Read(make([]byte, 1))
+	if !IsTimeout(err) || time.Since(start) > time.Second {
+		t.Fatalf("read returned %v after %s; want a timeout after ~200ms", err, time.Since(start))
+	}
+}
+
+func TestIOTimeoutAndByteBudget(t *testing.T) {
+	tgt := listen(t, func(c net.Conn) {
+		buf := make([]byte, 64<<10)
+		for {
+			if _, err := c.Write(buf); err != nil {
+				return
+			}
+		}
+	})
+	b := DefaultBudget()
+	b.MaxBytes = 100 << 10
+	env := NewEnv(tgt, b, nil)
+	c, err := env.Dial(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	buf := make([]byte, 32<<10)
+	var total int
+	for {
+		n, err := c.Read(buf)
+		total += n
+		if err != nil {
+			if err != ErrBudget {
+				t.Fatalf("err %v, want ErrBudget", err)
+			}
+			break
+		}
+	}
+	if int64(total) != b.MaxBytes || env.BytesRead() != b.MaxBytes {
+		t.Fatalf("read %d (env %d), want exactly %d", total, env.BytesRead(), b.MaxBytes)
+	}
+
+	silent := listen(t, func(c net.Conn) { time.Sleep(5 * time.Second); c.Close() })
+	b.IOTimeout = 300 * time.Millisecond
+	env = NewEnv(silent, b, nil)
+	c2, err := env.Dial(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	start := time.Now()
+	if _, err := c2.Read(buf); !IsTimeout(err) || time.Since(start) > 2*time.Second {
+		t.Fatalf("silent peer: %v after %s", err, time.Since(start))
+	}
+}
+
+func TestDialOutOfScope(t *testing.T) {
+	env := NewEnv(Target{Addr: netip.MustParseAddr("127.0.0.1"), Port: 1}, DefaultBudget(), func(netip.Addr) bool { return false })
+	if _, err := env.Dial(context.Background()); err == nil {
+		t.Fatal("dial out of scope succeeded")
+	}
+}
