@@ -4,6 +4,7 @@ package all
 
 import (
 	"github.com/leakwatch/leakwatch/internal/probe"
+	"github.com/leakwatch/leakwatch/internal/probe/cassandra"
 	"github.com/leakwatch/leakwatch/internal/probe/clickhouse"
 	"github.com/leakwatch/leakwatch/internal/probe/dockerregistry"
 	"github.com/leakwatch/leakwatch/internal/probe/elasticsearch"
@@ -39,6 +40,7 @@ func Probers() []probe.Prober {
 		memcached.New(),
 		etcd.New(),
 		mongodb.New(),
+		cassandra.New(),
 		dockerregistry.New(),
 		rabbitmq.New(),
 		s3.New(),

@@ -77,6 +77,10 @@ public final class CassandraNodeMain {
     Files.createDirectories(dir.resolve("logs"));
 
     org.apache.cassandra.service.CassandraDaemon.main(new String[0]);
+    // The daemon first records system.size_estimates 30 s after start, then every 5 minutes.
+    // Tests want estimates of freshly flushed tables within seconds: record every 2 s as well.
+    org.apache.cassandra.concurrent.ScheduledExecutors.optionalTasks.scheduleWithFixedDelay(
+        org.apache.cassandra.db.SizeEstimatesRecorder.instance, 1, 2, java.util.concurrent.TimeUnit.SECONDS);
   }
 
   private static String yaml(String host, int port, int storagePort, Path dir, String auth) {

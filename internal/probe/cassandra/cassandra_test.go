@@ -1,0 +1,429 @@
+package cassandra
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gocql/gocql"
+
+	"github.com/leakwatch/leakwatch/internal/finding"
+	"github.com/leakwatch/leakwatch/internal/probe"
+	"github.com/leakwatch/leakwatch/internal/probe/probetest"
+	"github.com/leakwatch/leakwatch/internal/testenv"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	testenv.StopSharedCassandra()
+	os.Exit(code)
+}
+
+// protectedPort is a non-standard CQL port for the protected node.
+const protectedPort = 19042
+
+// session opens a gocql session to the node (the test's own client).
+func session(t *testing.T, n *testenv.CassandraNode, user, password string) *gocql.Session {
+	t.Helper()
+	cl := gocql.NewCluster(n.HostPort())
+	cl.ProtoVersion = 4
+	cl.DisableInitialHostLookup = true
+	cl.Consistency = gocql.One
+	cl.Timeout = 20 * time.Second
+	cl.ConnectTimeout = 10 * time.Second
+	cl.NumConns = 1
+	if user != "" {
+		cl.Authenticator = gocql.PasswordAuthenticator{Username: user, Password: password}
+	}
+	s, err := cl.CreateSession()
+	if err != nil {
+		t.Fatalf("gocql session to %s: %v", n.HostPort(), err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+func exec(t *testing.T, s *gocql.Session, stmts ...string) {
+	t.Helper()
+	for _, q := range stmts {
+		if err := s.Query(q).Exec(); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+}
+
+var (
+	seedMu sync.Mutex
+	seeded = map[string]bool{}
+)
+
+// seedOnce seeds node n once per test binary; tests sharing the node run
+// in parallel.
+func seedOnce(t *testing.T, n *testenv.CassandraNode, s *gocql.Session) {
+	t.Helper()
+	seedMu.Lock()
+	defer seedMu.Unlock()
+	if seeded[n.HostPort()] {
+		return
+	}
+	start := time.Now()
+	seed(t, s)
+	t.Logf("seeded %s in %s", n.HostPort(), time.Since(start))
+	seeded[n.HostPort()] = true
+}
+
+// seed creates keyspace lw_crm with two tables of personal-data-shaped
+// rows and an empty table. Tables flush every second so that
+// system.size_estimates sees them.
+func seed(t *testing.T, s *gocql.Session) {
+	t.Helper()
+	exec(t, s,
+		`CREATE KEYSPACE IF NOT EXISTS lw_crm WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}`,
+		`CREATE TYPE IF NOT EXISTS lw_crm.address (street text, city text)`,
+		`CREATE TABLE IF NOT EXISTS lw_crm.users (user_id int PRIMARY KEY, email text, full_name text,
+			login_token text, created timestamp, devices map<text, text>, tags set<text>,
+			home frozen<address>, score double) WITH memtable_flush_period_in_ms = 1000`,
+		`CREATE TABLE IF NOT EXISTS lw_crm.devices (user_id int, device_id timeuuid, model text, wifi_ssid text,
+			ip inet, PRIMARY KEY (user_id, device_id)) WITH memtable_flush_period_in_ms = 1000`,
+		`CREATE TABLE IF NOT EXISTS lw_crm.empty (k text PRIMARY KEY, v blob)`,
+	)
+	for i := 1; i <= 30; i++ {
+		err := s.Query(`INSERT INTO lw_crm.users (user_id, email, full_name, login_token, created, devices, tags, home, score)
+			VALUES (?, ?, ?, ?, ?, ?, ?, {street: ?, city: 'Springfield'}, ?)`,
+			i, fmt.Sprintf("user%02d@example.com", i), fmt.Sprintf("Person %02d Example", i),
+			fmt.Sprintf("tok_%032x", i*7919), time.Date(2024, 1, i%28+1, 0, 0, 0, 0, time.UTC),
+			map[string]string{"cam-" + fmt.Sprint(i): "AA:BB:CC:00:00:" + fmt.Sprintf("%02X", i)},
+			[]string{"vip", "beta"}, fmt.Sprintf("%d Main St", i), float64(i)/3).Exec()
+		if err != nil {
+			t.Fatalf("insert user %d: %v", i, err)
+		}
+	}
+	for i := 1; i <= 10; i++ {
+		err := s.Query(`INSERT INTO lw_crm.devices (user_id, device_id, model, wifi_ssid, ip) VALUES (?, now(), ?, ?, ?)`,
+			i%5, "Cam Model "+fmt.Sprint(i), "HomeNet-"+fmt.Sprint(i), net.IPv4(10, 0, 0, byte(i))).Exec()
+		if err != nil {
+			t.Fatalf("insert device %d: %v", i, err)
+		}
+	}
+}
+
+// waitEstimates waits until system.size_estimates has rows for the
+// seeded tables. The node records them 30 s after its start, then every
+// 2 s (the test node's cassandra.size_recorder_interval), from flushed
+// sstables (the seeded tables flush every second).
+func waitEstimates(t *testing.T, s *gocql.Session, tables ...string) {
+	t.Helper()
+	start := time.Now()
+	defer func() { t.Logf("size estimates after %s", time.Since(start)) }()
+	deadline := time.Now().Add(45 * time.Second)
+	for {
+		seen := map[string]bool{}
+		it := s.Query(`SELECT table_name FROM system.size_estimates WHERE keyspace_name = 'lw_crm'`).Iter()
+		var name string
+		for it.Scan(&name) {
+			seen[name] = true
+		}
+		_ = it.Close()
+		all := true
+		for _, tb := range tables {
+			all = all && seen[tb]
+		}
+		if all {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("size_estimates for %v not recorded within 45 s (have %v)", tables, seen)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+}
+
+// digest hashes the schema and every row of the non-system keyspaces.
+func digest(t *testing.T, s *gocql.Session) string {
+	t.Helper()
+	h := sha256.New()
+	var lines []string
+	it := s.Query(`SELECT keyspace_name, table_name, column_name, type FROM system_schema.columns`).Iter()
+	var ks, tb, col, typ string
+	tables := map[string]bool{}
+	for it.Scan(&ks, &tb, &col, &typ) {
+		if systemKeyspace(ks) {
+			continue
+		}
+		lines = append(lines, strings.Join([]string{ks, tb, col, typ}, "|"))
+		tables[ks+"."+tb] = true
+	}
+	if err := it.Close(); err != nil {
+		t.Fatalf("digest schema: %v", err)
+	}
+	for name := range tables {
+		it := s.Query("SELECT * FROM " + name).Iter()
+		for {
+			row := map[string]any{}
+			if !it.MapScan(row) {
+				break
+			}
+			lines = append(lines, name+"|"+fmt.Sprint(row))
+		}
+		if err := it.Close(); err != nil {
+			t.Fatalf("digest %s: %v", name, err)
+		}
+	}
+	sort.Strings(lines)
+	for _, l := range lines {
+		h.Write([]byte(l + "\n"))
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func run(t *testing.T, n *testenv.CassandraNode, defaultCreds bool) (*probe.Result, error) {
+	t.Helper()
+	env := probetest.Env(n.Addr, n.Port)
+	env.DefaultCredentials = defaultCreds
+	ctx, cancel := context.WithTimeout(context.Background(), env.Budget.Timeout)
+	defer cancel()
+	return New().Probe(ctx, env)
+}
+
+func dataset(res *probe.Result, name string) *probe.Dataset {
+	for i := range res.Datasets {
+		if res.Datasets[i].Name == name {
+			return &res.Datasets[i]
+		}
+	}
+	return nil
+}
+
+func samplePaths(ds *probe.Dataset) map[string]bool {
+	paths := map[string]bool{}
+	for _, r := range ds.Sample {
+		for _, v := range r.Values {
+			paths[v.Path] = true
+		}
+	}
+	return paths
+}
+
+func TestOpenNode(t *testing.T) {
+	t.Parallel()
+	n := testenv.SharedCassandra(t, "open", 0, "none")
+	s := session(t, n, "", "")
+	seedOnce(t, n, s)
+	before := digest(t, s)
+
+	start := time.Now()
+	res, err := run(t, n, false)
+	if err != nil {
+		t.Fatalf("probe: %v", err)
+	}
+	t.Logf("probe took %s; evidence %v", time.Since(start), res.Evidence)
+	if res.Error != "" {
+		t.Errorf("result error: %s", res.Error)
+	}
+	if res.Status != finding.StatusExposed || res.Auth != finding.AuthNone {
+		t.Fatalf("status/auth = %s/%s, want exposed/none", res.Status, res.Auth)
+	}
+	if res.Product != "cassandra" || !strings.HasPrefix(res.Version, "5.0.") {
+		t.Errorf("product/version = %q/%q, want cassandra/5.0.x", res.Product, res.Version)
+	}
+	if res.Evidence["cluster_name"] != "leakwatch-test" {
+		t.Errorf("cluster_name evidence = %v", res.Evidence["cluster_name"])
+	}
+	for _, ds := range res.Datasets {
+		if strings.HasPrefix(ds.Name, "system") {
+			t.Errorf("system table listed: %s", ds.Name)
+		}
+	}
+	users := dataset(res, "lw_crm.users")
+	if users == nil {
+		t.Fatalf("lw_crm.users not listed: %+v", res.Datasets)
+	}
+	// The sample read each small table whole: exact counts.
+	for name, want := range map[string]int64{"lw_crm.users": 30, "lw_crm.devices": 10, "lw_crm.empty": 0} {
+		ds := dataset(res, name)
+		if ds == nil || ds.Kind != "table" || ds.Records == nil || *ds.Records != want {
+			t.Errorf("%s: %+v, want %d records", name, ds, want)
+		}
+	}
+	if users.Sampled != 30 || len(users.Sample) != 30 {
+		t.Errorf("users sampled %d (%d records), want 30", users.Sampled, len(users.Sample))
+	}
+	paths := samplePaths(users)
+	for _, p := range []string{"user_id", "email", "full_name", "login_token", "created", "devices.key", "devices.value", "tags", "home.street", "home.city", "score"} {
+		if !paths[p] {
+			t.Errorf("users sample lacks path %q (have %v)", p, paths)
+		}
+	}
+	if len(users.Fields) == 0 || users.Fields[0].Name != "user_id" || users.Fields[0].Type != "int" {
+		t.Errorf("users fields = %+v", users.Fields)
+	}
+	devices := dataset(res, "lw_crm.devices")
+	if devices == nil || devices.Sampled != 10 {
+		t.Fatalf("devices = %+v", devices)
+	}
+	if p := samplePaths(devices); !p["wifi_ssid"] || !p["ip"] || !p["device_id"] {
+		t.Errorf("devices sample paths = %v", p)
+	}
+	if e := dataset(res, "lw_crm.empty"); e == nil || e.Sampled != 0 {
+		t.Errorf("empty table = %+v", e)
+	}
+	if after := digest(t, s); after != before {
+		t.Errorf("data changed by the probe: %s -> %s", before, after)
+	}
+	t.Run("sample-budget", func(t *testing.T) { sampleBudget(t, n, s) })
+}
+
+// sampleBudget checks the per-dataset record and byte bounds, and the
+// partition estimates of tables larger than the sample.
+func sampleBudget(t *testing.T, n *testenv.CassandraNode, s *gocql.Session) {
+	waitEstimates(t, s, "users", "devices")
+	env := probetest.Env(n.Addr, n.Port)
+	env.Budget.SampleRecords = 7
+	env.Budget.MaxDatasets = 1
+	ctx, cancel := context.WithTimeout(context.Background(), env.Budget.Timeout)
+	defer cancel()
+	res, err := New().Probe(ctx, env)
+	if err != nil || res.Status != finding.StatusExposed {
+		t.Fatalf("probe: %v %+v", err, res)
+	}
+	sampled := 0
+	for _, ds := range res.Datasets {
+		if ds.Sampled > 7 {
+			t.Errorf("%s: sampled %d > 7", ds.Name, ds.Sampled)
+		}
+		if ds.Sampled > 0 {
+			sampled++
+			// users and devices are larger than the sample: the count is
+			// the partition estimate of system.size_estimates.
+			if ds.Sampled != 7 || ds.Records == nil || *ds.Records < 5 || ds.Bytes == nil || *ds.Bytes <= 0 {
+				t.Errorf("%s with a 7-record sample: %+v", ds.Name, ds)
+			}
+		}
+	}
+	if sampled != 1 {
+		t.Errorf("%d datasets sampled, want 1", sampled)
+	}
+	env.Budget.SampleRecords = 100
+	env.Budget.SampleBytes = 200
+	env.Budget.MaxDatasets = 10
+	res, err = New().Probe(ctx, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u := dataset(res, "lw_crm.users"); u == nil || u.Sampled == 0 || u.Sampled > 2 {
+		t.Errorf("byte-bounded users sample: %+v (error %q)", u, res.Error)
+	}
+}
+
+func TestProtectedNode(t *testing.T) {
+	t.Parallel()
+	n := testenv.SharedCassandra(t, "password", protectedPort, "password")
+	admin := session(t, n, defaultUser, defaultPassword)
+	seedOnce(t, n, admin)
+	before := digest(t, admin)
+
+	t.Run("no-default-credentials", func(t *testing.T) {
+		res, err := run(t, n, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Status != finding.StatusProtected || res.Auth != finding.AuthRequired {
+			t.Fatalf("status/auth = %s/%s, want protected/required", res.Status, res.Auth)
+		}
+		if len(res.Datasets) != 0 {
+			t.Errorf("datasets read from a protected node: %+v", res.Datasets)
+		}
+		if a, _ := res.Evidence["authenticator"].(string); !strings.Contains(a, "PasswordAuthenticator") {
+			t.Errorf("authenticator evidence = %v", res.Evidence["authenticator"])
+		}
+	})
+	t.Run("default-credentials", func(t *testing.T) {
+		res, err := run(t, n, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Status != finding.StatusExposed || res.Auth != finding.AuthDefaultCredentials {
+			t.Fatalf("status/auth = %s/%s, want exposed/default-credentials (%s)", res.Status, res.Auth, res.Error)
+		}
+		if !strings.HasPrefix(res.Version, "5.0.") {
+			t.Errorf("version = %q", res.Version)
+		}
+		u := dataset(res, "lw_crm.users")
+		if u == nil || u.Sampled != 30 || !samplePaths(u)["email"] {
+			t.Errorf("users via default credentials: %+v", u)
+		}
+	})
+	if after := digest(t, admin); after != before {
+		t.Errorf("data changed by the probe: %s -> %s", before, after)
+	}
+	t.Run("changed-password", func(t *testing.T) {
+		exec(t, admin, `ALTER ROLE cassandra WITH PASSWORD = 'N0t-the-default'`)
+		waitRefused(t, n)
+		res, err := run(t, n, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Status != finding.StatusProtected || res.Auth != finding.AuthRequired || len(res.Datasets) != 0 {
+			t.Fatalf("status/auth = %s/%s datasets %d, want protected/required", res.Status, res.Auth, len(res.Datasets))
+		}
+		if res.Evidence["default_credentials"] != "rejected" {
+			t.Errorf("default_credentials evidence = %v", res.Evidence["default_credentials"])
+		}
+	})
+}
+
+// waitRefused waits until the node's credentials cache no longer accepts
+// the default password.
+func waitRefused(t *testing.T, n *testenv.CassandraNode) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		cl := gocql.NewCluster(n.HostPort())
+		cl.DisableInitialHostLookup = true
+		cl.ProtoVersion = 4
+		cl.Authenticator = gocql.PasswordAuthenticator{Username: defaultUser, Password: defaultPassword}
+		s, err := cl.CreateSession()
+		if err != nil {
+			return
+		}
+		s.Close()
+		time.Sleep(500 * time.Millisecond)
+	}
+	t.Fatal("default password still accepted 15 s after ALTER ROLE")
+}
+
+func TestNotThisService(t *testing.T) {
+	addr := testenv.Addr(t)
+	l, err := net.Listen("tcp", net.JoinHostPort(addr.String(), "0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprintln(w, "hello")
+	}), ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(l)
+	t.Cleanup(func() { srv.Close() })
+	port := l.Addr().(*net.TCPAddr).Port
+	res, err := probetest.Run(t, New(), addr, port)
+	if !errors.Is(err, probe.ErrNotThisService) {
+		t.Fatalf("http server: got %+v, %v; want not-this-service", res, err)
+	}
+	b := probetest.Banner(t, "SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n")
+	if _, err := probetest.Run(t, New(), b.Addr, b.Port); !errors.Is(err, probe.ErrNotThisService) {
+		t.Fatalf("ssh banner: %v, want not-this-service", err)
+	}
+}
+
+func TestHostile(t *testing.T) {
+	probetest.Hostile(t, New(), 15*time.Second)
+}
