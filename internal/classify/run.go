@@ -16,8 +16,10 @@ type run struct {
 	e       *Engine
 	paths   map[string]*pathInfo
 	seen    map[*pathInfo]*pathSeen
-	slab    []pathSeen
-	agg     [numClasses]*classAgg
+	slabs   []*[slabSize]pathSeen // reused across datasets
+	slabN   int                   // pathSeen entries handed out
+	agg     [numClasses]*classAgg // nil: class not seen in this dataset
+	aggs    [numClasses]classAgg  // backing of agg, reused across datasets
 	sc      scanner
 	lower   []byte
 	offsets []int
@@ -103,8 +105,13 @@ func (e *Engine) release(r *run) {
 		r.slots = [len(r.slots)]pathSlot{}
 	}
 	clear(r.seen)
-	r.slab = r.slab[:0]
-	r.agg = [numClasses]*classAgg{}
+	r.slabN = 0
+	for c, a := range r.agg {
+		if a != nil {
+			a.reset()
+		}
+		r.agg[c] = nil
+	}
 	r.canary = nil
 	r.sampled = 0
 	r.sc.dets = r.sc.dets[:0]
@@ -140,6 +147,26 @@ func (r *run) path(p string) *pathInfo {
 }
 
 const slotBits = 10
+
+// slabSize is the number of pathSeen entries allocated at once.
+const slabSize = 64
+
+// reset empties an aggregate for the next dataset, keeping its map and
+// slices (examples were handed to the output and are not reused).
+func (a *classAgg) reset() {
+	clear(a.norms) // drop references to sampled values
+	*a = classAgg{
+		rules:      a.rules[:0],
+		fields:     a.fields[:0],
+		norms:      a.norms[:0],
+		freq:       a.freq,
+		normHashes: a.normHashes[:0],
+	}
+	if len(a.freq) > 4096 {
+		a.freq = nil // let an outsized map go
+	}
+	clear(a.freq)
+}
 
 // pathSeen remembers, per path and run, which classes and rules were
 // already recorded, so the per-class lists are not searched value after
@@ -312,18 +339,19 @@ func appendLower(dst []byte, s string) []byte {
 func (r *run) add(d det, pi *pathInfo) {
 	a := r.agg[d.c]
 	if a == nil {
-		a = &classAgg{}
+		a = &r.aggs[d.c]
 		r.agg[d.c] = a
 	}
 	a.values++
 	a.confSum += float64(d.conf)
 	ps := r.seen[pi]
 	if ps == nil {
-		if len(r.slab) == cap(r.slab) {
-			r.slab = make([]pathSeen, 0, 64)
+		if r.slabN == len(r.slabs)*slabSize {
+			r.slabs = append(r.slabs, new([slabSize]pathSeen))
 		}
-		r.slab = append(r.slab, pathSeen{})
-		ps = &r.slab[len(r.slab)-1]
+		ps = &r.slabs[r.slabN/slabSize][r.slabN%slabSize]
+		*ps = pathSeen{}
+		r.slabN++
 		r.seen[pi] = ps
 	}
 	if !ps.classes.has(d.c) {
@@ -379,10 +407,22 @@ func (e *Engine) KeyedHash(normalized string) string {
 	return string(out[:])
 }
 
+// hashes returns the keyed hashes of norms; the hex digests share one
+// allocation.
 func (e *Engine) hashes(norms []string) []string {
 	out := make([]string, len(norms))
+	if len(norms) == 0 {
+		return out
+	}
+	hexed := make([]byte, 32*len(norms))
+	var buf [32]byte
 	for i, n := range norms {
-		out[i] = e.KeyedHash(n)
+		sum := e.mac(buf[:0], "v1:", n)
+		hex.Encode(hexed[32*i:], sum[:16])
+	}
+	all := unsafe.String(&hexed[0], len(hexed))
+	for i := range norms {
+		out[i] = all[32*i : 32*i+32]
 	}
 	return out
 }

@@ -8,6 +8,7 @@ package main
 
 import (
 	"bufio"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -28,7 +29,13 @@ func main() {
 	dataset := flag.Int("dataset", 200, "records per Classify call")
 	prof := flag.String("cpuprofile", "", "write a CPU profile")
 	repeat := flag.Int("repeat", 1, "passes over the corpus; the best is reported last")
+	dump := flag.String("dump", "", "write every dataset's output as JSON lines (to compare versions)")
+	memprof := flag.String("memprofile", "", "write an allocation profile (every allocation sampled)")
 	flag.Parse()
+	if *memprof != "" {
+		runtime.MemProfileRate = 1
+		defer writeMemProfile(*memprof)
+	}
 	if *prof != "" {
 		pf, err := os.Create(*prof)
 		if err == nil && pprof.StartCPUProfile(pf) == nil {
@@ -37,7 +44,7 @@ func main() {
 	}
 	best := 0.0
 	for i := 0; i < *repeat; i++ {
-		mbps, err := run(*corpus, *genMB, *dataset)
+		mbps, err := run(*corpus, *genMB, *dataset, *dump)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "classify-bench:", err)
 			pprof.StopCPUProfile()
@@ -51,7 +58,7 @@ func main() {
 	}
 }
 
-func run(path string, genMB, dataset int) (float64, error) {
+func run(path string, genMB, dataset int, dump string) (float64, error) {
 	if _, err := os.Stat(path); os.IsNotExist(err) {
 		if err := generate(path, genMB); err != nil {
 			return 0, err
@@ -75,8 +82,22 @@ func run(path string, genMB, dataset int) (float64, error) {
 	var bytes, docs int64
 	classes := map[string]int{}
 	recs := make([]classify.Record, 0, dataset)
+	var enc *json.Encoder
+	if dump != "" {
+		df, err := os.Create(dump)
+		if err != nil {
+			return 0, err
+		}
+		defer df.Close()
+		dw := bufio.NewWriter(df)
+		defer dw.Flush()
+		enc = json.NewEncoder(dw)
+	}
 	flush := func() {
 		out := e.Classify(classify.Input{Sample: recs, Records: finding.Int64(2_400_000)})
+		if enc != nil {
+			_ = enc.Encode(out)
+		}
 		for _, c := range out.Classes {
 			classes[c.Class]++
 		}
@@ -112,6 +133,18 @@ func run(path string, genMB, dataset int) (float64, error) {
 	fmt.Printf("peak RSS          %s\n", peakRSS())
 	fmt.Printf("load average      %s\n", loadavg())
 	return mb / cpuT.Seconds(), nil
+}
+
+func writeMemProfile(path string) {
+	f, err := os.Create(path)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "classify-bench:", err)
+		return
+	}
+	defer f.Close()
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+		fmt.Fprintln(os.Stderr, "classify-bench:", err)
+	}
 }
 
 func generate(path string, mb int) error {
