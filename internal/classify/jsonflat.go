@@ -1,11 +1,11 @@
 package classify
 
 import (
-	"bytes"
 	"errors"
 	"hash/maphash"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -18,11 +18,16 @@ import (
 // paths are interned. Numbers keep their literal text (so 16-digit ids and
 // card numbers survive exactly). Depth beyond maxDepth is parsed but not
 // emitted, and at most maxLeaves values are kept. Invalid JSON is an error.
+//
+// The copy of a small document and its Values are carved from blocks
+// shared with the documents flattened before and after it (see
+// flatArena): a sample of records costs a few allocations, not two per
+// record. The record does not alias b.
 func FromJSONBytes(b []byte) (Record, error) {
-	p := flatParser{src: string(b)}
-	// Object leaves follow a ':'; arrays grow the slice when they must.
-	n := bytes.Count(b, []byte{':'}) + 1
-	p.rec.Values = make([]Value, 0, min(n, maxLeaves))
+	ar := flatArenas.Get().(*flatArena)
+	defer flatArenas.Put(ar)
+	p := flatParser{src: ar.text(b), ar: ar}
+	p.rec.Values = ar.values()
 	p.skipWS()
 	if err := p.value("", 0); err != nil {
 		return Record{}, err
@@ -31,7 +36,63 @@ func FromJSONBytes(b []byte) (Record, error) {
 	if p.i != len(p.src) {
 		return Record{}, p.errorf("invalid character after top-level value")
 	}
+	ar.keepValues(p.rec.Values)
+	n := len(p.rec.Values)
+	p.rec.Values = p.rec.Values[:n:n] // appends by the caller must not reach the block
 	return p.rec, nil
+}
+
+// flatArena hands out the text and Values of flattened documents from
+// blocks (textBlock bytes, valueBlock Values). Carved pieces are never
+// written again; a block lives as long as any record carved from it (so a
+// retained record may keep up to one block of its neighbours alive).
+// Arenas are pooled: each FromJSONBytes call owns one for its duration.
+type flatArena struct {
+	txt  []byte  // current text block; len is the part handed out
+	vals []Value // current values block; len is the part handed out
+}
+
+const (
+	textBlock  = 32 << 10
+	valueBlock = 512
+	// Larger documents (and value lists) get allocations of their own.
+	maxCarvedText = textBlock / 4
+	minValuesTail = 64
+)
+
+var flatArenas = sync.Pool{New: func() any { return new(flatArena) }}
+
+// text returns a copy of b as a string.
+func (a *flatArena) text(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	if len(b) > maxCarvedText {
+		return string(b)
+	}
+	if cap(a.txt)-len(a.txt) < len(b) {
+		a.txt = make([]byte, 0, textBlock)
+	}
+	off := len(a.txt)
+	a.txt = append(a.txt, b...)
+	return unsafe.String(&a.txt[off], len(b))
+}
+
+// values returns an empty slice over the free tail of the values block
+// (capacity-limited: growing past it reallocates, never overwrites).
+func (a *flatArena) values() []Value {
+	if cap(a.vals)-len(a.vals) < minValuesTail {
+		a.vals = make([]Value, 0, valueBlock)
+	}
+	return a.vals[len(a.vals):len(a.vals):cap(a.vals)]
+}
+
+// keepValues marks vs as handed out when it lives in the values block.
+func (a *flatArena) keepValues(vs []Value) {
+	if len(vs) == 0 || cap(a.vals) == len(a.vals) || &vs[0] != &a.vals[:len(a.vals)+1][len(a.vals)] {
+		return // empty, or append moved it to its own allocation
+	}
+	a.vals = a.vals[:len(a.vals)+len(vs)]
 }
 
 type flatParser struct {
@@ -39,6 +100,7 @@ type flatParser struct {
 	i   int
 	rec Record
 	buf []byte
+	ar  *flatArena
 }
 
 var errJSONEnd = errors.New("classify: unexpected end of JSON input")
@@ -167,28 +229,34 @@ func (p *flatParser) str() (string, error) {
 	s := p.src
 	p.i++
 	start := p.i
-	q := strings.IndexByte(s[p.i:], '"')
-	if q < 0 {
+	j := p.i
+	// Most strings are short: a table loop finds the closing quote, an
+	// escape or a control character in one pass.
+	for j < len(s) && !strStop[s[j]] {
+		j++
+	}
+	p.i = j
+	if j >= len(s) {
 		return "", errJSONEnd
 	}
-	seg := s[p.i : p.i+q]
-	if bs := strings.IndexByte(seg, '\\'); bs >= 0 {
-		seg = seg[:bs]
-	}
-	for k := 0; k < len(seg); k++ {
-		if seg[k] < 0x20 {
-			p.i += k
-			return "", p.errorf("invalid character in string")
-		}
-	}
-	p.i += len(seg)
-	if p.i < len(s) && s[p.i] == '\\' {
+	switch s[j] {
+	case '"':
+		p.i++
+		return s[start:j], nil
+	case '\\':
 		return p.strEscaped(start)
 	}
-	out := s[start:p.i]
-	p.i++
-	return out, nil
+	return "", p.errorf("invalid character in string")
 }
+
+// strStop marks the bytes that end the plain part of a JSON string.
+var strStop = func() (t [256]bool) {
+	for c := 0; c < 0x20; c++ {
+		t[c] = true
+	}
+	t['"'], t['\\'] = true, true
+	return
+}()
 
 func (p *flatParser) strEscaped(start int) (string, error) {
 	s := p.src
@@ -198,7 +266,7 @@ func (p *flatParser) strEscaped(start int) (string, error) {
 		switch {
 		case c == '"':
 			p.i++
-			return string(p.buf), nil
+			return p.ar.text(p.buf), nil
 		case c < 0x20:
 			return "", p.errorf("invalid character in string")
 		case c != '\\':
