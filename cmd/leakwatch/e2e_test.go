@@ -117,21 +117,34 @@ func runCLI(t *testing.T, stdin string, args ...string) (int, string, string) {
 	return code, out.String(), errb.String()
 }
 
+// decodeFindings validates scan output against the JSONL contract and
+// returns its findings by host (the last one of a host wins).
 func decodeFindings(t *testing.T, jsonl string) map[string]finding.Finding {
+	t.Helper()
+	byHost := map[string]finding.Finding{}
+	for _, f := range decodeFindingList(t, jsonl) {
+		byHost[f.Target.Host] = f
+	}
+	return byHost
+}
+
+// decodeFindingList validates scan output against the JSONL contract and
+// returns every finding in order.
+func decodeFindingList(t *testing.T, jsonl string) []finding.Finding {
 	t.Helper()
 	if err := output.ValidateJSONL(strings.NewReader(jsonl)); err != nil {
 		t.Fatalf("JSONL does not validate against the contract: %v", err)
 	}
-	byHost := map[string]finding.Finding{}
+	var out []finding.Finding
 	for _, line := range strings.Split(strings.TrimSpace(jsonl), "\n") {
 		if line == "" {
 			continue
 		}
 		var f finding.Finding
 		must(t, json.Unmarshal([]byte(line), &f))
-		byHost[f.Target.Host] = f
+		out = append(out, f)
 	}
-	return byHost
+	return out
 }
 
 func datasetNamed(f finding.Finding, name string) (finding.Dataset, bool) {
