@@ -53,19 +53,9 @@ func StartMemcached(tb testing.TB, o MemcachedOptions) *Memcached {
 // for user:password.
 func StartMemcachedASCIIAuth(tb testing.TB, o MemcachedOptions, user, password string) *Memcached {
 	tb.Helper()
-	dir, err := os.MkdirTemp("", "leakwatch-memcached-")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { os.RemoveAll(dir) })
-	f := filepath.Join(dir, "auth")
-	if err := os.WriteFile(f, []byte(user+":"+password+"\n"), 0o644); err != nil {
-		tb.Fatal(err)
-	}
 	// memcached drops root for "nobody", who must read the file.
-	if err := os.Chmod(dir, 0o755); err != nil {
-		tb.Fatal(err)
-	}
+	f := filepath.Join(ServerDir(tb, "leakwatch-memcached-"), "auth")
+	WriteFile(tb, f, user+":"+password+"\n")
 	o.Args = append(o.Args, "-Y", f)
 	return StartMemcached(tb, o)
 }

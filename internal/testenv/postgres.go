@@ -8,7 +8,6 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
 	"strconv"
 	"sync/atomic"
@@ -53,12 +52,7 @@ func StartPostgres(tb testing.TB, o PostgresOptions) *Postgres {
 	tb.Helper()
 	initdb := Binary(tb, "initdb")
 	server := Binary(tb, "postgres")
-	u, err := user.Lookup("postgres")
-	if err != nil {
-		Unavailable(tb, "system user postgres: %v", err)
-	}
-	uid, _ := strconv.Atoi(u.Uid)
-	gid, _ := strconv.Atoi(u.Gid)
+	uid, gid := SystemUser(tb, "postgres")
 	cred := &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}}
 	if o.HBA == "" {
 		o.HBA = "trust"
@@ -67,12 +61,7 @@ func StartPostgres(tb testing.TB, o PostgresOptions) *Postgres {
 		o.MaxConnections = 50
 	}
 
-	// t.TempDir's parents are root-only; the server's user needs its own.
-	dir, err := os.MkdirTemp("", "leakwatch-pg-")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { os.RemoveAll(dir) })
+	dir := ServerDir(tb, "leakwatch-pg-")
 	if err := os.Chown(dir, uid, gid); err != nil {
 		tb.Fatal(err)
 	}

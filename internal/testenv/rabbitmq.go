@@ -11,7 +11,6 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -81,12 +80,7 @@ func StartRabbit(t testing.TB, o RabbitOptions) *Rabbit {
 	t.Helper()
 	server := Binary(t, "rabbitmq-server")
 	epmd := Binary(t, "epmd")
-	ru, err := user.Lookup("rabbitmq")
-	if err != nil {
-		Unavailable(t, "no rabbitmq system user: %v", err)
-	}
-	uid, _ := strconv.Atoi(ru.Uid)
-	gid, _ := strconv.Atoi(ru.Gid)
+	uid, gid := SystemUser(t, "rabbitmq")
 
 	b := &Rabbit{MgmtPort: o.MgmtPort}
 	b.Addr, b.AMQPPort = Listen(t, o.Addr, o.AMQPPort)
@@ -98,11 +92,7 @@ func StartRabbit(t testing.TB, o RabbitOptions) *Rabbit {
 	epmdPort := FreePort(t, lo)
 	distPort := FreePort(t, lo)
 
-	dir, err := os.MkdirTemp("", "lw-rabbitmq-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
+	dir := ServerDir(t, "lw-rabbitmq-")
 	for _, d := range []string{"home", "mnesia", "log"} {
 		if err := os.Mkdir(filepath.Join(dir, d), 0o755); err != nil {
 			t.Fatal(err)

@@ -18,6 +18,7 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -308,4 +309,32 @@ func CachedBinary(tb testing.TB, name, env, script string) string {
 		Unavailable(tb, "%s not built (run %s)", name, script)
 	}
 	return p
+}
+
+// SystemUser is the uid and gid of a server's system user (one its Debian
+// package created), or skips (fails under CI) the test without it.
+func SystemUser(tb testing.TB, name string) (uid, gid int) {
+	tb.Helper()
+	u, err := user.Lookup(name)
+	if err != nil {
+		Unavailable(tb, "system user %s: %v", name, err)
+	}
+	uid, _ = strconv.Atoi(u.Uid)
+	gid, _ = strconv.Atoi(u.Gid)
+	return uid, gid
+}
+
+// ServerDir makes a world-readable temp dir for a server that drops root
+// (t.TempDir's parents are root-only); it is removed when the test ends.
+func ServerDir(tb testing.TB, prefix string) string {
+	tb.Helper()
+	dir, err := os.MkdirTemp("", prefix)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		tb.Fatal(err)
+	}
+	return dir
 }
