@@ -1,10 +1,12 @@
 package classify
 
 import (
+	"bytes"
 	"encoding/base64"
 	"net/netip"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // Validators confirm that a value which has the right shape really is what
@@ -293,67 +295,88 @@ func jwtAlg(s string) (string, bool) {
 		return "", false
 	}
 	var buf [768]byte
-	n, err := base64.RawURLEncoding.Decode(buf[:], []byte(strings.TrimRight(head, "=")))
+	head = strings.TrimRight(head, "=")
+	if head == "" {
+		return "", false
+	}
+	// Decode reads the header in place (no copy of the value).
+	n, err := base64.RawURLEncoding.Decode(buf[:], unsafe.Slice(unsafe.StringData(head), len(head)))
 	if err != nil {
 		return "", false
 	}
-	var h struct{ Alg string }
-	h.Alg = jsonStringField(buf[:n], "alg")
-	if h.Alg == "" || len(h.Alg) > 16 || buf[0] != '{' {
+	alg := jsonStringField(buf[:n], "alg")
+	if len(alg) == 0 || len(alg) > 16 || buf[0] != '{' {
 		return "", false
 	}
-	for i := 0; i < len(h.Alg); i++ {
-		if !isAlnum(h.Alg[i]) && h.Alg[i] != '-' && h.Alg[i] != '+' {
+	for _, c := range alg {
+		if !isAlnum(c) && c != '-' && c != '+' {
 			return "", false
 		}
 	}
-	if h.Alg == "none" && sig != "" {
+	if string(alg) == "none" && sig != "" {
 		return "", false
 	}
-	if !knownAlgs[h.Alg] {
-		return "other", true
+	for _, a := range knownAlgList {
+		if string(alg) == a {
+			return a, true
+		}
 	}
-	return h.Alg, true
+	return "other", true
 }
 
 // knownAlgs are the JOSE algorithms an example may name; others show as
 // "other" so that no header text reaches a finding.
-var knownAlgs = toSet("HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "ES256", "ES384", "ES512",
-	"PS256", "PS384", "PS512", "EdDSA", "ES256K", "none", "dir", "RSA-OAEP", "RSA-OAEP-256", "A128KW", "A256KW")
+var knownAlgs = toSet(knownAlgList...)
+
+var knownAlgList = []string{"HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "ES256", "ES384", "ES512",
+	"PS256", "PS384", "PS512", "EdDSA", "ES256K", "none", "dir", "RSA-OAEP", "RSA-OAEP-256", "A128KW", "A256KW"}
 
 // jsonStringField finds "name": "value" at any level of a small JSON
-// object and returns value ("" if absent or not a plain string).
-func jsonStringField(b []byte, name string) string {
-	key := `"` + name + `"`
-	s := string(b)
-	i := strings.Index(s, key)
-	if i < 0 {
-		return ""
+// object and returns value (empty if absent or not a plain string), a
+// slice of b.
+func jsonStringField(b []byte, name string) []byte {
+	for off := 0; ; {
+		i := bytes.Index(b[off:], []byte(name))
+		if i < 0 {
+			return nil
+		}
+		i += off
+		off = i + 1
+		if i == 0 || b[i-1] != '"' || i+len(name) >= len(b) || b[i+len(name)] != '"' {
+			continue
+		}
+		s := bytes.TrimLeft(b[i+len(name)+1:], " \t\r\n")
+		if len(s) == 0 || s[0] != ':' {
+			return nil
+		}
+		s = bytes.TrimLeft(s[1:], " \t\r\n")
+		if len(s) == 0 || s[0] != '"' {
+			return nil
+		}
+		end := bytes.IndexByte(s[1:], '"')
+		if end < 0 || bytes.IndexByte(s[1:end+1], '\\') >= 0 {
+			return nil
+		}
+		return s[1 : end+1]
 	}
-	s = strings.TrimLeft(s[i+len(key):], " \t\r\n")
-	if s == "" || s[0] != ':' {
-		return ""
-	}
-	s = strings.TrimLeft(s[1:], " \t\r\n")
-	if s == "" || s[0] != '"' {
-		return ""
-	}
-	end := strings.IndexByte(s[1:], '"')
-	if end < 0 || strings.IndexByte(s[1:end+1], '\\') >= 0 {
-		return ""
-	}
-	return s[1 : end+1]
 }
 
 func b64url(s string) bool {
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !isAlnum(c) && c != '-' && c != '_' && c != '=' {
+		if !b64urlTab[s[i]] {
 			return false
 		}
 	}
 	return true
 }
+
+// b64urlTab marks the base64url alphabet and padding.
+var b64urlTab = func() (t [256]bool) {
+	for c := range t {
+		t[c] = isAlnum(byte(c)) || c == '-' || c == '_' || c == '='
+	}
+	return
+}()
 
 // ibanLen is the IBAN length per country (ISO 13616 registry, subset of the
 // countries that issue them).
