@@ -110,15 +110,22 @@ func SharedCassandra(tb testing.TB, key string, port int, auth string) *Cassandr
 	return sn.node
 }
 
-// StopSharedCassandra stops every shared Cassandra node and removes its files.
+// StopSharedCassandra stops every shared Cassandra node (in parallel: a
+// clean shutdown drains for a few seconds) and removes its files.
 func StopSharedCassandra() {
 	cassMu.Lock()
 	defer cassMu.Unlock()
+	var wg sync.WaitGroup
 	for _, sn := range cassNodes {
 		if sn.node != nil {
-			sn.node.Stop()
-			os.RemoveAll(sn.node.Dir)
+			wg.Add(1)
+			go func(n *CassandraNode) {
+				defer wg.Done()
+				n.Stop()
+				os.RemoveAll(n.Dir)
+			}(sn.node)
 		}
 	}
+	wg.Wait()
 	cassNodes = map[string]*sharedCassandra{}
 }

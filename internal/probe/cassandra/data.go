@@ -208,7 +208,9 @@ func readColumns(c *conn, ks string, tables []*table) error {
 
 // readEstimates sums system.size_estimates over the node's token ranges:
 // partitions_count as Records, partitions_count × mean_partition_size as
-// Bytes. It reports whether any table got an estimate.
+// Bytes. It reports whether any table got an estimate. The server records
+// them every 5 minutes from flushed sstables; a table that has no
+// estimate, or an estimate of 0, keeps nil Records.
 func readEstimates(c *conn, ks string, tables []*table) (bool, error) {
 	type est struct{ parts, bytes int64 }
 	sums := map[string]*est{}
@@ -243,7 +245,9 @@ func readEstimates(c *conn, ks string, tables []*table) (bool, error) {
 	}
 	any := false
 	for _, t := range tables {
-		if e := sums[t.Name]; e != nil {
+		// Estimates count flushed sstables only: 0 may hide a table whose
+		// rows are all still in memtables, so it is no estimate at all.
+		if e := sums[t.Name]; e != nil && e.parts > 0 {
 			parts, bytes := e.parts, e.bytes
 			t.Records, t.Bytes = &parts, &bytes
 			any = true
