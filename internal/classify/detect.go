@@ -2,6 +2,7 @@ package classify
 
 import (
 	"strings"
+	"time"
 )
 
 // det is one detection in one value. raw is a slice of the sampled value
@@ -38,6 +39,7 @@ type scanner struct {
 	e    *Engine
 	dets []det
 	buf  []byte
+	now  time.Time // the engine's clock, read once per Classify call
 	// In free text, context words count only within [ctxLo, ctxHi) of
 	// the word being classified (Presidio-style window).
 	inText       bool

@@ -72,7 +72,7 @@ func (s *scanner) fieldCheck(c class, sig float32, v string, vc *valueCtx, pi *p
 			return d, true
 		}
 	case cDOB:
-		if _, ok := parseDate(v, s.e.now()); ok {
+		if _, ok := parseDate(v, s.now); ok {
 			return d, true
 		}
 	case cGeo:
@@ -106,7 +106,7 @@ func (s *scanner) fieldCheck(c class, sig float32, v string, vc *valueCtx, pi *p
 			d.c, d.label, d.rule = cPasswordHash, k, "value:hex_"+k
 			return d, true
 		}
-		if _, ok := parseDate(v, s.e.now()); ok {
+		if _, ok := parseDate(v, s.now); ok {
 			return d, false
 		}
 		if isDigits(v) && len(v) > 10 { // a timestamp or counter
@@ -150,7 +150,7 @@ func (s *scanner) fieldCheck(c class, sig float32, v string, vc *valueCtx, pi *p
 		if uuidShape(v) {
 			return d, false
 		}
-		if _, ok := parseDate(v, s.e.now()); ok {
+		if _, ok := parseDate(v, s.now); ok {
 			return d, false
 		}
 		return d, true
@@ -175,7 +175,7 @@ func (s *scanner) fieldCheck(c class, sig float32, v string, vc *valueCtx, pi *p
 		if len(v) < 4 || len(v) > 128 || hasSpace(v) || !hasDigit(v) && !uuidShape(v) && len(v) < 8 {
 			return d, false
 		}
-		if _, ok := parseDate(v, s.e.now()); ok {
+		if _, ok := parseDate(v, s.now); ok {
 			return d, false
 		}
 		return d, true

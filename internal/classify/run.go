@@ -83,6 +83,7 @@ func (e *Engine) Classify(in Input) Output {
 
 func (e *Engine) newRun() *run {
 	if r, ok := e.runs.Get().(*run); ok {
+		r.sc.now = e.now()
 		return r
 	}
 	r := &run{
@@ -92,6 +93,7 @@ func (e *Engine) newRun() *run {
 		seed:  maphash.MakeSeed(),
 	}
 	r.sc.e = e
+	r.sc.now = e.now()
 	return r
 }
 

@@ -93,26 +93,42 @@ func azureKeyShape(s string) bool {
 // opaqueToken reports whether s looks like a random credential: 16–4096
 // bytes of token alphabet (base64/base64url/hex and a few separators), no
 // spaces, mixing digits and letters or long enough to be random.
+// tokenTab classes the bytes of an opaque token (0: not allowed).
+const (
+	tokDigit = 1 + iota
+	tokLower
+	tokUpper
+	tokPunct
+)
+
+var tokenTab = func() (t [256]uint8) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = tokDigit
+	}
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] = tokLower
+		t[c-'a'+'A'] = tokUpper
+	}
+	for _, c := range "-_.+/=~:%" {
+		t[c] = tokPunct
+	}
+	return
+}()
+
 func opaqueToken(s string) bool {
 	if len(s) < 16 || len(s) > 4096 {
 		return false
 	}
-	digits, letters, upper := 0, 0, 0
+	var n [5]int // by tokenTab class
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= '0' && c <= '9':
-			digits++
-		case c >= 'a' && c <= 'z':
-			letters++
-		case c >= 'A' && c <= 'Z':
-			letters++
-			upper++
-		case c == '-' || c == '_' || c == '.' || c == '+' || c == '/' || c == '=' || c == '~' || c == ':' || c == '%':
-		default:
+		k := tokenTab[s[i]]
+		if k == 0 {
 			return false
 		}
+		n[k]++
 	}
+	digits, upper := n[tokDigit], n[tokUpper]
+	letters := n[tokLower] + upper
 	if letters == 0 {
 		return len(s) >= 20 && digits >= 20
 	}
