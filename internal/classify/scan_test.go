@@ -2,7 +2,9 @@ package classify
 
 import (
 	"math/rand/v2"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -58,4 +60,43 @@ func BenchmarkAppendLowerScan(b *testing.B) {
 			buf, _, _ = appendLowerScan(buf, v)
 		}
 	}
+}
+
+// TestFromJSONBytesShared: records carved from shared blocks stay intact
+// while other goroutines flatten documents, and appending to one record's
+// Values does not reach the next record's.
+func TestFromJSONBytesShared(t *testing.T) {
+	docs := []string{
+		`{"user":{"email":"a@example.org","name":"Ann"},"tags":["x","y"]}`,
+		`{"mac":"a4:5e:60:e8:12:9f","n":12,"esc":"tab\there \u00e9"}`,
+		`{"text":"` + strings.Repeat("long ", 3000) + `"}`,
+	}
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var recs []Record
+			for i := 0; i < 600; i++ {
+				buf := []byte(docs[i%len(docs)])
+				r, err := FromJSONBytes(buf)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				clear(buf) // the record must not alias the input
+				r.Values = append(r.Values, Value{Path: "extra", Text: "appended"})
+				recs = append(recs, r)
+			}
+			for i, r := range recs {
+				want, _ := FromJSONBytes([]byte(docs[i%len(docs)]))
+				want.Values = append(want.Values, Value{Path: "extra", Text: "appended"})
+				if !slices.Equal(r.Values, want.Values) {
+					t.Errorf("record %d changed: %q", i, r.Values)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
