@@ -2,14 +2,11 @@ package cassandra
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"os"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -32,36 +29,6 @@ func TestMain(m *testing.M) {
 // protectedPort is a non-standard CQL port for the protected node.
 const protectedPort = 19042
 
-// session opens a gocql session to the node (the test's own client).
-func session(t *testing.T, n *testenv.CassandraNode, user, password string) *gocql.Session {
-	t.Helper()
-	cl := gocql.NewCluster(n.HostPort())
-	cl.ProtoVersion = 4
-	cl.DisableInitialHostLookup = true
-	cl.Consistency = gocql.One
-	cl.Timeout = 20 * time.Second
-	cl.ConnectTimeout = 10 * time.Second
-	cl.NumConns = 1
-	if user != "" {
-		cl.Authenticator = gocql.PasswordAuthenticator{Username: user, Password: password}
-	}
-	s, err := cl.CreateSession()
-	if err != nil {
-		t.Fatalf("gocql session to %s: %v", n.HostPort(), err)
-	}
-	t.Cleanup(s.Close)
-	return s
-}
-
-func exec(t *testing.T, s *gocql.Session, stmts ...string) {
-	t.Helper()
-	for _, q := range stmts {
-		if err := s.Query(q).Exec(); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-}
-
 var (
 	seedMu sync.Mutex
 	seeded = map[string]bool{}
@@ -77,44 +44,9 @@ func seedOnce(t *testing.T, n *testenv.CassandraNode, s *gocql.Session) {
 		return
 	}
 	start := time.Now()
-	seed(t, s)
+	testenv.SeedCassandra(t, s)
 	t.Logf("seeded %s in %s", n.HostPort(), time.Since(start))
 	seeded[n.HostPort()] = true
-}
-
-// seed creates keyspace lw_crm with two tables of personal-data-shaped
-// rows and an empty table. Tables flush every second so that
-// system.size_estimates sees them.
-func seed(t *testing.T, s *gocql.Session) {
-	t.Helper()
-	exec(t, s,
-		`CREATE KEYSPACE IF NOT EXISTS lw_crm WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}`,
-		`CREATE TYPE IF NOT EXISTS lw_crm.address (street text, city text)`,
-		`CREATE TABLE IF NOT EXISTS lw_crm.users (user_id int PRIMARY KEY, email text, full_name text,
-			login_token text, created timestamp, devices map<text, text>, tags set<text>,
-			home frozen<address>, score double) WITH memtable_flush_period_in_ms = 1000`,
-		`CREATE TABLE IF NOT EXISTS lw_crm.devices (user_id int, device_id timeuuid, model text, wifi_ssid text,
-			ip inet, PRIMARY KEY (user_id, device_id)) WITH memtable_flush_period_in_ms = 1000`,
-		`CREATE TABLE IF NOT EXISTS lw_crm.empty (k text PRIMARY KEY, v blob)`,
-	)
-	for i := 1; i <= 30; i++ {
-		err := s.Query(`INSERT INTO lw_crm.users (user_id, email, full_name, login_token, created, devices, tags, home, score)
-			VALUES (?, ?, ?, ?, ?, ?, ?, {street: ?, city: 'Springfield'}, ?)`,
-			i, fmt.Sprintf("user%02d@example.com", i), fmt.Sprintf("Person %02d Example", i),
-			fmt.Sprintf("tok_%032x", i*7919), time.Date(2024, 1, i%28+1, 0, 0, 0, 0, time.UTC),
-			map[string]string{"cam-" + fmt.Sprint(i): "AA:BB:CC:00:00:" + fmt.Sprintf("%02X", i)},
-			[]string{"vip", "beta"}, fmt.Sprintf("%d Main St", i), float64(i)/3).Exec()
-		if err != nil {
-			t.Fatalf("insert user %d: %v", i, err)
-		}
-	}
-	for i := 1; i <= 10; i++ {
-		err := s.Query(`INSERT INTO lw_crm.devices (user_id, device_id, model, wifi_ssid, ip) VALUES (?, now(), ?, ?, ?)`,
-			i%5, "Cam Model "+fmt.Sprint(i), "HomeNet-"+fmt.Sprint(i), net.IPv4(10, 0, 0, byte(i))).Exec()
-		if err != nil {
-			t.Fatalf("insert device %d: %v", i, err)
-		}
-	}
 }
 
 // waitEstimates waits until system.size_estimates has non-zero partition
@@ -147,44 +79,6 @@ func waitEstimates(t *testing.T, s *gocql.Session, tables ...string) {
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
-}
-
-// digest hashes the schema and every row of the non-system keyspaces.
-func digest(t *testing.T, s *gocql.Session) string {
-	t.Helper()
-	h := sha256.New()
-	var lines []string
-	it := s.Query(`SELECT keyspace_name, table_name, column_name, type FROM system_schema.columns`).Iter()
-	var ks, tb, col, typ string
-	tables := map[string]bool{}
-	for it.Scan(&ks, &tb, &col, &typ) {
-		if systemKeyspace(ks) {
-			continue
-		}
-		lines = append(lines, strings.Join([]string{ks, tb, col, typ}, "|"))
-		tables[ks+"."+tb] = true
-	}
-	if err := it.Close(); err != nil {
-		t.Fatalf("digest schema: %v", err)
-	}
-	for name := range tables {
-		it := s.Query("SELECT * FROM " + name).Iter()
-		for {
-			row := map[string]any{}
-			if !it.MapScan(row) {
-				break
-			}
-			lines = append(lines, name+"|"+fmt.Sprint(row))
-		}
-		if err := it.Close(); err != nil {
-			t.Fatalf("digest %s: %v", name, err)
-		}
-	}
-	sort.Strings(lines)
-	for _, l := range lines {
-		h.Write([]byte(l + "\n"))
-	}
-	return hex.EncodeToString(h.Sum(nil))
 }
 
 // nodeEnv is the test env for a real node: a JVM on a loaded 2-core
@@ -234,9 +128,9 @@ func samplePaths(ds *probe.Dataset) map[string]bool {
 func TestOpenNode(t *testing.T) {
 	t.Parallel()
 	n := testenv.SharedCassandra(t, "open", 0, "none")
-	s := session(t, n, "", "")
+	s := n.Session(t, "", "")
 	seedOnce(t, n, s)
-	before := digest(t, s)
+	before := testenv.CassandraDigest(t, s)
 
 	start := time.Now()
 	res, err := run(t, n, false)
@@ -266,7 +160,7 @@ func TestOpenNode(t *testing.T) {
 		t.Fatalf("lw_crm.users not listed: %+v", res.Datasets)
 	}
 	// The sample read each small table whole: exact counts.
-	for name, want := range map[string]int64{"lw_crm.users": 30, "lw_crm.devices": 10, "lw_crm.empty": 0} {
+	for name, want := range testenv.CassandraSeedRows {
 		ds := dataset(res, name)
 		if ds == nil || ds.Kind != "table" || ds.Records == nil || *ds.Records != want {
 			t.Errorf("%s: %+v, want %d records", name, ds, want)
@@ -294,7 +188,7 @@ func TestOpenNode(t *testing.T) {
 	if e := dataset(res, "lw_crm.empty"); e == nil || e.Sampled != 0 {
 		t.Errorf("empty table = %+v", e)
 	}
-	if after := digest(t, s); after != before {
+	if after := testenv.CassandraDigest(t, s); after != before {
 		t.Errorf("data changed by the probe: %s -> %s", before, after)
 	}
 	t.Run("sample-budget", func(t *testing.T) { sampleBudget(t, n, s) })
@@ -346,9 +240,9 @@ func sampleBudget(t *testing.T, n *testenv.CassandraNode, s *gocql.Session) {
 func TestProtectedNode(t *testing.T) {
 	t.Parallel()
 	n := testenv.SharedCassandra(t, "password", protectedPort, "password")
-	admin := session(t, n, defaultUser, defaultPassword)
+	admin := n.Session(t, defaultUser, defaultPassword)
 	seedOnce(t, n, admin)
-	before := digest(t, admin)
+	before := testenv.CassandraDigest(t, admin)
 
 	t.Run("no-default-credentials", func(t *testing.T) {
 		res, err := run(t, n, false)
@@ -381,12 +275,11 @@ func TestProtectedNode(t *testing.T) {
 			t.Errorf("users via default credentials: %+v", u)
 		}
 	})
-	if after := digest(t, admin); after != before {
+	if after := testenv.CassandraDigest(t, admin); after != before {
 		t.Errorf("data changed by the probe: %s -> %s", before, after)
 	}
 	t.Run("changed-password", func(t *testing.T) {
-		exec(t, admin, `ALTER ROLE cassandra WITH PASSWORD = 'N0t-the-default'`)
-		waitRefused(t, n)
+		n.ChangeDefaultPassword(t, admin, "N0t-the-default")
 		res, err := run(t, n, true)
 		if err != nil {
 			t.Fatal(err)
@@ -398,26 +291,6 @@ func TestProtectedNode(t *testing.T) {
 			t.Errorf("default_credentials evidence = %v", res.Evidence["default_credentials"])
 		}
 	})
-}
-
-// waitRefused waits until the node's credentials cache no longer accepts
-// the default password.
-func waitRefused(t *testing.T, n *testenv.CassandraNode) {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for time.Now().Before(deadline) {
-		cl := gocql.NewCluster(n.HostPort())
-		cl.DisableInitialHostLookup = true
-		cl.ProtoVersion = 4
-		cl.Authenticator = gocql.PasswordAuthenticator{Username: defaultUser, Password: defaultPassword}
-		s, err := cl.CreateSession()
-		if err != nil {
-			return
-		}
-		s.Close()
-		time.Sleep(500 * time.Millisecond)
-	}
-	t.Fatal("default password still accepted 15 s after ALTER ROLE")
 }
 
 func TestNotThisService(t *testing.T) {
