@@ -52,7 +52,7 @@ func (a *app) canary(args []string) error {
 		return usagef("canary: %v", err)
 	}
 	if *help || len(fs.Args()) == 0 {
-		fmt.Fprint(a.stdout, canaryUsage+fs.FlagUsages())
+		fmt.Fprint(a.stdout, canaryUsage+flagUsages(fs))
 		if *help {
 			return errHelp
 		}

@@ -90,7 +90,7 @@ func (a *app) findings(ctx context.Context, args []string) error {
 		return usagef("findings: %v (see 'leakwatch findings --help')", err)
 	}
 	if h, _ := fs.GetBool("help"); h {
-		fmt.Fprint(a.stdout, findingsUsage+fs.FlagUsages())
+		fmt.Fprint(a.stdout, findingsUsage+flagUsages(fs))
 		return errHelp
 	}
 	if fs.NArg() > 0 {

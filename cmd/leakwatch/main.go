@@ -12,7 +12,10 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
 	"syscall"
+
+	"github.com/spf13/pflag"
 )
 
 // Exit codes. Pipelines gate on 1.
@@ -124,4 +127,12 @@ func main() {
 	defer stop()
 	a := &app{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr}
 	os.Exit(a.run(ctx, os.Args[1:]))
+}
+
+// flagUsages lists a command's flags. pflag marks boolean flags
+// "[=true|false]"; that is noise for switches, so it is blanked out
+// (with spaces, to keep the columns aligned).
+func flagUsages(fs *pflag.FlagSet) string {
+	const mark = "[=true|false]"
+	return strings.ReplaceAll(fs.FlagUsages(), mark, strings.Repeat(" ", len(mark)))
 }

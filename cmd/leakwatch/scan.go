@@ -113,7 +113,7 @@ func (a *app) scan(ctx context.Context, args []string) (int, error) {
 		return exitUsage, usagef("scan: %v (see 'leakwatch scan --help')", err)
 	}
 	if h, _ := fs.GetBool("help"); h {
-		fmt.Fprint(a.stdout, scanUsage+fs.FlagUsages())
+		fmt.Fprint(a.stdout, scanUsage+flagUsages(fs))
 		return exitOK, errHelp
 	}
 	registry := all.Registry()

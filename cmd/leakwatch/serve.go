@@ -56,7 +56,7 @@ func (a *app) serve(ctx context.Context, args []string) error {
 		return usagef("serve: %v (see 'leakwatch serve --help')", err)
 	}
 	if h, _ := fs.GetBool("help"); h {
-		fmt.Fprint(a.stdout, serveUsage+fs.FlagUsages())
+		fmt.Fprint(a.stdout, serveUsage+flagUsages(fs))
 		return errHelp
 	}
 	if fs.NArg() > 0 {

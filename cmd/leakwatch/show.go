@@ -42,7 +42,7 @@ func (a *app) show(ctx context.Context, args []string) error {
 		return usagef("show: %v (see 'leakwatch show --help')", err)
 	}
 	if h, _ := fs.GetBool("help"); h {
-		fmt.Fprint(a.stdout, showUsage+fs.FlagUsages())
+		fmt.Fprint(a.stdout, showUsage+flagUsages(fs))
 		return errHelp
 	}
 	if fs.NArg() != 1 {
