@@ -40,7 +40,7 @@ code=$?
 set -e
 [ "$code" -le 1 ] || { cat "$work/time.txt" >&2; exit 1; }
 
-checks=$(grep -o '[0-9]* endpoints checked' "$work/time.txt" | awk '{print $1}')
+checks=$(grep -oE '[0-9]+ endpoints? checked' "$work/time.txt" | awk '{print $1}')
 wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$work/time.txt")
 rss_kb=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$work/time.txt")
 secs=$(echo "$wall" | awk -F: '{ if (NF==3) print $1*3600+$2*60+$3; else print $1*60+$2 }')

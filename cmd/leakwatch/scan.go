@@ -212,8 +212,9 @@ func (a *app) scan(ctx context.Context, args []string) (int, error) {
 	if err := w.Close(); err != nil && runErr == nil {
 		runErr = fmt.Errorf("output: %w", err)
 	}
-	fmt.Fprintf(a.stderr, "leakwatch: %d endpoints checked, %d open, %d services: %d exposed, %d protected (%s)\n",
-		sweepStats.Attempted.Load(), sum.Open, sum.Findings, sum.Exposed, sum.Protected, sum.Duration.Round(time.Millisecond))
+	fmt.Fprintf(a.stderr, "leakwatch: %s checked, %d open, %s: %d exposed, %d protected (%s)\n",
+		plural(sweepStats.Attempted.Load(), "endpoint"), sum.Open, plural(sum.Findings, "service"),
+		sum.Exposed, sum.Protected, sum.Duration.Round(time.Millisecond))
 	if runErr != nil {
 		if errors.Is(runErr, context.Canceled) {
 			fmt.Fprintln(a.stderr, "leakwatch: interrupted; findings above are partial")
@@ -225,6 +226,13 @@ func (a *app) scan(ctx context.Context, args []string) (int, error) {
 		return exitExposed, nil
 	}
 	return exitOK, nil
+}
+
+func plural(n int64, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.FormatInt(n, 10) + " " + noun + "s"
 }
 
 func (sf *scanFlags) budget() (probe.Budget, error) {
