@@ -106,6 +106,7 @@ func withDigest(s fleetStore, d func(testing.TB) string) fleetStore {
 // jobs are the fleet's server starters, slowest first.
 func (f *storeFleet) jobs() []bootJob {
 	return []bootJob{
+		{"cassandra", f.cassandra},
 		{"rabbitmq", f.rabbitmq},
 		{"s3", f.s3},
 		{"clickhouse", f.clickhouse},
@@ -363,6 +364,20 @@ func (f *storeFleet) s3(tb testing.TB) {
 		withDigest(protected("seaweedfs s3", locked.Addr, locked.Port, "s3"), locked.Digest))
 }
 
+func (f *storeFleet) cassandra(tb testing.TB) {
+	open := testenv.StartCassandraNode(tb, f.host(48), 9042, "none")
+	locked := testenv.StartCassandraNode(tb, f.host(49), 9042, "password")
+	o := open.Session(tb, "", "")
+	testenv.SeedCassandra(tb, o)
+	admin := locked.Session(tb, "cassandra", "cassandra")
+	testenv.SeedCassandra(tb, admin)
+	locked.ChangeDefaultPassword(tb, admin, "Fl33t-cassandra-pass")
+	f.add(testenv.CassandraSecrets,
+		withDigest(exposed("cassandra", open.Addr, open.Port, "cassandra", testenv.CassandraSeedRows,
+			map[string][]string{"lw_crm.users": {"email", "auth_token"}, "lw_crm.devices": {"wifi_ssid", "ip_address"}}), func(tb testing.TB) string { return testenv.CassandraDigest(tb, o) }),
+		withDigest(protected("cassandra", locked.Addr, locked.Port, "cassandra"), func(tb testing.TB) string { return testenv.CassandraDigest(tb, admin) }))
+}
+
 // fleetPorts is every prober's ports and the fleet's unclaimed ones.
 func fleetPorts() string {
 	ports := all.Registry().Ports()
@@ -525,24 +540,41 @@ type bootJob struct {
 
 // inParallel runs jobs, at most n at a time. A job's Fatal or Skip ends
 // only its goroutine; afterwards the test fails (or, for skips, is
-// reported unavailable) naming every job that did not finish.
+// reported unavailable) naming every job that did not finish. What jobs
+// register with Cleanup runs when the test ends, jobs in parallel (each
+// job's own cleanups last-in first-out): forty servers stop in seconds.
 func inParallel(t *testing.T, n int, jobs []bootJob) {
 	t.Helper()
 	errs := &jobErrors{}
+	tbs := make([]*jobTB, len(jobs))
 	sem := make(chan struct{}, n)
 	var wg sync.WaitGroup
-	for _, j := range jobs {
+	for i, j := range jobs {
+		tbs[i] = &jobTB{TB: t, name: j.name, errs: errs}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			start := time.Now()
-			j.run(&jobTB{TB: t, name: j.name, errs: errs})
+			j.run(tbs[i])
 			t.Logf("%s: ready in %s", j.name, time.Since(start).Round(time.Millisecond))
 		}()
 	}
 	wg.Wait()
+	t.Cleanup(func() {
+		var wg sync.WaitGroup
+		for _, tb := range tbs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := len(tb.cleanups) - 1; i >= 0; i-- {
+					tb.cleanups[i]()
+				}
+			}()
+		}
+		wg.Wait()
+	})
 	if len(errs.failed) > 0 {
 		t.Fatalf("setup failed:\n%s", strings.Join(errs.failed, "\n"))
 	}
@@ -557,11 +589,20 @@ type jobErrors struct {
 }
 
 // jobTB is the testing.TB of one parallel job: its Fatal and Skip end the
-// job's goroutine (runtime.Goexit) instead of the test's.
+// job's goroutine (runtime.Goexit) instead of the test's, and its
+// cleanups wait for inParallel's.
 type jobTB struct {
 	testing.TB
-	name string
-	errs *jobErrors
+	name     string
+	errs     *jobErrors
+	mu       sync.Mutex
+	cleanups []func()
+}
+
+func (j *jobTB) Cleanup(f func()) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.cleanups = append(j.cleanups, f)
 }
 
 func (j *jobTB) record(skip bool, msg string) {
