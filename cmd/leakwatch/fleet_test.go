@@ -274,7 +274,7 @@ func (f *storeFleet) prometheus(tb testing.TB) {
 	open := testenv.StartPrometheus(tb, testenv.PrometheusOptions{Addr: f.host(32), Port: 9090})
 	locked := testenv.StartPrometheus(tb, testenv.PrometheusOptions{Addr: f.host(33), Port: 9090, User: "grafana", Password: "Fl33t-prom-pass"})
 	open.WaitTargets(tb, testenv.PrometheusTargets)
-	_, series := open.Digest(tb)
+	_, series := open.Digest(tb) // no scrape during the test: stays as it is
 	f.add(testenv.PrometheusSecrets,
 		withDigest(exposed("prometheus", open.Addr, open.Port, "prometheus",
 			map[string]int64{"config": testenv.PrometheusTargets, "targets": testenv.PrometheusTargets, "tsdb": series},

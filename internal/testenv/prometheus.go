@@ -38,12 +38,13 @@ func (s *Prometheus) url(path string) string {
 	return fmt.Sprintf("http://%s:%d%s", s.Addr, s.Port, path)
 }
 
-// promConfig scrapes only loopback addresses where nothing listens (so the
-// head block stays empty and stable) and carries credentials of each kind
-// Prometheus shows or redacts.
+// promConfig scrapes only loopback addresses where nothing listens, once a
+// year at a random offset (so the head block stays empty and stable for a
+// test's life), and carries credentials of each kind Prometheus shows or
+// redacts.
 func promConfig(a netip.Addr) string {
 	return fmt.Sprintf(`global:
-  scrape_interval: 1h
+  scrape_interval: 1y
   external_labels:
     team: payments
 scrape_configs:
