@@ -57,6 +57,7 @@ type fleetStore struct {
 	digest func(testing.TB) string
 }
 
+// key is "host:port/service", a finding's identity.
 func (s fleetStore) key() string {
 	return fmt.Sprintf("%s:%d/%s", s.host, s.port, s.service)
 }
@@ -86,18 +87,23 @@ func plusUnknown(counts map[string]int64, names ...string) map[string]int64 {
 	return out
 }
 
+// host is the fleet's address .n.
 func (f *storeFleet) host(n byte) netip.Addr { return f.net.Host(n) }
 
+// exposed is an open store: readable without credentials, these exact
+// dataset counts and at least these classes.
 func exposed(role string, host netip.Addr, port int, service string, records map[string]int64, classes map[string][]string) fleetStore {
 	return fleetStore{role: role + " open", host: host, port: port, service: service,
 		status: finding.StatusExposed, auth: finding.AuthNone, records: records, classes: classes}
 }
 
+// protected is a store that demands credentials: no dataset read.
 func protected(role string, host netip.Addr, port int, service string) fleetStore {
 	return fleetStore{role: role + " protected", host: host, port: port, service: service,
 		status: finding.StatusProtected, auth: finding.AuthRequired}
 }
 
+// withDigest adds the read-only check d to s.
 func withDigest(s fleetStore, d func(testing.TB) string) fleetStore {
 	s.digest = d
 	return s
