@@ -69,6 +69,7 @@ type scanFlags struct {
 	keyFile        string
 	verbose        bool
 	progress       string
+	trace          bool
 }
 
 func (a *app) scanFlagSet(sf *scanFlags) *pflag.FlagSet {
@@ -95,6 +96,7 @@ func (a *app) scanFlagSet(sf *scanFlags) *pflag.FlagSet {
 	fs.StringVar(&sf.keyFile, "key-file", defaultKeyFile(), "per-installation secret key for keyed hashes and canaries (created if missing)")
 	fs.BoolVarP(&sf.verbose, "verbose", "v", false, "list every dataset under the table")
 	fs.StringVar(&sf.progress, "progress", "auto", "progress on stderr: auto (when a terminal), always, never")
+	fs.BoolVar(&sf.trace, "trace", false, "print every open port's prober attempts (outcome, time, reason) on stderr")
 	fs.BoolP("help", "h", false, "show this help")
 	return fs
 }
@@ -207,6 +209,7 @@ func (a *app) scan(ctx context.Context, args []string) (int, error) {
 		Engine:       eng,
 		ProbeWorkers: sf.probeWorkers,
 		OnFinding:    w.Write,
+		OnReport:     a.tracer(sf.trace),
 	}, stats)
 	prog.stop()
 	if err := w.Close(); err != nil && runErr == nil {
@@ -226,6 +229,27 @@ func (a *app) scan(ctx context.Context, args []string) (int, error) {
 		return exitExposed, nil
 	}
 	return exitOK, nil
+}
+
+// tracer prints each probed endpoint's attempts, for "why was this port
+// not recognised" questions.
+func (a *app) tracer(on bool) func(*engine.Report) {
+	if !on {
+		return nil
+	}
+	start := time.Now()
+	return func(r *engine.Report) {
+		var b strings.Builder
+		fmt.Fprintf(&b, "trace +%s %s: %s\n", time.Since(start).Round(time.Millisecond), r.Target.HostPort(), r.Outcome())
+		for _, at := range r.Attempts {
+			fmt.Fprintf(&b, "  %-16s %-16s %8s", at.Prober, at.Outcome, at.Duration.Round(time.Millisecond))
+			if at.Err != nil {
+				fmt.Fprintf(&b, "  %v", at.Err)
+			}
+			b.WriteByte('\n')
+		}
+		fmt.Fprint(a.stderr, b.String())
+	}
 }
 
 func plural(n int64, noun string) string {

@@ -112,7 +112,7 @@ func (e *Engine) Probe(ctx context.Context, t probe.Target) *Report {
 			fallbacks = append(fallbacks, p)
 		}
 	}
-	if e.try(ctx, t, claimers, rep) || len(fallbacks) == 0 || ctx.Err() != nil {
+	if e.try(ctx, t, claimers, rep, 0) || len(fallbacks) == 0 || ctx.Err() != nil {
 		return rep
 	}
 	// No claimer recognised the port: learn what it speaks, once, drop the
@@ -121,29 +121,33 @@ func (e *Engine) Probe(ctx context.Context, t probe.Target) *Report {
 	look := e.lookAt(ctx, t)
 	var likely, rest []probe.Prober
 	for _, p := range fallbacks {
+		if h, ok := p.(probe.Hinter); ok && look.reply != nil && h.Hint(look.reply) {
+			likely = append(likely, p) // a hint outranks the port's kind
+			continue
+		}
 		if reason := skipReason(p, look.kind); reason != nil {
 			rep.Attempts = append(rep.Attempts, Attempt{Prober: p.Name(), Outcome: probe.OutcomeNotThisService, Err: reason})
 			continue
 		}
-		if h, ok := p.(probe.Hinter); ok && look.reply != nil && h.Hint(look.reply) {
-			likely = append(likely, p)
-		} else {
-			rest = append(rest, p)
-		}
+		rest = append(rest, p)
 	}
-	e.try(ctx, t, append(likely, rest...), rep)
+	if !e.try(ctx, t, likely, rep, e.opts.Budget.FallbackFirstByte) {
+		e.try(ctx, t, rest, rep, e.opts.Budget.FallbackFirstByte)
+	}
 	return rep
 }
 
 // try runs probers in order until one recognises the service; it reports
-// whether one did (or the port closed).
-func (e *Engine) try(ctx context.Context, t probe.Target, ps []probe.Prober, rep *Report) bool {
+// whether one did (or the port closed). firstByte, if set, bounds each
+// connection's wait for its first byte.
+func (e *Engine) try(ctx context.Context, t probe.Target, ps []probe.Prober, rep *Report, firstByte time.Duration) bool {
 	for _, p := range ps {
 		if ctx.Err() != nil {
 			return true
 		}
 		env := probe.NewEnv(t, e.opts.Budget, e.opts.InScope)
 		env.DefaultCredentials = e.opts.DefaultCredentials
+		env.FirstByteTimeout = firstByte
 		began := time.Now()
 		res, err := safeProbe(ctx, p, env)
 		out := classifyErr(err)
@@ -223,37 +227,44 @@ func (e *Engine) lookAt(ctx context.Context, t probe.Target) look {
 	if n > 0 {
 		return look{kind: kindBanner, reply: b[:n]}
 	}
-	reply, timedOut := httpReply(ctx, env, false)
+	wait := e.opts.Budget.BannerWait
+	reply, timedOut := httpReply(ctx, env, false, wait)
 	switch {
 	case bytes.HasPrefix(reply, []byte("HTTP/")):
 		return look{kind: kindHTTP, reply: reply}
 	case len(reply) > 0 && reply[0] != tlsAlert:
 		return look{kind: kindNotHTTP, reply: reply}
 	case len(reply) == 0 && timedOut:
-		return look{kind: kindOther} // silent: a tarpit, or a protocol that waits
+		// Silent: a tarpit, or a length-prefixed protocol waiting for the
+		// rest of a "frame". Probers may hint on silence (an empty reply).
+		return look{kind: kindOther, reply: []byte{}}
 	}
 	// A TLS alert, or closed without a word: try HTTPS.
-	if r, _ := httpReply(ctx, env, true); bytes.HasPrefix(r, []byte("HTTP/")) {
+	if r, _ := httpReply(ctx, env, true, wait); bytes.HasPrefix(r, []byte("HTTP/")) {
 		return look{kind: kindHTTP, reply: r}
+	}
+	if len(reply) == 0 {
+		return look{kind: kindOther, reply: []byte{}} // closed without a word
 	}
 	return look{kind: kindOther}
 }
 
 // hintBytes is how much of a greeting or answer is kept for hints.
-const hintBytes = 64
+const hintBytes = 512
 
 // tlsAlert is the record type a TLS server answers plain text with.
 const tlsAlert = 0x15
 
 // httpReply sends "HEAD / HTTP/1.0" and returns the first bytes of the
-// answer (up to hintBytes, what one read gives), and whether reading timed
-// out before any byte came.
-func httpReply(ctx context.Context, env *probe.Env, useTLS bool) ([]byte, bool) {
+// answer (up to hintBytes), and whether no byte came within wait.
+func httpReply(ctx context.Context, env *probe.Env, useTLS bool, wait time.Duration) ([]byte, bool) {
 	dial := env.Dial
 	if useTLS {
 		dial = env.DialTLS
 	}
-	c, err := dial(ctx)
+	dctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	c, err := dial(dctx)
 	if err != nil {
 		return nil, probe.IsTimeout(err)
 	}
@@ -261,10 +272,20 @@ func httpReply(ctx context.Context, env *probe.Env, useTLS bool) ([]byte, bool) 
 	if _, err := c.Write([]byte("HEAD / HTTP/1.0\r\nUser-Agent: leakwatch\r\n\r\n")); err != nil {
 		return nil, false
 	}
+	if err := c.SetReadDeadline(time.Now().Add(wait)); err != nil {
+		return nil, false
+	}
 	b := make([]byte, hintBytes)
 	n, err := io.ReadAtLeast(c, b, 5)
 	if n == 0 {
 		return nil, probe.IsTimeout(err)
+	}
+	// Keep what else arrives at once (a short explanation in the body,
+	// as MongoDB's), without waiting long for it.
+	if err == nil && n < len(b) {
+		_ = c.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+		m, _ := io.ReadAtLeast(c, b[n:], len(b)-n)
+		n += m
 	}
 	return b[:n], false
 }

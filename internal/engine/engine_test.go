@@ -135,6 +135,45 @@ func TestHTTPPortSkipsBinaryProbers(t *testing.T) {
 	}
 }
 
+type hintStub struct{ stub }
+
+func (*hintStub) Hint(reply []byte) bool { return strings.Contains(string(reply), "MongoDB over HTTP") }
+
+// TestHintOutranksKind: a binary protocol whose server answers HTTP with a
+// note (mongod on its driver port) is still tried, and first.
+func TestHintOutranksKind(t *testing.T) {
+	// What mongod answers any HTTP request with, whatever the method.
+	const note = "HTTP/1.0 200 OK\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: 85\r\n\r\n" +
+		"It looks like you are trying to access MongoDB over HTTP on the native driver port.\r\n"
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				_ = c.SetReadDeadline(time.Now().Add(2 * time.Second))
+				if n, _ := c.Read(make([]byte, 512)); n > 0 {
+					io.WriteString(c, note)
+				}
+			}()
+		}
+	}()
+	other := &stub{name: "other", ports: []int{1}, err: notThis()}
+	mongo := &hintStub{stub{name: "mongo", ports: []int{27017}, result: &probe.Result{Status: finding.StatusExposed, Auth: finding.AuthNone}}}
+	e := newEngine(t, other, mongo)
+	rep := e.Probe(context.Background(), probe.Target{Addr: netip.MustParseAddr("127.0.0.1"), Port: l.Addr().(*net.TCPAddr).Port})
+	if rep.Finding == nil || rep.Finding.Service != "mongo" || other.calls.Load() != 0 {
+		t.Fatalf("finding %+v, other ran %d times", rep.Finding, other.calls.Load())
+	}
+}
+
 func TestPanicIsContained(t *testing.T) {
 	bad := &stub{name: "bad", ports: []int{7}, panics: true}
 	good := &stub{name: "good", ports: []int{8}, result: &probe.Result{Status: finding.StatusExposed, Auth: finding.AuthNone}}

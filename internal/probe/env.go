@@ -39,9 +39,17 @@ type Env struct {
 	// DefaultCredentials allows probers to try a service's well-known
 	// factory credentials (e.g. guest/guest) when it demands a login.
 	DefaultCredentials bool
+	// FirstByteTimeout, if set, bounds the wait for the first byte on the
+	// env's first connection instead of the IO timeout. The engine sets it
+	// for probers tried on a port they do not claim: a server of their
+	// protocol answers the first request at once, while another protocol's
+	// server may wait forever for bytes that will not come. Later
+	// connections (data reads after identification) get the IO timeout.
+	FirstByteTimeout time.Duration
 
 	inScope ScopeFunc
 	read    atomic.Int64
+	dials   atomic.Int64
 	dialer  net.Dialer
 }
 
@@ -79,6 +87,9 @@ func (e *Env) DialPort(ctx context.Context, port int) (net.Conn, error) {
 		return nil, fmt.Errorf("dial %s: %w", addr, err)
 	}
 	bc := &boundedConn{Conn: c, env: e, ioTimeout: e.Budget.IOTimeout}
+	if e.dials.Add(1) == 1 {
+		bc.firstByte = e.FirstByteTimeout
+	}
 	if dl, ok := ctx.Deadline(); ok {
 		bc.deadline = dl
 	}
@@ -119,6 +130,8 @@ type boundedConn struct {
 	net.Conn
 	env       *Env
 	ioTimeout time.Duration
+	firstByte time.Duration // until the first byte arrives (0: ioTimeout)
+	gotByte   atomic.Bool
 	deadline  time.Time
 	stop      func() bool
 	// userRead and userWrite are deadlines a prober set (zero: none); each
@@ -135,7 +148,11 @@ func (c *boundedConn) Close() error {
 }
 
 func (c *boundedConn) opDeadline(user *atomic.Int64) time.Time {
-	d := time.Now().Add(c.ioTimeout)
+	timeout := c.ioTimeout
+	if user == &c.userRead && c.firstByte > 0 && !c.gotByte.Load() {
+		timeout = min(timeout, c.firstByte)
+	}
+	d := time.Now().Add(timeout)
 	if !c.deadline.IsZero() && c.deadline.Before(d) {
 		d = c.deadline
 	}
@@ -158,6 +175,9 @@ func (c *boundedConn) Read(p []byte) (int, error) {
 	}
 	n, err := c.Conn.Read(p)
 	c.env.read.Add(int64(n))
+	if n > 0 {
+		c.gotByte.Store(true)
+	}
 	return n, err
 }
 

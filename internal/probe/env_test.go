@@ -98,3 +98,31 @@ func TestDialOutOfScope(t *testing.T) {
 		t.Fatal("dial out of scope succeeded")
 	}
 }
+
+func TestFirstByteTimeout(t *testing.T) {
+	tgt := listen(t, func(c net.Conn) { time.Sleep(3 * time.Second); c.Close() })
+	b := DefaultBudget()
+	b.IOTimeout = 5 * time.Second
+	env := NewEnv(tgt, b, nil)
+	env.FirstByteTimeout = 200 * time.Millisecond
+	c, err := env.Dial(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	start := time.Now()
+	if _, err := c.Read(make([]byte, 1)); !IsTimeout(err) || time.Since(start) > time.Second {
+		t.Fatalf("first read: %v after %s; want a timeout after ~200ms", err, time.Since(start))
+	}
+	// A later connection of the same env waits the IO timeout.
+	env.Budget.IOTimeout = 700 * time.Millisecond
+	c2, err := env.Dial(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	start = time.Now()
+	if _, err := c2.Read(make([]byte, 1)); !IsTimeout(err) || time.Since(start) < 500*time.Millisecond {
+		t.Fatalf("second connection: %v after %s; want the IO timeout (~700ms)", err, time.Since(start))
+	}
+}

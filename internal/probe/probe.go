@@ -52,8 +52,12 @@ type HTTPBased interface {
 // Hinter is implemented by probers that can tell from the first bytes a
 // port sent — its greeting, or its answer to "HEAD / HTTP/1.0" — that the
 // port likely speaks their protocol (Redis answers "-ERR", Memcached
-// "ERROR"). On a port no prober claims, likely probers are tried first.
-// A hint only orders; identification is still the prober's own.
+// "ERROR"). An empty reply means the port stayed silent after the HTTP
+// request, or closed without a word (length-prefixed binary protocols wait
+// for the rest of a frame, or drop it).
+// On a port no prober claims, likely probers are tried first; a hint
+// outranks what the port's kind would rule out. A hint only orders;
+// identification is still the prober's own.
 type Hinter interface {
 	Hint(reply []byte) bool
 }
@@ -141,6 +145,9 @@ type Budget struct {
 	// BannerWait is how long the engine waits for a server greeting before
 	// it skips server-first probers on a port they do not claim.
 	BannerWait time.Duration
+	// FallbackFirstByte bounds the wait for the first answer of a prober
+	// tried on a port it does not claim (see Env.FirstByteTimeout).
+	FallbackFirstByte time.Duration
 	// MaxBytes bounds all bytes read from one host:port.
 	MaxBytes int64
 	// MaxResponseBytes bounds one metadata response.
@@ -157,15 +164,16 @@ type Budget struct {
 // DefaultBudget is what a scan uses unless told otherwise.
 func DefaultBudget() Budget {
 	return Budget{
-		Timeout:          60 * time.Second,
-		IOTimeout:        5 * time.Second,
-		BannerWait:       2 * time.Second,
-		MaxBytes:         64 << 20,
-		MaxResponseBytes: 8 << 20,
-		MaxDatasets:      20,
-		MaxListed:        1000,
-		SampleRecords:    200,
-		SampleBytes:      1 << 20,
+		Timeout:           60 * time.Second,
+		IOTimeout:         5 * time.Second,
+		BannerWait:        2 * time.Second,
+		FallbackFirstByte: 1500 * time.Millisecond,
+		MaxBytes:          64 << 20,
+		MaxResponseBytes:  8 << 20,
+		MaxDatasets:       20,
+		MaxListed:         1000,
+		SampleRecords:     200,
+		SampleBytes:       1 << 20,
 	}
 }
 

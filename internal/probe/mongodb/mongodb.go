@@ -19,6 +19,7 @@
 package mongodb
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"errors"
@@ -41,6 +42,13 @@ func New() *Prober { return &Prober{} }
 
 // Name implements probe.Prober.
 func (*Prober) Name() string { return "mongodb" }
+
+// Hint implements probe.Hinter: mongod answers an HTTP request on its
+// driver port with a plain-text note saying so; other wire-protocol servers
+// (FerretDB) read "HEAD" as a message length and wait, or hang up.
+func (*Prober) Hint(reply []byte) bool {
+	return len(reply) == 0 || bytes.Contains(reply, []byte("MongoDB over HTTP"))
+}
 
 // DefaultPorts implements probe.Prober: mongod, shard and config servers.
 func (*Prober) DefaultPorts() []int { return []int{27017, 27018, 27019} }
