@@ -55,14 +55,20 @@ func StartMariaDB(t testing.TB, o MariaDBOptions) *MariaDB {
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	data := filepath.Join(dir, "data")
-	args := append([]string{"--no-defaults", "--datadir=" + data, "--user=root",
+	// A private tmpdir: servers installing at once in the shared /tmp
+	// collide on their "#sql-temptable-…" files.
+	tmp := filepath.Join(dir, "tmp")
+	if err := os.MkdirAll(tmp, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	args := append([]string{"--no-defaults", "--datadir=" + data, "--tmpdir=" + tmp, "--user=root",
 		"--auth-root-authentication-method=normal", "--skip-test-db", "--skip-name-resolve"}, mariadbSmall...)
 	if out, err := exec.Command(install, args...).CombinedOutput(); err != nil {
 		t.Fatalf("mariadb-install-db: %v\n%s", err, out)
 	}
 	s := &MariaDB{sock: filepath.Join(dir, "mysqld.sock")}
 	s.Addr, s.Port = Listen(t, o.Addr, o.Port)
-	args = append([]string{"--no-defaults", "--datadir=" + data, "--user=root",
+	args = append([]string{"--no-defaults", "--datadir=" + data, "--tmpdir=" + tmp, "--user=root",
 		"--bind-address=" + s.Addr.String(), "--port=" + strconv.Itoa(s.Port), "--socket=" + s.sock,
 		"--pid-file=" + filepath.Join(dir, "mysqld.pid"), "--skip-name-resolve", "--skip-log-bin",
 		"--max-connections=20", "--performance-schema=0"}, mariadbSmall...)
