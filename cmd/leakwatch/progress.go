@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/leakwatch/leakwatch/internal/output"
 	"github.com/leakwatch/leakwatch/internal/scan"
 	"github.com/leakwatch/leakwatch/internal/sweep"
 )
@@ -24,7 +25,7 @@ type progress struct {
 }
 
 func newProgress(w io.Writer, mode string, total int64, ss *sweep.Stats, st *scan.Stats) *progress {
-	on := mode == "always" || (mode == "auto" && isTerminal(w))
+	on := mode == "always" || (mode == "auto" && output.IsTerminal(w))
 	return &progress{w: w, on: on, total: total, sweep: ss, scan: st, done: make(chan struct{})}
 }
 

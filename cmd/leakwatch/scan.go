@@ -196,7 +196,6 @@ func (a *app) scan(ctx context.Context, args []string) (int, error) {
 	sweeper := sweep.Options{
 		Concurrency: sf.concurrency, Rate: sf.rate, Timeout: sf.connectTimeout, InScope: sc.Contains,
 	}
-	sweep.RaiseFDLimit()
 	var sweepStats sweep.Stats
 	stats := &scan.Stats{}
 	prog := newProgress(a.stderr, sf.progress, sc.Endpoints(), &sweepStats, stats)
@@ -278,24 +277,12 @@ func (sf *scanFlags) budget() (probe.Budget, error) {
 
 func parseFormat(s, outFile string, stdout io.Writer) (output.Format, error) {
 	if s == "auto" {
-		if outFile == "" && output.ColorAuto(stdout) {
-			return output.FormatTable, nil
-		}
-		if outFile == "" && isTerminal(stdout) {
+		if outFile == "" && output.IsTerminal(stdout) {
 			return output.FormatTable, nil
 		}
 		return output.FormatJSONL, nil
 	}
 	return output.ParseFormat(s)
-}
-
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
 func splitList(s string) []string {

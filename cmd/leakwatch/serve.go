@@ -27,7 +27,6 @@ import (
 	"github.com/leakwatch/leakwatch/internal/probe/all"
 	"github.com/leakwatch/leakwatch/internal/store"
 	"github.com/leakwatch/leakwatch/internal/store/storeopen"
-	"github.com/leakwatch/leakwatch/internal/sweep"
 )
 
 const serveUsage = `Usage: leakwatch serve [--config FILE]
@@ -155,7 +154,6 @@ func newServer(ctx context.Context, cfg *config.Config, logger *slog.Logger) (_ 
 	if err != nil {
 		return nil, err
 	}
-	sweep.RaiseFDLimit()
 	s.mon, err = monitor.New(ctx, monitor.Options{
 		Config: cfg, Store: s.st, Registry: registry, Classifier: clf,
 		Metrics: s.metrics, OnEvents: s.disp.Kick, Logger: logger,

@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/netip"
 	"slices"
 	"sync"
 	"syscall"
@@ -378,9 +377,4 @@ func (e *Engine) classifyAll(in []probe.Dataset) []finding.Dataset {
 	}
 	wg.Wait()
 	return out
-}
-
-// TargetFor makes a probe target.
-func TargetFor(addr netip.Addr, port int, hostname string) probe.Target {
-	return probe.Target{Addr: addr, Port: port, Hostname: hostname}
 }

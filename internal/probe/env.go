@@ -12,8 +12,6 @@ import (
 	"time"
 )
 
-func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
-
 // Target is one host:port to probe. Host is always an IP address literal;
 // Hostname is the name it was resolved from, if any (used for SNI and the
 // HTTP Host header).

@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"time"
 )
 
 // HTTPResponse is a fully read, size-capped HTTP response.
@@ -174,6 +173,3 @@ func looksLikeTLSRequired(r *HTTPResponse) bool {
 	b := bytes.ToLower(r.Body)
 	return bytes.Contains(b, []byte("https")) || bytes.Contains(b, []byte("ssl")) || bytes.Contains(b, []byte("tls"))
 }
-
-// Since is a small helper for measuring a probe step.
-func Since(t time.Time) time.Duration { return time.Since(t).Round(time.Millisecond) }

@@ -11,6 +11,7 @@ package probe
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/leakwatch/leakwatch/internal/classify"
@@ -73,7 +74,7 @@ var ErrOutOfScope = errors.New("address out of scope")
 
 // NotThisService wraps ErrNotThisService with a reason.
 func NotThisService(format string, args ...any) error {
-	return &notThis{msg: sprintf(format, args...)}
+	return &notThis{msg: fmt.Sprintf(format, args...)}
 }
 
 type notThis struct{ msg string }

@@ -59,8 +59,6 @@ func (s *Stats) Snapshot() Snapshot {
 type Summary struct {
 	Snapshot
 	Duration time.Duration
-	// WorstSeverity is the highest severity among exposed findings.
-	WorstSeverity finding.Severity
 }
 
 // Run executes the scan. Findings go to OnFinding as they are made; an
@@ -115,7 +113,7 @@ func Run(ctx context.Context, cfg Config, stats *Stats) (Summary, error) {
 	}
 	go func() { wg.Wait(); close(reports) }()
 
-	sum := Summary{WorstSeverity: ""}
+	var sum Summary
 	var outErr error
 	for rep := range reports {
 		if cfg.OnReport != nil {
@@ -129,9 +127,6 @@ func Run(ctx context.Context, cfg Config, stats *Stats) (Summary, error) {
 		switch f.Status {
 		case finding.StatusExposed:
 			stats.Exposed.Add(1)
-			if f.Severity.Rank() > sum.WorstSeverity.Rank() || sum.WorstSeverity == "" {
-				sum.WorstSeverity = f.Severity
-			}
 		case finding.StatusProtected:
 			stats.Protected.Add(1)
 		}
