@@ -174,7 +174,7 @@ func (a *app) scan(ctx context.Context, args []string) (int, error) {
 	eng, err := engine.New(engine.Options{
 		Registry: registry, Classifier: clf, Budget: budget,
 		AllProbers: !sf.portProbers, DefaultCredentials: !sf.noDefaultCreds,
-		InScope: sc.Contains,
+		InScope: sc.Allows,
 	})
 	if err != nil {
 		return exitFailed, err
@@ -194,7 +194,7 @@ func (a *app) scan(ctx context.Context, args []string) (int, error) {
 	})
 
 	sweeper := sweep.Options{
-		Concurrency: sf.concurrency, Rate: sf.rate, Timeout: sf.connectTimeout, InScope: sc.Contains,
+		Concurrency: sf.concurrency, Rate: sf.rate, Timeout: sf.connectTimeout, InScope: sc.Allows,
 	}
 	var sweepStats sweep.Stats
 	stats := &scan.Stats{}

@@ -97,7 +97,7 @@ func (r *Report) Outcome() probe.Outcome {
 // across all probers tried, is bounded by Budget.Timeout.
 func (e *Engine) Probe(ctx context.Context, t probe.Target) *Report {
 	rep := &Report{Target: t}
-	if !e.opts.InScope(t.Addr) {
+	if !e.opts.InScope(t.AddrPort()) {
 		rep.Attempts = append(rep.Attempts, Attempt{Outcome: probe.OutcomeRefused, Err: probe.ErrOutOfScope})
 		return rep
 	}

@@ -57,7 +57,7 @@ func newEngine(t *testing.T, ps ...probe.Prober) *Engine {
 	b := probetest.Budget()
 	b.BannerWait = 300 * time.Millisecond
 	e, err := New(Options{Registry: reg, Classifier: clf, Budget: b, AllProbers: true,
-		InScope: func(a netip.Addr) bool { return a.IsLoopback() }})
+		InScope: func(ap netip.AddrPort) bool { return ap.Addr().IsLoopback() }})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -160,7 +160,7 @@ func (r *scopeRunner) sweepChunk(ctx context.Context, runID string, chunk []scop
 	}
 	var stats sweep.Stats
 	err := sweep.Run(ctx, r.limited(ctx, chunk), sweep.Options{
-		Concurrency: r.m.cfg.Probe.Concurrency, Timeout: r.m.cfg.Probe.ConnectTimeout.D, InScope: r.sc.Contains,
+		Concurrency: r.m.cfg.Probe.Concurrency, Timeout: r.m.cfg.Probe.ConnectTimeout.D, InScope: r.sc.Allows,
 	}, &stats, func(ep scope.Endpoint) {
 		mu.Lock()
 		open[ep.AddrPort()] = true

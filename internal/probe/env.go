@@ -21,13 +21,19 @@ type Target struct {
 	Hostname string
 }
 
+// AddrPort is the target as a netip.AddrPort.
+func (t Target) AddrPort() netip.AddrPort {
+	return netip.AddrPortFrom(t.Addr, uint16(t.Port))
+}
+
 // HostPort is "ip:port" for dialing.
 func (t Target) HostPort() string {
 	return net.JoinHostPort(t.Addr.String(), strconv.Itoa(t.Port))
 }
 
-// ScopeFunc tells whether an address may be contacted.
-type ScopeFunc func(netip.Addr) bool
+// ScopeFunc is the scope decision for one connection: whether this
+// address and port may be contacted. It is asked before every dial.
+type ScopeFunc func(netip.AddrPort) bool
 
 // Env is everything one probe of one target may use. It is made by the
 // engine per host:port; all connections share its byte budget.
@@ -52,11 +58,12 @@ type Env struct {
 }
 
 // NewEnv makes an Env for t. inScope is checked before every dial; nil
-// allows only t's own address.
+// allows any port of t's own address (prober tests; the engine always
+// passes the scan's scope decision).
 func NewEnv(t Target, b Budget, inScope ScopeFunc) *Env {
 	if inScope == nil {
 		addr := t.Addr
-		inScope = func(a netip.Addr) bool { return a == addr }
+		inScope = func(ap netip.AddrPort) bool { return ap.Addr() == addr }
 	}
 	return &Env{Target: t, Budget: b, inScope: inScope, dialer: net.Dialer{Timeout: b.IOTimeout}}
 }
@@ -73,11 +80,11 @@ func (e *Env) Dial(ctx context.Context) (net.Conn, error) {
 
 // DialPort dials another port of the same host (e.g. a monitoring port).
 func (e *Env) DialPort(ctx context.Context, port int) (net.Conn, error) {
-	if !e.inScope(e.Target.Addr) {
-		return nil, fmt.Errorf("dial %s: %w", e.Target.Addr, ErrOutOfScope)
-	}
 	if port <= 0 || port > 65535 {
 		return nil, fmt.Errorf("dial: bad port %d", port)
+	}
+	if ap := netip.AddrPortFrom(e.Target.Addr, uint16(port)); !e.inScope(ap) {
+		return nil, fmt.Errorf("dial %s: %w", ap, ErrOutOfScope)
 	}
 	addr := net.JoinHostPort(e.Target.Addr.String(), strconv.Itoa(port))
 	c, err := e.dialer.DialContext(ctx, "tcp", addr)

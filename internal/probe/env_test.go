@@ -2,8 +2,10 @@ package probe
 
 import (
 	"context"
+	"errors"
 	"net"
 	"net/netip"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -93,7 +95,7 @@ func TestIOTimeoutAndByteBudget(t *testing.T) {
 }
 
 func TestDialOutOfScope(t *testing.T) {
-	env := NewEnv(Target{Addr: netip.MustParseAddr("127.0.0.1"), Port: 1}, DefaultBudget(), func(netip.Addr) bool { return false })
+	env := NewEnv(Target{Addr: netip.MustParseAddr("127.0.0.1"), Port: 1}, DefaultBudget(), func(netip.AddrPort) bool { return false })
 	if _, err := env.Dial(context.Background()); err == nil {
 		t.Fatal("dial out of scope succeeded")
 	}
@@ -124,5 +126,37 @@ func TestFirstByteTimeout(t *testing.T) {
 	start = time.Now()
 	if _, err := c2.Read(make([]byte, 1)); !IsTimeout(err) || time.Since(start) < 500*time.Millisecond {
 		t.Fatalf("second connection: %v after %s; want the IO timeout (~700ms)", err, time.Since(start))
+	}
+}
+
+// A port the server names (FTP passive data, a monitor port) passes the
+// same scope decision as the target: an excluded endpoint is refused even
+// on an in-scope address, and no connection is made.
+func TestDialPortExcludedEndpoint(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var accepts atomic.Int64
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			accepts.Add(1)
+			c.Close()
+		}
+	}()
+	excluded := netip.MustParseAddrPort(ln.Addr().String())
+	inScope := func(ap netip.AddrPort) bool { return ap.Addr().IsLoopback() && ap != excluded }
+	env := NewEnv(Target{Addr: excluded.Addr(), Port: 1}, DefaultBudget(), inScope)
+	if _, err := env.DialPort(context.Background(), int(excluded.Port())); !errors.Is(err, ErrOutOfScope) {
+		t.Fatalf("dial of an excluded port: %v, want ErrOutOfScope", err)
+	}
+	time.Sleep(50 * time.Millisecond)
+	if n := accepts.Load(); n != 0 {
+		t.Fatalf("excluded endpoint accepted %d connections", n)
 	}
 }

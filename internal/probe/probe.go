@@ -69,8 +69,9 @@ var ErrNotThisService = errors.New("not this service")
 // ErrBudget means the peer sent more bytes than the target's budget allows.
 var ErrBudget = errors.New("byte budget exhausted")
 
-// ErrOutOfScope means a dial was refused because the address is not in scope.
-var ErrOutOfScope = errors.New("address out of scope")
+// ErrOutOfScope means a dial was refused because the endpoint (address or
+// port) is not in scope.
+var ErrOutOfScope = errors.New("endpoint out of scope")
 
 // NotThisService wraps ErrNotThisService with a reason.
 func NotThisService(format string, args ...any) error {

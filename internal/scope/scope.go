@@ -91,6 +91,10 @@ type Scope struct {
 	explicitAddrs []netip.Addr
 	// skip are excluded endpoints inside spans × ports.
 	skip map[netip.AddrPort]struct{}
+	// deny are all port-specific exclusions, also those outside spans ×
+	// ports: a port a server names (FTP passive data, a monitor port)
+	// must not reach an excluded endpoint either.
+	deny map[netip.AddrPort]struct{}
 }
 
 // Build parses, resolves and checks the options into a Scope. Every error
@@ -259,6 +263,9 @@ func (b *builder) explicit(specs []Spec) {
 			s.explicit[i].Hostname = s.names[s.explicit[i].Addr]
 		}
 	}
+	if len(b.exEP) > 0 {
+		s.deny = b.exEP
+	}
 	for ap := range b.exEP {
 		if inPorts[int(ap.Port())] && find(s.spans, ap.Addr()) >= 0 {
 			if s.skip == nil {
@@ -403,6 +410,20 @@ func (s *Scope) Contains(a netip.Addr) bool {
 	}
 	_, ok := slices.BinarySearchFunc(s.explicitAddrs, a, netip.Addr.Compare)
 	return ok
+}
+
+// Allows is the scope decision for one connection, made before every
+// dial on every code path: the address is in scope (see Contains) and the
+// endpoint is not excluded. Ports other than the swept ones may be dialed on
+// an in-scope address (a server's passive data port, a monitoring port), but
+// never an endpoint an exclusion names.
+func (s *Scope) Allows(ap netip.AddrPort) bool {
+	a := ap.Addr().WithZone("").Unmap()
+	if !s.Contains(a) {
+		return false
+	}
+	_, denied := s.deny[netip.AddrPortFrom(a, ap.Port())]
+	return !denied
 }
 
 // Addresses is the number of distinct addresses in the scope.

@@ -43,9 +43,9 @@ type Options struct {
 	Rate float64
 	// Timeout bounds each connect (0: DefaultTimeout).
 	Timeout time.Duration
-	// InScope is asked before every dial; an address it refuses is skipped.
-	// Required.
-	InScope func(netip.Addr) bool
+	// InScope is asked before every dial (address and port); an endpoint
+	// it refuses is skipped. Required.
+	InScope func(netip.AddrPort) bool
 }
 
 // Stats are a sweep's live counters, safe to read (Load or Snapshot) from
@@ -97,7 +97,7 @@ type Sweeper struct {
 	conc    int
 	timeout time.Duration
 	limiter *rate.Limiter
-	inScope func(netip.Addr) bool
+	inScope func(netip.AddrPort) bool
 	dialer  net.Dialer
 	stats   *Stats
 	// aborted is set when cancellation left an endpoint unchecked.
@@ -234,7 +234,7 @@ func cancelled(ctx context.Context) bool {
 
 // check dials one endpoint and tells whether it is open.
 func (s *Sweeper) check(ctx context.Context, ep scope.Endpoint) bool {
-	if !s.inScope(ep.Addr) {
+	if !s.inScope(ep.AddrPort()) {
 		s.stats.Skipped.Add(1)
 		return false
 	}

@@ -134,7 +134,7 @@ func TestSweepFindsExactlyTheOpenPorts(t *testing.T) {
 	r := closedPort(t, base)
 	s := buildScope(t, []string{base.String() + "/26"}, []int{p, q, r})
 	var c collector
-	st, err := sweepAll(context.Background(), s.All(), Options{Concurrency: 32, Timeout: time.Second, InScope: s.Contains}, c.found)
+	st, err := sweepAll(context.Background(), s.All(), Options{Concurrency: 32, Timeout: time.Second, InScope: s.Allows}, c.found)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,7 +165,7 @@ func TestSweepRechecksScope(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := buildScope(t, []string{base.String() + "/29"}, []int{p})
-	inScope := func(x netip.Addr) bool { return s.Contains(x) && x != a }
+	inScope := func(x netip.AddrPort) bool { return s.Allows(x) && x.Addr() != a }
 	var c collector
 	st, err := sweepAll(context.Background(), s.All(), Options{Concurrency: 4, InScope: inScope}, c.found)
 	if err != nil {
@@ -184,7 +184,7 @@ func TestSweepRateLimit(t *testing.T) {
 	s := buildScope(t, []string{base.String() + "/24"}, []int{closedPort(t, base), closedPort(t, base)})
 	eps := take(s.All(), 200)
 	start := time.Now()
-	st, err := sweepAll(context.Background(), eps, Options{Concurrency: 64, Rate: 100, InScope: s.Contains}, nil)
+	st, err := sweepAll(context.Background(), eps, Options{Concurrency: 64, Rate: 100, InScope: s.Allows}, nil)
 	elapsed := time.Since(start)
 	if err != nil {
 		t.Fatal(err)
@@ -203,7 +203,7 @@ func TestSweepCancel(t *testing.T) {
 	base := randomBlock()
 	s := buildScope(t, []string{base.String() + "/24"}, []int{closedPort(t, base)})
 	ctx, cancel := context.WithCancel(context.Background())
-	sw, err := New(Options{Concurrency: 8, Rate: 50, InScope: s.Contains}, nil)
+	sw, err := New(Options{Concurrency: 8, Rate: 50, InScope: s.Allows}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -259,7 +259,7 @@ func TestSweepTimeoutAndCancelInFlight(t *testing.T) {
 	s := buildScope(t, []string{a.String()}, []int{port})
 
 	start := time.Now()
-	st, err := sweepAll(context.Background(), s.All(), Options{Timeout: 300 * time.Millisecond, InScope: s.Contains}, nil)
+	st, err := sweepAll(context.Background(), s.All(), Options{Timeout: 300 * time.Millisecond, InScope: s.Allows}, nil)
 	if err != nil || st.Timeout != 1 || st.Attempted != 1 {
 		t.Fatalf("stats %+v, err %v", st, err)
 	}
@@ -271,7 +271,7 @@ func TestSweepTimeoutAndCancelInFlight(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	start = time.Now()
-	st, err = sweepAll(ctx, s.All(), Options{Timeout: 10 * time.Second, InScope: s.Contains}, nil)
+	st, err = sweepAll(ctx, s.All(), Options{Timeout: 10 * time.Second, InScope: s.Allows}, nil)
 	if err != context.DeadlineExceeded || st.Timeout != 0 || st.Done() != 0 {
 		t.Fatalf("stats %+v, err %v", st, err)
 	}
@@ -314,7 +314,7 @@ func TestSweepLoopbackBlock(t *testing.T) {
 	var peak atomic.Uint64
 	stop := sampleHeap(&peak)
 	start := time.Now()
-	st, err := sweepAll(context.Background(), s.All(), Options{Concurrency: 512, Timeout: time.Second, InScope: s.Contains}, c.found)
+	st, err := sweepAll(context.Background(), s.All(), Options{Concurrency: 512, Timeout: time.Second, InScope: s.Allows}, c.found)
 	elapsed := time.Since(start)
 	stop()
 	if err != nil {
@@ -383,7 +383,7 @@ func BenchmarkSweep(b *testing.B) {
 	s := buildScope(b, []string{"127.3.0.0/16"}, ports)
 	b.ReportAllocs()
 	b.ResetTimer()
-	st, err := sweepAll(context.Background(), take(s.All(), b.N), Options{Concurrency: 512, Timeout: time.Second, InScope: s.Contains}, nil)
+	st, err := sweepAll(context.Background(), take(s.All(), b.N), Options{Concurrency: 512, Timeout: time.Second, InScope: s.Allows}, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -49,7 +49,7 @@ func run(targets, portList string, conc int, rate float64, timeout time.Duration
 		return err
 	}
 	loopback := netip.MustParsePrefix("127.0.0.0/8")
-	inScope := func(a netip.Addr) bool { return loopback.Contains(a) && sc.Contains(a) }
+	inScope := func(ap netip.AddrPort) bool { return loopback.Contains(ap.Addr()) && sc.Allows(ap) }
 	for ep := range sc.All() {
 		if !loopback.Contains(ep.Addr) {
 			return fmt.Errorf("%s is not loopback; this benchmark only sweeps 127.0.0.0/8", ep.Addr)
