@@ -151,15 +151,19 @@ func (p *Prober) probeOpen(ctx context.Context, env *probe.Env, h *probe.HTTP, r
 		res.Error = fmt.Sprintf("list indices: HTTP %d", cat.StatusCode)
 		return res, nil
 	}
-	indices, err := parseCatIndices(cat.Body)
+	indices, cut, err := parseCatIndices(cat.Body)
 	if err != nil {
 		res.Status = finding.StatusUnknown
 		res.Error = err.Error()
 		return res, nil
 	}
+	// The index list was readable without credentials: exposed, however
+	// much of it fitted in the response cap.
 	res.Status = finding.StatusExposed
-	if cat.Truncated {
+	if cat.Truncated || cut {
+		res.AddFlag(probe.FlagDatasetsTruncated)
 		res.AddEvidence("indices_truncated", true)
+		res.AddEvidence("indices_read", len(indices))
 	}
 
 	var ransom []string
@@ -167,6 +171,7 @@ func (p *Prober) probeOpen(ctx context.Context, env *probe.Env, h *probe.HTTP, r
 	for _, ii := range indices {
 		if len(res.Datasets) >= env.Budget.MaxListed {
 			res.AddEvidence("indices_listed_limit", env.Budget.MaxListed)
+			res.AddFlag(probe.FlagDatasetsTruncated)
 			break
 		}
 		ds := probe.Dataset{Dataset: finding.Dataset{
@@ -228,9 +233,17 @@ func (p *Prober) describe(ctx context.Context, env *probe.Env, h *probe.HTTP, ds
 		return fmt.Errorf("sample %s: HTTP %d", ds.Name, resp.StatusCode)
 	}
 	recs, err := parseHits(resp.Body)
+	if resp.Truncated {
+		// Documents past the byte budget were not read; a first document
+		// larger than the whole budget leaves no record at all.
+		ds.AddFlag(probe.FlagSampleTruncated)
+		if len(recs) == 0 {
+			ds.AddFlag(probe.FlagRecordTooLarge)
+		}
+	}
 	if err != nil {
 		// An empty index answers {} under filter_path.
-		if len(resp.Body) <= 2 {
+		if len(resp.Body) <= 2 || resp.Truncated {
 			return nil
 		}
 		return fmt.Errorf("sample %s: %w", ds.Name, err)

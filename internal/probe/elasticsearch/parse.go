@@ -78,14 +78,39 @@ type indexInfo struct {
 	Closed  bool
 }
 
-// parseCatIndices decodes _cat/indices. Counts of closed indices are null.
-func parseCatIndices(body []byte) ([]indexInfo, error) {
-	var rows []catIndex
-	if err := json.Unmarshal(body, &rows); err != nil {
-		return nil, fmt.Errorf("decode _cat/indices: %w", err)
+// parseCatIndices decodes _cat/indices row by row. Counts of closed
+// indices are null. The body may have been cut at the response cap (a
+// cluster with tens of thousands of indices): every row complete before the
+// cut is kept and cut reports that the listing is incomplete. A body that
+// is not a JSON array at all is an error; one that is an array but breaks
+// off is not — a size limit must never make an open cluster look closed.
+func parseCatIndices(body []byte) (out []indexInfo, cut bool, err error) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, false, fmt.Errorf("decode _cat/indices: %w", err)
 	}
-	out := make([]indexInfo, 0, len(rows))
-	for _, r := range rows {
+	if d, ok := tok.(json.Delim); !ok || d != '[' {
+		return nil, false, fmt.Errorf("decode _cat/indices: want an array, got %v", tok)
+	}
+	for {
+		if !dec.More() {
+			// The closing bracket must be there; a body cut right after a
+			// row ends here too.
+			if _, err := dec.Token(); err != nil {
+				cut = true
+			}
+			break
+		}
+		var r catIndex
+		if err := dec.Decode(&r); err != nil {
+			var ute *json.UnmarshalTypeError
+			if errors.As(err, &ute) {
+				continue // one odd row (a number where a string belongs): skip it
+			}
+			cut = true
+			break
+		}
 		if r.Index == "" {
 			continue
 		}
@@ -101,7 +126,7 @@ func parseCatIndices(body []byte) ([]indexInfo, error) {
 	sort.SliceStable(out, func(i, j int) bool {
 		return sizeOf(out[i]) > sizeOf(out[j]) || (sizeOf(out[i]) == sizeOf(out[j]) && out[i].Name < out[j].Name)
 	})
-	return out, nil
+	return out, cut, nil
 }
 
 func sizeOf(ii indexInfo) int64 {

@@ -27,7 +27,7 @@ func TestParseCatIndices(t *testing.T) {
 	{"health":"green","status":"open","index":"big","docs.count":"2400000","store.size":"734003200"},
 	{"health":"green","status":"open","index":".kibana_1","docs.count":"3","store.size":"50"},
 	{"health":null,"status":"close","index":"closed","docs.count":null,"store.size":null}]`
-	got, err := parseCatIndices([]byte(body))
+	got, _, err := parseCatIndices([]byte(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +91,7 @@ func FuzzParsers(f *testing.F) {
 	f.Add([]byte(`{"error":{"type":"security_exception","reason":"missing authentication credentials"}}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		_, _ = parseRoot(b)
-		_, _ = parseCatIndices(b)
+		_, _, _ = parseCatIndices(b)
 		_, _ = parseMapping(b, "a")
 		_, _ = parseHits(b)
 		_, _ = parseSearchStats(b)
