@@ -25,4 +25,12 @@ go vet ./...
 
 export LEAKWATCH_REQUIRE_SERVICES=1
 go test -race -count=1 -timeout 45m "$@" ./...
+
+# Coverage-guided fuzzing of every Fuzz* target (found automatically), on
+# top of the seed corpora the run above already replayed: up to 8 s each,
+# 330 s for the whole step (about 6 minutes at most, discovery included).
+# FUZZ_BUDGET=0 skips it.
+if [ "${FUZZ_BUDGET:-330}" != 0 ]; then
+  FUZZTIME=${FUZZTIME:-8s} FUZZ_BUDGET=${FUZZ_BUDGET:-330} bash scripts/fuzz.sh
+fi
 echo "test.sh: done in $((SECONDS - t0)) s"
