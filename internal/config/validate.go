@@ -276,6 +276,13 @@ func (s *Scope) Validate() error {
 			return fieldErr(fmt.Sprintf("exclude[%d]", i), "%v", err)
 		}
 	}
+	// Unspecified, multicast and broadcast addresses are never targets
+	// (unless a block's such part is excluded).
+	for i, t := range s.Targets {
+		if err := scope.CheckTargets([]string{t}, s.Exclude); err != nil {
+			return fieldErr(fmt.Sprintf("targets[%d]", i), "%v", err)
+		}
+	}
 	switch {
 	case s.Cadence.D < MinCadence:
 		return fieldErr("cadence", "%s is too short: at least %s", s.Cadence, MinCadence)

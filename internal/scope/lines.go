@@ -145,25 +145,28 @@ func jsonReason(err error) string {
 }
 
 // ParseList reads newline-separated targets (see ParseLine) and calls fn for
-// each. Errors name the line.
+// each, as it reads: the list is never held whole. Errors name the line,
+// also an *Error that fn returns.
 func ParseList(r io.Reader, fn func(Spec) error) error {
+	return parseList(r, func(sp Spec, _ int) error { return fn(sp) })
+}
+
+// parseList is ParseList, telling fn each spec's line number.
+func parseList(r io.Reader, fn func(Spec, int) error) error {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 4096), MaxLineBytes)
 	line := 0
 	for sc.Scan() {
 		line++
 		spec, ok, err := ParseLine(sc.Text())
+		if err == nil && ok {
+			err = fn(spec, line)
+		}
 		if err != nil {
 			var te *Error
-			if errors.As(err, &te) {
+			if errors.As(err, &te) && te.Line == 0 {
 				te.Line = line
 			}
-			return err
-		}
-		if !ok {
-			continue
-		}
-		if err := fn(spec); err != nil {
 			return err
 		}
 	}

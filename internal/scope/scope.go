@@ -85,10 +85,13 @@ type Scope struct {
 	ports  []int
 	names  map[netip.Addr]string
 	// explicit are port-specific endpoints not already in spans × ports,
-	// sorted by address and port; explicitAddrs their addresses outside
-	// spans, sorted and unique.
-	explicit      []Endpoint
-	explicitAddrs []netip.Addr
+	// sorted by address and port (24 bytes each: a million-line masscan
+	// list stays small); explicitAddrs counts their addresses outside
+	// spans; epNames are host names of explicit endpoints that differ from
+	// names.
+	explicit      []ep
+	explicitAddrs int
+	epNames       map[netip.AddrPort]string
 	// skip are excluded endpoints inside spans × ports.
 	skip map[netip.AddrPort]struct{}
 	// deny are all port-specific exclusions, also those outside spans ×
@@ -97,8 +100,51 @@ type Scope struct {
 	deny map[netip.AddrPort]struct{}
 }
 
+// ep is a compact endpoint: an address as a 128-bit number, its family and
+// a port (0: swept on the scope's ports).
+type ep struct {
+	hi, lo uint64
+	port   uint16
+	v6     bool
+}
+
+func epOf(a netip.Addr, port int) ep {
+	u := fromAddr(a)
+	return ep{hi: u.hi, lo: u.lo, port: uint16(port), v6: a.Is6()}
+}
+
+func (e ep) addr() netip.Addr { return u128{hi: e.hi, lo: e.lo}.toAddr(!e.v6) }
+
+func (e ep) addrPort() netip.AddrPort { return netip.AddrPortFrom(e.addr(), e.port) }
+
+func compareEP(x, y ep) int {
+	if c := compareAddrEP(x, y); c != 0 {
+		return c
+	}
+	return int(x.port) - int(y.port)
+}
+
+func compareAddrEP(x, y ep) int {
+	if x.v6 != y.v6 {
+		if y.v6 {
+			return -1
+		}
+		return 1
+	}
+	return u128{hi: x.hi, lo: x.lo}.cmp(u128{hi: y.hi, lo: y.lo})
+}
+
 // Build parses, resolves and checks the options into a Scope. Every error
 // is meant for the user as is; nothing but the resolver is contacted.
+//
+// A target list on stdin is streamed: each line is checked as it is read
+// and kept in 24 bytes, and the distinct addresses are counted as the list
+// grows, so a list past --max-hosts is refused after reading at most about
+// twice the cap's worth of lines, never held whole.
+//
+// Unspecified, multicast and broadcast addresses (see NonTarget) are
+// refused as targets: as an address, in a block (unless excluded there), or
+// as a hostname's address (unless excluded).
 func Build(ctx context.Context, opts Options) (*Scope, error) {
 	maxHosts := opts.MaxHosts
 	if maxHosts == 0 {
@@ -111,17 +157,32 @@ func Build(ctx context.Context, opts Options) (*Scope, error) {
 	if err != nil {
 		return nil, err
 	}
-	stdin := &stdinOnce{r: opts.Stdin}
-	targets, err := collect(opts.Targets, "target", stdin)
-	if err != nil {
-		return nil, err
-	}
-	if len(targets) == 0 {
+	if len(opts.Targets) == 0 {
 		return nil, errors.New("scope: no targets")
 	}
-	excludes, err := collect(opts.Excludes, "exclude", stdin)
+	stdin := &stdinOnce{r: opts.Stdin}
+	// Target arguments are parsed first (syntax errors before any lookup);
+	// a "-" among them is streamed once the exclusions are known.
+	targetArgs, targetsFromStdin, err := collectArgs(opts.Targets, "target")
 	if err != nil {
 		return nil, err
+	}
+	var excludes []Spec
+	exArgs, exFromStdin, err := collectArgs(opts.Excludes, "exclude")
+	if err != nil {
+		return nil, err
+	}
+	excludes = exArgs
+	if exFromStdin {
+		if targetsFromStdin {
+			return nil, errors.New(`scope: "-" (stdin) given more than once`)
+		}
+		if err := stdin.read("exclude", func(sp Spec, _ int) error {
+			excludes = append(excludes, sp)
+			return nil
+		}); err != nil {
+			return nil, err
+		}
 	}
 	b := &builder{
 		res:     resolver{r: opts.Resolver, timeout: opts.ResolveTimeout},
@@ -137,7 +198,20 @@ func Build(ctx context.Context, opts Options) (*Scope, error) {
 	if err := b.exclusions(ctx, excludes); err != nil {
 		return nil, err
 	}
-	if err := b.targets(ctx, targets); err != nil {
+	for _, sp := range targetArgs {
+		if err := b.add(sp, 0); err != nil {
+			return nil, err
+		}
+	}
+	if targetsFromStdin {
+		if err := stdin.read("target", b.add); err != nil {
+			return nil, err
+		}
+	}
+	if b.nTargets == 0 {
+		return nil, errors.New("scope: no targets")
+	}
+	if err := b.targets(ctx); err != nil {
 		return nil, err
 	}
 	return b.finish()
@@ -149,6 +223,16 @@ type builder struct {
 	s       *Scope
 	exSpans []span
 	exEP    map[netip.AddrPort]struct{}
+
+	// Targets as they are added: single addresses (port 0: swept on the
+	// ports), blocks, hostnames; host names of single addresses (naabu).
+	nTargets  int
+	eps       []ep
+	blocks    []span
+	hosts     []Spec
+	names     map[netip.Addr]string
+	epNames   map[netip.AddrPort]string
+	nextCheck int
 }
 
 func (b *builder) exclusions(ctx context.Context, specs []Spec) error {
@@ -189,78 +273,200 @@ func (b *builder) addrsOf(sp Spec) []netip.Addr {
 
 func (b *builder) excluded(a netip.Addr) bool { return find(b.exSpans, a) >= 0 }
 
-func (b *builder) targets(ctx context.Context, specs []Spec) error {
-	var spans []span
-	for _, sp := range specs {
-		if sp.Port == 0 && sp.Kind != KindHost {
-			spans = append(spans, spanOf(sp.First, sp.Last))
+func (b *builder) excludedEP(a netip.Addr, port int) bool {
+	if b.excluded(a) {
+		return true
+	}
+	if port == 0 {
+		return false
+	}
+	_, ok := b.exEP[netip.AddrPortFrom(a, uint16(port))]
+	return ok
+}
+
+// minCheck is the number of single-address targets below which the
+// distinct addresses are not counted yet.
+const minCheck = 4096
+
+// add takes one target (line: its stdin line, 0 for arguments): checked,
+// kept compact, excluded parts dropped. Every time the single addresses
+// double, they are de-duplicated and counted against --max-hosts.
+func (b *builder) add(sp Spec, line int) error {
+	b.nTargets++
+	// A block too large for --max-hosts is refused for its size (below,
+	// or in targets) rather than for the non-target addresses it holds.
+	block := sp.Kind == KindPrefix || sp.Kind == KindRange
+	if !block || total(subtract([]span{spanOf(sp.First, sp.Last)}, b.exSpans)).Cmp(big.NewInt(int64(b.maxHost))) <= 0 {
+		if err := checkSpecTarget(sp, b.exSpans); err != nil {
+			return err
 		}
 	}
-	spans = subtract(normalize(spans), b.exSpans)
+	switch sp.Kind {
+	case KindAddr:
+		a := sp.First
+		if b.excludedEP(a, sp.Port) {
+			return nil
+		}
+		b.eps = append(b.eps, epOf(a, sp.Port))
+		if sp.Hostname != "" {
+			b.nameEP(a, sp.Port, sp.Hostname)
+		}
+	case KindPrefix, KindRange:
+		b.blocks = append(b.blocks, spanOf(sp.First, sp.Last))
+	case KindHost:
+		b.hosts = append(b.hosts, sp)
+		if len(b.hosts) > 4*b.maxHost+minCheck {
+			return fmt.Errorf("scope: more than %d hostname targets for --max-hosts %d; narrow the targets or raise --max-hosts", len(b.hosts)-1, b.maxHost)
+		}
+		return nil
+	}
+	if len(b.eps)+len(b.blocks) < max(b.nextCheck, minCheck) {
+		return nil
+	}
+	b.compact()
+	n := b.count()
+	if n.Cmp(big.NewInt(int64(b.maxHost))) > 0 {
+		where := ""
+		if line > 0 {
+			where = fmt.Sprintf(" (stdin read to line %d)", line)
+		}
+		return fmt.Errorf("scope: more than %d addresses%s exceed --max-hosts %d; narrow the targets or raise --max-hosts", b.maxHost, where, b.maxHost)
+	}
+	b.nextCheck = 2 * (len(b.eps) + len(b.blocks))
+	return nil
+}
+
+// nameEP remembers the host name an endpoint was reported under.
+func (b *builder) nameEP(a netip.Addr, port int, name string) {
+	if port == 0 {
+		if b.names == nil {
+			b.names = map[netip.Addr]string{}
+		}
+		if _, ok := b.names[a]; !ok {
+			b.names[a] = name
+		}
+		return
+	}
+	if b.epNames == nil {
+		b.epNames = map[netip.AddrPort]string{}
+	}
+	ap := netip.AddrPortFrom(a, uint16(port))
+	if _, ok := b.epNames[ap]; !ok {
+		b.epNames[ap] = name
+	}
+}
+
+// compact sorts and de-duplicates the single addresses, and merges the
+// blocks minus the exclusions.
+func (b *builder) compact() {
+	slices.SortFunc(b.eps, compareEP)
+	b.eps = slices.CompactFunc(b.eps, func(x, y ep) bool { return compareEP(x, y) == 0 })
+	b.blocks = subtract(normalize(b.blocks), b.exSpans)
+}
+
+// count is the number of distinct addresses among the blocks and single
+// addresses (compacted), hostnames not counted.
+func (b *builder) count() *big.Int {
+	n := total(b.blocks)
+	var extra int64
+	for i, e := range b.eps {
+		if i > 0 && compareAddrEP(b.eps[i-1], e) == 0 {
+			continue
+		}
+		if find(b.blocks, e.addr()) < 0 {
+			extra++
+		}
+	}
+	return n.Add(n, big.NewInt(extra))
+}
+
+// targets turns the collected targets into the scope's spans and explicit
+// endpoints, resolving hostnames (after refusing an oversized scope).
+func (b *builder) targets(ctx context.Context) error {
+	b.compact()
+	spans := b.blocks
+	b.blocks = nil
+	// Single addresses without a port join the swept spans.
+	for _, e := range b.eps {
+		if e.port != 0 {
+			continue
+		}
+		u := u128{hi: e.hi, lo: e.lo}
+		if n := len(spans); n > 0 && spans[n-1].v4 == !e.v6 && !spans[n-1].hi.isMax(!e.v6) && spans[n-1].hi.addU64(1) == u {
+			spans[n-1].hi = u
+			continue
+		}
+		spans = append(spans, span{lo: u, hi: u, v4: !e.v6})
+	}
+	spans = normalize(spans)
 	// Refuse an oversized scope before any lookup.
 	if err := b.checkCount(total(spans)); err != nil {
 		return err
 	}
-	if err := b.res.resolveAll(ctx, hostnames(specs)); err != nil {
+	if err := b.res.resolveAll(ctx, hostnames(b.hosts)); err != nil {
 		return err
 	}
-	b.s.names = map[netip.Addr]string{}
-	for _, sp := range specs {
-		if sp.Kind != KindHost || sp.Port != 0 {
-			continue
-		}
+	for _, sp := range b.hosts {
 		for _, a := range b.res.done[sp.Hostname] {
-			if b.excluded(a) {
+			if b.excludedEP(a, sp.Port) {
 				continue
 			}
-			if _, ok := b.s.names[a]; !ok {
-				b.s.names[a] = sp.Hostname
+			if why := NonTarget(a); why != "" {
+				return fmt.Errorf("scope: target %q resolves to %s, which is %s and never a target; exclude that address or drop the name", sp.Hostname, a, why)
 			}
-			spans = append(spans, spanOf(a, a))
+			b.nameEP(a, sp.Port, sp.Hostname)
+			if sp.Port == 0 {
+				spans = append(spans, spanOf(a, a))
+			} else {
+				b.eps = append(b.eps, epOf(a, sp.Port))
+			}
 		}
 	}
 	b.s.spans = normalize(spans)
-	b.explicit(specs)
+	b.explicit()
 	return nil
 }
 
-// explicit collects the port-specific endpoints.
-func (b *builder) explicit(specs []Spec) {
+// explicit keeps the port-specific endpoints that a sweep of the spans
+// does not cover, in place.
+func (b *builder) explicit() {
 	s := b.s
-	var eps []Endpoint
-	for _, sp := range specs {
-		if sp.Port == 0 {
+	slices.SortFunc(b.eps, compareEP)
+	b.eps = slices.CompactFunc(b.eps, func(x, y ep) bool { return compareEP(x, y) == 0 })
+	inPorts := portSet(s.ports)
+	s.names = b.names
+	if s.names == nil {
+		s.names = map[netip.Addr]string{}
+	}
+	out := b.eps[:0]
+	var last ep
+	for _, e := range b.eps {
+		if e.port == 0 {
 			continue
 		}
-		for _, a := range b.addrsOf(sp) {
-			if b.excluded(a) {
-				continue
+		a := e.addr()
+		if find(s.spans, a) >= 0 {
+			if name := b.epNames[e.addrPort()]; name != "" && s.names[a] == "" {
+				s.names[a] = name
 			}
-			if _, ok := b.exEP[netip.AddrPortFrom(a, uint16(sp.Port))]; ok {
-				continue
-			}
-			eps = append(eps, Endpoint{Addr: a, Port: sp.Port, Hostname: sp.Hostname})
-		}
-	}
-	slices.SortStableFunc(eps, compareEndpoints)
-	eps = slices.CompactFunc(eps, func(x, y Endpoint) bool { return x.Addr == y.Addr && x.Port == y.Port })
-	inPorts := portSet(s.ports)
-	for _, ep := range eps {
-		if find(s.spans, ep.Addr) >= 0 {
-			if ep.Hostname != "" && s.names[ep.Addr] == "" {
-				s.names[ep.Addr] = ep.Hostname
-			}
-			if inPorts[ep.Port] {
+			if inPorts[int(e.port)] {
 				continue // swept anyway
 			}
-		} else if n := len(s.explicitAddrs); n == 0 || s.explicitAddrs[n-1] != ep.Addr {
-			s.explicitAddrs = append(s.explicitAddrs, ep.Addr)
+		} else if len(out) == 0 || compareAddrEP(last, e) != 0 {
+			s.explicitAddrs++
 		}
-		s.explicit = append(s.explicit, ep)
+		out = append(out, e)
+		last = e
 	}
-	for i := range s.explicit {
-		if s.explicit[i].Hostname == "" {
-			s.explicit[i].Hostname = s.names[s.explicit[i].Addr]
+	s.explicit = slices.Clip(out)
+	b.eps = nil
+	for _, e := range s.explicit {
+		ap := e.addrPort()
+		if name := b.epNames[ap]; name != "" && name != s.names[ap.Addr()] {
+			if s.epNames == nil {
+				s.epNames = map[netip.AddrPort]string{}
+			}
+			s.epNames[ap] = name
 		}
 	}
 	if len(b.exEP) > 0 {
@@ -276,17 +482,10 @@ func (b *builder) explicit(specs []Spec) {
 	}
 }
 
-func compareEndpoints(x, y Endpoint) int {
-	if c := x.Addr.Compare(y.Addr); c != 0 {
-		return c
-	}
-	return x.Port - y.Port
-}
-
 func (b *builder) finish() (*Scope, error) {
 	s := b.s
 	count := total(s.spans)
-	count.Add(count, big.NewInt(int64(len(s.explicitAddrs))))
+	count.Add(count, big.NewInt(int64(s.explicitAddrs)))
 	if err := b.checkCount(count); err != nil {
 		return nil, err
 	}
@@ -356,28 +555,31 @@ type stdinOnce struct {
 	used bool
 }
 
-func collect(args []string, what string, stdin *stdinOnce) ([]Spec, error) {
-	var specs []Spec
+// collectArgs parses target or exclude arguments (an element may hold
+// several, comma-separated); fromStdin tells whether "-" was among them.
+func collectArgs(args []string, what string) (specs []Spec, fromStdin bool, err error) {
 	for _, arg := range args {
 		for _, part := range strings.Split(arg, ",") {
 			part = strings.TrimSpace(part)
 			if part == "-" {
-				if err := stdin.read(what, &specs); err != nil {
-					return nil, err
+				if fromStdin {
+					return nil, false, errors.New(`scope: "-" (stdin) given more than once`)
 				}
+				fromStdin = true
 				continue
 			}
 			sp, err := Parse(part)
 			if err != nil {
-				return nil, relabel(err, what)
+				return nil, false, relabel(err, what)
 			}
 			specs = append(specs, sp)
 		}
 	}
-	return specs, nil
+	return specs, fromStdin, nil
 }
 
-func (s *stdinOnce) read(what string, specs *[]Spec) error {
+// read streams the list on stdin to fn, line by line.
+func (s *stdinOnce) read(what string, fn func(Spec, int) error) error {
 	switch {
 	case s.used:
 		return errors.New(`scope: "-" (stdin) given more than once`)
@@ -385,11 +587,7 @@ func (s *stdinOnce) read(what string, specs *[]Spec) error {
 		return errors.New(`scope: "-" given but no stdin to read`)
 	}
 	s.used = true
-	err := ParseList(s.r, func(sp Spec) error {
-		*specs = append(*specs, sp)
-		return nil
-	})
-	return relabel(err, what)
+	return relabel(parseList(s.r, fn), what)
 }
 
 func relabel(err error, what string) error {
@@ -402,14 +600,19 @@ func relabel(err error, what string) error {
 
 // Contains tells whether a may be contacted: it is a target address (or a
 // port-specific target's address) and not excluded. IPv4-mapped IPv6
-// addresses count as IPv4; zones are ignored.
+// addresses count as IPv4; zones are ignored. A non-target address (see
+// NonTarget) is never contained, whatever the scope was built from.
 func (s *Scope) Contains(a netip.Addr) bool {
 	a = a.WithZone("").Unmap()
+	if NonTarget(a) != "" {
+		return false
+	}
 	if find(s.spans, a) >= 0 {
 		return true
 	}
-	_, ok := slices.BinarySearchFunc(s.explicitAddrs, a, netip.Addr.Compare)
-	return ok
+	key := epOf(a, 0)
+	i, _ := slices.BinarySearchFunc(s.explicit, key, compareEP)
+	return i < len(s.explicit) && compareAddrEP(s.explicit[i], key) == 0
 }
 
 // Allows is the scope decision for one connection, made before every
@@ -427,7 +630,7 @@ func (s *Scope) Allows(ap netip.AddrPort) bool {
 }
 
 // Addresses is the number of distinct addresses in the scope.
-func (s *Scope) Addresses() int { return int(s.n) + len(s.explicitAddrs) }
+func (s *Scope) Addresses() int { return int(s.n) + s.explicitAddrs }
 
 // Ports are the ports swept on targets without a port of their own.
 func (s *Scope) Ports() []int { return slices.Clone(s.ports) }
@@ -458,7 +661,13 @@ func (s *Scope) All() iter.Seq[Endpoint] {
 	return func(yield func(Endpoint) bool) {
 		pe := newPerm(uint64(len(s.explicit)))
 		for i := range pe.n {
-			if !yield(s.explicit[pe.at(i)]) {
+			e := s.explicit[pe.at(i)]
+			ep := Endpoint{Addr: e.addr(), Port: int(e.port)}
+			ep.Hostname = s.epNames[ep.AddrPort()]
+			if ep.Hostname == "" {
+				ep.Hostname = s.names[ep.Addr]
+			}
+			if !yield(ep) {
 				return
 			}
 		}
