@@ -34,23 +34,21 @@ import (
 // bounded (≈200 records) and so is the precision.
 func estimate(cc *finding.ClassCount, records *int64, a *classAgg) {
 	n := cc.Sampled
-	if records == nil || n == 0 {
+	// A count the store reported that no dataset can have (negative, or
+	// past finding.MaxCount) gives no estimate; finding.Sanitize flags it.
+	if records == nil || n <= 0 || !finding.ValidCount(*records) {
 		return
 	}
-	N := float64(*records)
-	p := float64(cc.Matched) / float64(n)
-	est := int64(math.Round(p * N))
-	if est > *records {
-		est = *records
-	}
+	total := *records
+	matched := min(max(cc.Matched, 0), n)
+	N := float64(total) // exact: total ≤ 2^53
+	p := float64(matched) / float64(n)
+	est := roundCount(math.Round(p*N), 0, total)
 	cc.EstimatedRecords = finding.Int64(est)
-	lo, hi := wilson(cc.Matched, n, 1.959964)
-	cc.EstimateLow = finding.Int64(int64(math.Floor(lo * N)))
-	cc.EstimateHigh = finding.Int64(int64(math.Ceil(hi * N)))
-	if *cc.EstimateHigh > *records {
-		cc.EstimateHigh = finding.Int64(*records)
-	}
-	if a == nil || a.freq == nil || cc.Matched == 0 {
+	lo, hi := wilson(matched, n, 1.959964)
+	cc.EstimateLow = finding.Int64(roundCount(math.Floor(lo*N), 0, est))
+	cc.EstimateHigh = finding.Int64(roundCount(math.Ceil(hi*N), est, total))
+	if a == nil || a.freq == nil || matched == 0 {
 		return
 	}
 	d := len(a.freq)
@@ -63,13 +61,13 @@ func estimate(cc *finding.ClassCount, records *int64, a *classAgg) {
 			f2++
 		}
 	}
-	perRecord := float64(d) / float64(cc.Matched)
+	perRecord := float64(d) / float64(matched)
 	allDistinct := perRecord * float64(est)
 	var D float64
 	if d == a.values {
 		D = allDistinct
 	} else {
-		D = float64(d) + float64(f1*(f1-1))/float64(2*(f2+1))
+		D = float64(d) + float64(f1)*float64(f1-1)/(2*float64(f2+1))
 		if D > allDistinct {
 			D = allDistinct
 		}
@@ -77,7 +75,20 @@ func estimate(cc *finding.ClassCount, records *int64, a *classAgg) {
 	if D < float64(d) {
 		D = float64(d)
 	}
-	cc.DistinctSubjects = finding.Int64(int64(math.Round(D)))
+	cc.DistinctSubjects = finding.Int64(roundCount(math.Round(D), 0, finding.MaxCount))
+}
+
+// roundCount converts an already rounded float to a count in [lo, hi],
+// saturating (NaN gives lo). Converting a float at or past 2^63 to int64
+// directly is undefined in Go and gives math.MinInt64 on amd64.
+func roundCount(x float64, lo, hi int64) int64 {
+	switch {
+	case !(x >= float64(lo)): // also NaN
+		return lo
+	case x >= float64(hi):
+		return hi
+	}
+	return int64(x)
 }
 
 // wilson returns the Wilson score interval for k successes in n trials.

@@ -343,6 +343,7 @@ func (e *Engine) toFinding(t probe.Target, service string, res *probe.Result) *f
 			f.Flags = append(f.Flags, "canary")
 		}
 	}
+	classify.Scrub(f) // names are values: mask them in what is written out (safety rule 4)
 	f.Finalize()
 	return f
 }

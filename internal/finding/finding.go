@@ -157,19 +157,22 @@ func Fingerprint(t Target, service string) string {
 	return hex.EncodeToString(h[:10])
 }
 
-// TotalRecords adds up the records of visible datasets (nil counts are skipped).
+// TotalRecords adds up the records of visible datasets (nil counts are
+// skipped), saturating at MaxCount.
 func (f *Finding) TotalRecords() int64 {
 	var n int64
 	for _, d := range f.Datasets {
 		if d.Records != nil && !d.Hidden {
-			n += *d.Records
+			n = SatAdd(n, *d.Records)
 		}
 	}
 	return n
 }
 
-// Finalize fills the derived fields: schema, id, class union, severity.
+// Finalize validates every number (Sanitize) and fills the derived
+// fields: schema, id, class union, severity.
 func (f *Finding) Finalize() {
+	f.Sanitize()
 	f.Schema = Schema
 	if f.ID == "" {
 		f.ID = Fingerprint(f.Target, f.Service)

@@ -18,15 +18,21 @@ func humanCount(n int64) string { return humanize(n, false) }
 // humanCountPrecise keeps three significant digits: 2.40M, 12.3k.
 func humanCountPrecise(n int64) string { return humanize(n, true) }
 
+// humanize renders any int64, math.MinInt64 included: the magnitude is
+// taken as a uint64 (whose range holds |MinInt64|), so there is no
+// recursion and no overflow.
 func humanize(n int64, precise bool) string {
+	sign := ""
+	mag := uint64(n)
 	if n < 0 {
-		return "-" + humanize(-n, precise)
+		sign = "-"
+		mag = -mag // two's complement: |n|, also for MinInt64
 	}
-	if n < 1000 {
-		return strconv.FormatInt(n, 10)
+	if mag < 1000 {
+		return sign + strconv.FormatUint(mag, 10)
 	}
 	units := []string{"k", "M", "B", "T", "P", "E"}
-	v := float64(n)
+	v := float64(mag)
 	for i, u := range units {
 		v /= 1000
 		s := formatScaled(v, precise)
@@ -34,9 +40,9 @@ func humanize(n int64, precise bool) string {
 		if f, _ := strconv.ParseFloat(s, 64); f >= 1000 && i+1 < len(units) {
 			continue
 		}
-		return s + u
+		return sign + s + u
 	}
-	return strconv.FormatInt(n, 10)
+	return sign + strconv.FormatUint(mag, 10)
 }
 
 func formatScaled(v float64, precise bool) string {
@@ -177,10 +183,10 @@ func classTotals(f finding.Finding) []classTotal {
 			t.Matched += c.Matched
 			t.Sampled += c.Sampled
 			if c.EstimatedRecords != nil {
-				t.Records += *c.EstimatedRecords
+				t.Records = finding.SatAdd(t.Records, *c.EstimatedRecords)
 				t.Known = true
 			} else {
-				t.Records += int64(c.Matched)
+				t.Records = finding.SatAdd(t.Records, int64(c.Matched))
 			}
 		}
 	}
@@ -201,8 +207,9 @@ func classTotals(f finding.Finding) []classTotal {
 	return out
 }
 
-// recordTotals sums the visible datasets' records; unknown tells whether
-// some visible dataset has no count.
+// recordTotals sums the visible datasets' records (saturating at
+// finding.MaxCount); unknown tells whether some visible dataset has no
+// count.
 func recordTotals(f finding.Finding) (total int64, unknown bool) {
 	for _, d := range f.Datasets {
 		if d.Hidden {
@@ -212,7 +219,7 @@ func recordTotals(f finding.Finding) (total int64, unknown bool) {
 			unknown = true
 			continue
 		}
-		total += *d.Records
+		total = finding.SatAdd(total, *d.Records)
 	}
 	return total, unknown
 }

@@ -31,18 +31,36 @@ func NewJSONLWriter(w io.Writer) *JSONLWriter {
 	return jw
 }
 
-// Write emits one finding as one line.
+// Write emits one finding as one line. A finding that cannot be rendered
+// (a panic or an encoding error) is written as an error record instead and
+// Write returns nil (see FlagWriteError); only an error of the underlying
+// writer is returned. Runes that could mislead a reader (bidi controls,
+// C1 controls, ...) are written as \u escapes.
 func (jw *JSONLWriter) Write(f finding.Finding) error {
 	jw.mu.Lock()
 	defer jw.mu.Unlock()
-	jw.buf.Reset()
-	if err := jw.enc.Encode(Normalize(f)); err != nil {
-		return fmt.Errorf("output: encode finding %s: %w", f.ID, err)
-	}
-	if _, err := jw.w.Write(jw.buf.Bytes()); err != nil {
+	line := encodeLine(&jw.buf, jw.enc, &f, func(f *finding.Finding) any { return Normalize(*f) })
+	if _, err := jw.w.Write(line); err != nil {
 		return fmt.Errorf("output: write jsonl: %w", err)
 	}
 	return nil
+}
+
+// encodeLine renders shape(f) with enc into buf, protected: if that fails,
+// it renders shape(error record) and, failing that too, a minimal
+// hand-built record. The result is one line with unsafe runes escaped.
+func encodeLine(buf *bytes.Buffer, enc *json.Encoder, f *finding.Finding, shape func(*finding.Finding) any) []byte {
+	buf.Reset()
+	err := protect(f, func() error { return enc.Encode(shape(f)) })
+	if err != nil {
+		ef := errorFinding(f, err)
+		buf.Reset()
+		if protect(&ef, func() error { return enc.Encode(shape(&ef)) }) != nil {
+			buf.Reset()
+			buf.Write(minimalErrorLine(f))
+		}
+	}
+	return escapeUnsafeJSON(buf.Bytes())
 }
 
 // Close does nothing: every line is written as it comes.

@@ -143,15 +143,16 @@ func NewOCSFWriter(w io.Writer, opts Options) *OCSFWriter {
 	return ow
 }
 
-// Write emits one event for f.
+// Write emits one event for f. As with JSONL, a finding that cannot be
+// rendered becomes an event for its error record (see FlagWriteError) and
+// Write returns nil; unsafe runes are written as \u escapes.
 func (ow *OCSFWriter) Write(f finding.Finding) error {
 	ow.mu.Lock()
 	defer ow.mu.Unlock()
-	ow.buf.Reset()
-	if err := ow.enc.Encode(ocsfFromFinding(Normalize(f), ow.opts, ow.now)); err != nil {
-		return fmt.Errorf("output: encode ocsf %s: %w", f.ID, err)
-	}
-	if _, err := ow.w.Write(ow.buf.Bytes()); err != nil {
+	line := encodeLine(&ow.buf, ow.enc, &f, func(f *finding.Finding) any {
+		return ocsfFromFinding(Normalize(*f), ow.opts, ow.now)
+	})
+	if _, err := ow.w.Write(line); err != nil {
 		return fmt.Errorf("output: write ocsf: %w", err)
 	}
 	return nil

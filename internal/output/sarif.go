@@ -254,7 +254,7 @@ func (sw *SARIFWriter) Close() error {
 	if err := enc.Encode(buildSARIF(sw.findings, sw.opts)); err != nil {
 		return fmt.Errorf("output: encode sarif: %w", err)
 	}
-	if _, err := sw.w.Write(buf.Bytes()); err != nil {
+	if _, err := sw.w.Write(escapeUnsafeJSON(buf.Bytes())); err != nil {
 		return fmt.Errorf("output: write sarif: %w", err)
 	}
 	return nil
@@ -280,7 +280,7 @@ func buildSARIF(fs []finding.Finding, opts Options) sarifLog {
 	}
 	results := []sarifResult{}
 	for _, f := range sortFindings(fs) {
-		results = append(results, sarifResults(f)...)
+		results = append(results, protectedSARIFResults(&f)...)
 	}
 	return sarifLog{
 		Schema:  sarifSchemaURI,
@@ -291,6 +291,31 @@ func buildSARIF(fs []finding.Finding, opts Options) sarifLog {
 			Results:     results,
 		}},
 	}
+}
+
+// protectedSARIFResults renders f's results and checks that they encode;
+// if either fails, f is represented by the results of its error record
+// (rule LW006 or its status rule, flag write-error), so one finding can
+// neither stop the log nor make it fail to encode.
+func protectedSARIFResults(f *finding.Finding) []sarifResult {
+	var rs []sarifResult
+	err := protect(f, func() error {
+		rs = sarifResults(*f)
+		_, err := json.Marshal(rs)
+		return err
+	})
+	if err == nil {
+		return rs
+	}
+	ef := errorFinding(f, err)
+	if protect(&ef, func() error {
+		rs = sarifResults(ef)
+		_, err := json.Marshal(rs)
+		return err
+	}) != nil {
+		return nil
+	}
+	return rs
 }
 
 // statusRule picks the rule for a finding's status.
@@ -397,6 +422,9 @@ func sarifStatusMessage(f finding.Finding) string {
 			b.WriteString(": " + f.Error)
 		}
 		b.WriteString(".")
+	}
+	if f.Status != finding.StatusUnknown && slices.Contains(f.Flags, FlagWriteError) {
+		b.WriteString(" Finding " + f.ID + " " + f.Error + ".")
 	}
 	fmt.Fprintf(&b, " Severity: %s.", f.Severity)
 	return b.String()

@@ -92,28 +92,61 @@ func renderTable(w io.Writer, fs []finding.Finding, opts Options) {
 		header: []string{"TARGET", "SERVICE", "VERSION", "STATUS", "AUTH", "DATASETS", "RECORDS", "TOP CLASSES", "SEVERITY"},
 		right:  map[int]bool{5: true, 6: true},
 	}
-	for _, f := range fs {
-		t.rows = append(t.rows, []cell{
-			{text: clean(f.Target.Addr(), 0)},
-			{text: serviceCell(f)},
-			{text: dash(clean(f.Version, maxVersionWidth))},
-			{text: dash(string(f.Status)), style: statusStyle(f.Status)},
-			{text: dash(string(f.Auth)), style: authStyle(f.Auth)},
-			{text: datasetsCell(f)},
-			{text: recordsCell(f)},
-			{text: topClassesCell(f)},
-			{text: dash(string(f.Severity)), style: severityStyle(f.Severity)},
-		})
+	for i := range fs {
+		t.rows = append(t.rows, tableRow(&fs[i]))
 	}
 	t.render(w, "", p)
 	if opts.Verbose {
-		for _, f := range fs {
+		for i := range fs {
 			fmt.Fprintln(w)
-			renderDetails(w, f, p)
+			var b strings.Builder
+			f := &fs[i]
+			if err := protect(f, func() error { renderDetails(&b, *f, p); return nil }); err != nil {
+				b.Reset()
+				ef := errorFinding(f, err)
+				fmt.Fprintln(&b, p(ansiBold, clean(ef.Target.Addr(), 0))+" · "+dash(clean(ef.Service, maxVersionWidth)))
+				fmt.Fprintln(&b, "  id "+clean(ef.ID, 0)+"  error: "+clean(ef.Error, 0))
+			}
+			io.WriteString(w, b.String())
 		}
 		fmt.Fprintln(w)
 	}
 	fmt.Fprintln(w, summaryLine(fs))
+}
+
+// tableRow renders one finding's row; a finding that cannot be rendered
+// gets a row from its error record instead (see FlagWriteError).
+func tableRow(f *finding.Finding) []cell {
+	var row []cell
+	err := protect(f, func() error {
+		row = []cell{
+			{text: clean(f.Target.Addr(), 0)},
+			{text: serviceCell(*f)},
+			{text: dash(clean(f.Version, maxVersionWidth))},
+			{text: dash(string(f.Status)), style: statusStyle(f.Status)},
+			{text: dash(string(f.Auth)), style: authStyle(f.Auth)},
+			{text: datasetsCell(*f)},
+			{text: recordsCell(*f)},
+			{text: topClassesCell(*f)},
+			{text: dash(string(f.Severity)), style: severityStyle(f.Severity)},
+		}
+		return nil
+	})
+	if err == nil {
+		return row
+	}
+	ef := errorFinding(f, err)
+	return []cell{
+		{text: clean(ef.Target.Addr(), 0)},
+		{text: dash(clean(ef.Service, maxVersionWidth))},
+		{text: "-"},
+		{text: dash(string(ef.Status)), style: statusStyle(ef.Status)},
+		{text: dash(string(ef.Auth)), style: authStyle(ef.Auth)},
+		{text: "-"},
+		{text: "?"},
+		{text: clean(ef.Error, maxNameWidth)},
+		{text: dash(string(ef.Severity)), style: severityStyle(ef.Severity)},
+	}
 }
 
 func serviceCell(f finding.Finding) string {
@@ -179,7 +212,7 @@ func summaryLine(fs []finding.Finding) string {
 			exposed++
 			bySeverity[f.Severity]++
 			n, u := recordTotals(f)
-			records += n
+			records = finding.SatAdd(records, n)
 			recordsUnknown = recordsUnknown || u
 		case finding.StatusProtected:
 			protected++
