@@ -93,13 +93,18 @@ func (p *Prober) Probe(ctx context.Context, env *probe.Env) (*probe.Result, erro
 		return res, nil
 	}
 	h.Header = http.Header{"Accept": {manifestAccept}}
-	repos, err := catalog(ctx, h, env.Budget.MaxListed, res)
-	if err != nil {
-		res.Error = err.Error()
-		return res, nil
-	}
+	var listed bool
+	repos, err := catalog(ctx, h, env.Budget.MaxListed, res, &listed)
 	if res.Status == finding.StatusProtected {
 		return res, nil
+	}
+	if err != nil {
+		res.Error = err.Error()
+		if !listed {
+			return res, nil
+		}
+		// A later page failed: what the first pages proved stands.
+		res.AddFlag(probe.FlagDatasetsTruncated)
 	}
 	// Two signals: /v2/ without a challenge, and a readable catalog.
 	res.Status, res.Auth = finding.StatusExposed, finding.AuthNone
@@ -134,13 +139,13 @@ func truncate(s string, n int) string {
 
 // catalog pages through /v2/_catalog up to max repositories. A 401 marks
 // res protected.
-func catalog(ctx context.Context, h *probe.HTTP, max int, res *probe.Result) ([]string, error) {
+func catalog(ctx context.Context, h *probe.HTTP, max int, res *probe.Result, listed *bool) ([]string, error) {
 	var repos []string
 	path := "/v2/_catalog?n=" + strconv.Itoa(min(catalogPageSize, max))
 	for path != "" && len(repos) < max {
 		resp, err := h.Get(ctx, path)
 		if err != nil {
-			return repos, fmt.Errorf("docker-registry: catalog: %w", err)
+			return repos, fmt.Errorf("docker-registry: %w", err)
 		}
 		if resp.StatusCode == http.StatusUnauthorized {
 			protect(res, resp)
@@ -149,23 +154,33 @@ func catalog(ctx context.Context, h *probe.HTTP, max int, res *probe.Result) ([]
 		if resp.StatusCode != http.StatusOK {
 			return repos, fmt.Errorf("docker-registry: catalog: HTTP %d", resp.StatusCode)
 		}
-		page, err := parseCatalog(resp.Body)
-		if err != nil {
-			return repos, fmt.Errorf("docker-registry: %w", err)
-		}
-		for _, r := range page {
+		n := 0
+		cut, err := parseCatalog(resp.Body, func(r string) bool {
+			n++
 			if validRepoName(r) && len(repos) < max {
 				repos = append(repos, r)
 			}
+			return len(repos) < max
+		})
+		if err != nil {
+			return repos, fmt.Errorf("docker-registry: %w", err)
+		}
+		*listed = true
+		if cut {
+			// A page past the response cap: keep what it held, say so.
+			res.AddFlag("repositories-truncated")
+			res.AddFlag(probe.FlagDatasetsTruncated)
+			break
 		}
 		next := nextLink(resp.Header.Get("Link"), "/v2/_catalog")
-		if next == path || len(page) == 0 {
+		if next == path || n == 0 {
 			break
 		}
 		path = next
 	}
 	if len(repos) >= max {
 		res.AddFlag("repositories-truncated")
+		res.AddFlag(probe.FlagDatasetsTruncated)
 	}
 	return repos, nil
 }

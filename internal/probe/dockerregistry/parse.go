@@ -3,6 +3,7 @@ package dockerregistry
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/leakwatch/leakwatch/internal/probe"
 	"net/url"
 	"sort"
 	"strings"
@@ -67,16 +68,14 @@ type imageConfig struct {
 	} `json:"container_config"`
 }
 
-// parseCatalog decodes a catalog page.
-func parseCatalog(b []byte) ([]string, error) {
-	var p catalogPage
-	if err := json.Unmarshal(b, &p); err != nil {
-		return nil, fmt.Errorf("catalog: %w", err)
+// parseCatalog decodes a catalog page, keeping every name read before a
+// cut at the response cap (cut then reports it).
+func parseCatalog(b []byte, each func(string) bool) (cut bool, err error) {
+	cut, err = probe.EachJSON(b, each, "repositories")
+	if err != nil {
+		return false, fmt.Errorf("catalog: %w", err)
 	}
-	if p.Repositories == nil {
-		return nil, fmt.Errorf("catalog: no repositories field")
-	}
-	return p.Repositories, nil
+	return cut, nil
 }
 
 // parseTags decodes a tags page.

@@ -1,13 +1,16 @@
 package probetest
 
 import (
+	"context"
 	"errors"
 	"net"
 	"net/http"
+	"net/netip"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/leakwatch/leakwatch/internal/probe"
 	"github.com/leakwatch/leakwatch/internal/testenv"
 )
 
@@ -50,4 +53,13 @@ func ServeHTTP(tb testing.TB, h http.Handler) *HTTPServer {
 		<-done
 	})
 	return s
+}
+
+// RunBudget probes addr:port with p under budget b (see Run).
+func RunBudget(tb testing.TB, p probe.Prober, addr netip.Addr, port int, b probe.Budget) (*probe.Result, error) {
+	tb.Helper()
+	env := probe.NewEnv(probe.Target{Addr: addr, Port: port}, b, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), b.Timeout)
+	defer cancel()
+	return p.Probe(ctx, env)
 }

@@ -1,0 +1,56 @@
+package dockerregistry
+
+import (
+	"bufio"
+	"fmt"
+	"net/http"
+	"slices"
+	"testing"
+
+	"github.com/leakwatch/leakwatch/internal/finding"
+	"github.com/leakwatch/leakwatch/internal/probe"
+	"github.com/leakwatch/leakwatch/internal/probe/probetest"
+)
+
+// TestCatalogPastCapStaysExposed: a catalog page larger than the response
+// cap used to fail parsing and leave an open registry "unknown" (issue 8
+// item 6). It must stay exposed with the names read and a flag.
+func TestCatalogPastCapStaysExposed(t *testing.T) {
+	s := probetest.ServeHTTP(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Docker-Distribution-Api-Version", "registry/2.0")
+		switch r.URL.Path {
+		case "/v2/":
+			fmt.Fprint(w, "{}")
+		case "/v2/_catalog":
+			bw := bufio.NewWriter(w)
+			bw.WriteString(`{"repositories":[`)
+			for i := range 20000 {
+				if i > 0 {
+					bw.WriteString(",")
+				}
+				fmt.Fprintf(bw, `"team/app-%06d"`, i)
+			}
+			bw.WriteString(`]}`)
+			bw.Flush()
+		default:
+			w.WriteHeader(http.StatusNotFound)
+		}
+	}))
+	b := probetest.Budget()
+	b.MaxResponseBytes = 64 << 10
+	b.MaxListed = 100000
+	b.SampleRecords = 0
+	res, err := probetest.RunBudget(t, New(), s.Addr, s.Port, b)
+	if err != nil {
+		t.Fatalf("probe: %v", err)
+	}
+	if res.Status != finding.StatusExposed {
+		t.Fatalf("status %s (error %q), want exposed", res.Status, res.Error)
+	}
+	if !slices.Contains(res.Flags, probe.FlagDatasetsTruncated) {
+		t.Errorf("flags %v lack %s", res.Flags, probe.FlagDatasetsTruncated)
+	}
+	if n := len(res.Datasets); n < 1000 || n >= 20000 {
+		t.Errorf("%d repositories kept, want the ones before the cut", n)
+	}
+}
