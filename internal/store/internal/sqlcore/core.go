@@ -120,8 +120,15 @@ func (db *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		_ = tx.Rollback()
 		return err
 	}
+	var after func()
+	if h := store.CommitHook; h != nil {
+		after = h()
+	}
 	if err := tx.Commit(); err != nil {
 		return db.errf("commit: %w", err)
+	}
+	if after != nil {
+		after()
 	}
 	return nil
 }
