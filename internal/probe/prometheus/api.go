@@ -11,6 +11,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/leakwatch/leakwatch/internal/classify"
+	"github.com/leakwatch/leakwatch/internal/probe"
 )
 
 // envelope is the shape of every /api/v1 answer.
@@ -63,18 +64,25 @@ type target struct {
 
 // parseTargets decodes /api/v1/targets and returns the number of active
 // targets and up to max of them.
-func parseTargets(b []byte, max int) ([]target, int, error) {
-	var data struct {
-		Active []target `json:"activeTargets"`
+func parseTargets(b []byte, max int) (ts []target, n int, cut bool, err error) {
+	var status struct {
+		Status string `json:"status"`
+		Error  string `json:"error"`
 	}
-	if err := decode(b, &data); err != nil {
-		return nil, 0, err
+	if json.Unmarshal(b, &status) == nil && status.Status != "success" {
+		return nil, 0, false, fmt.Errorf("api status %q: %s", status.Status, status.Error)
 	}
-	n := len(data.Active)
-	if n > max {
-		data.Active = data.Active[:max]
+	cut, err = probe.EachJSON(b, func(t target) bool {
+		if n < max {
+			ts = append(ts, t)
+		}
+		n++
+		return true
+	}, "data", "activeTargets")
+	if err != nil {
+		return nil, 0, false, err
 	}
-	return data.Active, n, nil
+	return ts, n, cut, nil
 }
 
 // targetRecord flattens a target into a record.

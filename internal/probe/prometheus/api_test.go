@@ -39,7 +39,7 @@ func TestParseAPI(t *testing.T) {
 	if _, err := parseBuildInfo([]byte(`{"status":"success","data":{}}`)); err == nil {
 		t.Error("empty buildinfo accepted")
 	}
-	ts, n, err := parseTargets([]byte(`{"status":"success","data":{"activeTargets":[
+	ts, n, _, err := parseTargets([]byte(`{"status":"success","data":{"activeTargets":[
 	  {"scrapePool":"a","scrapeUrl":"http://127.0.0.1:9/metrics","labels":{"job":"a","instance":"127.0.0.1:9"}},
 	  {"scrapePool":"a"}],"droppedTargets":[]}}`), 1)
 	if err != nil || n != 2 || len(ts) != 1 || len(targetRecord(ts[0]).Values) != 4 {
@@ -59,7 +59,7 @@ func FuzzParseAPI(f *testing.F) {
 	f.Add([]byte(`{"status":"success","data":{"headStats":{"numSeries":1}}}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		_, _ = parseBuildInfo(b)
-		if ts, n, err := parseTargets(b, 2); err == nil {
+		if ts, n, _, err := parseTargets(b, 2); err == nil {
 			if len(ts) > 2 || n < len(ts) {
 				t.Fatal("targets over limit")
 			}

@@ -114,19 +114,27 @@ func (p *prom) run(ctx context.Context) {
 	}
 }
 
-// get reads an API path and fails on any non-200 answer.
+// get reads an API path and fails on any non-200 answer or one cut at
+// the response cap.
 func (p *prom) get(ctx context.Context, path string) ([]byte, error) {
-	resp, err := p.h.Get(ctx, path)
-	if err != nil {
-		return nil, fmt.Errorf("prometheus: GET %s: %w", path, err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("prometheus: GET %s: status %d", path, resp.StatusCode)
-	}
-	if resp.Truncated {
+	b, truncated, err := p.getCapped(ctx, path)
+	if err == nil && truncated {
 		return nil, fmt.Errorf("prometheus: GET %s: answer over %d bytes", path, p.env.Budget.MaxResponseBytes)
 	}
-	return resp.Body, nil
+	return b, err
+}
+
+// getCapped reads an API path that may be cut at the response cap (a
+// listing read element by element), and fails on any non-200 answer.
+func (p *prom) getCapped(ctx context.Context, path string) ([]byte, bool, error) {
+	resp, err := p.h.Get(ctx, path)
+	if err != nil {
+		return nil, false, fmt.Errorf("prometheus: GET %s: %w", path, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, false, fmt.Errorf("prometheus: GET %s: status %d", path, resp.StatusCode)
+	}
+	return resp.Body, resp.Truncated, nil
 }
 
 // config reads the running configuration and turns its credential-bearing
@@ -151,13 +159,19 @@ func (p *prom) config(ctx context.Context) error {
 // targets reads the active scrape targets: host names and addresses of the
 // monitored network.
 func (p *prom) targets(ctx context.Context) error {
-	b, err := p.get(ctx, "/api/v1/targets?state=active")
+	b, _, err := p.getCapped(ctx, "/api/v1/targets?state=active")
 	if err != nil {
 		return err
 	}
-	ts, n, err := parseTargets(b, p.env.Budget.SampleRecords)
+	// A large fleet's target list can pass the response cap: the targets
+	// read before the cut are kept and the count is then a lower bound.
+	ts, n, cut, err := parseTargets(b, p.env.Budget.SampleRecords)
 	if err != nil {
 		return fmt.Errorf("prometheus: targets: %w", err)
+	}
+	if cut {
+		p.res.AddFlag(probe.FlagDatasetsTruncated)
+		p.res.AddEvidence("targets_lower_bound", true)
 	}
 	recs := make([]classify.Record, 0, len(ts))
 	for _, t := range ts {
@@ -221,6 +235,10 @@ func (p *prom) add(ds probe.Dataset, recs []classify.Record) {
 		}
 		size += int64(r.Size())
 		if size > b.SampleBytes {
+			ds.AddFlag(probe.FlagSampleTruncated)
+			if len(ds.Sample) == 0 {
+				ds.AddFlag(probe.FlagRecordTooLarge)
+			}
 			break
 		}
 		ds.Sample = append(ds.Sample, r)
