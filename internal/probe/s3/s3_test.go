@@ -69,6 +69,51 @@ func TestPublicBucket(t *testing.T) {
 	}
 }
 
+// TestServiceListing: when the anonymous identity may list every bucket,
+// GET / (ListBuckets) names them, so a bucket whose name is in no guess list
+// is found; a bucket the listing does not name is tried only by name.
+func TestServiceListing(t *testing.T) {
+	t.Parallel() // each boots its own weed server (seconds of volume setup)
+
+	const hidden = "q4-2019-crm-export-7f3a" // in no guess list
+	w := testenv.StartWeed(t, testenv.WeedOptions{Anonymous: []string{"List", "Read"}})
+	w.Put(t, hidden, map[string][]byte{"customers.csv": []byte("email,name\njane.doe@example.com,Jane Doe\n")})
+	w.Put(t, "backups", map[string][]byte{"db.sql": []byte("INSERT INTO users VALUES ('a@example.com')")})
+	before := w.Digest(t)
+
+	res, err := probetest.Run(t, &Prober{}, w.Addr, w.Port) // no guessed names at all
+	if err != nil {
+		t.Fatalf("probe: %v", err)
+	}
+	if res.Status != finding.StatusExposed || res.Evidence["service_listing"] != "allowed" || res.Evidence["buckets_listed"] != 2 {
+		t.Fatalf("status %s, evidence %v; want exposed via an allowed service listing of 2 buckets", res.Status, res.Evidence)
+	}
+	names := map[string]bool{}
+	for _, d := range res.Datasets {
+		names[d.Name] = true
+	}
+	if len(names) != 2 || !names[hidden] || !names["backups"] {
+		t.Errorf("datasets %v, want %s and backups", names, hidden)
+	}
+	if after := w.Digest(t); after != before {
+		t.Error("store changed by the probe")
+	}
+
+	// The same store with anonymous access to one bucket only: SeaweedFS's
+	// ListBuckets answers with just that bucket, and the hidden one, in no
+	// guess list, stays unfound — buckets are found by listing or by name.
+	locked := testenv.StartWeed(t, testenv.WeedOptions{Anonymous: []string{"List:backups", "Read:backups"}})
+	locked.Put(t, hidden, map[string][]byte{"customers.csv": []byte("email\njane.doe@example.com\n")})
+	locked.Put(t, "backups", map[string][]byte{"db.sql": []byte("x")})
+	res, err = probetest.Run(t, New(), locked.Addr, locked.Port)
+	if err != nil {
+		t.Fatalf("probe: %v", err)
+	}
+	if res.Evidence["buckets_listed"] != 1 || len(res.Datasets) != 1 || res.Datasets[0].Name != "backups" {
+		t.Errorf("per-bucket access: datasets %v evidence %v, want only backups", res.Datasets, res.Evidence)
+	}
+}
+
 func TestKeyPagination(t *testing.T) {
 	t.Parallel() // each boots its own weed server (seconds of volume setup)
 	w := testenv.StartWeed(t, testenv.WeedOptions{Anonymous: []string{"Read:logs-archive", "List:logs-archive"}})
