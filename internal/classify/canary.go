@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
@@ -373,6 +374,7 @@ func LoadOrCreateKey(path string) ([]byte, error) {
 		if derr != nil {
 			return nil, fmt.Errorf("classify: key file %s: %w", path, derr)
 		}
+		warnIfLoose(path)
 		return k, nil
 	}
 	if !errors.Is(err, os.ErrNotExist) {
@@ -401,6 +403,18 @@ func LoadOrCreateKey(path string) ([]byte, error) {
 		return nil, fmt.Errorf("classify: write key: %w", err)
 	}
 	return key, nil
+}
+
+// warnIfLoose warns (slog.Default, stderr in the CLI) when group or others
+// may read the key file: whoever holds the key can test guesses against the
+// keyed hashes and recognise canaries.
+func warnIfLoose(path string) bool {
+	fi, err := os.Stat(path)
+	if err != nil || fi.Mode().Perm()&0o077 == 0 {
+		return false
+	}
+	slog.Warn("key file is readable or writable by others; restrict it with chmod 600", "path", path, "mode", fi.Mode().Perm().String())
+	return true
 }
 
 func decodeKey(b []byte) ([]byte, error) {

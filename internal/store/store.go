@@ -33,6 +33,7 @@ package store
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"time"
 
 	"github.com/leakwatch/leakwatch/internal/finding"
@@ -133,6 +134,9 @@ type Options struct {
 	Route RouteFunc
 	// Now is the clock for leases, scan runs and recorded_at (tests).
 	Now func() time.Time
+	// Logger gets warnings (a database file others can read); nil:
+	// slog.Default().
+	Logger *slog.Logger
 }
 
 // WithDefaults fills the unset options.

@@ -22,6 +22,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -55,6 +56,9 @@ func Open(ctx context.Context, path string, opts store.Options) (*Store, error) 
 			return nil, fmt.Errorf("sqlite store: %w", err)
 		}
 	}
+	if err := createPrivate(path, opts.Logger); err != nil {
+		return nil, err
+	}
 	write, err := sql.Open("sqlite", dsn(path, true))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite store: open %s: %w", path, err)
@@ -74,6 +78,28 @@ func Open(ctx context.Context, path string, opts store.Options) (*Store, error) 
 		return nil, err
 	}
 	return s, nil
+}
+
+// createPrivate creates the database file readable by its owner only
+// (0600, like the key file): the history names every exposed store, where it
+// is and what it holds. SQLite gives the -wal and -shm files the database
+// file's mode. An existing file that group or others can read is left as it
+// is, with a warning.
+func createPrivate(path string, logger *slog.Logger) error {
+	if path == ":memory:" {
+		return nil
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("sqlite store: %w", err)
+	}
+	fi, err := f.Stat()
+	f.Close()
+	if err != nil {
+		return fmt.Errorf("sqlite store: %w", err)
+	}
+	store.WarnIfLoose(logger, "history database", path, fi.Mode())
+	return nil
 }
 
 // dsn builds the driver's connection string.
