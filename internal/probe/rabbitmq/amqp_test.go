@@ -91,6 +91,6 @@ func FuzzQueuePage(f *testing.F) {
 	f.Add([]byte(`{"items":[{"name":"q","vhost":"/","messages":3,"message_bytes":10}],"page_count":1}`))
 	f.Add([]byte(`{"items":null}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		_, _ = parseQueuePage(b)
+		_, _, _ = parseQueuePage(b)
 	})
 }

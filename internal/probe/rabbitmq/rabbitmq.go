@@ -106,7 +106,14 @@ func (p *Prober) management(ctx context.Context, h *probe.HTTP, resp *probe.HTTP
 	datasets, err := listQueues(ctx, h, res.Evidence, maxListed)
 	if err != nil {
 		res.Error = err.Error()
-		return res, nil
+		if _, listed := res.Evidence["queues_listed"]; !listed {
+			return res, nil
+		}
+		// A later page failed: the pages read already proved access.
+		res.Evidence["queues_truncated"] = true
+	}
+	if res.Evidence["queues_truncated"] == true {
+		res.AddFlag(probe.FlagDatasetsTruncated)
 	}
 	// Two signals: the overview and the queue list answered.
 	res.Status, res.Auth = finding.StatusExposed, auth
@@ -183,24 +190,40 @@ func describeOverview(res *probe.Result, body []byte) {
 
 // queuePage is one page of /api/queues.
 type queuePage struct {
-	Items []struct {
-		Name         string `json:"name"`
-		Vhost        string `json:"vhost"`
-		Type         string `json:"type"`
-		Messages     *int64 `json:"messages"`
-		MessageBytes *int64 `json:"message_bytes"`
-	} `json:"items"`
-	PageCount  int   `json:"page_count"`
-	TotalCount int64 `json:"total_count"`
+	Items      []queueItem `json:"items"`
+	PageCount  int         `json:"page_count"`
+	TotalCount int64       `json:"total_count"`
 }
 
-// parseQueuePage decodes one page of /api/queues.
-func parseQueuePage(b []byte) (*queuePage, error) {
-	var p queuePage
-	if err := json.Unmarshal(b, &p); err != nil {
-		return nil, fmt.Errorf("queues page: %w", err)
+// queueItem is one queue of a page.
+type queueItem struct {
+	Name         string `json:"name"`
+	Vhost        string `json:"vhost"`
+	Type         string `json:"type"`
+	Messages     *int64 `json:"messages"`
+	MessageBytes *int64 `json:"message_bytes"`
+}
+
+// parseQueuePage decodes one page of /api/queues. A page cut at the
+// response cap keeps the queues read before the cut (cut reports it; the
+// page count is then unknown).
+func parseQueuePage(b []byte) (p *queuePage, cut bool, err error) {
+	p = &queuePage{}
+	if err := json.Unmarshal(b, p); err == nil {
+		return p, false, nil
 	}
-	return &p, nil
+	p = &queuePage{}
+	cut, err = probe.EachJSON(b, func(it queueItem) bool {
+		p.Items = append(p.Items, it)
+		return true
+	}, "items")
+	if err != nil {
+		return nil, false, fmt.Errorf("queues page: %w", err)
+	}
+	if !cut {
+		return nil, false, errors.New("queues page: malformed")
+	}
+	return p, true, nil
 }
 
 // listQueues pages through /api/queues, at most max queues.
@@ -219,9 +242,13 @@ func listQueues(ctx context.Context, h *probe.HTTP, ev map[string]any, max int) 
 		if resp.StatusCode != http.StatusOK {
 			return out, fmt.Errorf("rabbitmq: queues: HTTP %d", resp.StatusCode)
 		}
-		p, err := parseQueuePage(resp.Body)
+		p, cut, err := parseQueuePage(resp.Body)
 		if err != nil {
 			return out, fmt.Errorf("rabbitmq: %w", err)
+		}
+		if cut {
+			ev["queues_truncated"] = true
+			p.PageCount = page // no further pages: the cut one's count is unknown
 		}
 		for _, it := range p.Items {
 			if len(out) >= max {
