@@ -187,6 +187,8 @@ type reply struct {
 	data     []byte
 	children []string
 	stat     stat
+	// childrenCut is set when the list held more than maxChildren names.
+	childrenCut bool
 }
 
 // maxChildren bounds a children list.
@@ -205,8 +207,17 @@ func parseReply(frame []byte, op int32) (reply, error) {
 		r.stat = d.stat()
 	case opGetChildren2:
 		n := d.i32()
-		if n < -1 || n > maxChildren {
+		if n < -1 {
 			return reply{}, fmt.Errorf("children count %d: %w", n, errProtocol)
+		}
+		if n > maxChildren {
+			// More children than we list: keep the first ones and say so
+			// (a size limit must not make an open ensemble look closed).
+			for i := 0; i < maxChildren && d.err == nil; i++ {
+				r.children = append(r.children, string(d.buffer()))
+			}
+			r.childrenCut = true
+			return r, d.err
 		}
 		for i := int32(0); i < n && d.err == nil; i++ {
 			r.children = append(r.children, string(d.buffer()))

@@ -138,6 +138,9 @@ func (w *walker) visit(t *tree, p string, r reply, queue []string) []string {
 		t.complete = false
 		return queue
 	}
+	if r.childrenCut {
+		t.complete = false
+	}
 	t.count++
 	if r.stat.dataLength > 0 && int64(r.stat.dataLength) <= min(w.b.SampleBytes, maxValue) &&
 		len(t.candidates) < w.b.SampleRecords {

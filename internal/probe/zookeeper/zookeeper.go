@@ -82,6 +82,9 @@ func (p *Prober) Probe(ctx context.Context, env *probe.Env) (*probe.Result, erro
 	// Two signals: a session was granted without credentials, and the root
 	// listing was answered.
 	res.Status, res.Auth = finding.StatusExposed, finding.AuthNone
+	if root.childrenCut {
+		res.AddFlag(probe.FlagDatasetsTruncated)
+	}
 	w := &walker{s: s, b: env.Budget, ops: maxOps}
 	w.measure(ctx, res, root.children)
 	return res, nil
