@@ -52,9 +52,12 @@ type Env struct {
 	FirstByteTimeout time.Duration
 
 	inScope ScopeFunc
-	read    atomic.Int64
+	acct    *Account
 	dials   atomic.Int64
 	dialer  net.Dialer
+
+	provisional  atomic.Pointer[Result]
+	onIdentified func()
 }
 
 // NewEnv makes an Env for t. inScope is checked before every dial; nil
@@ -65,11 +68,41 @@ func NewEnv(t Target, b Budget, inScope ScopeFunc) *Env {
 		addr := t.Addr
 		inScope = func(ap netip.AddrPort) bool { return ap.Addr() == addr }
 	}
-	return &Env{Target: t, Budget: b, inScope: inScope, dialer: net.Dialer{Timeout: b.IOTimeout}}
+	return &Env{Target: t, Budget: b, inScope: inScope, acct: NewAccount(b.MaxBytes, nil), dialer: net.Dialer{Timeout: b.IOTimeout}}
 }
 
-// BytesRead is how much the target has sent so far.
-func (e *Env) BytesRead() int64 { return e.read.Load() }
+// Share makes the env draw from acct, the account of its target that every
+// prober tried on the host:port shares (the engine calls it; by default an
+// env has an account of its own).
+func (e *Env) Share(acct *Account) { e.acct = acct }
+
+// Account is the target's account the env draws from.
+func (e *Env) Account() *Account { return e.acct }
+
+// OnIdentified sets a function Provisional calls (once per env).
+func (e *Env) OnIdentified(f func()) { e.onIdentified = f }
+
+// BytesRead is how much the target has sent so far (all envs sharing its
+// account together).
+func (e *Env) BytesRead() int64 { return e.acct.BytesRead() }
+
+// Provisional records what the prober has proven so far: a prober calls
+// it as soon as it has identified its service (and decided exposed or
+// protected), before it lists and samples, with the result it goes on
+// filling. If the probe then fails — a deadline, a byte budget, a crash —
+// the engine reports this result, flagged partial, instead of nothing.
+// res must not be changed by other goroutines once the prober returned.
+func (e *Env) Provisional(res *Result) {
+	if res == nil {
+		return
+	}
+	if e.provisional.Swap(res) == nil && e.onIdentified != nil {
+		e.onIdentified()
+	}
+}
+
+// ProvisionalResult is what the prober recorded with Provisional, or nil.
+func (e *Env) ProvisionalResult() *Result { return e.provisional.Load() }
 
 // Dial opens a TCP connection to the target. The connection enforces the
 // IO timeout on each read and write (never past ctx's deadline) and the
@@ -91,7 +124,7 @@ func (e *Env) DialPort(ctx context.Context, port int) (net.Conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dial %s: %w", addr, err)
 	}
-	bc := &boundedConn{Conn: c, env: e, ioTimeout: e.Budget.IOTimeout}
+	bc := &boundedConn{Conn: c, env: e, ctx: ctx, ioTimeout: e.Budget.IOTimeout}
 	if e.dials.Add(1) == 1 {
 		bc.firstByte = e.FirstByteTimeout
 	}
@@ -134,6 +167,7 @@ func (e *Env) TLSConfig() *tls.Config {
 type boundedConn struct {
 	net.Conn
 	env       *Env
+	ctx       context.Context // the dial's context: bounds waits for memory
 	ioTimeout time.Duration
 	firstByte time.Duration // until the first byte arrives (0: ioTimeout)
 	gotByte   atomic.Bool
@@ -168,20 +202,27 @@ func (c *boundedConn) opDeadline(user *atomic.Int64) time.Time {
 }
 
 func (c *boundedConn) Read(p []byte) (int, error) {
-	remaining := c.env.Budget.MaxBytes - c.env.read.Load()
-	if remaining <= 0 {
-		return 0, ErrBudget
+	if len(p) == 0 {
+		return 0, nil
 	}
-	if int64(len(p)) > remaining {
-		p = p[:remaining]
+	acct := c.env.acct
+	dl := c.opDeadline(&c.userRead)
+	granted, err := acct.reserve(c.ctx, int64(len(p)), time.Until(dl))
+	if err != nil {
+		return 0, err
 	}
-	if err := c.Conn.SetReadDeadline(c.opDeadline(&c.userRead)); err != nil {
+	p = p[:granted]
+	if err := c.Conn.SetReadDeadline(dl); err != nil {
+		acct.settle(granted, 0)
 		return 0, err
 	}
 	n, err := c.Conn.Read(p)
-	c.env.read.Add(int64(n))
+	acct.settle(granted, n)
 	if n > 0 {
 		c.gotByte.Store(true)
+	}
+	if n > 0 || (err != nil && !IsTimeout(err)) {
+		acct.heard.Store(true) // a byte, a close or a reset: the port answers
 	}
 	return n, err
 }

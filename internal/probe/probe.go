@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/leakwatch/leakwatch/internal/classify"
@@ -192,4 +193,50 @@ func (b Budget) Validate() error {
 		return errors.New("record and dataset budgets must not be negative")
 	}
 	return nil
+}
+
+// Group runs a prober's concurrent work (at most limit functions at once).
+// Probers never use the go statement themselves: a panic in a goroutine
+// of their own would kill the process, while Group catches it and Wait
+// raises it again in the prober's goroutine, where the engine turns it into
+// that target's error.
+type Group struct {
+	wg    sync.WaitGroup
+	sem   chan struct{}
+	mu    sync.Mutex
+	panic any
+}
+
+// NewGroup makes a group running at most limit functions at once (≤ 0: 1).
+func NewGroup(limit int) *Group {
+	return &Group{sem: make(chan struct{}, max(limit, 1))}
+}
+
+// Go runs f in a goroutine once fewer than limit are running.
+func (g *Group) Go(f func()) {
+	g.sem <- struct{}{}
+	g.wg.Add(1)
+	go func() {
+		defer g.wg.Done()
+		defer func() { <-g.sem }()
+		defer func() {
+			if r := recover(); r != nil {
+				g.mu.Lock()
+				if g.panic == nil {
+					g.panic = r
+				}
+				g.mu.Unlock()
+			}
+		}()
+		f()
+	}()
+}
+
+// Wait waits for every function; if one panicked, Wait panics with its
+// value in the caller's goroutine.
+func (g *Group) Wait() {
+	g.wg.Wait()
+	if g.panic != nil {
+		panic(fmt.Sprintf("in a prober goroutine: %v", g.panic))
+	}
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"sync"
 	"unicode"
 
 	natsgo "github.com/nats-io/nats.go"
@@ -138,18 +137,11 @@ func (j *jetStream) sample(ctx context.Context, si streamInfo, ds *probe.Dataset
 	}
 	recs := make([]*classify.Record, want)
 	sizes := make([]int, want)
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, getWorkers)
+	g := probe.NewGroup(getWorkers)
 	for i := int64(0); i < want && ctx.Err() == nil; i++ {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			recs[i], sizes[i] = j.get(ctx, si.Config.Name, first+i)
-		}()
+		g.Go(func() { recs[i], sizes[i] = j.get(ctx, si.Config.Name, first+i) })
 	}
-	wg.Wait()
+	g.Wait()
 	used := int64(0)
 	for i, r := range recs {
 		if r == nil {
