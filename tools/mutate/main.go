@@ -36,11 +36,13 @@ import (
 	"go/token"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -112,6 +114,15 @@ func main() {
 		fatal(err)
 	}
 	defer os.RemoveAll(tmp)
+	// Interrupted: remove the copies, then stop (the go commands started
+	// share the process group and get the signal too).
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sig
+		os.RemoveAll(tmp)
+		os.Exit(130)
+	}()
 
 	type pkgReport struct {
 		dir                                         string
