@@ -149,7 +149,7 @@ func (p *Prober) buildInfo(ctx context.Context, s *session, res *probe.Result) {
 // measure lists databases and collections, decides the status and samples.
 func (p *Prober) measure(ctx context.Context, s *session, res *probe.Result) {
 	b := s.env.Budget
-	dbs, err := listDatabases(ctx, s, b.MaxResponseBytes)
+	dbs, dbsCut, err := listDatabases(ctx, s, b.MaxResponseBytes)
 	if err != nil {
 		if isAuthError(err) {
 			protect(res, err)
@@ -166,7 +166,10 @@ func (p *Prober) measure(ctx context.Context, s *session, res *probe.Result) {
 		}
 		return
 	}
-	colls, listErr := listCollections(ctx, s, dbs, b.MaxListed, b.MaxResponseBytes)
+	colls, collsCut, listErr := listCollections(ctx, s, dbs, b.MaxListed, b.MaxResponseBytes)
+	if dbsCut || collsCut {
+		res.AddFlag(probe.FlagDatasetsTruncated)
+	}
 	var authErr error
 	if isAuthError(listErr) {
 		authErr = listErr
@@ -220,25 +223,31 @@ type database struct {
 }
 
 // listDatabases returns the databases with their size on disk.
-func listDatabases(ctx context.Context, s *session, limit int64) ([]database, error) {
-	doc, err := s.command(ctx, "admin", bson.D{{Key: "listDatabases", Value: 1}}, limit)
+// An answer past limit keeps the databases read before the cut (cut).
+func listDatabases(ctx context.Context, s *session, limit int64) (out []database, cut bool, err error) {
+	doc, cut, err := s.commandCut(ctx, "admin", bson.D{{Key: "listDatabases", Value: 1}}, limit)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	arr, ok := doc.Lookup("databases").ArrayOK()
-	if !ok {
-		return nil, errors.New("no databases array")
-	}
-	vals, err := arr.Values()
-	if err != nil {
-		return nil, err
-	}
-	var out []database
-	for _, v := range vals {
-		d, ok := v.DocumentOK()
+	var docs []bson.Raw
+	if cut {
+		docs = cutList(doc, "databases")
+	} else {
+		arr, ok := bson.Raw(doc).Lookup("databases").ArrayOK()
 		if !ok {
-			continue
+			return nil, false, errors.New("no databases array")
 		}
+		vals, err := arr.Values()
+		if err != nil {
+			return nil, false, err
+		}
+		for _, v := range vals {
+			if d, ok := v.DocumentOK(); ok {
+				docs = append(docs, d)
+			}
+		}
+	}
+	for _, d := range docs {
 		name := stringOf(d, "name")
 		if name == "" {
 			continue
@@ -246,7 +255,7 @@ func listDatabases(ctx context.Context, s *session, limit int64) ([]database, er
 		size, _ := int64Of(d, "sizeOnDisk")
 		out = append(out, database{name: name, size: size})
 	}
-	return out, nil
+	return out, cut, nil
 }
 
 // skipDatabase tells which databases hold only server internals.
@@ -261,14 +270,12 @@ func skipCollection(name string) bool {
 // listCollections lists at most max collections (no views) over dbs. It
 // reads only the first batch of each cursor; the first error it meets is
 // returned along with what was listed.
-func listCollections(ctx context.Context, s *session, dbs []database, max int, limit int64) ([]collection, error) {
-	var out []collection
-	var firstErr error
+func listCollections(ctx context.Context, s *session, dbs []database, max int, limit int64) (out []collection, cut bool, firstErr error) {
 	for _, db := range dbs {
 		if skipDatabase(db.name) || len(out) >= max || ctx.Err() != nil {
 			continue
 		}
-		doc, err := s.command(ctx, db.name, bson.D{
+		doc, dbCut, err := s.commandCut(ctx, db.name, bson.D{
 			{Key: "listCollections", Value: 1},
 			{Key: "nameOnly", Value: true},
 			{Key: "authorizedCollections", Value: true},
@@ -280,7 +287,12 @@ func listCollections(ctx context.Context, s *session, dbs []database, max int, l
 			}
 			continue
 		}
-		for _, c := range firstBatch(doc) {
+		batch := firstBatch(doc)
+		if dbCut {
+			// One database's list past the cap: its first entries.
+			batch, cut = cutList(doc, "cursor", "firstBatch"), true
+		}
+		for _, c := range batch {
 			name := stringOf(c, "name")
 			if name == "" || skipCollection(name) || stringOf(c, "type") == "view" || len(out) >= max {
 				continue
@@ -288,7 +300,7 @@ func listCollections(ctx context.Context, s *session, dbs []database, max int, l
 			out = append(out, collection{db: db.name, name: name})
 		}
 	}
-	return out, firstErr
+	return out, cut, firstErr
 }
 
 // firstBatch returns cursor.firstBatch of a cursor-returning command.
@@ -370,6 +382,12 @@ func (p *Prober) sampleAll(ctx context.Context, s *session, res *probe.Result) {
 		}
 		db, coll, _ := strings.Cut(d.Name, ".")
 		docs, err := sample(ctx, s, db, coll, b)
+		if errors.Is(err, errRecordTooLarge) {
+			// Even one document is past the budget: say so, do not drop it silently.
+			d.AddFlag(probe.FlagRecordTooLarge)
+			d.AddFlag(probe.FlagSampleTruncated)
+			continue
+		}
 		if err != nil {
 			res.AddEvidence("sample_error", err.Error())
 			continue
@@ -379,6 +397,10 @@ func (p *Prober) sampleAll(ctx context.Context, s *session, res *probe.Result) {
 		for _, doc := range docs {
 			r := toRecord(doc)
 			if used += int64(r.Size()); used > b.SampleBytes {
+				d.AddFlag(probe.FlagSampleTruncated)
+				if len(d.Sample) == 0 {
+					d.AddFlag(probe.FlagRecordTooLarge)
+				}
 				break
 			}
 			d.Sample = append(d.Sample, r)
@@ -416,5 +438,8 @@ func sample(ctx context.Context, s *session, db, coll string, b probe.Budget) ([
 		}
 		return docs, err
 	}
-	return nil, errors.New("sample: documents larger than the sample byte budget")
+	return nil, errRecordTooLarge
 }
+
+// errRecordTooLarge means even a single document is past the sample budget.
+var errRecordTooLarge = errors.New("sample: documents larger than the sample byte budget")
