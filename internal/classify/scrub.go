@@ -138,7 +138,7 @@ func stripUnsafe(s string) string {
 // keys, topics, URLs and key=value lists.
 func isScrubSep(c byte) bool {
 	switch c {
-	case '/', ':', '|', '#', '$', '=', '&', '?', '\\', '*', '!', '^', '~':
+	case '/', '|', '#', '=', '&', '?', '\\', '*', '!', '^', '~', ',', ';':
 		return true
 	}
 	return false
@@ -151,9 +151,8 @@ type span struct {
 
 // maskValues finds values of the scrub classes in s and replaces each
 // with its mask. It reads s twice: as it is (so "password=…" pairs and
-// "Bearer …" are read as such) and with path and key separators turned
-// into spaces (so a token after "session:" or inside "a/b/c" is a word of
-// its own).
+// "Bearer …" are read as such) and with path and query separators turned
+// into spaces (so a token inside "a/b/c" or "k=v&…" is a word of its own).
 func (e *Engine) maskValues(s string) (string, bool) {
 	var spans []span
 	spans = e.findSpans(s, spans)
@@ -233,6 +232,33 @@ func (e *Engine) detectName(s string) []det {
 	}
 	sc := scanner{e: e, now: e.now()}
 	sc.detectText(s, &vc)
+	// Key prefixes: "user:jane@…", "session:eyJ…", "dev:00:1a:2b:…" —
+	// the value starts after a colon, and colons also stand inside values
+	// (MAC and IPv6 addresses, "$2b$12$" hashes after "pw:"), so each
+	// colon-suffix of a word is tried as a word of its own.
+	sc.inText = true
+	for i := 0; i < len(s); {
+		for i < len(s) && isTextSep(s[i]) {
+			i++
+		}
+		j := i
+		for j < len(s) && !isTextSep(s[j]) {
+			j++
+		}
+		tries := 0
+		for k := i; k < j && tries < 8; k++ {
+			if s[k] != ':' {
+				continue
+			}
+			tries++
+			if w := trimWord(s[k+1 : j]); len(w) >= 6 {
+				sc.ctxLo, sc.ctxHi = k-ctxWindow, j+ctxWindow/2
+				sc.strong(w, &vc, nil, false)
+			}
+		}
+		i = j
+	}
+	sc.inText = false
 	// A name that is one value ("jane@example.com", "+4915112345678")
 	// also goes through the whole-value detectors, which read what free
 	// text splits (short words, grouped numbers).

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -148,7 +149,8 @@ func addFlag(flags []string, flag string) []string {
 			return flags
 		}
 	}
-	return append(flags, flag)
+	// Clip: never append into an array another copy of the finding shares.
+	return append(slices.Clip(flags), flag)
 }
 
 // maxEvidenceDepth bounds the nesting PlainValue follows (and so pointer

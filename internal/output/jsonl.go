@@ -72,10 +72,13 @@ func WriteJSONL(w io.Writer, findings []finding.Finding) error {
 }
 
 // Normalize returns a copy of f shaped for the contract without changing
-// what was decided about it: schema and id are filled when empty, and nil
+// what was decided about it: schema and id are filled when empty, nil
 // lists that the contract requires become empty lists (so they encode as
-// [] rather than null). Severity and class union are left as they are;
-// finding.Finalize computes those.
+// [] rather than null), and every number is bounded by finding.Sanitize
+// (a no-op for findings that went through finding.Finalize; it protects
+// findings that come from a store, an API client or a hand-built test).
+// Severity and class union are left as they are; finding.Finalize computes
+// those. f itself is not changed.
 func Normalize(f finding.Finding) finding.Finding {
 	if f.Schema == "" {
 		f.Schema = finding.Schema
@@ -99,5 +102,6 @@ func Normalize(f finding.Finding) finding.Finding {
 		ds[i] = d
 	}
 	f.Datasets = ds
+	f.Sanitize()
 	return f
 }

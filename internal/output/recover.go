@@ -1,6 +1,7 @@
 package output
 
 import (
+	"errors"
 	"fmt"
 	"runtime"
 	"strconv"
@@ -76,6 +77,10 @@ const maxErrorText = 300
 // checked, so the record itself cannot fail the schema or carry control
 // characters.
 func errorFinding(f *finding.Finding, cause error) finding.Finding {
+	var fe *FindingError
+	if errors.As(cause, &fe) {
+		cause = fe.Err
+	}
 	msg := finding.VisibleText(cause.Error())
 	if utf8.RuneCountInString(msg) > maxErrorText {
 		msg = string([]rune(msg)[:maxErrorText-1]) + "…"
@@ -205,4 +210,15 @@ func escapeUnsafeJSON(b []byte) []byte {
 func appendU(b []byte, r rune) []byte {
 	const hex = "0123456789abcdef"
 	return append(b, '\\', 'u', hex[r>>12&0xf], hex[r>>8&0xf], hex[r>>4&0xf], hex[r&0xf])
+}
+
+// normalizeProtected is Normalize for the buffering writers (table,
+// SARIF); if it fails, f is kept as it is and its rendering is protected
+// later.
+func normalizeProtected(f finding.Finding) finding.Finding {
+	out := f
+	if protect(&f, func() error { out = Normalize(f); return nil }) != nil {
+		return f
+	}
+	return out
 }

@@ -234,7 +234,7 @@ func (sw *SARIFWriter) Write(f finding.Finding) error {
 	if sw.closed {
 		return fmt.Errorf("output: sarif: write after close")
 	}
-	sw.findings = append(sw.findings, f)
+	sw.findings = append(sw.findings, normalizeProtected(f))
 	return nil
 }
 

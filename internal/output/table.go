@@ -56,7 +56,7 @@ func (tw *TableWriter) Write(f finding.Finding) error {
 	if tw.closed {
 		return fmt.Errorf("output: table: write after close")
 	}
-	tw.findings = append(tw.findings, f)
+	tw.findings = append(tw.findings, normalizeProtected(f))
 	return nil
 }
 
