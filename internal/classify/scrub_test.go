@@ -93,9 +93,9 @@ func TestScrubFinding(t *testing.T) {
 		Product: "opensearch", Version: "2.19.6 " + token, Error: "auth failed for " + email,
 		Status: finding.StatusExposed, Auth: finding.AuthNone, Flags: []string{"note:" + email},
 		Evidence: map[string]any{
-			"cluster_name": "prod",
-			email:          map[string]int64{"hits": 3, token: 4},
-			"users":        []string{email, "bob"},
+			"cluster_name":     "prod",
+			email:              map[string]int64{"hits": 3, token: 4},
+			"users":            []string{email, "bob"},
 			"j***@e******.com": "collides with the masked key",
 		},
 		Datasets: []finding.Dataset{{Name: "backup-" + email, Kind: "index", Records: finding.Int64(10), Fields: fields,
