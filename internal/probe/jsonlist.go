@@ -8,8 +8,8 @@ import (
 	"io"
 )
 
-// EachJSON decodes the array found under keys (an empty path: the body is
-// the array) one element at a time and calls each with every element that
+// EachJSON decodes the array found under keys (object keys, or
+// FirstElement; an empty path: the body is the array) one element at a time and calls each with every element that
 // decodes into T, until each returns false. The body may have been cut at
 // a response cap: every element complete before the cut is delivered and
 // cut reports that the list broke off (also when the cut came before the
@@ -24,6 +24,15 @@ func EachJSON[T any](body []byte, each func(T) bool, keys ...string) (cut bool, 
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	for _, key := range keys {
+		if key == FirstElement {
+			if err := wantDelim(dec, '['); err != nil {
+				return isCut(err), ignoreCut(err)
+			}
+			if !dec.More() {
+				return false, errors.New("json list: empty array on the path")
+			}
+			continue
+		}
 		if err := wantDelim(dec, '{'); err != nil {
 			return isCut(err), ignoreCut(err)
 		}
@@ -65,6 +74,10 @@ func EachJSON[T any](body []byte, each func(T) bool, keys ...string) (cut bool, 
 	}
 	return false, nil
 }
+
+// FirstElement in EachJSON's path steps into the first element of an
+// array ({"results":[{"series":[…]}]}: "results", FirstElement, "series").
+const FirstElement = "[0]"
 
 // errCut marks a body that ended (or broke) before the list did.
 var errCut = errors.New("json list: body ends early")

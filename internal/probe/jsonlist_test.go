@@ -24,6 +24,11 @@ func TestEachJSONCut(t *testing.T) {
 			t.Errorf("EachJSON(%q) accepted", bad)
 		}
 	}
+	var rows [][]string
+	body := `{"results":[{"statement_id":0,"series":[{"name":"databases","columns":["name"],"values":[["a"],["b"],["c`
+	if cut, err := EachJSON([]byte(body), func(r []string) bool { rows = append(rows, r); return true }, "results", FirstElement, "series", FirstElement, "values"); err != nil || !cut || len(rows) != 2 {
+		t.Errorf("nested: rows=%v cut=%v err=%v", rows, cut, err)
+	}
 	var n int
 	if cut, err := EachJSON([]byte(`[1,2,3]`), func(int) bool { n++; return n < 2 }); err != nil || cut || n != 2 {
 		t.Errorf("stop early: n=%d cut=%v err=%v", n, cut, err)

@@ -58,9 +58,15 @@ func (c *client) measure(ctx context.Context, res *probe.Result, dbs []string) {
 	for i, m := range all {
 		ds := probe.Dataset{Dataset: finding.Dataset{Name: m.fullName(), Kind: "measurement", Records: m.records, Fields: m.fields}}
 		if i < c.env.Budget.MaxDatasets && c.env.Budget.SampleRecords > 0 && ctx.Err() == nil {
-			recs, err := c.sample(ctx, m)
+			recs, cut, err := c.sample(ctx, m)
 			if err != nil {
 				errs = append(errs, fmt.Sprintf("sample %s: %v", m.fullName(), err))
+			}
+			if cut {
+				ds.AddFlag(probe.FlagSampleTruncated)
+				if len(recs) == 0 {
+					ds.AddFlag(probe.FlagRecordTooLarge)
+				}
 			}
 			ds.Sample, ds.Sampled = recs, len(recs)
 		}
@@ -200,7 +206,8 @@ func (c *client) addCounts(ctx context.Context, db string, ms []*measurement) er
 
 // sample reads up to SampleRecords points of m as chunked JSON lines, at
 // most SampleBytes of them.
-func (c *client) sample(ctx context.Context, m *measurement) ([]classify.Record, error) {
+// cut reports an answer cut at SampleBytes (points past it not read).
+func (c *client) sample(ctx context.Context, m *measurement) (recs []classify.Record, cut bool, err error) {
 	b := c.env.Budget
 	v := url.Values{
 		"q":          {fmt.Sprintf("SELECT * FROM %s LIMIT %d", quoteIdent(m.name), b.SampleRecords)},
@@ -210,16 +217,15 @@ func (c *client) sample(ctx context.Context, m *measurement) ([]classify.Record,
 	}
 	resp, err := c.h.Do(ctx, "GET", "/query?"+v.Encode(), nil, "", b.SampleBytes)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if resp.StatusCode != 200 {
-		return nil, fmt.Errorf("status %d: %s", resp.StatusCode, errorMessage(resp))
+		return nil, false, fmt.Errorf("status %d: %s", resp.StatusCode, errorMessage(resp))
 	}
-	var recs []classify.Record
 	for _, qr := range decodeChunks(resp.Body, resp.Truncated) {
 		for _, r := range qr.Results {
 			if r.Error != "" {
-				return recs, fmt.Errorf("%s", r.Error)
+				return recs, resp.Truncated, fmt.Errorf("%s", r.Error)
 			}
 			for _, s := range r.Series {
 				recs = append(recs, s.records()...)
@@ -229,5 +235,5 @@ func (c *client) sample(ctx context.Context, m *measurement) ([]classify.Record,
 	if len(recs) > b.SampleRecords {
 		recs = recs[:b.SampleRecords]
 	}
-	return recs, nil
+	return recs, resp.Truncated, nil
 }

@@ -97,6 +97,26 @@ func decide(res *probe.Result, resp *probe.HTTPResponse) ([]string, error) {
 	case resp.StatusCode != http.StatusOK:
 		return nil, fmt.Errorf("influxdb: SHOW DATABASES: status %d: %s", resp.StatusCode, msg)
 	}
+	if resp.Truncated {
+		// More databases than the response cap holds: keep the names read
+		// before the cut; the answered query still proves access.
+		dbs := []string{}
+		_, err := probe.EachJSON(resp.Body, func(row []any) bool {
+			if len(row) > 0 {
+				if name, ok := row[0].(string); ok {
+					dbs = append(dbs, name)
+				}
+			}
+			return true
+		}, "results", probe.FirstElement, "series", probe.FirstElement, "values")
+		if err != nil {
+			return nil, fmt.Errorf("influxdb: SHOW DATABASES: %w", err)
+		}
+		res.Status, res.Auth = finding.StatusExposed, finding.AuthNone
+		res.AddFlag(probe.FlagDatasetsTruncated)
+		res.AddEvidence("databases", len(dbs))
+		return dbs, nil
+	}
 	qr, err := decodeResponse(resp.Body)
 	if err != nil {
 		return nil, fmt.Errorf("influxdb: SHOW DATABASES: %w", err)
