@@ -37,6 +37,6 @@ if [[ -n "${N:-}" ]]; then
 	"$bin" "${args[@]}" -n "$N" ./internal/classify ./internal/scope ./internal/output \
 		./internal/finding ./internal/monitor/lifecycle
 else
-	"$bin" "${args[@]}" ./internal/classify=200 ./internal/scope=150 ./internal/output=100 \
+	"$bin" "${args[@]}" ./internal/classify=80 ./internal/scope=80 ./internal/output=60 \
 		./internal/finding=0 ./internal/monitor/lifecycle=0
 fi
