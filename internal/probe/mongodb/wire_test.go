@@ -116,6 +116,22 @@ func FuzzParseReply(f *testing.F) {
 		if err != nil {
 			return
 		}
+		// Every document is valid BSON of its announced length, together
+		// they fit the body, an OP_MSG has its body section first, and only
+		// an OP_REPLY can carry the query-failure flag.
+		total := 0
+		for _, d := range r.Docs {
+			if err := d.Validate(); err != nil || int(binary.LittleEndian.Uint32(d)) != len(d) {
+				t.Fatalf("document %x: %v", d, err)
+			}
+			total += len(d)
+		}
+		if total > len(body) {
+			t.Fatalf("documents of %d bytes from a body of %d", total, len(body))
+		}
+		if opCode == opMsg && (len(r.Docs) == 0 || r.QueryFailure) {
+			t.Fatalf("OP_MSG: %d documents, query failure %v", len(r.Docs), r.QueryFailure)
+		}
 		for _, d := range r.Docs {
 			_ = commandResult(d, r.QueryFailure)
 			_ = toRecord(d)

@@ -3,7 +3,9 @@ package rabbitmq
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
+	"reflect"
 	"testing"
 )
 
@@ -78,19 +80,62 @@ func FuzzParseStart(f *testing.F) {
 		if err != nil {
 			return
 		}
-		_, _ = parseStart(fr)
-		if _, _, args, err := methodID(fr); err == nil {
+		// A frame is what its header announced, ended by the frame-end
+		// octet; a method frame on channel 0 re-encodes to the same bytes.
+		n := len(fr.Payload)
+		if n > maxFrame || 8+n > len(b) || b[7+n] != frameEnd || !bytes.Equal(fr.Payload, b[7:7+n]) {
+			t.Fatalf("frame of %d bytes from %d input bytes", n, len(b))
+		}
+		class, method, args, err := methodID(fr)
+		if err == nil && fr.Channel == 0 {
+			if re := methodFrame(class, method, args); !bytes.Equal(re, b[:8+n]) {
+				t.Fatalf("method frame re-encodes to %x, was %x", re, b[:8+n])
+			}
+		}
+		if st, err := parseStart(fr); err == nil && len(st.Mechanisms)+len(st.Locales) > n {
+			t.Fatalf("Connection.Start strings of %d bytes from a frame of %d", len(st.Mechanisms)+len(st.Locales), n)
+		}
+		if err == nil {
 			_, _ = parseClose(args)
-			_ = tuneOk(args)
+			// Tune-Ok is a well-formed Connection method frame whatever
+			// Tune carried.
+			back, err := readFrame(bytes.NewReader(tuneOk(args)))
+			if err != nil {
+				t.Fatalf("tuneOk frame: %v", err)
+			}
+			if c, m, a, err := methodID(back); err != nil || c != classConnection || m != methodTuneOk || len(a) != 8 {
+				t.Fatalf("tuneOk: %d.%d %x %v", c, m, a, err)
+			}
 		}
 	})
 }
 
-// FuzzQueuePage feeds arbitrary JSON to the /api/queues decoder.
+// FuzzQueuePage: a whole page decodes only from valid JSON; a page cut by
+// the response cap keeps only items; either survives a JSON round trip
+// unchanged (no field is invented or lost) as a whole page.
 func FuzzQueuePage(f *testing.F) {
 	f.Add([]byte(`{"items":[{"name":"q","vhost":"/","messages":3,"message_bytes":10}],"page_count":1}`))
 	f.Add([]byte(`{"items":null}`))
+	f.Add([]byte(`{"items":[{"name":"q","messages":-1,"message_bytes":null}],"page_count":2,"total_count":9}`))
+	f.Add([]byte(`{"items":[{"name":"q","vhost":"/","messages":3},{"name":"r","vh`))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		_, _, _ = parseQueuePage(b)
+		p, cut, err := parseQueuePage(b)
+		if err != nil {
+			return
+		}
+		if !cut && !json.Valid(b) {
+			t.Fatalf("invalid JSON %q decoded as a whole page", b)
+		}
+		if cut && (p.PageCount != 0 || p.TotalCount != 0) {
+			t.Fatalf("cut page with counts %+v", p)
+		}
+		re, err := json.Marshal(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, cut, err := parseQueuePage(re)
+		if err != nil || cut || !reflect.DeepEqual(p, back) {
+			t.Fatalf("round trip: %+v -> %s -> %+v, cut %v, %v", p, re, back, cut, err)
+		}
 	})
 }
