@@ -2,10 +2,14 @@ package main
 
 import (
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"maps"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"slices"
 	"strconv"
@@ -446,12 +450,28 @@ func TestScanStoreFleet(t *testing.T) {
 			t.Errorf("unexpected finding %s: %s/%s %s (%s)", k, fd.Status, fd.Auth, fd.Product, describeDatasets(fd))
 		}
 	})
+	outputs := map[string]string{"jsonl": out, "jsonl stderr": stderr}
+	for _, format := range []string{"table", "sarif", "ocsf"} {
+		code, out, stderr := runCLI(t, "", "scan", "--format", format, "-v", "--ports", fleetPorts(),
+			"--key-file", filepath.Join(dir, "key"), f.net.CIDR())
+		if code != exitExposed {
+			t.Errorf("%s scan: exit code %d, want %d; stderr: %s", format, code, exitExposed, stderr)
+		}
+		outputs[format], outputs[format+" stderr"] = out, stderr
+	}
+	// Every seeded sensitive value — the fixtures' own lists plus every
+	// sensitive-looking string literal of the seeding code — in every
+	// format, stdout and stderr, as is, lower/upper-cased, JSON-escaped
+	// and base64'd.
 	t.Run("no-raw-values", func(t *testing.T) {
-		for _, v := range f.secrets {
-			if strings.Contains(out, v) {
-				t.Errorf("output holds the raw seeded value %q", v)
+		values := append(slices.Clone(f.secrets), seededLiterals(t)...)
+		raw := testenv.NewRawSet(values)
+		for _, name := range keys(outputs) {
+			for _, h := range raw.Find([]byte(outputs[name]), 5) {
+				t.Errorf("%s holds the raw seeded value (%s) %q in …%q…", name, h.Encoding, h.Text, h.Context)
 			}
 		}
+		t.Logf("%d outputs searched for %d seeded values", len(outputs), raw.Len())
 	})
 	t.Run("read-only", func(t *testing.T) {
 		after := f.digests(t)
@@ -635,3 +655,66 @@ func (j *jobTB) FailNow()                          { j.end(false, "FailNow") }
 func (j *jobTB) Skip(args ...any)                  { j.end(true, fmt.Sprint(args...)) }
 func (j *jobTB) Skipf(format string, args ...any)  { j.end(true, fmt.Sprintf(format, args...)) }
 func (j *jobTB) SkipNow()                          { j.end(true, "SkipNow") }
+
+// seededSensitive matches the sensitive-looking strings of seed data:
+// emails, token-shaped secrets (tok_, sk_live_, ghp_, AWS keys, JWTs),
+// password hashes, phone numbers, card numbers and 40-character secret
+// keys.
+var seededSensitive = regexp.MustCompile(`[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}` +
+	`|\b(?:tok|sk_live|sk_test|ghp|dev_tok|tok_live|xox[bp])[_-][A-Za-z0-9_-]{6,}` +
+	`|\bAKIA[0-9A-Z]{16}\b|\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+` +
+	`|\$2[aby]\$\d\d\$[./A-Za-z0-9]{20,}|\+\d{1,3}[ -]\d[\d -]{6,}\d|\b\d{13,19}\b|\b[A-Za-z0-9/+]{40}\b`)
+
+// seededLiterals derives the raw values to search for from the seeding
+// code itself: every sensitive-looking part of every string literal in
+// internal/testenv (printf verbs expanded for 0..60), so that a value
+// added to a fixture is searched for without being listed by hand.
+func seededLiterals(t *testing.T) []string {
+	t.Helper()
+	root, err := testenv.RepoRoot()
+	must(t, err)
+	files, err := filepath.Glob(filepath.Join(root, "internal", "testenv", "*.go"))
+	must(t, err)
+	seen := map[string]bool{}
+	var out []string
+	add := func(v string) {
+		if !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	verb := regexp.MustCompile(`%0?\d?d`)
+	fset := token.NewFileSet()
+	for _, file := range files {
+		switch base := filepath.Base(file); {
+		case strings.HasSuffix(base, "_test.go"), base == "rawsearch.go", base == "sensitive.go", base == "breach.go":
+			continue // not the fleet's seeds (breach.go: TestScanBreachFleet's)
+		}
+		af, err := parser.ParseFile(fset, file, nil, parser.SkipObjectResolution)
+		must(t, err)
+		ast.Inspect(af, func(n ast.Node) bool {
+			lit, ok := n.(*ast.BasicLit)
+			if !ok || lit.Kind != token.STRING {
+				return true
+			}
+			s, err := strconv.Unquote(lit.Value)
+			if err != nil {
+				return true
+			}
+			for _, m := range seededSensitive.FindAllString(s, -1) {
+				if !verb.MatchString(m) {
+					add(m)
+					continue
+				}
+				for i := range 61 {
+					add(verb.ReplaceAllStringFunc(m, func(v string) string { return fmt.Sprintf(v, i) }))
+				}
+			}
+			return true
+		})
+	}
+	if len(out) < 50 {
+		t.Fatalf("only %d sensitive literals found in the seeding code", len(out))
+	}
+	return out
+}
