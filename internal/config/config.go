@@ -212,7 +212,12 @@ type Scope struct {
 }
 
 // EventKinds are the lifecycle events a notifier may filter on.
-var EventKinds = []string{"opened", "changed", "closed", "reopened"}
+var EventKinds = []string{"opened", "changed", "closed", "reopened", "out-of-scope"}
+
+// DefaultEventKinds are the events a notifier sends when its config lists
+// none. "out-of-scope" (a finding's endpoint left the scope and is no
+// longer monitored; it is not a close) is opt-in.
+var DefaultEventKinds = []string{"opened", "changed", "closed", "reopened"}
 
 // Severities in ascending order.
 var Severities = []string{"info", "low", "medium", "high", "critical"}
@@ -255,7 +260,7 @@ func (c *Config) ApplyDefaults() {
 	for i := range c.Notifiers {
 		n := &c.Notifiers[i]
 		if len(n.Events) == 0 {
-			n.Events = append([]string(nil), EventKinds...)
+			n.Events = append([]string(nil), DefaultEventKinds...)
 		}
 		if n.Timeout.D == 0 {
 			n.Timeout.D = 10 * time.Second

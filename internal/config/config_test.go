@@ -87,7 +87,7 @@ func TestValidFull(t *testing.T) {
 	if hook.Kind() != "webhook" || hook.Webhook.URL.Value != "http://127.0.0.1:9099/hook?k=k1" || hook.Webhook.Secret.Value != "hmac-secret" {
 		t.Errorf("webhook %+v", hook.Webhook)
 	}
-	if !slices.Equal(hook.Events, EventKinds) || hook.Timeout.D != 10*time.Second {
+	if !slices.Equal(hook.Events, DefaultEventKinds) || hook.Timeout.D != 10*time.Second {
 		t.Errorf("notifier defaults: %+v", hook)
 	}
 	if m := c.Notifiers[2].Email; m.Password.Value != "p${notenv}" || m.Port != 25 || m.TLS != "starttls" {

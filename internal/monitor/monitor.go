@@ -211,6 +211,9 @@ func (m *Monitor) Trigger(name string) (bool, error) {
 
 // Run runs every scope's sweeps and re-checks until ctx ends.
 func (m *Monitor) Run(ctx context.Context) error {
+	if err := m.orphanCheck(ctx); err != nil && ctx.Err() == nil {
+		m.logger.Error("scope check of unconfigured scopes failed", "err", err)
+	}
 	var wg sync.WaitGroup
 	for _, r := range m.scopes {
 		wg.Add(2)
@@ -248,6 +251,9 @@ func (r *scopeRunner) sweepLoop(ctx context.Context) {
 // recheckLoop re-checks known open findings every recheck interval.
 func (r *scopeRunner) recheckLoop(ctx context.Context) {
 	r.abandonRechecks(ctx)
+	if err := r.scopeCheck(ctx); err != nil && ctx.Err() == nil {
+		r.m.logger.Error("scope check failed", "scope", r.cfg.Name, "err", err)
+	}
 	for {
 		t := time.NewTimer(jitter(r.cfg.Recheck.D, 0.1))
 		select {
@@ -315,20 +321,99 @@ func (r *scopeRunner) record(ctx context.Context, runID string, obs lifecycle.Ob
 	}
 }
 
-// openFindings lists the scope's open findings by endpoint.
-func (r *scopeRunner) openFindings(ctx context.Context) (map[netip.AddrPort][]store.Finding, error) {
-	list, err := r.m.o.Store.ListFindings(ctx, store.FindingFilter{Scope: r.cfg.Name, Status: store.FilterOpen})
+// trackedStatuses are the findings a scope watches: open ones, and
+// out-of-scope ones (watched again if their endpoint is back in scope).
+var trackedStatuses = []lifecycle.Status{lifecycle.StatusOpen, lifecycle.StatusChanged, lifecycle.StatusReopened, lifecycle.StatusOutOfScope}
+
+// openFindings lists the scope's tracked findings by endpoint, only those
+// whose endpoint the scope allows: an open finding whose endpoint left the
+// scope is recorded out-of-scope under runID (no connection is made), and
+// an out-of-scope one whose endpoint is back in scope is tracked again.
+func (r *scopeRunner) openFindings(ctx context.Context, runID string) (map[netip.AddrPort][]store.Finding, error) {
+	list, err := r.m.o.Store.ListFindings(ctx, store.FindingFilter{Scope: r.cfg.Name, Statuses: trackedStatuses})
 	if err != nil {
 		return nil, err
 	}
 	out := map[netip.AddrPort][]store.Finding{}
+	now := time.Now().UTC().Truncate(time.Millisecond)
 	for _, f := range list {
 		ap, ok := addrPort(f.Target.Host, f.Target.Port)
-		if ok {
+		if ok && r.sc.Allows(ap) {
 			out[ap] = append(out[ap], f)
+			continue
+		}
+		if f.Status.IsOpen() {
+			r.record(ctx, runID, lifecycle.OutOfScope(f.Target, f.Service, now, "endpoint no longer in scope "+r.cfg.Name, r.cfg.Name))
 		}
 	}
 	return out, nil
+}
+
+// scopeCheck marks the open findings whose endpoint left the scope
+// out-of-scope at once (a config that changed across a restart), without
+// waiting for the first sweep or re-check.
+func (r *scopeRunner) scopeCheck(ctx context.Context) error {
+	list, err := r.m.o.Store.ListFindings(ctx, store.FindingFilter{Scope: r.cfg.Name, Status: store.FilterOpen})
+	if err != nil {
+		return err
+	}
+	if !slices.ContainsFunc(list, func(f store.Finding) bool {
+		ap, ok := addrPort(f.Target.Host, f.Target.Port)
+		return !ok || !r.sc.Allows(ap)
+	}) {
+		return nil
+	}
+	st := r.m.o.Store
+	run, err := st.BeginScan(ctx, r.recheckRun())
+	if err != nil {
+		return err
+	}
+	if _, err := r.openFindings(ctx, run.ID); err != nil {
+		_ = st.FinishScan(ctx, run.ID, store.ScanFailed, err.Error())
+		return err
+	}
+	return st.FinishScan(ctx, run.ID, store.ScanFinished, "")
+}
+
+// orphanCheck marks out-of-scope the open findings of scopes that are no
+// longer configured: nothing watches them any more.
+func (m *Monitor) orphanCheck(ctx context.Context) error {
+	list, err := m.o.Store.ListFindings(ctx, store.FindingFilter{Status: store.FilterOpen})
+	if err != nil {
+		return err
+	}
+	var runs map[string]string
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	for _, f := range list {
+		if m.byName[f.Scope] != nil {
+			continue
+		}
+		if runs == nil {
+			runs = map[string]string{}
+		}
+		runID, ok := runs[f.Scope]
+		if !ok {
+			run, err := m.o.Store.BeginScan(ctx, f.Scope+"/recheck")
+			if err != nil {
+				return err
+			}
+			runID, runs[f.Scope] = run.ID, run.ID
+		}
+		obs := lifecycle.OutOfScope(f.Target, f.Service, now, "scope "+f.Scope+" is no longer configured", f.Scope)
+		if _, err := m.o.Store.RecordObservation(ctx, runID, obs); err != nil {
+			return err
+		}
+		m.logger.Info("lifecycle event", "scope", f.Scope, "event", lifecycle.EventOutOfScope, "finding", f.ID, "target", f.Target.Addr(), "service", f.Service)
+	}
+	for _, id := range runs {
+		if err := m.o.Store.FinishScan(ctx, id, store.ScanFinished, ""); err != nil {
+			return err
+		}
+	}
+	if len(runs) > 0 && m.o.OnEvents != nil {
+		m.o.OnEvents()
+	}
+	return nil
 }
 
 func addrPort(host string, port int) (netip.AddrPort, bool) {
@@ -361,6 +446,14 @@ func (r *scopeRunner) observeReport(ctx context.Context, runID string, rep *engi
 		return
 	}
 	out := rep.Outcome()
+	if outOfScope(rep) {
+		// The engine refused the endpoint itself: it left the scope (the
+		// callers filter first; this is the last line).
+		for _, k := range known {
+			r.record(ctx, runID, lifecycle.OutOfScope(k.Target, k.Service, now, "endpoint no longer in scope "+r.cfg.Name, r.cfg.Name))
+		}
+		return
+	}
 	for _, k := range known {
 		switch out {
 		case probe.OutcomeTimeout, probe.OutcomeProtocolError:
@@ -372,6 +465,12 @@ func (r *scopeRunner) observeReport(ctx context.Context, runID string, rep *engi
 			r.record(ctx, runID, lifecycle.Gone(k.Target, k.Service, now, string(out), r.cfg.Name))
 		}
 	}
+}
+
+// outOfScope tells whether the engine refused to contact the endpoint at
+// all because the scope does not allow it.
+func outOfScope(rep *engine.Report) bool {
+	return len(rep.Attempts) == 1 && rep.Attempts[0].Prober == "" && errors.Is(rep.Attempts[0].Err, probe.ErrOutOfScope)
 }
 
 func hasID(fs []store.Finding, id string) bool {

@@ -35,13 +35,17 @@ func (r *scopeRunner) abandonRechecks(ctx context.Context) {
 // recheck probes every open finding of the scope once (light), escalating
 // to a deep probe on a material change.
 func (r *scopeRunner) recheck(ctx context.Context) error {
-	known, err := r.openFindings(ctx)
-	if err != nil || len(known) == 0 {
+	st := r.m.o.Store
+	if list, err := st.ListFindings(ctx, store.FindingFilter{Scope: r.cfg.Name, Statuses: trackedStatuses, Limit: 1}); err != nil || len(list) == 0 {
 		return err
 	}
-	st := r.m.o.Store
 	run, err := st.BeginScan(ctx, r.recheckRun())
 	if err != nil {
+		return err
+	}
+	known, err := r.openFindings(ctx, run.ID)
+	if err != nil {
+		_ = st.FinishScan(ctx, run.ID, store.ScanFailed, err.Error())
 		return err
 	}
 	var wg sync.WaitGroup

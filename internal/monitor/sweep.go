@@ -80,7 +80,7 @@ func (r *scopeRunner) sweep(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("begin scan: %w", err)
 	}
-	known, err := r.openFindings(ctx)
+	known, err := r.openFindings(ctx, run.ID)
 	if err != nil {
 		return r.finish(ctx, run, start, fmt.Errorf("list open findings: %w", err))
 	}

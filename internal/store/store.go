@@ -186,6 +186,9 @@ const (
 	FilterOpen StatusFilter = "open"
 	// FilterClosed: closed.
 	FilterClosed StatusFilter = "closed"
+	// FilterOutOfScope: open when its endpoint left the scope; no longer
+	// monitored.
+	FilterOutOfScope StatusFilter = "out-of-scope"
 )
 
 // FindingFilter selects findings. Zero fields do not filter.

@@ -239,6 +239,8 @@ func summary(e Event) string {
 			why = append(why, r)
 		}
 		return fmt.Sprintf("closed: %s after %d checks: %s", where, len(e.Proof), strings.Join(why, ", "))
+	case EventOutOfScope:
+		return fmt.Sprintf("out-of-scope: %s is no longer monitored; it was exposed when last checked", where)
 	}
 	return string(e.Kind) + ": " + where
 }

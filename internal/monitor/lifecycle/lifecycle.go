@@ -6,6 +6,15 @@
 //	(untracked) --exposed--> open --material change--> changed
 //	open|changed|reopened --N× gone/protected--> closed --exposed--> reopened
 //	reopened --material change--> changed
+//	open|changed|reopened --out-of-scope--> out-of-scope
+//	out-of-scope --exposed--> open (back in scope)
+//	out-of-scope --N× gone/protected--> closed (back in scope, gone)
+//
+// A finding whose endpoint left the configured scope (an exclusion, a
+// narrower target, a removed scope) is out-of-scope: leakwatch no longer
+// contacts it, so it can neither confirm it open nor prove it closed. It is
+// not open (nothing re-checks it) and not closed (no "closed" alert, no
+// closing proof): the history shows when monitoring stopped and why.
 //
 // It is pure domain logic with no I/O: Policy.Apply takes the previous State
 // of one finding (by id, finding.Fingerprint of host:port:service) and a new
@@ -38,6 +47,9 @@ const (
 	StatusClosed Status = "closed"
 	// StatusReopened: exposed again after having been closed.
 	StatusReopened Status = "reopened"
+	// StatusOutOfScope: it was open when its endpoint left the scope; it
+	// is no longer contacted, and was not seen closed.
+	StatusOutOfScope Status = "out-of-scope"
 )
 
 // IsOpen tells whether the finding currently exposes data (open, changed
@@ -48,7 +60,7 @@ func (s Status) IsOpen() bool {
 
 // Valid tells whether s is one of the lifecycle statuses (untracked too).
 func (s Status) Valid() bool {
-	return s == StatusUntracked || s == StatusClosed || s.IsOpen()
+	return s == StatusUntracked || s == StatusClosed || s == StatusOutOfScope || s.IsOpen()
 }
 
 // Outcome is what one check of an endpoint showed.
@@ -65,12 +77,15 @@ const (
 	// OutcomeUnknown: the check was inconclusive (timeout mid-probe,
 	// protocol error). It neither opens nor closes a finding.
 	OutcomeUnknown Outcome = "unknown"
+	// OutcomeOutOfScope: the endpoint is no longer in the scope, so it was
+	// not checked (no connection). An open finding becomes out-of-scope.
+	OutcomeOutOfScope Outcome = "out-of-scope"
 )
 
 // Valid tells whether o is a known outcome.
 func (o Outcome) Valid() bool {
 	switch o {
-	case OutcomeExposed, OutcomeProtected, OutcomeGone, OutcomeUnknown:
+	case OutcomeExposed, OutcomeProtected, OutcomeGone, OutcomeUnknown, OutcomeOutOfScope:
 		return true
 	}
 	return false
@@ -130,6 +145,15 @@ func Gone(t finding.Target, service string, at time.Time, reason, scope string) 
 	return Observation{
 		FindingID: finding.Fingerprint(t, service), Target: t, Service: service,
 		At: at, Outcome: OutcomeGone, Reason: reason, Scope: scope,
+	}
+}
+
+// OutOfScope makes the observation of a tracked endpoint that left the
+// scope: not contacted, reason says why ("excluded by scope lab").
+func OutOfScope(t finding.Target, service string, at time.Time, reason, scope string) Observation {
+	return Observation{
+		FindingID: finding.Fingerprint(t, service), Target: t, Service: service,
+		At: at, Outcome: OutcomeOutOfScope, Reason: reason, Scope: scope,
 	}
 }
 
@@ -203,6 +227,9 @@ const (
 	EventChanged  EventKind = "changed"
 	EventClosed   EventKind = "closed"
 	EventReopened EventKind = "reopened"
+	// EventOutOfScope: an open finding's endpoint left the scope; it is
+	// no longer monitored (not closed).
+	EventOutOfScope EventKind = "out-of-scope"
 )
 
 // Event is a transition that the alert policy may alert on.
@@ -316,8 +343,12 @@ func (p Policy) Apply(prev State, obs Observation) (Result, error) {
 	switch {
 	case obs.Outcome == OutcomeExposed:
 		evs = p.exposed(&s, prev, obs)
-	case obs.Outcome.closes() && s.Status.IsOpen():
+	case obs.Outcome.closes() && (s.Status.IsOpen() || s.Status == StatusOutOfScope):
 		evs = p.closing(&s, obs)
+	case obs.Outcome == OutcomeOutOfScope && s.Status.IsOpen():
+		s.Status, s.Closing = StatusOutOfScope, nil
+		evs = []Event{event(EventOutOfScope, &s, obs.At, nil, nil)}
+		evs[0].Summary += " (" + obs.Reason + ")"
 	}
 	return Result{State: s, Events: evs}, nil
 }
@@ -337,6 +368,10 @@ func (p Policy) exposed(s *State, prev State, obs Observation) []Event {
 		s.Status, s.ClosedAt, s.Baseline = StatusReopened, time.Time{}, f
 		s.ReopenCount++
 		return []Event{event(EventReopened, s, obs.At, d, nil)}
+	case prev.Status == StatusOutOfScope:
+		// Back in scope and still exposed: watched again; a material
+		// change since it left the scope is news.
+		s.Status = StatusOpen
 	}
 	d := p.Diff(prev.Baseline, &prev.Known, f)
 	if d == nil {

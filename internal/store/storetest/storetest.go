@@ -76,6 +76,7 @@ func Run(t *testing.T, factory Factory) {
 		{"OutboxRetry", testOutboxRetry},
 		{"Routes", testRoutes},
 		{"ScanRuns", testScanRuns},
+		{"OutOfScope", testOutOfScope},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -64,6 +64,8 @@ func (db *DB) ListFindings(ctx context.Context, flt store.FindingFilter) ([]stor
 		statuses = []lifecycle.Status{lifecycle.StatusOpen, lifecycle.StatusChanged, lifecycle.StatusReopened}
 	case flt.Status == store.FilterClosed:
 		statuses = []lifecycle.Status{lifecycle.StatusClosed}
+	case flt.Status == store.FilterOutOfScope:
+		statuses = []lifecycle.Status{lifecycle.StatusOutOfScope}
 	case flt.Status != store.FilterAll:
 		return nil, db.errf("unknown status filter %q", flt.Status)
 	}
