@@ -4,6 +4,7 @@ import (
 	"math"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/leakwatch/leakwatch/internal/finding"
 )
@@ -172,4 +173,31 @@ func TestEstimateSaturates(t *testing.T) {
 			}
 		}
 	}
+}
+
+// FuzzScrubText: any name a server sends, with a value planted in it as a
+// word of its own, comes out with the value masked, without control or
+// bidi runes, as valid UTF-8 and bounded in size — as a name and as a
+// field path.
+func FuzzScrubText(f *testing.F) {
+	const planted = "planted.person@example.org"
+	f.Fuzz(func(t *testing.T, prefix, suffix string) {
+		name := prefix + " " + planted + " " + suffix
+		for _, got := range []string{ScrubText(name), ScrubFieldName(name), ScrubText(prefix), ScrubFieldName(suffix)} {
+			if strings.Contains(got, planted) {
+				t.Fatalf("planted value kept: %q → %q", name, got)
+			}
+			if !utf8.ValidString(got) {
+				t.Fatalf("invalid UTF-8 from %q", name)
+			}
+			for _, r := range got {
+				if finding.Unsafe(r) {
+					t.Fatalf("%U kept in %q", r, got)
+				}
+			}
+			if len(got) > 8*maxScrubLen {
+				t.Fatalf("%d bytes from a %d-byte name", len(got), len(name))
+			}
+		}
+	})
 }
