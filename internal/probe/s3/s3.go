@@ -308,11 +308,18 @@ func sampleBucket(ctx context.Context, h *probe.HTTP, b probe.Budget, bk *bucket
 	d.Sampled = len(d.Sample)
 }
 
-// objectPath escapes each segment of key.
+// objectPath escapes each segment of key; "." and ".." segments are
+// percent-encoded too, so that no key (a server's listing is untrusted)
+// makes a path that a client or proxy cleans into another bucket.
 func objectPath(bucketName, key string) string {
 	segs := strings.Split(key, "/")
 	for i, s := range segs {
-		segs[i] = url.PathEscape(s)
+		switch s {
+		case ".", "..":
+			segs[i] = strings.Repeat("%2E", len(s))
+		default:
+			segs[i] = url.PathEscape(s)
+		}
 	}
 	return "/" + bucketName + "/" + strings.Join(segs, "/")
 }

@@ -1,6 +1,9 @@
 package s3
 
 import (
+	"net/url"
+	"path"
+	"strings"
 	"testing"
 )
 
@@ -54,19 +57,73 @@ func TestRecordsFrom(t *testing.T) {
 	}
 }
 
-// FuzzParseXML feeds arbitrary bodies to the S3 XML decoders.
+// FuzzParseXML: each decoder accepts only its own root element; bucket
+// names reach a path only through candidates (valid, unique, bounded);
+// every listed key maps to a path inside its bucket (no "..", "?" or "#"
+// can leave it); productOf names a known product and a version taken from
+// the header.
 func FuzzParseXML(f *testing.F) {
 	f.Add([]byte(`<ListAllMyBucketsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Buckets><Bucket><Name>a</Name></Bucket></Buckets></ListAllMyBucketsResult>`), "SeaweedFS 30GB 4.53")
 	f.Add([]byte(`<ListBucketResult><KeyCount>1</KeyCount><Contents><Key>k</Key><Size>1</Size></Contents></ListBucketResult>`), "MinIO")
+	f.Add([]byte(`<ListBucketResult><Contents><Key>../other/x?a#b</Key></Contents><Contents><Key>./.</Key></Contents></ListBucketResult>`), "MinIO/RELEASE.2024 v1.2")
 	f.Add([]byte(`<Error><Code>NoSuchBucket</Code></Error>`), "Ceph Object Gateway (squid) 19.2.0")
 	f.Add([]byte(`<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]><x>&a;</x>`), "")
+	products := map[string]bool{"s3": true, "seaweedfs": true, "minio": true, "amazon-s3": true, "ceph-rgw": true, "garage": true}
 	f.Fuzz(func(t *testing.T, b []byte, server string) {
-		_, _, _ = rootElement(b)
-		_, _ = parseBuckets(b)
-		_, _ = parseListing(b)
-		_, _ = parseError(b)
-		_, _ = productOf(server)
+		root, _, rootOK := rootElement(b)
+		if l, err := parseBuckets(b); err == nil {
+			if rootOK && root != "ListAllMyBucketsResult" {
+				t.Fatalf("bucket list from a <%s> document", root)
+			}
+			var names []string
+			for _, bk := range l.Buckets {
+				names = append(names, bk.Name)
+			}
+			c := candidates(names, defaultBuckets, 8)
+			seen := map[string]bool{}
+			for _, n := range c {
+				if !validBucket(n) || seen[n] || strings.ContainsAny(n, "/?#%") {
+					t.Fatalf("candidate %q", n)
+				}
+				seen[n] = true
+			}
+			if len(c) > 8 {
+				t.Fatalf("%d candidates", len(c))
+			}
+		}
+		if l, err := parseListing(b); err == nil {
+			if rootOK && root != "ListBucketResult" {
+				t.Fatalf("listing from a <%s> document", root)
+			}
+			for _, o := range l.Contents {
+				checkObjectPath(t, "bucket", o.Key)
+			}
+		}
+		if e, ok := parseError(b); ok && (e.Code == "" || root != "Error") {
+			t.Fatalf("error %+v from a <%s> document", e, root)
+		}
+		p, v := productOf(server)
+		if !products[p] || strings.ContainsAny(v, " \t\r\n") || len(v) > len(server) {
+			t.Fatalf("productOf(%q) = %q, %q", server, p, v)
+		}
 	})
+}
+
+// checkObjectPath fails unless the path of key stays inside bucket once a
+// server has decoded and cleaned it, and names key itself.
+func checkObjectPath(t *testing.T, bucket, key string) {
+	t.Helper()
+	p := objectPath(bucket, key)
+	u, err := url.Parse("http://127.0.0.1" + p)
+	if err != nil || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" {
+		t.Fatalf("objectPath(%q) = %q: %v", key, p, err)
+	}
+	if !strings.HasPrefix(u.Path, "/"+bucket+"/") || u.Path != "/"+bucket+"/"+key {
+		t.Fatalf("objectPath(%q) = %q decodes to %q", key, p, u.Path)
+	}
+	if c := path.Clean(p); c != "/"+bucket && !strings.HasPrefix(c, "/"+bucket+"/") {
+		t.Fatalf("objectPath(%q) = %q leaves the bucket once cleaned (%q)", key, p, c)
+	}
 }
 
 // FuzzRecordsFrom feeds arbitrary object bodies to the sample decoders.
