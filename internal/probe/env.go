@@ -120,6 +120,7 @@ func (e *Env) DialPort(ctx context.Context, port int) (net.Conn, error) {
 		return nil, fmt.Errorf("dial %s: %w", ap, ErrOutOfScope)
 	}
 	addr := net.JoinHostPort(e.Target.Addr.String(), strconv.Itoa(port))
+	TraceDial(ctx, netip.AddrPortFrom(e.Target.Addr, uint16(port)))
 	c, err := e.dialer.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("dial %s: %w", addr, err)

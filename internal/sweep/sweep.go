@@ -19,6 +19,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/leakwatch/leakwatch/internal/probe"
 	"github.com/leakwatch/leakwatch/internal/scope"
 )
 
@@ -246,6 +247,7 @@ func (s *Sweeper) check(ctx context.Context, ep scope.Endpoint) bool {
 			}
 		}
 		s.stats.Attempted.Add(1)
+		probe.TraceDial(ctx, ep.AddrPort())
 		c, err := s.dialer.DialTCP(ctx, "tcp", netip.AddrPort{}, ep.AddrPort())
 		if err == nil {
 			c.Close()
