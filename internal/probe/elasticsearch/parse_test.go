@@ -1,6 +1,7 @@
 package elasticsearch
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 )
@@ -83,18 +84,59 @@ func TestRansomNames(t *testing.T) {
 	}
 }
 
+// FuzzParsers: index rows carry a name, no negative count and are sorted
+// largest first; a body cut anywhere (the response cap) never yields an
+// index or a document the whole body does not; mapped fields are sorted
+// and typed; a node is recognised only with a version number.
 func FuzzParsers(f *testing.F) {
 	f.Add([]byte(`{"hits":{"hits":[{"_source":{"a":{"b":[1,2,"x"]}}}]}}`))
 	f.Add([]byte(`[{"index":"a","docs.count":"1","store.size":"2"}]`))
+	f.Add([]byte(`[{"index":".b","docs.count":"-1","store.size":"9"},{"index":"a","docs.count":"1","store.size":"2"},{"index":"c","docs.count":"x"}]`))
 	f.Add([]byte(`{"a":{"mappings":{"properties":{"x":{"type":"keyword","properties":{"y":{"type":"text"}}}}}}}`))
 	f.Add([]byte(`{"_all":{"total":{"search":{"query_total":1}}},"indices":{"a":{"total":{"search":{"fetch_total":2}}}}}`))
 	f.Add([]byte(`{"error":{"type":"security_exception","reason":"missing authentication credentials"}}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		_, _ = parseRoot(b)
-		_, _, _ = parseCatIndices(b)
-		_, _ = parseMapping(b, "a")
-		_, _ = parseHits(b)
+		if ri, err := parseRoot(b); err == nil && ri.Version.Number == "" {
+			t.Fatal("root without a version accepted")
+		}
+		idx, _, err := parseCatIndices(b)
+		if err == nil {
+			for i, ii := range idx {
+				if ii.Name == "" || ii.Hidden != strings.HasPrefix(ii.Name, ".") ||
+					(ii.Records != nil && *ii.Records < 0) || (ii.Bytes != nil && *ii.Bytes < 0) {
+					t.Fatalf("index row %+v", ii)
+				}
+				if i > 0 && sizeOf(idx[i-1]) < sizeOf(ii) {
+					t.Fatalf("rows not sorted by size: %d before %d", sizeOf(idx[i-1]), sizeOf(ii))
+				}
+			}
+		}
+		half := b[:len(b)/2]
+		if part, _, perr := parseCatIndices(half); perr == nil && err == nil {
+			names := map[string]int{}
+			for _, ii := range idx {
+				names[ii.Name]++
+			}
+			for _, ii := range part {
+				if names[ii.Name]--; names[ii.Name] < 0 {
+					t.Fatalf("cut body lists %q, the whole body does not", ii.Name)
+				}
+			}
+		}
+		if fields, err := parseMapping(b, "a"); err == nil {
+			for i, fl := range fields {
+				if fl.Type == "" || (i > 0 && fields[i-1].Name > fl.Name) {
+					t.Fatalf("fields %v", fields)
+				}
+			}
+		}
+		hits, herr := parseHits(b)
+		if part, perr := parseHits(half); perr == nil && herr == nil && len(part) > len(hits) {
+			t.Fatalf("cut body: %d documents, whole body %d", len(part), len(hits))
+		}
 		_, _ = parseSearchStats(b)
-		_ = parseError(b)
+		if e := parseError(b); (e.Type != "" || e.Reason != "") && !json.Valid(b) {
+			t.Fatalf("error %+v from invalid JSON", e)
+		}
 	})
 }
