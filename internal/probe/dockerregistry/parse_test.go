@@ -1,6 +1,10 @@
 package dockerregistry
 
 import (
+	"encoding/json"
+	"net/url"
+	"path"
+	"strings"
 	"testing"
 )
 
@@ -50,19 +54,66 @@ func TestValidNames(t *testing.T) {
 }
 
 // FuzzParse feeds arbitrary bodies to every registry API decoder.
+// FuzzParse: a next link never leaves the registry or the catalog path; a
+// repository name that passes validRepoName cannot change the path it is
+// put in; a body cut in half never lists a repository the whole body does
+// not; config records hold only env., labels., user and history paths.
 func FuzzParse(f *testing.F) {
 	f.Add([]byte(`{"repositories":["a","b/c"]}`), `</v2/_catalog?last=b&n=2>; rel="next"`)
+	f.Add([]byte(`{"repositories":["../x","a/./b","A","a?b","a%2fb"]}`), `<//evil.example/v2/_catalog>; rel="next"`)
 	f.Add([]byte(`{"name":"a","tags":["latest","v1"]}`), ``)
 	f.Add([]byte(`{"schemaVersion":2,"config":{"digest":"sha256:00"},"manifests":[{"digest":"sha256:11","platform":{"os":"linux","architecture":"amd64"}}]}`), `<>; rel="next"`)
 	f.Add([]byte(`{"config":{"Env":["A","B=c"],"Labels":{"x":"y"}},"container_config":{"Cmd":["sh"]}}`), `<%zz>; rel="next"`)
 	f.Add([]byte(`{"history":[{"v1Compatibility":"{}"}]}`), `,,,`)
 	f.Fuzz(func(t *testing.T, body []byte, link string) {
-		_, _ = parseCatalog(body, func(r string) bool { _ = validRepoName(r); return true })
-		_, _ = parseTags(body)
-		if m, err := parseManifest(body); err == nil && len(m.Manifests) > 0 {
-			_ = pickPlatform(m)
+		var repos []string
+		_, err := parseCatalog(body, func(r string) bool {
+			repos = append(repos, r)
+			if validRepoName(r) {
+				p := "/v2/" + r + "/tags/list"
+				if path.Clean(p) != p || strings.ContainsAny(r, "?#%\\") {
+					t.Fatalf("valid name %q makes path %q", r, p)
+				}
+			}
+			return true
+		})
+		if err == nil {
+			seen := map[string]int{}
+			for _, r := range repos {
+				seen[r]++
+			}
+			_, _ = parseCatalog(body[:len(body)/2], func(r string) bool {
+				if seen[r]--; seen[r] < 0 {
+					t.Fatalf("cut body lists %q, the whole body does not", r)
+				}
+				return true
+			})
 		}
-		_, _ = configRecord(body)
-		_ = nextLink(link, "/v2/_catalog")
+		if _, err := parseTags(body); err == nil && !json.Valid(body) {
+			t.Fatal("tags from invalid JSON")
+		}
+		if m, err := parseManifest(body); err == nil && len(m.Manifests) > 0 {
+			d := pickPlatform(m)
+			found := false
+			for _, e := range m.Manifests {
+				found = found || e.Digest == d
+			}
+			if !found {
+				t.Fatalf("picked %q, in no manifest", d)
+			}
+		}
+		if r, err := configRecord(body); err == nil {
+			for _, v := range r.Values {
+				if !strings.HasPrefix(v.Path, "env.") && !strings.HasPrefix(v.Path, "labels.") && v.Path != "user" && v.Path != "history.created_by" {
+					t.Fatalf("config record path %q", v.Path)
+				}
+			}
+		}
+		if next := nextLink(link, "/v2/_catalog"); next != "" {
+			u, err := url.Parse(next)
+			if err != nil || u.Scheme != "" || u.Host != "" || u.Path != "/v2/_catalog" || strings.HasPrefix(next, "//") {
+				t.Fatalf("nextLink(%q) = %q leaves the catalog", link, next)
+			}
+		}
 	})
 }
