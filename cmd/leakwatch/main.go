@@ -24,6 +24,11 @@ const (
 	exitExposed = 1 // at least one exposed data store
 	exitUsage   = 2 // bad usage or input; nothing was contacted
 	exitFailed  = 3 // the scan could not run or finish (I/O, internal error)
+	// exitIncomplete: --max-duration cut the scan short and nothing exposed
+	// was found in what was checked (never 0: the rest was not checked).
+	exitIncomplete = 4
+	// exitInterrupted: SIGINT/SIGTERM stopped the scan (128 + SIGINT).
+	exitInterrupted = 130
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -76,7 +81,9 @@ Commands:
 Run 'leakwatch <command> --help' for a command's flags.
 
 Exit codes: 0 nothing exposed, 1 exposed data found, 2 bad usage or input
-(nothing contacted), 3 the scan failed.
+(nothing contacted), 3 the scan failed, 4 the scan was cut short by
+--max-duration and found nothing exposed in what it checked, 130
+interrupted (findings so far are printed).
 `
 
 func (a *app) run(ctx context.Context, args []string) int {

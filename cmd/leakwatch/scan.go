@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -60,6 +61,8 @@ type scanFlags struct {
 	sampleRecords  int
 	sampleBytes    string
 	maxDatasets    int
+	maxDuration    time.Duration
+	memoryCeiling  string
 	format         string
 	outFile        string
 	exitZero       bool
@@ -80,13 +83,15 @@ func (a *app) scanFlagSet(sf *scanFlags) *pflag.FlagSet {
 	fs.IntVar(&sf.maxHosts, "max-hosts", scope.DefaultMaxHosts, "refuse scopes with more addresses than this")
 	fs.Float64Var(&sf.rate, "rate", 2000, "global limit on new connections per second (0: no limit)")
 	fs.IntVar(&sf.concurrency, "concurrency", 512, "TCP connects in flight at once")
-	fs.IntVar(&sf.probeWorkers, "probe-workers", 16, "open ports probed at once")
+	fs.IntVar(&sf.probeWorkers, "probe-workers", defaultProbeWorkers, "open ports probed at once (waiting on silent ports is cheap; buffered reads are bounded by --memory-ceiling)")
 	fs.DurationVar(&sf.connectTimeout, "connect-timeout", 1500*time.Millisecond, "deadline of each discovery connect")
 	fs.DurationVar(&sf.probeTimeout, "probe-timeout", 60*time.Second, "deadline for probing one host:port, all probers included")
 	fs.DurationVar(&sf.ioTimeout, "io-timeout", 5*time.Second, "deadline of each read or write while probing")
 	fs.IntVar(&sf.sampleRecords, "sample-records", 200, "records sampled per dataset (0: metadata only)")
 	fs.StringVar(&sf.sampleBytes, "sample-bytes", "1MiB", "bytes sampled per dataset at most")
 	fs.IntVar(&sf.maxDatasets, "max-datasets", 20, "datasets sampled per service, largest first")
+	fs.DurationVar(&sf.maxDuration, "max-duration", 0, "stop the whole scan after this long and report what was found, plus every open endpoint not finished as unknown; exit 4 unless exposed found (0: no limit)")
+	fs.StringVar(&sf.memoryCeiling, "memory-ceiling", "128MiB", "bytes all concurrent probes may hold of what they read; past it, reads stop and findings are flagged memory-ceiling")
 	fs.StringVar(&sf.format, "format", "auto", "output: table, jsonl, sarif, ocsf (auto: table on a terminal, jsonl otherwise)")
 	fs.StringVarP(&sf.outFile, "output", "o", "", "write findings to this file instead of stdout")
 	fs.BoolVar(&sf.exitZero, "exit-zero", false, "exit 0 even when exposed data stores are found")
@@ -138,12 +143,21 @@ func (a *app) scan(ctx context.Context, args []string) (int, error) {
 	if err != nil {
 		return exitUsage, usagef("scan: --format: %v", err)
 	}
+	if err := sf.validate(); err != nil {
+		return exitUsage, usagef("scan: %v", err)
+	}
 	budget, err := sf.budget()
 	if err != nil {
 		return exitUsage, usagef("scan: %v", err)
 	}
-	if sf.concurrency < 1 || sf.probeWorkers < 1 || sf.rate < 0 || sf.connectTimeout <= 0 {
-		return exitUsage, usagef("scan: --concurrency and --probe-workers must be ≥ 1, --rate ≥ 0, --connect-timeout > 0")
+	// Each endpoint in probing may hold a few connections at once (the
+	// look, raced probers): leave file descriptors to the sweep.
+	if limit, _ := sweep.RaiseFDLimit(); limit > 0 {
+		sf.probeWorkers = min(sf.probeWorkers, max(16, int(min(limit/16, 1<<16))))
+	}
+	ceiling, err := parseBytes(sf.memoryCeiling)
+	if err != nil || ceiling < 1<<20 || ceiling > maxMemoryCeiling {
+		return exitUsage, usagef("scan: --memory-ceiling: %q: want 1MiB to 64GiB", sf.memoryCeiling)
 	}
 	targets := fs.Args()
 	if len(targets) == 0 {
@@ -174,10 +188,15 @@ func (a *app) scan(ctx context.Context, args []string) (int, error) {
 	eng, err := engine.New(engine.Options{
 		Registry: registry, Classifier: clf, Budget: budget,
 		AllProbers: !sf.portProbers, DefaultCredentials: !sf.noDefaultCreds,
-		InScope: sc.Allows,
+		InScope: sc.Allows, MemoryCeiling: ceiling,
 	})
 	if err != nil {
 		return exitFailed, err
+	}
+	if sf.maxDuration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, sf.maxDuration, errMaxDuration)
+		defer cancel()
 	}
 
 	out := a.stdout
@@ -214,20 +233,83 @@ func (a *app) scan(ctx context.Context, args []string) (int, error) {
 	if err := w.Close(); err != nil && runErr == nil {
 		runErr = fmt.Errorf("output: %w", err)
 	}
-	fmt.Fprintf(a.stderr, "leakwatch: %s checked, %d open, %s: %d exposed, %d protected (%s)\n",
+	fmt.Fprintf(a.stderr, "leakwatch: %s checked, %d open, %s: %d exposed, %d protected, %d unknown (%s)\n",
 		plural(sweepStats.Attempted.Load(), "endpoint"), sum.Open, plural(sum.Findings, "service"),
-		sum.Exposed, sum.Protected, sum.Duration.Round(time.Millisecond))
+		sum.Exposed, sum.Protected, sum.Unknown, sum.Duration.Round(time.Millisecond))
+	if sum.Partial > 0 || sum.Silent > 0 {
+		fmt.Fprintf(a.stderr, "leakwatch: %d partial (a limit cut the probe; see flags and error), %d open silent (no answer to any protocol)\n",
+			sum.Partial, sum.Silent)
+	}
 	if runErr != nil {
-		if errors.Is(runErr, context.Canceled) {
-			fmt.Fprintln(a.stderr, "leakwatch: interrupted; findings above are partial")
-		} else {
-			return exitFailed, runErr
+		return exitFailed, runErr
+	}
+	return scanExit(a.stderr, sum, sf.exitZero), nil
+}
+
+// errMaxDuration is the cause of a scan stopped by --max-duration.
+var errMaxDuration = errors.New("--max-duration reached")
+
+// scanExit is the exit code of a finished scan. A scan cut short never
+// exits 0: what it did not check may be exposed.
+func scanExit(stderr io.Writer, sum scan.Summary, exitZero bool) int {
+	exposed := sum.Exposed > 0 && !exitZero
+	switch {
+	case sum.Stopped != nil && !errors.Is(sum.Stopped, errMaxDuration):
+		fmt.Fprintf(stderr, "leakwatch: interrupted; findings above are partial (%d open endpoints not probed, reported as unknown)\n", sum.Unfinished)
+		return exitInterrupted
+	case sum.Stopped != nil:
+		fmt.Fprintf(stderr, "leakwatch: scan cut short by --max-duration; findings above are partial (%d open endpoints not probed, reported as unknown; endpoints not yet swept are not listed)\n", sum.Unfinished)
+		if exposed {
+			return exitExposed
+		}
+		return exitIncomplete
+	case exposed:
+		return exitExposed
+	}
+	return exitOK
+}
+
+// Upper bounds of numeric flags: a value past them is a typo or an
+// overflow, refused with exit 2 rather than wrapped silently.
+const (
+	maxSampleBytes      = 64 << 20
+	maxMemoryCeiling    = 64 << 30
+	maxDurationFlag     = 7 * 24 * time.Hour
+	maxCountFlag        = 1_000_000
+	maxRate             = 100_000_000
+	defaultProbeWorkers = 512
+)
+
+// validate checks the numeric flags' ranges.
+func (sf *scanFlags) validate() error {
+	for _, c := range []struct {
+		name string
+		v    int
+		min  int
+	}{
+		{"--concurrency", sf.concurrency, 1}, {"--probe-workers", sf.probeWorkers, 1},
+		{"--sample-records", sf.sampleRecords, 0}, {"--max-datasets", sf.maxDatasets, 0},
+	} {
+		if c.v < c.min || c.v > maxCountFlag {
+			return fmt.Errorf("%s %d: want %d to %d", c.name, c.v, c.min, maxCountFlag)
 		}
 	}
-	if sum.Exposed > 0 && !sf.exitZero {
-		return exitExposed, nil
+	for _, c := range []struct {
+		name string
+		v    time.Duration
+		zero bool // 0 allowed (no limit)
+	}{
+		{"--connect-timeout", sf.connectTimeout, false}, {"--probe-timeout", sf.probeTimeout, false},
+		{"--io-timeout", sf.ioTimeout, false}, {"--max-duration", sf.maxDuration, true},
+	} {
+		if c.v < 0 || (c.v == 0 && !c.zero) || c.v > maxDurationFlag {
+			return fmt.Errorf("%s %s: want more than 0 and at most %s", c.name, c.v, maxDurationFlag)
+		}
 	}
-	return exitOK, nil
+	if !(sf.rate >= 0 && sf.rate <= maxRate) { // also refuses NaN
+		return fmt.Errorf("--rate %v: want 0 to %d", sf.rate, maxRate)
+	}
+	return nil
 }
 
 // tracer prints each probed endpoint's attempts, for "why was this port
@@ -267,6 +349,9 @@ func (sf *scanFlags) budget() (probe.Budget, error) {
 	n, err := parseBytes(sf.sampleBytes)
 	if err != nil {
 		return b, fmt.Errorf("--sample-bytes: %w", err)
+	}
+	if n > maxSampleBytes {
+		return b, fmt.Errorf("--sample-bytes %s: at most %dMiB", sf.sampleBytes, maxSampleBytes>>20)
 	}
 	b.SampleBytes = n
 	if err := b.Validate(); err != nil {
@@ -341,6 +426,9 @@ func parseBytes(s string) (int64, error) {
 	n, err := strconv.ParseInt(t, 10, 64)
 	if err != nil || n <= 0 {
 		return 0, fmt.Errorf("invalid size %q", s)
+	}
+	if n > math.MaxInt64/mult {
+		return 0, fmt.Errorf("size %q too large", s)
 	}
 	return n * mult, nil
 }

@@ -409,6 +409,7 @@ func (e *Engine) record(limit context.Context, t probe.Target, p probe.Prober, e
 // limitFlags names the limit behind err, if any.
 func limitFlags(limit context.Context, err error) []string {
 	var out []string
+	doneErr(limit)
 	switch {
 	case errors.Is(err, probe.ErrMemoryCeiling):
 		out = append(out, probe.FlagMemoryCeiling)
@@ -439,10 +440,10 @@ func (e *Engine) settle(parent, ctx context.Context, t probe.Target, acct *probe
 	rep.silent = !acct.Heard() && len(rep.Attempts) > 0
 	var flags, why []string
 	switch {
-	case parent.Err() != nil:
+	case doneErr(parent) != nil:
 		flags = append(flags, probe.FlagScanStopped)
 		why = append(why, fmt.Sprintf("the scan stopped before a prober identified the service (%v)", context.Cause(parent)))
-	case ctx.Err() != nil:
+	case doneErr(ctx) != nil:
 		flags = append(flags, probe.FlagProbeTimeout)
 		why = append(why, fmt.Sprintf("no prober identified the service within the probe timeout (%s)", e.opts.Budget.Timeout))
 	}
@@ -460,6 +461,16 @@ func (e *Engine) settle(parent, ctx context.Context, t probe.Target, acct *probe
 		return
 	}
 	rep.Finding = e.unknown(t, slices.Compact(flags), strings.Join(why, "; "))
+}
+
+// doneErr is ctx's error, waiting for it once ctx's deadline has passed:
+// reads and dials bounded by the deadline fail a moment before the
+// context's timer marks it done, and that is the deadline, not silence.
+func doneErr(ctx context.Context) error {
+	if dl, ok := ctx.Deadline(); ok && !time.Now().Before(dl) {
+		<-ctx.Done()
+	}
+	return ctx.Err()
 }
 
 // unknown is the finding of an endpoint without a verdict.
