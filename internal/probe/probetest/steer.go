@@ -149,7 +149,7 @@ func SteerNATS(tb testing.TB) *Steering {
 			"server_id": "NSTEER", "server_name": "steer", "version": "2.10.18", "proto": 1, "go": "go1.22",
 			"host": st.OtherHost.Addr.String(), "port": st.OtherHost.Port, "max_payload": 1 << 20,
 			"headers": true, "auth_required": false, "jetstream": false, "cluster": "steer", "http_port": st.SameHost.Port,
-			"connect_urls": []string{st.OtherHost.AddrPort().String(), st.SameHost.AddrPort().String()},
+			"connect_urls":    []string{st.OtherHost.AddrPort().String(), st.SameHost.AddrPort().String()},
 			"ws_connect_urls": []string{st.OtherHost.AddrPort().String()},
 		})
 		if _, err := fmt.Fprintf(c, "INFO %s\r\n", info); err != nil {
