@@ -249,7 +249,10 @@ func fullBacklog(t *testing.T, addr netip.Addr) int {
 		}
 		t.Cleanup(func() { c.Close() })
 	}
-	t.Skip("could not fill a listen backlog")
+	// Linux drops a SYN while the accept queue is full (a listen backlog of
+	// 0 holds one connection), so this is not reached; if a kernel answers
+	// anyway, say so instead of skipping the timeout test.
+	t.Fatalf("16 connects to %s answered although nothing accepts (listen backlog 0): cannot make a silent port", hp)
 	return 0
 }
 
@@ -298,11 +301,9 @@ func TestCapConcurrency(t *testing.T) {
 }
 
 // TestSweepLoopbackBlock sweeps 127.1.0.0/20 × 3 ports with 512 workers and
-// logs the rate; timing is not asserted.
+// logs the rate; timing is not asserted. It takes about a second, so it
+// runs in -short mode too.
 func TestSweepLoopbackBlock(t *testing.T) {
-	if testing.Short() {
-		t.Skip("short")
-	}
 	base := netip.MustParseAddr("127.1.0.1")
 	p, err := listen(t, base, 0, nil)
 	if err != nil {
