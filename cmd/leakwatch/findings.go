@@ -80,7 +80,7 @@ func (a *app) findings(ctx context.Context, args []string) error {
 	fs := pflag.NewFlagSet("findings", pflag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	sf.register(fs)
-	fs.StringVar(&status, "status", "open", "open (open, changed, reopened), closed, or all")
+	fs.StringVar(&status, "status", "open", "open (open, changed, reopened), closed, out-of-scope, or all")
 	fs.StringVar(&format, "format", "table", "table or jsonl")
 	fs.StringVar(&scope, "scope", "", "only findings of this scope")
 	fs.StringVar(&severity, "min-severity", "", "only findings at least this severe (low, medium, high, critical)")
@@ -102,9 +102,11 @@ func (a *app) findings(ctx context.Context, args []string) error {
 		flt.Status = store.FilterOpen
 	case "closed":
 		flt.Status = store.FilterClosed
+	case "out-of-scope":
+		flt.Status = store.FilterOutOfScope
 	case "all":
 	default:
-		return usagef("findings: --status %q: want open, closed or all", status)
+		return usagef("findings: --status %q: want open, closed, out-of-scope or all", status)
 	}
 	if severity != "" {
 		sev := finding.Severity(severity)

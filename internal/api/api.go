@@ -3,7 +3,7 @@
 //	GET  /healthz                 liveness (no token)
 //	GET  /metrics                 Prometheus text format (token unless public)
 //	GET  /api/v1/findings         findings, worst and newest first
-//	                              (?status=open|closed&severity=&scope=&service=&host=&limit=)
+//	                              (?status=open|closed|out-of-scope&severity=&scope=&service=&host=&limit=)
 //	GET  /api/v1/findings/{id}    one finding with its timeline (id or unique prefix)
 //	GET  /api/v1/scopes           configured scopes with their last scan run
 //	GET  /api/v1/scans            scan runs (?scope=&status=&limit=)
@@ -176,10 +176,12 @@ func (s *Server) listFindings(w http.ResponseWriter, r *http.Request) {
 		f.Status = store.FilterOpen
 	case "closed":
 		f.Status = store.FilterClosed
+	case "out-of-scope":
+		f.Status = store.FilterOutOfScope
 	case "changed", "reopened":
 		f.Statuses = []lifecycle.Status{lifecycle.Status(st)}
 	default:
-		writeErr(w, http.StatusBadRequest, "status must be open, closed, changed, reopened or all")
+		writeErr(w, http.StatusBadRequest, "status must be open, closed, changed, reopened, out-of-scope or all")
 		return
 	}
 	if f.MinSeverity != "" && f.MinSeverity.Rank() == 0 && f.MinSeverity != finding.SeverityInfo {

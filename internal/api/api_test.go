@@ -152,6 +152,10 @@ func TestFindingsAndTimeline(t *testing.T) {
 	if code != 200 || json.Unmarshal(body, &list) != nil || list.Count != 1 || list.Findings[0].ID != fx.findingID || list.Findings[0].Status != lifecycle.StatusClosed {
 		t.Fatalf("closed findings: %d %s", code, body)
 	}
+	code, _, body = fx.do(t, "GET", "/api/v1/findings?status=out-of-scope", auth, "")
+	if code != 200 || json.Unmarshal(body, &list) != nil || list.Count != 0 {
+		t.Fatalf("out-of-scope findings: %d %s", code, body)
+	}
 	if code, _, _ := fx.do(t, "GET", "/api/v1/findings?status=bogus", auth, ""); code != 400 {
 		t.Errorf("bad status: %d", code)
 	}
