@@ -128,11 +128,9 @@ func TestColorAuto(t *testing.T) {
 	if ColorAuto(f) {
 		t.Error("ColorAuto(regular file) = true")
 	}
-	tty, err := os.OpenFile("/dev/tty", os.O_WRONLY, 0)
-	if err != nil {
-		t.Skip("no terminal:", err)
-	}
-	defer tty.Close()
+	// A pseudo-terminal, not /dev/tty: CI runs without a controlling
+	// terminal, and this must not be skipped there.
+	_, tty := openPTY(t)
 	t.Setenv("TERM", "xterm")
 	t.Setenv("NO_COLOR", "")
 	if !ColorAuto(tty) {
@@ -141,6 +139,11 @@ func TestColorAuto(t *testing.T) {
 	t.Setenv("NO_COLOR", "1")
 	if ColorAuto(tty) {
 		t.Error("ColorAuto(tty) with NO_COLOR = true")
+	}
+	t.Setenv("NO_COLOR", "")
+	t.Setenv("TERM", "dumb")
+	if ColorAuto(tty) {
+		t.Error("ColorAuto(tty) with TERM=dumb = true")
 	}
 }
 
