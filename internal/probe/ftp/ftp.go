@@ -435,7 +435,12 @@ func (s *session) sample(ctx context.Context, dirs []*dir) {
 			if read >= maxFilesPerDir || len(recs) >= b.SampleRecords || size >= b.SampleBytes || total >= maxSampleTotal {
 				break
 			}
-			if !textrec.IsSampled(f.Name) || f.Size == 0 || f.Size > maxFileSize {
+			if !textrec.IsSampled(f.Name) || f.Size == 0 {
+				continue
+			}
+			if f.Size > maxFileSize {
+				// A sampleable file too large to read: not silently.
+				d.ds.AddFlag(probe.FlagRecordTooLarge)
 				continue
 			}
 			read++
@@ -452,6 +457,11 @@ func (s *session) sample(ctx context.Context, dirs []*dir) {
 			for _, r := range textrec.FromFile(f.Name, string(body), b.SampleRecords-len(recs)) {
 				size += int64(r.Size())
 				if size > b.SampleBytes {
+					// The rest does not fit the dataset's byte budget: say so.
+					d.ds.AddFlag(probe.FlagSampleTruncated)
+					if len(recs) == 0 {
+						d.ds.AddFlag(probe.FlagRecordTooLarge)
+					}
 					break
 				}
 				recs = append(recs, r)

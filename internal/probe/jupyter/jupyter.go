@@ -258,13 +258,23 @@ func (j *jup) sample(ctx context.Context, dirs []*dir) {
 			if read >= maxFilesPerDir || len(recs) >= b.SampleRecords || size >= b.SampleBytes {
 				break
 			}
-			if !sampleExt[strings.ToLower(path.Ext(f.Name))] || (f.Size != nil && *f.Size > sizeLimit(f.Name)) {
+			if !sampleExt[strings.ToLower(path.Ext(f.Name))] {
+				continue
+			}
+			if f.Size != nil && *f.Size > sizeLimit(f.Name) {
+				// A sampleable file too large to read: not silently.
+				d.ds.AddFlag(probe.FlagRecordTooLarge)
 				continue
 			}
 			read++
 			for _, r := range j.fileRecords(ctx, f, b.SampleRecords-len(recs)) {
 				size += int64(r.Size())
 				if size > b.SampleBytes {
+					// The rest does not fit the dataset's byte budget: say so.
+					d.ds.AddFlag(probe.FlagSampleTruncated)
+					if len(recs) == 0 {
+						d.ds.AddFlag(probe.FlagRecordTooLarge)
+					}
 					break
 				}
 				recs = append(recs, r)

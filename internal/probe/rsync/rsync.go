@@ -344,7 +344,12 @@ func (r *run) sample(ctx context.Context, mod string, dirs []*dir) {
 			if fetched >= maxFilesPerModule || r.sampled >= maxSampleTotal || len(recs) >= b.SampleRecords || size >= b.SampleBytes {
 				break
 			}
-			if !textrec.IsSampled(f.Name) || f.Size <= 0 || f.Size > maxFileSize || strings.ContainsAny(f.Name, "\n\r") {
+			if !textrec.IsSampled(f.Name) || f.Size <= 0 || strings.ContainsAny(f.Name, "\n\r") {
+				continue
+			}
+			if f.Size > maxFileSize {
+				// A sampleable file too large to read: not silently.
+				d.ds.AddFlag(probe.FlagRecordTooLarge)
 				continue
 			}
 			fetched++
@@ -358,6 +363,11 @@ func (r *run) sample(ctx context.Context, mod string, dirs []*dir) {
 			for _, rec := range textrec.FromFile(f.Name, string(data), b.SampleRecords-len(recs)) {
 				size += int64(rec.Size())
 				if size > b.SampleBytes {
+					// The rest does not fit the dataset's byte budget: say so.
+					d.ds.AddFlag(probe.FlagSampleTruncated)
+					if len(recs) == 0 {
+						d.ds.AddFlag(probe.FlagRecordTooLarge)
+					}
 					break
 				}
 				recs = append(recs, rec)

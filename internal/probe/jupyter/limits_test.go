@@ -1,0 +1,42 @@
+package jupyter
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/leakwatch/leakwatch/internal/finding"
+	"github.com/leakwatch/leakwatch/internal/probe"
+	"github.com/leakwatch/leakwatch/internal/probe/probetest"
+	"github.com/leakwatch/leakwatch/internal/testenv"
+)
+
+// TestOversizedFileFlagged is issue 8 item 10: a sampleable file larger
+// than the per-file read limit was skipped without a word. The dataset
+// holding it must say record-too-large.
+func TestOversizedFileFlagged(t *testing.T) {
+	s := testenv.StartJupyter(t, testenv.JupyterOptions{})
+	big := strings.Repeat("jane.doe@example.com,secret\n", (maxFileSize/28)+100)
+	if err := os.WriteFile(filepath.Join(s.Dir, "zz-huge-export.csv"), []byte(big), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := probetest.Run(t, New(), s.Addr, s.Port)
+	if err != nil {
+		t.Fatalf("probe: %v", err)
+	}
+	if res.Status != finding.StatusExposed {
+		t.Fatalf("status %s (error %q), want exposed", res.Status, res.Error)
+	}
+	for _, d := range res.Datasets {
+		if slices.Contains(d.Flags, probe.FlagRecordTooLarge) {
+			return
+		}
+	}
+	var names []string
+	for _, d := range res.Datasets {
+		names = append(names, d.Name+"="+strings.Join(d.Flags, "+"))
+	}
+	t.Fatalf("no dataset flagged %s: %v", probe.FlagRecordTooLarge, names)
+}
