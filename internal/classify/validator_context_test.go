@@ -1,0 +1,108 @@
+package classify
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/leakwatch/leakwatch/internal/finding"
+)
+
+// classifyOne classifies one JSON document as a dataset of one record.
+func classifyOne(t *testing.T, e *Engine, doc string) map[string]finding.ClassCount {
+	t.Helper()
+	rec, err := FromJSONBytes([]byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := e.Classify(Input{Sample: []Record{rec}, Records: finding.Int64(1)})
+	got := map[string]finding.ClassCount{}
+	for _, c := range out.Classes {
+		got[c.Class] = c
+	}
+	return got
+}
+
+// TestExamplePerDetector: the masked example each value detector leaves in
+// a finding (the provider prefix it may show, or none, and the label).
+func TestExamplePerDetector(t *testing.T) {
+	e := testEngine(t)
+	for _, tc := range []struct {
+		doc, class, example string
+	}{
+		{`{"value":"-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA1x9K\n-----END RSA PRIVATE KEY-----"}`, "api_key", "…[private key, 82 chars]"},
+		{`{"value":"AKIAZ3MHTQWX7D5RNPLE"}`, "api_key", "AKIA…[aws key]"},
+		{`{"value":"ghp_R2d2C3poL8kW4mN6pQ9sT1vX3zB5dF7hJ0lA"}`, "api_key", "ghp_…[github token]"},
+		{`{"value":"sk_live_51Hx2YzKq8LmN3pRtS5uVwX7yZ9aB1cD3eF5gH7"}`, "api_key", "sk_live_…[stripe live key]"},
+		{`{"value":"xoxb-2048163902-4096327805-Ab3Cd5Ef7Gh9Ij1Kl3Mn5Op7"}`, "api_key", "xoxb-…[slack token]"},
+		{`{"value":"DefaultEndpointsProtocol=https;AccountName=acme;AccountKey=Zm9vYmFy=="}`, "api_key", "…[azure storage key, 69 chars]"},
+		{`{"value":"https://hooks.slack.com/services/T0001/B0002/XXXXXXXXXXXXXXXXXXXXXXXX"}`, "api_key", "…[slack webhook, 69 chars]"},
+		{`{"value":"ya29.a0AfH6SMBx3y9K2mQ7vL5nR8tW4yZ1cD6fH0jP2sU4"}`, "auth_token", "ya29.…[google oauth]"},
+		{`{"credential":"$2b$12$KIXQJ8z3bC1rYr4h0lK0UeFh1yq0y7hQ6o3bP9uF6Qw8bqN7Yk1eS"}`, "password_hash", "$2b$12$…[bcrypt]"},
+		{`{"data":"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.aGVsbG8"}`, "auth_token", "eyJh…[JWT HS256]"},
+	} {
+		got := classifyOne(t, e, tc.doc)
+		c, ok := got[tc.class]
+		if !ok || len(c.Examples) == 0 || c.Examples[0] != tc.example {
+			t.Errorf("%s: %s example %q, want %q", tc.doc, tc.class, c.Examples, tc.example)
+		}
+	}
+}
+
+// TestValidatorContext: where a validator's answer depends on the field
+// or the neighbourhood of the value.
+func TestValidatorContext(t *testing.T) {
+	e := testEngine(t)
+	for _, tc := range []struct {
+		doc     string
+		class   string
+		present bool
+	}{
+		// Authorization values: a JWT, an opaque token, or (under a token
+		// field) any base64 credential of at least 8 characters.
+		{`{"authorization":"Bearer Ab3dEf7h"}`, "auth_token", true},
+		{`{"authorization":"Bearer Ab3dEf7"}`, "auth_token", false},
+		{`{"note":"Bearer Ab3dEf7h"}`, "auth_token", false},
+		{`{"note":"Bearer a8f5f167f44f4964e6c998dee827110c"}`, "auth_token", true},
+		// IPv6 needs no IP field; an IPv6-shaped value with a non-hex
+		// letter is not one.
+		{`{"peer":"2001:db8::1"}`, "ip_address", true},
+		{`{"peer":"2001:db8::1:ffff:a"}`, "ip_address", true},
+		{`{"peer":"2001:dz8::1"}`, "ip_address", false},
+		{`{"peer":"::"}`, "ip_address", false},
+		{`{"peer":"0.0.0.0"}`, "ip_address", false},
+		// Bank fields take digit-only account numbers of 6–18 digits, and
+		// nothing else without the IBAN check; IP and MAC fields never
+		// take bare digits.
+		{`{"account_number":"000123456789"}`, "bank_account", true},
+		{`{"account_number":"123456"}`, "bank_account", true},
+		{`{"account_number":"12345"}`, "bank_account", false},
+		{`{"account_number":"123456789012345678"}`, "bank_account", true},
+		{`{"account_number":"1234567890123456789"}`, "bank_account", false},
+		{`{"iban":"not-a-number"}`, "bank_account", false},
+		{`{"iban":"GB29NWBK6016133192681"}`, "bank_account", false},
+		{`{"client_ip":"12345678"}`, "ip_address", false},
+		{`{"mac":"12345678"}`, "mac_address", false},
+		// An SSN-shaped value under a phone field is a phone, not an SSN.
+		{`{"phone":"536-22-8714"}`, "national_id", false},
+		{`{"note":"536-22-8714 ssn"}`, "national_id", true},
+		// Phone fields read national numbers of common regions; other
+		// fields only +CC numbers.
+		{`{"phone":"020 7946 0958"}`, "phone", true},
+		{`{"phone":"020 79"}`, "phone", false},
+		{`{"phone":"4915123456789"}`, "phone", true},
+		{`{"note":"020 7946 0958"}`, "phone", false},
+	} {
+		got := classifyOne(t, e, tc.doc)
+		if _, ok := got[tc.class]; ok != tc.present {
+			t.Errorf("%s: %s present = %v, want %v (classes %v)", tc.doc, tc.class, ok, tc.present, keys(got))
+		}
+	}
+}
+
+func keys(m map[string]finding.ClassCount) string {
+	s := ""
+	for k := range m {
+		s += k + " "
+	}
+	return fmt.Sprint("[", s, "]")
+}
