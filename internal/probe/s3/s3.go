@@ -255,6 +255,10 @@ func (p *Prober) listBucket(ctx context.Context, h *probe.HTTP, name string) (*b
 		count += n
 		for _, o := range l.Contents {
 			size += o.Size
+			if o.Size > maxObjectBytes && sampleable(o.Key, 1) {
+				// A text object too large to read is not skipped silently.
+				bk.dataset.AddFlag(probe.FlagRecordTooLarge)
+			}
 			if len(bk.candidates) < maxCandidates && sampleable(o.Key, o.Size) {
 				bk.candidates = append(bk.candidates, o)
 			}
@@ -295,10 +299,21 @@ func sampleBucket(ctx context.Context, h *probe.HTTP, b probe.Budget, bk *bucket
 	var used int64
 	d := &bk.dataset
 	for _, o := range bk.candidates {
-		if len(d.Sample) >= b.SampleRecords || used+o.Size > b.SampleBytes || ctx.Err() != nil {
+		if len(d.Sample) >= b.SampleRecords || ctx.Err() != nil {
+			break
+		}
+		if used+o.Size > b.SampleBytes {
+			d.AddFlag(probe.FlagSampleTruncated)
+			if len(d.Sample) == 0 {
+				d.AddFlag(probe.FlagRecordTooLarge)
+			}
 			break
 		}
 		resp, err := h.Do(ctx, http.MethodGet, objectPath(d.Name, o.Key), nil, "", maxObjectBytes)
+		if err == nil && resp.StatusCode == http.StatusOK && resp.Truncated {
+			// Larger than listed (it grew, or the listing lied).
+			d.AddFlag(probe.FlagRecordTooLarge)
+		}
 		if err != nil || resp.StatusCode != http.StatusOK || resp.Truncated {
 			continue
 		}
