@@ -1,0 +1,157 @@
+package scope
+
+import (
+	"net/netip"
+	"strings"
+	"testing"
+)
+
+// spansOf parses "a-b a-b …" (addresses or a single address) into spans.
+func spansOf(t *testing.T, s string) []span {
+	t.Helper()
+	var out []span
+	for _, f := range strings.Fields(s) {
+		lo, hi, ok := strings.Cut(f, "-")
+		if !ok {
+			hi = lo
+		}
+		out = append(out, spanOf(netip.MustParseAddr(lo), netip.MustParseAddr(hi)))
+	}
+	return out
+}
+
+func spansString(spans []span) string {
+	var parts []string
+	for _, s := range spans {
+		lo, hi := s.lo.toAddr(s.v4), s.hi.toAddr(s.v4)
+		if lo == hi {
+			parts = append(parts, lo.String())
+		} else {
+			parts = append(parts, lo.String()+"-"+hi.String())
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+// TestSubtractBoundaries: an exclusion removes exactly its addresses,
+// whichever end of a target range it touches.
+func TestSubtractBoundaries(t *testing.T) {
+	for _, tc := range []struct{ in, ex, want string }{
+		{"127.0.0.10-127.0.0.20", "127.0.0.5-127.0.0.10", "127.0.0.11-127.0.0.20"},  // ends on the first address
+		{"127.0.0.10-127.0.0.20", "127.0.0.5-127.0.0.9", "127.0.0.10-127.0.0.20"},   // ends just before
+		{"127.0.0.10-127.0.0.20", "127.0.0.20-127.0.0.30", "127.0.0.10-127.0.0.19"}, // starts on the last
+		{"127.0.0.10-127.0.0.20", "127.0.0.21-127.0.0.30", "127.0.0.10-127.0.0.20"}, // starts just after
+		{"127.0.0.10-127.0.0.20", "127.0.0.10", "127.0.0.11-127.0.0.20"},
+		{"127.0.0.10-127.0.0.20", "127.0.0.20", "127.0.0.10-127.0.0.19"},
+		{"127.0.0.10-127.0.0.20", "127.0.0.11", "127.0.0.10 127.0.0.12-127.0.0.20"},
+		{"127.0.0.10-127.0.0.20", "127.0.0.10-127.0.0.20", ""},
+		{"127.0.0.10-127.0.0.20", "127.0.0.0-127.0.0.255", ""},
+		{"127.0.0.10-127.0.0.20", "127.0.0.12-127.0.0.13 127.0.0.15 127.0.0.19-127.0.0.25", "127.0.0.10-127.0.0.11 127.0.0.14 127.0.0.16-127.0.0.18"},
+		{"127.0.0.10-127.0.0.20 127.0.0.30-127.0.0.40", "127.0.0.20-127.0.0.30", "127.0.0.10-127.0.0.19 127.0.0.31-127.0.0.40"},
+		{"127.0.0.10 127.0.0.12", "127.0.0.11", "127.0.0.10 127.0.0.12"},
+		// Families never mix: ::ffff:… and ::a are not 127.0.0.10.
+		{"127.0.0.10-127.0.0.20", "::a-::14", "127.0.0.10-127.0.0.20"},
+		{"::a-::14", "127.0.0.10-127.0.0.20", "::a-::14"},
+		{"127.0.0.10-127.0.0.20 ::a-::14", "::10", "127.0.0.10-127.0.0.20 ::a-::f ::11-::14"},
+	} {
+		got := spansString(subtract(normalize(spansOf(t, tc.in)), normalize(spansOf(t, tc.ex))))
+		if got != tc.want {
+			t.Errorf("subtract(%s, %s) = %q, want %q", tc.in, tc.ex, got, tc.want)
+		}
+	}
+}
+
+// TestNormalizeMergesAdjacentOnly: touching and overlapping ranges of
+// one family merge; a gap of one address or another family does not.
+func TestNormalizeMergesAdjacentOnly(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"127.0.0.1-127.0.0.5 127.0.0.6-127.0.0.10", "127.0.0.1-127.0.0.10"},
+		{"127.0.0.6-127.0.0.10 127.0.0.1-127.0.0.5", "127.0.0.1-127.0.0.10"},
+		{"127.0.0.1-127.0.0.5 127.0.0.7-127.0.0.10", "127.0.0.1-127.0.0.5 127.0.0.7-127.0.0.10"},
+		{"127.0.0.1-127.0.0.8 127.0.0.3-127.0.0.5", "127.0.0.1-127.0.0.8"},
+		{"127.0.0.1-127.0.0.5 127.0.0.5-127.0.0.9", "127.0.0.1-127.0.0.9"},
+		{"255.255.255.250-255.255.255.255 255.255.255.252", "255.255.255.250-255.255.255.255"},
+		{"::1-::5 127.0.0.6", "127.0.0.6 ::1-::5"},
+		{"0.0.0.5 ::6", "0.0.0.5 ::6"},
+	} {
+		if got := spansString(normalize(spansOf(t, tc.in))); got != tc.want {
+			t.Errorf("normalize(%s) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+// TestFindEdges: the ends of a span are in it, their neighbours are not,
+// and the invalid address is in none (not even a span starting at ::).
+func TestFindEdges(t *testing.T) {
+	spans := normalize(spansOf(t, "127.0.0.10-127.0.0.20 127.0.0.30 ::-::5"))
+	for _, tc := range []struct {
+		a    netip.Addr
+		want int
+	}{
+		{netip.MustParseAddr("127.0.0.9"), -1}, {netip.MustParseAddr("127.0.0.10"), 0},
+		{netip.MustParseAddr("127.0.0.20"), 0}, {netip.MustParseAddr("127.0.0.21"), -1},
+		{netip.MustParseAddr("127.0.0.30"), 1}, {netip.MustParseAddr("127.0.0.31"), -1},
+		{netip.MustParseAddr("::"), 2}, {netip.MustParseAddr("::5"), 2}, {netip.MustParseAddr("::6"), -1},
+		{netip.MustParseAddr("0.0.0.0"), -1}, {netip.Addr{}, -1},
+	} {
+		if got := find(spans, tc.a); got != tc.want {
+			t.Errorf("find(%v) = %d, want %d", tc.a, got, tc.want)
+		}
+	}
+}
+
+// TestExcludeTouchingTargetEnds: through Build, an exclusion that ends on
+// a target range's first address (or starts on its last) takes it out.
+func TestExcludeTouchingTargetEnds(t *testing.T) {
+	s := build(t, Options{
+		Targets:  []string{"127.0.0.10-127.0.0.20"},
+		Excludes: []string{"127.0.0.5-127.0.0.10", "127.0.0.20-127.0.0.25"},
+		Ports:    []int{80},
+	})
+	for a, want := range map[string]bool{"127.0.0.10": false, "127.0.0.11": true, "127.0.0.19": true, "127.0.0.20": false} {
+		if got := s.Contains(netip.MustParseAddr(a)); got != want {
+			t.Errorf("Contains(%s) = %v, want %v", a, got, want)
+		}
+	}
+	if s.Addresses() != 9 {
+		t.Errorf("Addresses() = %d, want 9", s.Addresses())
+	}
+}
+
+// TestStringCountsEndpoints: the summary names port-specific endpoints
+// from the first one on.
+func TestStringCountsEndpoints(t *testing.T) {
+	for _, tc := range []struct {
+		targets []string
+		want    string
+	}{
+		{[]string{"127.0.0.1:80"}, "0 addresses × 1 ports + 1 host:port endpoints"},
+		{[]string{"127.0.0.1:80", "127.0.0.2:81"}, "0 addresses × 1 ports + 2 host:port endpoints"},
+		{[]string{"127.0.0.1"}, "1 addresses × 1 ports"},
+	} {
+		s := build(t, Options{Targets: tc.targets, Ports: []int{9200}})
+		if got := s.String(); got != tc.want {
+			t.Errorf("%v: String() = %q, want %q", tc.targets, got, tc.want)
+		}
+	}
+}
+
+// TestNaabuPortObject: naabu's {"Port":N} object is read one level deep;
+// an object inside it is not a port.
+func TestNaabuPortObject(t *testing.T) {
+	for _, tc := range []struct {
+		line string
+		port int
+		ok   bool
+	}{
+		{`{"ip":"127.0.0.5","port":{"Port":9200}}`, 9200, true},
+		{`{"ip":"127.0.0.5","port":{"Port":{"Port":9200}}}`, 0, false},
+		{`{"ip":"127.0.0.5","port":{"Port":{}}}`, 0, false},
+		{`{"ip":"127.0.0.5","port":{}}`, 0, false},
+	} {
+		sp, ok, err := ParseLine(tc.line)
+		if tc.ok != (err == nil && ok) || tc.ok && sp.Port != tc.port {
+			t.Errorf("ParseLine(%s) = port %d, %v, %v; want port %d ok %v", tc.line, sp.Port, ok, err, tc.port, tc.ok)
+		}
+	}
+}
