@@ -2,7 +2,13 @@ package zookeeper
 
 import (
 	"fmt"
+	"slices"
 	"testing"
+
+	"github.com/leakwatch/leakwatch/internal/finding"
+	"github.com/leakwatch/leakwatch/internal/probe"
+	"github.com/leakwatch/leakwatch/internal/probe/probetest"
+	"github.com/leakwatch/leakwatch/internal/testenv"
 )
 
 // TestManyChildrenKept: a children list longer than maxChildren used to be
@@ -35,4 +41,26 @@ func TestManyChildrenKept(t *testing.T) {
 	if _, err := parseReply(bad.b, opGetChildren2); err == nil {
 		t.Fatal("negative children count accepted")
 	}
+}
+
+// TestOversizedValueFlagged is issue 8 item 10 against a real ensemble:
+// znode data larger than the sample budget was left out without a word.
+func TestOversizedValueFlagged(t *testing.T) {
+	s := testenv.StartZooKeeper(t, testenv.ZooKeeperOptions{})
+	s.Seed(t, "")
+	b := probetest.Budget()
+	b.SampleBytes = 4 // every seeded value is larger
+	res, err := probetest.RunBudget(t, New(), s.Addr, s.Port, b)
+	if err != nil {
+		t.Fatalf("probe: %v", err)
+	}
+	if res.Status != finding.StatusExposed {
+		t.Fatalf("status %s (error %q), want exposed", res.Status, res.Error)
+	}
+	for _, d := range res.Datasets {
+		if slices.Contains(d.Flags, probe.FlagRecordTooLarge) {
+			return
+		}
+	}
+	t.Fatalf("no dataset flagged %s", probe.FlagRecordTooLarge)
 }

@@ -42,6 +42,7 @@ type tree struct {
 	complete   bool
 	denied     bool
 	candidates []candidate // znodes with data small enough to sample
+	tooLarge   bool        // a znode's data was too large to sample
 }
 
 // candidate is a znode to sample and its data size.
@@ -80,6 +81,9 @@ func (w *walker) measure(ctx context.Context, res *probe.Result, top []string) {
 		if t.denied {
 			denied++
 			ds.Flags = append(ds.Flags, "acl-protected")
+		}
+		if t.tooLarge {
+			ds.AddFlag(probe.FlagRecordTooLarge)
 		}
 		if i < w.b.MaxDatasets && ctx.Err() == nil {
 			if err := w.sample(t, &ds); err != nil && res.Error == "" {
@@ -145,6 +149,8 @@ func (w *walker) visit(t *tree, p string, r reply, queue []string) []string {
 	if r.stat.dataLength > 0 && int64(r.stat.dataLength) <= min(w.b.SampleBytes, maxValue) &&
 		len(t.candidates) < w.b.SampleRecords {
 		t.candidates = append(t.candidates, candidate{path: p, size: int64(r.stat.dataLength)})
+	} else if int64(r.stat.dataLength) > min(w.b.SampleBytes, maxValue) {
+		t.tooLarge = true // a value left out for its size is said, not hidden
 	}
 	for _, c := range r.children {
 		queue = append(queue, path.Join(p, c))
