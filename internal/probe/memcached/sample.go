@@ -28,7 +28,15 @@ func sample(ctx context.Context, env *probe.Env, ds *probe.Dataset) error {
 	var keys []string
 	remaining := b.SampleBytes
 	for _, it := range items {
-		if it.size <= min(remaining, maxValue) && validKey(it.key) {
+		if !validKey(it.key) {
+			continue
+		}
+		switch {
+		case it.size > maxValue:
+			ds.AddFlag(probe.FlagRecordTooLarge) // left out for its size: said, not hidden
+		case it.size > remaining:
+			ds.AddFlag(probe.FlagSampleTruncated)
+		default:
 			keys = append(keys, it.key)
 			remaining -= it.size
 		}

@@ -167,12 +167,16 @@ func fetch(ctx context.Context, s *session, b probe.Budget, keys []string, types
 	planned := remaining
 	for _, k := range keys {
 		if planned <= 0 {
+			ds.AddFlag(probe.FlagSampleTruncated) // keys left unread for the budget
 			break
 		}
 		t := types[k].str
 		c := fetchCmd(k, t, sizes[k], planned)
 		if c == nil {
 			continue
+		}
+		if c[0] == "GETRANGE" {
+			ds.AddFlag(probe.FlagSampleTruncated) // a value read in part only
 		}
 		if t == "string" {
 			planned -= stringCost(sizes[k].num, planned)
@@ -188,6 +192,7 @@ func fetch(ctx context.Context, s *session, b probe.Budget, keys []string, types
 	}
 	for i, k := range order {
 		if remaining <= 0 {
+			ds.AddFlag(probe.FlagSampleTruncated)
 			s.close() // unread replies remain in the stream
 			return nil
 		}
