@@ -58,13 +58,21 @@ func NewRawSet(values []string) *RawSet {
 		s.byLen[len(v)] = append(s.byLen[len(v)], h<<4|uint64(e))
 		s.prefixes[binary.LittleEndian.Uint32([]byte(v[:4]))] = struct{}{}
 	}
+	seen := make(map[string]struct{}, len(values))
 	for _, v := range values {
 		if len(v) < RawMinLen {
 			continue
 		}
 		s.values++
-		forms := [8]string{v, strings.ToLower(v), strings.ToUpper(v)}
+		if _, dup := seen[v]; dup {
+			continue
+		}
+		seen[v] = struct{}{}
+		forms := [8]string{v, strings.ToLower(v), strings.ToUpper(v), v}
 		for i, escapeHTML := range []bool{true, false} {
+			if !needsJSONEscape(v) {
+				break
+			}
 			jb.Reset()
 			enc.SetEscapeHTML(escapeHTML)
 			_ = enc.Encode(v)
@@ -143,4 +151,14 @@ func max0(n int) int {
 		return 0
 	}
 	return n
+}
+
+// needsJSONEscape tells whether encoding/json would escape a byte of v.
+func needsJSONEscape(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return true
+		}
+	}
+	return false
 }

@@ -34,3 +34,16 @@ func TestRawSetFindsEveryEncoding(t *testing.T) {
 		t.Errorf("hits %+v", hits)
 	}
 }
+
+// BenchmarkRawSetBreach builds the set of TestScanBreachFleet (900,000
+// values) and searches a megabyte.
+func BenchmarkRawSetBreach(b *testing.B) {
+	values := RawValues(Customers(2019, 100000))
+	hay := []byte(strings.Repeat("j***@e****.com eyJh…[JWT HS256] ", 1<<15))
+	for b.Loop() {
+		s := NewRawSet(values)
+		if hits := s.Find(hay, 0); len(hits) != 0 {
+			b.Fatal(hits)
+		}
+	}
+}
