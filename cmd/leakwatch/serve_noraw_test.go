@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -146,6 +147,11 @@ func serveNoRaw(t *testing.T, backend string) {
 	rdProc := redisAt(t, redisHost, 6379, "--protected-mode", "no")
 	rd := &testenv.Redis{Addr: redisHost, Port: 6379}
 	rd.SeedPeople(t, people)
+	// Positive control: the search finds what the store holds, in every
+	// field of a record.
+	if hits := raw.Find([]byte(rd.CLI(t, "", "HGETALL", "person:0")), 0); len(hits) != reflect.TypeFor[testenv.Person]().NumField() {
+		t.Fatalf("the search finds %d seeded values in a stored record, want %d: %+v", len(hits), reflect.TypeFor[testenv.Person]().NumField(), hits)
+	}
 	target := testenv.StartPostgres(t, testenv.PostgresOptions{Port: 5432})
 	target.SeedPeople(t, "postgres", people)
 
