@@ -85,11 +85,11 @@ type Scope struct {
 	ports  []int
 	names  map[netip.Addr]string
 	// explicit are port-specific endpoints not already in spans × ports,
-	// sorted by address and port (24 bytes each: a million-line masscan
-	// list stays small); explicitAddrs counts their addresses outside
+	// sorted by address and port (8 bytes each for IPv4: a million-line
+	// masscan list takes 8 MB); explicitAddrs counts their addresses outside
 	// spans; epNames are host names of explicit endpoints that differ from
 	// names.
-	explicit      []ep
+	explicit      epList
 	explicitAddrs int
 	epNames       map[netip.AddrPort]string
 	// skip are excluded endpoints inside spans × ports.
@@ -138,7 +138,7 @@ func compareAddrEP(x, y ep) int {
 // is meant for the user as is; nothing but the resolver is contacted.
 //
 // A target list on stdin is streamed: each line is checked as it is read
-// and kept in 24 bytes, and the distinct addresses are counted as the list
+// and kept in 8 bytes (24 for IPv6), and the distinct addresses are counted as the list
 // grows, so a list past --max-hosts is refused after reading at most about
 // twice the cap's worth of lines, never held whole.
 //
@@ -227,7 +227,7 @@ type builder struct {
 	// Targets as they are added: single addresses (port 0: swept on the
 	// ports), blocks, hostnames; host names of single addresses (naabu).
 	nTargets  int
-	eps       []ep
+	eps       epList
 	blocks    []span
 	hosts     []Spec
 	names     map[netip.Addr]string
@@ -307,7 +307,7 @@ func (b *builder) add(sp Spec, line int) error {
 		if b.excludedEP(a, sp.Port) {
 			return nil
 		}
-		b.eps = append(b.eps, epOf(a, sp.Port))
+		b.eps.add(epOf(a, sp.Port))
 		if sp.Hostname != "" {
 			b.nameEP(a, sp.Port, sp.Hostname)
 		}
@@ -320,7 +320,7 @@ func (b *builder) add(sp Spec, line int) error {
 		}
 		return nil
 	}
-	if len(b.eps)+len(b.blocks) < max(b.nextCheck, minCheck) {
+	if b.eps.len()+len(b.blocks) < max(b.nextCheck, minCheck) {
 		return nil
 	}
 	b.compact()
@@ -332,7 +332,7 @@ func (b *builder) add(sp Spec, line int) error {
 		}
 		return fmt.Errorf("scope: more than %d addresses%s exceed --max-hosts %d; narrow the targets or raise --max-hosts", b.maxHost, where, b.maxHost)
 	}
-	b.nextCheck = 2 * (len(b.eps) + len(b.blocks))
+	b.nextCheck = 2 * (b.eps.len() + len(b.blocks))
 	return nil
 }
 
@@ -359,8 +359,7 @@ func (b *builder) nameEP(a netip.Addr, port int, name string) {
 // compact sorts and de-duplicates the single addresses, and merges the
 // blocks minus the exclusions.
 func (b *builder) compact() {
-	slices.SortFunc(b.eps, compareEP)
-	b.eps = slices.CompactFunc(b.eps, func(x, y ep) bool { return compareEP(x, y) == 0 })
+	b.eps.sortCompact()
 	b.blocks = subtract(normalize(b.blocks), b.exSpans)
 }
 
@@ -369,8 +368,9 @@ func (b *builder) compact() {
 func (b *builder) count() *big.Int {
 	n := total(b.blocks)
 	var extra int64
-	for i, e := range b.eps {
-		if i > 0 && compareAddrEP(b.eps[i-1], e) == 0 {
+	for i := range b.eps.len() {
+		e := b.eps.at(i)
+		if i > 0 && compareAddrEP(b.eps.at(i-1), e) == 0 {
 			continue
 		}
 		if find(b.blocks, e.addr()) < 0 {
@@ -387,7 +387,8 @@ func (b *builder) targets(ctx context.Context) error {
 	spans := b.blocks
 	b.blocks = nil
 	// Single addresses without a port join the swept spans.
-	for _, e := range b.eps {
+	for i := range b.eps.len() {
+		e := b.eps.at(i)
 		if e.port != 0 {
 			continue
 		}
@@ -418,7 +419,7 @@ func (b *builder) targets(ctx context.Context) error {
 			if sp.Port == 0 {
 				spans = append(spans, spanOf(a, a))
 			} else {
-				b.eps = append(b.eps, epOf(a, sp.Port))
+				b.eps.add(epOf(a, sp.Port))
 			}
 		}
 	}
@@ -431,36 +432,32 @@ func (b *builder) targets(ctx context.Context) error {
 // does not cover, in place.
 func (b *builder) explicit() {
 	s := b.s
-	slices.SortFunc(b.eps, compareEP)
-	b.eps = slices.CompactFunc(b.eps, func(x, y ep) bool { return compareEP(x, y) == 0 })
+	b.eps.sortCompact()
 	inPorts := portSet(s.ports)
 	s.names = b.names
 	if s.names == nil {
 		s.names = map[netip.Addr]string{}
 	}
-	out := b.eps[:0]
-	var last ep
-	for _, e := range b.eps {
+	b.eps.filter(func(e ep) bool {
 		if e.port == 0 {
-			continue
+			return false
 		}
 		a := e.addr()
-		if find(s.spans, a) >= 0 {
-			if name := b.epNames[e.addrPort()]; name != "" && s.names[a] == "" {
-				s.names[a] = name
-			}
-			if inPorts[int(e.port)] {
-				continue // swept anyway
-			}
-		} else if len(out) == 0 || compareAddrEP(last, e) != 0 {
+		if find(s.spans, a) < 0 {
+			return true
+		}
+		if name := b.epNames[e.addrPort()]; name != "" && s.names[a] == "" {
+			s.names[a] = name
+		}
+		return !inPorts[int(e.port)] // else swept anyway
+	})
+	b.eps.clip()
+	s.explicit, b.eps = b.eps, epList{}
+	for i := range s.explicit.len() {
+		e := s.explicit.at(i)
+		if (i == 0 || compareAddrEP(s.explicit.at(i-1), e) != 0) && find(s.spans, e.addr()) < 0 {
 			s.explicitAddrs++
 		}
-		out = append(out, e)
-		last = e
-	}
-	s.explicit = slices.Clip(out)
-	b.eps = nil
-	for _, e := range s.explicit {
 		ap := e.addrPort()
 		if name := b.epNames[ap]; name != "" && name != s.names[ap.Addr()] {
 			if s.epNames == nil {
@@ -610,9 +607,7 @@ func (s *Scope) Contains(a netip.Addr) bool {
 	if find(s.spans, a) >= 0 {
 		return true
 	}
-	key := epOf(a, 0)
-	i, _ := slices.BinarySearchFunc(s.explicit, key, compareEP)
-	return i < len(s.explicit) && compareAddrEP(s.explicit[i], key) == 0
+	return s.explicit.hasAddr(epOf(a, 0))
 }
 
 // Allows is the scope decision for one connection, made before every
@@ -637,14 +632,14 @@ func (s *Scope) Ports() []int { return slices.Clone(s.ports) }
 
 // Endpoints is the number of endpoints All yields.
 func (s *Scope) Endpoints() int64 {
-	return int64(s.n)*int64(len(s.ports)) + int64(len(s.explicit)) - int64(len(s.skip))
+	return int64(s.n)*int64(len(s.ports)) + int64(s.explicit.len()) - int64(len(s.skip))
 }
 
 // String summarizes the scope ("4096 addresses × 25 ports + 3 endpoints").
 func (s *Scope) String() string {
 	str := strconv.FormatUint(s.n, 10) + " addresses × " + strconv.Itoa(len(s.ports)) + " ports"
-	if len(s.explicit) > 0 {
-		str += " + " + strconv.Itoa(len(s.explicit)) + " host:port endpoints"
+	if s.explicit.len() > 0 {
+		str += " + " + strconv.Itoa(s.explicit.len()) + " host:port endpoints"
 	}
 	return str
 }
@@ -659,9 +654,9 @@ func (s *Scope) String() string {
 // port pass. The order is deterministic.
 func (s *Scope) All() iter.Seq[Endpoint] {
 	return func(yield func(Endpoint) bool) {
-		pe := newPerm(uint64(len(s.explicit)))
+		pe := newPerm(uint64(s.explicit.len()))
 		for i := range pe.n {
-			e := s.explicit[pe.at(i)]
+			e := s.explicit.at(int(pe.at(i)))
 			ep := Endpoint{Addr: e.addr(), Port: int(e.port)}
 			ep.Hostname = s.epNames[ep.AddrPort()]
 			if ep.Hostname == "" {
