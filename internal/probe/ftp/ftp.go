@@ -272,6 +272,7 @@ func (s *session) listTree(ctx context.Context, root string) ([]*dir, error) {
 	for i, name := range subdirs {
 		if i >= maxSubdirs || listed >= maxListed || ctx.Err() != nil {
 			s.res.AddEvidence("listing_truncated", true)
+			s.res.AddFlag(probe.FlagDatasetsTruncated)
 			break
 		}
 		d, more, err := s.listDir(ctx, path.Join(root, name), maxListed-listed)

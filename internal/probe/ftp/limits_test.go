@@ -1,6 +1,7 @@
 package ftp
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -39,4 +40,26 @@ func TestOversizedFileFlagged(t *testing.T) {
 		names = append(names, d.Name+"="+strings.Join(d.Flags, "+"))
 	}
 	t.Fatalf("no dataset flagged %s: %v", probe.FlagRecordTooLarge, names)
+}
+
+// TestManySubdirsFlagged: a tree with more subdirectories than are listed
+// must flag the result datasets-truncated, not only note it in evidence.
+func TestManySubdirsFlagged(t *testing.T) {
+	s := testenv.StartVsftpd(t, testenv.FTPOptions{Anonymous: true})
+	for i := range maxSubdirs + 5 {
+		d := filepath.Join(s.Root, fmt.Sprintf("zz-dir-%02d", i))
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(d, "a.txt"), []byte("x\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := probetest.Run(t, New(), s.Addr, s.Port)
+	if err != nil {
+		t.Fatalf("probe: %v", err)
+	}
+	if res.Status != finding.StatusExposed || !slices.Contains(res.Flags, probe.FlagDatasetsTruncated) {
+		t.Fatalf("status %s flags %v, want exposed with %s", res.Status, res.Flags, probe.FlagDatasetsTruncated)
+	}
 }

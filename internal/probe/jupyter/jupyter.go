@@ -193,6 +193,7 @@ func (j *jup) listTree(ctx context.Context, rootItems []entry, rootN int, trunca
 		}
 		if subs >= maxSubdirs || listed >= j.env.Budget.MaxListed || ctx.Err() != nil {
 			j.res.AddEvidence("listing_truncated", true)
+			j.res.AddFlag(probe.FlagDatasetsTruncated)
 			break
 		}
 		subs++
