@@ -231,8 +231,8 @@ func (c *SearchClient) bulkOnce(ctx context.Context, index string, body []byte) 
 	return nil
 }
 
-// State is a digest of a node's indices, doc counts and mappings, for
-// read-only checks.
+// State is a digest of a node's indices, doc counts, mappings and the
+// contents of every document (ContentDigest), for read-only checks.
 func (c *SearchClient) State(ctx context.Context) (string, error) {
 	cat, err := c.Do(ctx, http.MethodGet, "/_cat/indices?format=json&h=index,docs.count,docs.deleted&s=index&expand_wildcards=all", nil, "")
 	if err != nil {
@@ -251,7 +251,11 @@ func (c *SearchClient) State(ctx context.Context) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		fmt.Fprintf(&sb, "%s docs=%s deleted=%s mapping=%s\n", r["index"], r["docs.count"], r["docs.deleted"], m)
+		content, n, err := c.ContentDigest(ctx, r["index"])
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprintf(&sb, "%s docs=%s deleted=%s read=%d content=%s mapping=%s\n", r["index"], r["docs.count"], r["docs.deleted"], n, content, m)
 	}
 	return sb.String(), nil
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -152,32 +153,84 @@ func (s *Prometheus) WaitTargets(t testing.TB, n int) {
 	}
 }
 
-// Digest hashes what the server holds: config, target URLs, series; it
-// also returns the number of series in the head block.
+// Digest hashes what the server holds: the config and command-line flags,
+// the rules, every target's URL and labels, the TSDB statistics (head
+// stats and every per-name and per-label count), every series with all its
+// labels, and every sample of every series (an instant query of
+// {__name__=~".+"}[10y]). It also returns the number of series in the head
+// block.
 func (s *Prometheus) Digest(t testing.TB) (string, int64) {
 	t.Helper()
+	h := sha256.New()
 	var cfg struct {
 		YAML string `json:"yaml"`
 	}
 	s.GetJSON(t, "/api/v1/status/config", &cfg)
+	fmt.Fprintf(h, "config %q\n", cfg.YAML)
 	var tg struct {
 		Active []struct {
-			ScrapeURL string `json:"scrapeUrl"`
+			ScrapeURL string            `json:"scrapeUrl"`
+			Labels    map[string]string `json:"labels"`
+			Pool      string            `json:"scrapePool"`
 		} `json:"activeTargets"`
+		Dropped []json.RawMessage `json:"droppedTargets"`
 	}
 	s.GetJSON(t, "/api/v1/targets", &tg)
+	var targets []string
+	for _, a := range tg.Active {
+		j, _ := json.Marshal(a.Labels)
+		targets = append(targets, a.Pool+" "+a.ScrapeURL+" "+string(j))
+	}
+	sort.Strings(targets)
+	fmt.Fprintf(h, "targets %q dropped %d\n", targets, len(tg.Dropped))
 	var ts struct {
 		HeadStats struct {
 			NumSeries     int64 `json:"numSeries"`
 			NumLabelPairs int64 `json:"numLabelPairs"`
+			ChunkCount    int64 `json:"chunkCount"`
+			MinTime       int64 `json:"minTime"`
+			MaxTime       int64 `json:"maxTime"`
 		} `json:"headStats"`
 	}
-	s.GetJSON(t, "/api/v1/status/tsdb", &ts)
-	var urls []string
-	for _, a := range tg.Active {
-		urls = append(urls, a.ScrapeURL)
+	var raw map[string]json.RawMessage
+	s.GetJSON(t, "/api/v1/status/tsdb", &raw)
+	tsdb, _ := json.Marshal(raw) // map keys sorted
+	if err := json.Unmarshal(tsdb, &ts); err != nil {
+		t.Fatalf("tsdb status: %v", err)
 	}
-	sort.Strings(urls)
-	h := sha256.Sum256([]byte(fmt.Sprintf("%s|%v|%d|%d", cfg.YAML, urls, ts.HeadStats.NumSeries, ts.HeadStats.NumLabelPairs)))
-	return hex.EncodeToString(h[:]), ts.HeadStats.NumSeries
+	fmt.Fprintf(h, "tsdb %s\n", tsdb)
+	for _, path := range []string{"/api/v1/status/flags", "/api/v1/rules", "/api/v1/labels"} {
+		var v any
+		s.GetJSON(t, path, &v)
+		j, _ := json.Marshal(v)
+		fmt.Fprintf(h, "%s %s\n", path, j)
+	}
+	all := url.Values{"match[]": {`{__name__=~".+"}`}}.Encode()
+	var series []map[string]string
+	s.GetJSON(t, "/api/v1/series?"+all, &series)
+	var ss []string
+	for _, m := range series {
+		j, _ := json.Marshal(m)
+		ss = append(ss, string(j))
+	}
+	sort.Strings(ss)
+	fmt.Fprintf(h, "series %q\n", ss)
+	var samples struct {
+		Result []struct {
+			Metric map[string]string `json:"metric"`
+			Values [][2]any          `json:"values"`
+		} `json:"result"`
+	}
+	s.GetJSON(t, "/api/v1/query?"+url.Values{"query": {`{__name__=~".+"}[10y]`}}.Encode(), &samples)
+	var sv []string
+	for _, r := range samples.Result {
+		j, _ := json.Marshal(r)
+		sv = append(sv, string(j))
+	}
+	sort.Strings(sv)
+	fmt.Fprintf(h, "samples %q\n", sv)
+	if int64(len(series)) != ts.HeadStats.NumSeries {
+		t.Logf("prometheus digest: %d series listed, head stats say %d", len(series), ts.HeadStats.NumSeries)
+	}
+	return hex.EncodeToString(h.Sum(nil)), ts.HeadStats.NumSeries
 }

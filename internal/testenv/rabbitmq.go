@@ -2,6 +2,7 @@ package testenv
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -207,7 +209,7 @@ func (b *Rabbit) Seed(t testing.TB) map[string]int64 {
 		vh := strings.ReplaceAll(vhost, "/", "%2F")
 		b.API(t, http.MethodPut, "/api/queues/"+vh+"/"+q, map[string]any{"durable": true})
 		for i := range n {
-			payload := fmt.Sprintf(`{"email":"user%d@example.com","name":"Jane Doe","card":"4111111111111111"}`, i)
+			payload := rabbitPayload(i)
 			b.API(t, http.MethodPost, "/api/exchanges/"+vh+"/amq.default/publish", map[string]any{
 				"properties": map[string]any{}, "routing_key": q, "payload": payload, "payload_encoding": "string",
 			})
@@ -237,4 +239,165 @@ func (b *Rabbit) CreateGuest(t testing.TB) {
 	for _, vh := range []string{"%2F", "prod"} {
 		b.API(t, http.MethodPut, "/api/permissions/"+vh+"/guest", map[string]string{"configure": ".*", "write": ".*", "read": ".*"})
 	}
+}
+
+// Digest fingerprints everything the broker holds, through the admin
+// account: vhosts, users, permissions, exchanges, bindings, policies,
+// every queue's settings, message counts and cumulative message
+// statistics (published, delivered, fetched, redelivered, acknowledged),
+// and every message of every queue — routing key, exchange, properties
+// and payload, in queue order (Messages). Reading a message takes a
+// basic.get with requeue, which RabbitMQ does not count in the queue's
+// statistics when the management API does it (TestRabbitDigest shows
+// that) and which leaves the message in place, only marked redelivered;
+// that flag is left out of the digest. Statistics are collected every
+// 500 ms: Digest waits until two reads 1.2 s apart agree (at most 30 s).
+func (b *Rabbit) Digest(t testing.TB) string {
+	t.Helper()
+	read := func() string {
+		var sb strings.Builder
+		for _, p := range []string{
+			"/api/vhosts?columns=name",
+			"/api/users?columns=name,tags,password_hash",
+			"/api/permissions",
+			"/api/exchanges?columns=vhost,name,type,durable,auto_delete,internal,arguments",
+			"/api/bindings",
+			"/api/policies",
+			"/api/queues",
+		} {
+			var v any
+			if err := json.Unmarshal(b.API(t, http.MethodGet, p, nil), &v); err != nil {
+				t.Fatalf("digest %s: %v", p, err)
+			}
+			if p == "/api/queues" {
+				v = rabbitQueueFacts(v)
+			}
+			j, _ := json.Marshal(v) // map keys sorted
+			fmt.Fprintf(&sb, "%s %s\n", p, j)
+		}
+		msgs := b.Messages(t)
+		qs := make([]string, 0, len(msgs))
+		for q := range msgs {
+			qs = append(qs, q)
+		}
+		sort.Strings(qs)
+		for _, q := range qs {
+			for _, m := range msgs[q] {
+				fmt.Fprintf(&sb, "message %q %q %q %q %q\n", q, m.Exchange, m.RoutingKey, m.Properties, m.Payload)
+			}
+		}
+		return sb.String()
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	prev := read()
+	for {
+		time.Sleep(1200 * time.Millisecond)
+		cur := read()
+		if cur == prev || time.Now().After(deadline) {
+			return cur
+		}
+		prev = cur
+	}
+}
+
+// rabbitQueueFacts keeps the settings, counts and cumulative message
+// statistics of each queue of /api/queues, and drops what changes on its
+// own (rates, memory, reductions, garbage collection, idle time).
+func rabbitQueueFacts(v any) any {
+	items, _ := v.([]any)
+	keep := []string{"vhost", "name", "durable", "auto_delete", "exclusive", "arguments", "type", "policy",
+		"messages", "messages_ready", "messages_unacknowledged", "message_bytes", "message_bytes_ready",
+		"message_bytes_unacknowledged", "messages_persistent", "message_bytes_persistent", "consumers"}
+	stats := []string{"publish", "deliver_get", "deliver", "deliver_no_ack", "get", "get_no_ack", "get_empty", "redeliver", "ack"}
+	out := make([]map[string]any, 0, len(items))
+	for _, it := range items {
+		q, _ := it.(map[string]any)
+		m := map[string]any{}
+		for _, k := range keep {
+			m[k] = q[k]
+		}
+		ms, _ := q["message_stats"].(map[string]any)
+		for _, k := range stats {
+			m["message_stats."+k] = ms[k]
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// RabbitMessage is one message of a queue, as basic.get returned it.
+type RabbitMessage struct {
+	Queue, Exchange, RoutingKey, Payload string
+	Properties                           string
+}
+
+// Messages reads every message of every queue, in order, through the
+// management API (basic.get with requeue: the messages stay, marked
+// redelivered). Queues are by "vhost/queue", the default vhost written as
+// "".
+func (b *Rabbit) Messages(t testing.TB) map[string][]RabbitMessage {
+	t.Helper()
+	out := map[string][]RabbitMessage{}
+	for _, q := range b.Queues(t) {
+		vh := strings.ReplaceAll(q.Vhost, "/", "%2F")
+		var msgs []struct {
+			Exchange   string          `json:"exchange"`
+			RoutingKey string          `json:"routing_key"`
+			Payload    string          `json:"payload"`
+			Properties json.RawMessage `json:"properties"` // [] when empty
+		}
+		body := map[string]any{"count": q.Messages + 1, "ackmode": "ack_requeue_true", "encoding": "base64"}
+		if err := json.Unmarshal(b.API(t, http.MethodPost, "/api/queues/"+vh+"/"+url.PathEscape(q.Name)+"/get", body), &msgs); err != nil {
+			t.Fatalf("get %s/%s: %v", q.Vhost, q.Name, err)
+		}
+		key := strings.TrimSuffix(q.Vhost, "/") + "/" + q.Name
+		for _, m := range msgs {
+			payload, err := base64.StdEncoding.DecodeString(m.Payload)
+			if err != nil {
+				t.Fatalf("get %s: payload: %v", key, err)
+			}
+			out[key] = append(out[key], RabbitMessage{Queue: key, Exchange: m.Exchange, RoutingKey: m.RoutingKey, Payload: string(payload), Properties: string(m.Properties)})
+		}
+	}
+	return out
+}
+
+// RabbitSeedPayloads are the messages Seed publishes, by "vhost/queue", in
+// queue order.
+func RabbitSeedPayloads() map[string][]string {
+	out := map[string][]string{}
+	for name, n := range RabbitSeedMessages {
+		for i := range n {
+			out[name] = append(out[name], rabbitPayload(i))
+		}
+	}
+	return out
+}
+
+func rabbitPayload(i int64) string {
+	return fmt.Sprintf(`{"email":"user%d@example.com","name":"Jane Doe","card":"4111111111111111"}`, i)
+}
+
+// CheckMessages fails unless every queue holds exactly the messages Seed
+// published, in order.
+func (b *Rabbit) CheckMessages(t testing.TB) {
+	t.Helper()
+	if diff := b.messagesDiff(t); diff != "" {
+		t.Errorf("queue contents changed: %s", diff)
+	}
+}
+
+// messagesDiff compares every queue's messages with what Seed published.
+func (b *Rabbit) messagesDiff(t testing.TB) string {
+	t.Helper()
+	got := map[string][]string{}
+	for q, ms := range b.Messages(t) {
+		for _, m := range ms {
+			got[q] = append(got[q], m.Payload)
+		}
+	}
+	if want := RabbitSeedPayloads(); fmt.Sprint(got) != fmt.Sprint(want) {
+		return fmt.Sprintf("\ngot  %v\nwant %v", got, want)
+	}
+	return ""
 }

@@ -1,11 +1,18 @@
 package testenv
 
 import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/netip"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"sync"
 	"testing"
@@ -131,4 +138,53 @@ func StopShared() {
 		}
 	}
 	sharedNodes = map[string]*sharedNode{}
+}
+
+// ContentDigest hashes every document of index: its _id and raw _source,
+// in _id order. The test side may read everything (leakwatch must not): it
+// walks the index with a scroll sorted by _doc, 1,000 documents a page, and
+// clears the scroll when done. It also returns the number of documents.
+func (c *SearchClient) ContentDigest(ctx context.Context, index string) (string, int, error) {
+	type page struct {
+		ScrollID string `json:"_scroll_id"`
+		Hits     struct {
+			Hits []struct {
+				ID     string          `json:"_id"`
+				Source json.RawMessage `json:"_source"`
+			} `json:"hits"`
+		} `json:"hits"`
+	}
+	var docs [][2]string
+	b, err := c.Do(ctx, http.MethodPost, "/"+url.PathEscape(index)+"/_search?scroll=1m", []byte(`{"size":1000,"sort":["_doc"]}`), "application/json")
+	var scrollID string
+	defer func() {
+		if scrollID != "" {
+			body, _ := json.Marshal(map[string]string{"scroll_id": scrollID})
+			_, _ = c.Do(context.WithoutCancel(ctx), http.MethodDelete, "/_search/scroll", body, "application/json")
+		}
+	}()
+	for {
+		if err != nil {
+			return "", 0, fmt.Errorf("digest %s: %w", index, err)
+		}
+		var p page
+		if err := json.Unmarshal(b, &p); err != nil {
+			return "", 0, fmt.Errorf("digest %s: %w", index, err)
+		}
+		scrollID = p.ScrollID
+		if len(p.Hits.Hits) == 0 {
+			break
+		}
+		for _, h := range p.Hits.Hits {
+			docs = append(docs, [2]string{h.ID, string(h.Source)})
+		}
+		body, _ := json.Marshal(map[string]string{"scroll": "1m", "scroll_id": scrollID})
+		b, err = c.Do(ctx, http.MethodPost, "/_search/scroll", body, "application/json")
+	}
+	sort.Slice(docs, func(i, j int) bool { return docs[i][0] < docs[j][0] })
+	h := sha256.New()
+	for _, d := range docs {
+		fmt.Fprintf(h, "%d:%s%d:%s", len(d[0]), d[0], len(d[1]), d[1])
+	}
+	return hex.EncodeToString(h.Sum(nil)), len(docs), nil
 }
