@@ -138,6 +138,10 @@ func (c *client) sample(ctx context.Context, s *keySet, ds *probe.Dataset) error
 		r, err := c.rangeCall(ctx, rangeRequest{Key: s.lo, RangeEnd: s.hi, Limit: n}, limit)
 		if errors.Is(err, errTruncated) {
 			n /= 4 // large values: ask for fewer
+			ds.AddFlag(probe.FlagSampleTruncated)
+			if n == 0 {
+				ds.AddFlag(probe.FlagRecordTooLarge) // even one pair is past the budget
+			}
 			continue
 		}
 		if err != nil {
@@ -157,6 +161,7 @@ func (c *client) sampleKeys(ctx context.Context, keys [][]byte, limit int64, ds 
 		}
 		r, err := c.rangeCall(ctx, rangeRequest{Key: k}, limit)
 		if errors.Is(err, errTruncated) {
+			ds.AddFlag(probe.FlagRecordTooLarge) // left out for its size: said, not hidden
 			continue
 		}
 		if err != nil {
@@ -174,7 +179,11 @@ func add(ds *probe.Dataset, kvs []keyValue, b probe.Budget) {
 		used += int64(r.Size())
 	}
 	for _, kv := range kvs {
-		if ds.Sampled >= b.SampleRecords || used >= b.SampleBytes {
+		if ds.Sampled >= b.SampleRecords {
+			return
+		}
+		if used >= b.SampleBytes {
+			ds.AddFlag(probe.FlagSampleTruncated)
 			return
 		}
 		rec := toRecord(kv)

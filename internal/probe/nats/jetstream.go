@@ -148,6 +148,10 @@ func (j *jetStream) sample(ctx context.Context, si streamInfo, ds *probe.Dataset
 			continue
 		}
 		if used+int64(sizes[i]) > j.b.SampleBytes {
+			ds.AddFlag(probe.FlagSampleTruncated)
+			if len(ds.Sample) == 0 {
+				ds.AddFlag(probe.FlagRecordTooLarge)
+			}
 			break
 		}
 		used += int64(sizes[i])
