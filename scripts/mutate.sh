@@ -35,8 +35,8 @@ fi
 # N overrides them all (0 = every mutant).
 if [[ -n "${N:-}" ]]; then
 	"$bin" "${args[@]}" -n "$N" ./internal/classify ./internal/scope ./internal/output \
-		./internal/finding ./internal/monitor/lifecycle
+		./internal/finding ./internal/lifecycle
 else
 	"$bin" "${args[@]}" ./internal/classify=80 ./internal/scope=80 ./internal/output=60 \
-		./internal/finding=0 ./internal/monitor/lifecycle=0
+		./internal/finding=0 ./internal/lifecycle=0
 fi
