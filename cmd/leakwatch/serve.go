@@ -21,11 +21,12 @@ import (
 	"github.com/leakwatch/leakwatch/internal/api"
 	"github.com/leakwatch/leakwatch/internal/classify"
 	"github.com/leakwatch/leakwatch/internal/config"
+	"github.com/leakwatch/leakwatch/internal/lifecycle"
 	"github.com/leakwatch/leakwatch/internal/metrics"
 	"github.com/leakwatch/leakwatch/internal/monitor"
-	"github.com/leakwatch/leakwatch/internal/monitor/lifecycle"
 	"github.com/leakwatch/leakwatch/internal/probe/all"
 	"github.com/leakwatch/leakwatch/internal/store"
+	"github.com/leakwatch/leakwatch/internal/store/storemetrics"
 	"github.com/leakwatch/leakwatch/internal/store/storeopen"
 )
 
@@ -139,7 +140,8 @@ func newServer(ctx context.Context, cfg *config.Config, logger *slog.Logger) (_ 
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
-	s.metrics = metrics.New(s.st)
+	s.metrics = metrics.New()
+	s.metrics.Registry.MustRegister(storemetrics.Collector(s.st))
 	notifiers, err := alert.FromConfig(cfg)
 	if err != nil {
 		return nil, err

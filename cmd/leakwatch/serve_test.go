@@ -26,7 +26,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/leakwatch/leakwatch/internal/alert"
-	"github.com/leakwatch/leakwatch/internal/monitor/lifecycle"
+	"github.com/leakwatch/leakwatch/internal/lifecycle"
 	"github.com/leakwatch/leakwatch/internal/store"
 	"github.com/leakwatch/leakwatch/internal/testenv"
 )

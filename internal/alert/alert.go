@@ -20,7 +20,7 @@ import (
 	"time"
 
 	"github.com/leakwatch/leakwatch/internal/finding"
-	"github.com/leakwatch/leakwatch/internal/monitor/lifecycle"
+	"github.com/leakwatch/leakwatch/internal/lifecycle"
 )
 
 // Schema tags the JSON body of webhook alerts.

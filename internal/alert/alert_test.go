@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/leakwatch/leakwatch/internal/finding"
-	"github.com/leakwatch/leakwatch/internal/monitor/lifecycle"
+	"github.com/leakwatch/leakwatch/internal/lifecycle"
 	"github.com/leakwatch/leakwatch/internal/testenv"
 )
 

@@ -4,7 +4,7 @@ import (
 	"fmt"
 
 	"github.com/leakwatch/leakwatch/internal/config"
-	"github.com/leakwatch/leakwatch/internal/monitor/lifecycle"
+	"github.com/leakwatch/leakwatch/internal/lifecycle"
 	"github.com/leakwatch/leakwatch/internal/store"
 )
 

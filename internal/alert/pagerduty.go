@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/leakwatch/leakwatch/internal/finding"
-	"github.com/leakwatch/leakwatch/internal/monitor/lifecycle"
+	"github.com/leakwatch/leakwatch/internal/lifecycle"
 )
 
 // PagerDuty sends Events API v2 events: opened, changed and reopened

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/leakwatch/leakwatch/internal/monitor/lifecycle"
+	"github.com/leakwatch/leakwatch/internal/lifecycle"
 )
 
 // Slack posts alerts to a Slack incoming webhook (text + Block Kit blocks).

@@ -34,7 +34,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/leakwatch/leakwatch/internal/finding"
-	"github.com/leakwatch/leakwatch/internal/monitor/lifecycle"
+	"github.com/leakwatch/leakwatch/internal/lifecycle"
 	"github.com/leakwatch/leakwatch/internal/store"
 )
 

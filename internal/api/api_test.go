@@ -15,10 +15,11 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/leakwatch/leakwatch/internal/finding"
+	"github.com/leakwatch/leakwatch/internal/lifecycle"
 	"github.com/leakwatch/leakwatch/internal/metrics"
-	"github.com/leakwatch/leakwatch/internal/monitor/lifecycle"
 	"github.com/leakwatch/leakwatch/internal/store"
 	"github.com/leakwatch/leakwatch/internal/store/sqlite"
+	"github.com/leakwatch/leakwatch/internal/store/storemetrics"
 	"github.com/leakwatch/leakwatch/internal/testenv"
 )
 
@@ -68,7 +69,8 @@ func setup(t *testing.T) *fixture {
 	g.Finalize()
 	record(lifecycle.FromFinding(&g, "lab"))
 
-	m := metrics.New(st)
+	m := metrics.New()
+	m.Registry.MustRegister(storemetrics.Collector(st))
 	m.ScansTotal.WithLabelValues("lab", "finished").Add(4)
 	m.ProbesTotal.WithLabelValues("exposed", "sweep").Inc()
 	m.ScanDuration.WithLabelValues("lab").Observe(1.5)

@@ -1,18 +1,19 @@
 // Package metrics holds the Prometheus metrics of `leakwatch serve`: scans,
-// probes by status, open findings by severity, scan duration, alert
-// deliveries and the outbox. The scheduler and the alert dispatcher update
-// them; the API serves them on /metrics.
+// probes by status, scan duration, alert deliveries, observations and
+// lifecycle events. The scheduler and the alert dispatcher update them; the
+// API serves them on /metrics.
+//
+// It is a leaf: it imports nothing of leakwatch, so any layer may update a
+// metric. Gauges read from the history store at scrape time (open findings by
+// severity, the alert outbox) are registered on Registry where serve is wired,
+// by store/storemetrics.
 package metrics
 
 import (
-	"context"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-
-	"github.com/leakwatch/leakwatch/internal/finding"
-	"github.com/leakwatch/leakwatch/internal/store"
 )
 
 // Metrics are the collectors, registered on Registry.
@@ -40,9 +41,9 @@ type Metrics struct {
 	Events *prometheus.CounterVec
 }
 
-// New makes and registers the metrics. st, if not nil, backs the gauges
-// read at scrape time (open findings by severity, outbox by state).
-func New(st store.Store) *Metrics {
+// New makes and registers the metrics. Gauges backed by the store are added
+// with Registry.MustRegister(storemetrics.Collector(st)).
+func New() *Metrics {
 	m := &Metrics{
 		Registry: prometheus.NewRegistry(),
 		ScansTotal: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -77,9 +78,6 @@ func New(st store.Store) *Metrics {
 	m.Registry.MustRegister(m.ScansTotal, m.ScanDuration, m.ProbesTotal, m.EndpointsSwept,
 		m.AlertDeliveries, m.AlertLatency, m.Observations, m.Events,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	if st != nil {
-		m.Registry.MustRegister(&storeCollector{st: st})
-	}
 	return m
 }
 
@@ -90,56 +88,4 @@ func (m *Metrics) ObserveDelivery(notifier, result string, latency time.Duration
 	if result == "delivered" && latency >= 0 {
 		m.AlertLatency.WithLabelValues(notifier).Observe(latency.Seconds())
 	}
-}
-
-var (
-	openDesc = prometheus.NewDesc("leakwatch_open_findings",
-		"Findings currently open (open, changed or reopened), by severity.", []string{"severity"}, nil)
-	outboxDesc = prometheus.NewDesc("leakwatch_alert_outbox",
-		"Alerts in the outbox, by state (pending, delivered, gave_up).", []string{"state"}, nil)
-	oldestDesc = prometheus.NewDesc("leakwatch_alert_outbox_oldest_pending_seconds",
-		"Age of the oldest pending alert (0 when none).", nil, nil)
-	storeUpDesc = prometheus.NewDesc("leakwatch_store_up",
-		"1 if the history store answered the last scrape.", nil, nil)
-)
-
-// storeCollector reads gauges from the store at scrape time.
-type storeCollector struct{ st store.Store }
-
-func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
-	ch <- openDesc
-	ch <- outboxDesc
-	ch <- oldestDesc
-	ch <- storeUpDesc
-}
-
-func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	up := 1.0
-	fs, err := c.st.ListFindings(ctx, store.FindingFilter{Status: store.FilterOpen})
-	if err != nil {
-		up = 0
-	} else {
-		counts := map[finding.Severity]int{}
-		for _, f := range fs {
-			counts[f.Severity]++
-		}
-		for _, s := range []finding.Severity{finding.SeverityInfo, finding.SeverityLow, finding.SeverityMedium, finding.SeverityHigh, finding.SeverityCritical} {
-			ch <- prometheus.MustNewConstMetric(openDesc, prometheus.GaugeValue, float64(counts[s]), string(s))
-		}
-	}
-	if os, err := c.st.OutboxStats(ctx); err != nil {
-		up = 0
-	} else {
-		ch <- prometheus.MustNewConstMetric(outboxDesc, prometheus.GaugeValue, float64(os.Pending), "pending")
-		ch <- prometheus.MustNewConstMetric(outboxDesc, prometheus.GaugeValue, float64(os.Delivered), "delivered")
-		ch <- prometheus.MustNewConstMetric(outboxDesc, prometheus.GaugeValue, float64(os.GaveUp), "gave_up")
-		age := 0.0
-		if !os.OldestPending.IsZero() {
-			age = time.Since(os.OldestPending).Seconds()
-		}
-		ch <- prometheus.MustNewConstMetric(oldestDesc, prometheus.GaugeValue, age)
-	}
-	ch <- prometheus.MustNewConstMetric(storeUpDesc, prometheus.GaugeValue, up)
 }

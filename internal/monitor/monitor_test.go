@@ -13,8 +13,8 @@ import (
 	"github.com/leakwatch/leakwatch/internal/classify"
 	"github.com/leakwatch/leakwatch/internal/config"
 	"github.com/leakwatch/leakwatch/internal/finding"
+	"github.com/leakwatch/leakwatch/internal/lifecycle"
 	"github.com/leakwatch/leakwatch/internal/metrics"
-	"github.com/leakwatch/leakwatch/internal/monitor/lifecycle"
 	"github.com/leakwatch/leakwatch/internal/probe/all"
 	"github.com/leakwatch/leakwatch/internal/store"
 	"github.com/leakwatch/leakwatch/internal/store/sqlite"
@@ -144,7 +144,7 @@ scopes:
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := metrics.New(st)
+	m := metrics.New()
 	mon, err := New(context.Background(), Options{Config: c, Store: st, Registry: all.Registry(), Classifier: clf, Metrics: m, Chunk: chunk})
 	if err != nil {
 		t.Fatal(err)

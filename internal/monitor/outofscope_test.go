@@ -17,7 +17,7 @@ import (
 	"github.com/leakwatch/leakwatch/internal/classify"
 	"github.com/leakwatch/leakwatch/internal/config"
 	"github.com/leakwatch/leakwatch/internal/finding"
-	"github.com/leakwatch/leakwatch/internal/monitor/lifecycle"
+	"github.com/leakwatch/leakwatch/internal/lifecycle"
 	"github.com/leakwatch/leakwatch/internal/probe/all"
 	"github.com/leakwatch/leakwatch/internal/store"
 	"github.com/leakwatch/leakwatch/internal/store/sqlite"

@@ -11,7 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/leakwatch/leakwatch/internal/monitor/lifecycle"
+	"github.com/leakwatch/leakwatch/internal/lifecycle"
 	"github.com/leakwatch/leakwatch/internal/probe"
 	"github.com/leakwatch/leakwatch/internal/scope"
 	"github.com/leakwatch/leakwatch/internal/store"

@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/leakwatch/leakwatch/internal/monitor/lifecycle"
+	"github.com/leakwatch/leakwatch/internal/lifecycle"
 	"github.com/leakwatch/leakwatch/internal/store"
 )
 

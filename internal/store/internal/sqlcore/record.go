@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/leakwatch/leakwatch/internal/monitor/lifecycle"
+	"github.com/leakwatch/leakwatch/internal/lifecycle"
 	"github.com/leakwatch/leakwatch/internal/store"
 )
 
