@@ -33,6 +33,8 @@ type group struct {
 	bytes    int64
 	sample   []classify.Record
 	sbytes   int64
+	// cut is the flag for payloads left out for the byte budget, if any.
+	cut string
 }
 
 // collector sorts received messages into topic groups within budgets.
@@ -83,6 +85,13 @@ func (c *collector) add(m message) bool {
 		rec := toRecord(m.topic, name, m.payload)
 		g.sample = append(g.sample, rec)
 		g.sbytes += int64(len(m.payload))
+	} else if len(g.sample) < c.b.SampleRecords && len(m.payload) > 0 {
+		// Left out for the byte budget: said, not hidden.
+		if int64(len(m.payload)) > c.b.SampleBytes {
+			g.cut = probe.FlagRecordTooLarge
+		} else if g.cut == "" {
+			g.cut = probe.FlagSampleTruncated
+		}
 	}
 	return true
 }
@@ -121,6 +130,9 @@ func (c *collector) finish(res *probe.Result, b probe.Budget) {
 		}
 		if i < b.MaxDatasets {
 			ds.Sample, ds.Sampled = g.sample, len(g.sample)
+			if g.cut != "" {
+				ds.AddFlag(g.cut)
+			}
 		}
 		res.Datasets = append(res.Datasets, ds)
 	}
