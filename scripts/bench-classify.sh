@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 MB="${1:-128}"
 CORPUS="${LW_CORPUS:-/tmp/leakwatch-classify-corpus-${MB}mb.jsonl}"
 BIN="$(mktemp -d)/classify-bench"
-go build -o "$BIN" ./internal/classify/cmd/classify-bench
+go build -o "$BIN" ./tools/classify-bench
 echo "== streaming classification, one core"
 if [ -x /usr/bin/time ]; then
 	GOMAXPROCS=1 /usr/bin/time -f "max RSS (time -v)  %M KB" "$BIN" -corpus "$CORPUS" -gen "$MB" -repeat 3

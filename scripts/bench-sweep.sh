@@ -25,7 +25,7 @@ fi
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-go build -o "$work/sweepbench" ./internal/sweep/sweepbench
+go build -o "$work/sweepbench" ./tools/sweepbench
 
 /usr/bin/time -v "$work/sweepbench" -targets "$TARGETS" -ports "$PORTS" \
   -concurrency "$CONCURRENCY" -rate "$RATE" -timeout "$TIMEOUT" 2>"$work/time.log" | tee "$work/out.log"

@@ -23,7 +23,7 @@ import (
 
 const crashEndpoints = 8
 
-// buildCrashHelper builds storetest/crashtest with the test's race setting
+// buildCrashHelper builds tools/crashtest with the test's race setting
 // (so the build cache of the test binary is reused).
 func buildCrashHelper(t *testing.T) string {
 	t.Helper()
@@ -36,7 +36,7 @@ func buildCrashHelper(t *testing.T) string {
 	if raceEnabled {
 		args = append(args, "-race")
 	}
-	args = append(args, "github.com/leakwatch/leakwatch/internal/store/storetest/crashtest")
+	args = append(args, "github.com/leakwatch/leakwatch/tools/crashtest")
 	cmd := exec.Command(gobin, args...)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build crashtest: %v\n%s", err, out)
