@@ -16,6 +16,7 @@ package dockerregistry
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -118,6 +119,9 @@ func (p *Prober) Probe(ctx context.Context, env *probe.Env) (*probe.Result, erro
 	sampleAll(ctx, h, env.Budget, res)
 	return res, nil
 }
+
+// errBlobTooLarge means an image configuration is past the sample budget.
+var errBlobTooLarge = errors.New("larger than the sample budget")
 
 // protect records a 401 challenge.
 func protect(res *probe.Result, resp *probe.HTTPResponse) {
@@ -268,6 +272,9 @@ func sampleRepo(ctx context.Context, h *probe.HTTP, b probe.Budget, d *probe.Dat
 			break
 		}
 		cfg, err := imageConfigBlob(ctx, h, d.Name, tag, min(configLimit, b.SampleBytes-used))
+		if errors.Is(err, errBlobTooLarge) {
+			d.AddFlag(probe.FlagRecordTooLarge) // left out for its size: said, not hidden
+		}
 		if err != nil {
 			res.AddEvidence("sample_error", err.Error())
 			continue
@@ -328,7 +335,7 @@ func imageConfigBlob(ctx context.Context, h *probe.HTTP, repo, tag string, limit
 		return nil, fmt.Errorf("docker-registry: config blob: HTTP %d", resp.StatusCode)
 	}
 	if resp.Truncated {
-		return nil, fmt.Errorf("docker-registry: config blob larger than %d bytes", limit)
+		return nil, fmt.Errorf("docker-registry: config blob %w (%d bytes)", errBlobTooLarge, limit)
 	}
 	return resp.Body, nil
 }

@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/leakwatch/leakwatch/internal/finding"
 	"github.com/leakwatch/leakwatch/internal/probe"
 	"github.com/leakwatch/leakwatch/internal/probe/probetest"
+	"github.com/leakwatch/leakwatch/internal/testenv"
 )
 
 // TestCatalogPastCapStaysExposed: a catalog page larger than the response
@@ -53,4 +55,24 @@ func TestCatalogPastCapStaysExposed(t *testing.T) {
 	if n := len(res.Datasets); n < 1000 || n >= 20000 {
 		t.Errorf("%d repositories kept, want the ones before the cut", n)
 	}
+}
+
+// TestOversizedConfigFlagged is issue 8 item 10 against a real registry:
+// an image configuration larger than the sample budget was dropped with
+// only an evidence note; the repository must say record-too-large.
+func TestOversizedConfigFlagged(t *testing.T) {
+	r := testenv.StartRegistry(t, testenv.RegistryOptions{})
+	r.PushImage(t, "team/big", "latest", []string{"NOTE=" + strings.Repeat("x", 4096)}, nil)
+	b := probetest.Budget()
+	b.SampleBytes = 512
+	res, err := probetest.RunBudget(t, New(), r.Addr, r.Port, b)
+	if err != nil {
+		t.Fatalf("probe: %v", err)
+	}
+	for _, d := range res.Datasets {
+		if d.Name == "team/big" && slices.Contains(d.Flags, probe.FlagRecordTooLarge) {
+			return
+		}
+	}
+	t.Fatalf("team/big not flagged %s: %+v", probe.FlagRecordTooLarge, res.Datasets)
 }
