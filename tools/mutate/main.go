@@ -60,6 +60,9 @@ type mutant struct {
 	Src   string // the source line, trimmed
 	edits []edit
 	key   string
+	// ID identifies the mutant across runs: file, function, mutation,
+	// source line and the occurrence of that combination.
+	ID string
 
 	Result string // killed, survived, not-viable, timeout, equivalent
 	Reason string // for equivalent: why
@@ -158,7 +161,7 @@ func main() {
 		if again != nil {
 			kept := muts[:0]
 			for _, m := range muts {
-				if again[m.eqKey()] {
+				if again[m.ID] {
 					kept = append(kept, m)
 				}
 			}
@@ -183,7 +186,7 @@ func main() {
 		reports = append(reports, pr)
 		if *list {
 			for _, m := range muts {
-				fmt.Printf("%s\t%s\t%s\t%s\n", m.pos(), m.Func, m.Desc, m.Src)
+				fmt.Printf("%s\t%s\t%s\t%s\t%s\n", m.pos(), m.Func, m.Desc, m.Src, m.ID)
 			}
 			continue
 		}
@@ -341,7 +344,7 @@ func loadSurvivors(path string) (map[string]bool, error) {
 	out := map[string]bool{}
 	for _, m := range ms {
 		if m.Result == "survived" {
-			out[m.eqKey()] = true
+			out[m.ID] = true
 		}
 	}
 	return out, nil
@@ -458,7 +461,8 @@ func collect(dir string) ([]*mutant, error) {
 	for _, m := range muts {
 		k := m.eqKey()
 		seen[k]++
-		m.key = fmt.Sprintf("%s#%d", k, seen[k])
+		m.ID = fmt.Sprintf("%s#%d", k, seen[k])
+		m.key = m.ID
 	}
 	return muts, nil
 }
