@@ -14,7 +14,7 @@ import (
 )
 
 // recordClasses classifies one record on its own and returns its classes.
-func (e *Engine) recordClasses(rec Record) classSet {
+func (e *RuleClassifier) recordClasses(rec Record) classSet {
 	return e.newRun().record(&rec)
 }
 
@@ -41,7 +41,7 @@ type labelled struct {
 }
 
 // score compares per-record predictions with labels, per class.
-func score(t *testing.T, e *Engine, docs []labelled, verbose bool) (map[string]*confusion, *confusion) {
+func score(t *testing.T, e *RuleClassifier, docs []labelled, verbose bool) (map[string]*confusion, *confusion) {
 	per := map[string]*confusion{}
 	for _, c := range classNames {
 		per[c] = &confusion{}
@@ -111,7 +111,7 @@ func table(t *testing.T, title string, per map[string]*confusion, total *confusi
 	t.Log(b.String())
 }
 
-func testEngine(t testing.TB) *Engine {
+func testEngine(t testing.TB) *RuleClassifier {
 	e, err := New(Options{Key: testKey, Now: func() time.Time { return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC) }})
 	if err != nil {
 		t.Fatal(err)

@@ -115,7 +115,7 @@ func reportCPU(b *testing.B, c0 time.Duration, size int) {
 	}
 }
 
-func classifyAll(e *Engine, recs []Record) {
+func classifyAll(e *RuleClassifier, recs []Record) {
 	for i := 0; i < len(recs); i += datasetSize {
 		j := min(i+datasetSize, len(recs))
 		e.Classify(Input{Sample: recs[i:j], Records: finding.Int64(2_400_000)})

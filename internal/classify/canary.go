@@ -139,7 +139,7 @@ func MintCanaryDomain(key []byte, kind, label, domain string) (string, error) {
 // canaryIn returns the label of a canary in v (whole value or a word of
 // free text), "" when none. Cheap shape tests come first; only candidates
 // pay for an HMAC.
-func (e *Engine) canaryIn(v string, space bool) string {
+func (e *RuleClassifier) canaryIn(v string, space bool) string {
 	if len(v) < 16 {
 		return ""
 	}
@@ -188,7 +188,7 @@ func (e *Engine) canaryIn(v string, space bool) string {
 	return e.canaryWord(v)
 }
 
-func (e *Engine) canaryWord(v string) string {
+func (e *RuleClassifier) canaryWord(v string) string {
 	n := len(v)
 	if n < 16 || n > 64 {
 		return ""
@@ -213,7 +213,7 @@ func (e *Engine) canaryWord(v string) string {
 	return ""
 }
 
-func (e *Engine) canaryCode(kind, body, code string) string {
+func (e *RuleClassifier) canaryCode(kind, body, code string) string {
 	for i := 0; i < len(code); i++ {
 		c := code[i]
 		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9') {
@@ -231,7 +231,7 @@ func (e *Engine) canaryCode(kind, body, code string) string {
 	return e.canaryLabel(tag)
 }
 
-func (e *Engine) canaryToken(kind, v string) string {
+func (e *RuleClassifier) canaryToken(kind, v string) string {
 	body := v[:28]
 	// 40-character tokens and hex digests are common: only those whose
 	// tag names a registered label pay for the HMAC (token canaries are
@@ -249,7 +249,7 @@ func (e *Engine) canaryToken(kind, v string) string {
 	return e.canaryLabel(strings.ToLower(body[:6]))
 }
 
-func (e *Engine) canaryLabel(tag string) string {
+func (e *RuleClassifier) canaryLabel(tag string) string {
 	if l, ok := e.canaryTags[tag]; ok {
 		return l
 	}

@@ -1,7 +1,8 @@
 package classify
 
-// class is a data class from the finding vocabulary (DESIGN.md). The numeric
-// form keeps per-value bookkeeping in bit sets instead of maps.
+// class is a data class from the finding vocabulary (README.md, "The finding
+// contract", class vocabulary; the names are the Class* constants below).
+// The numeric form keeps per-value bookkeeping in bit sets instead of maps.
 type class uint8
 
 const (

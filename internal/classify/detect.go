@@ -36,7 +36,7 @@ func (vc *valueCtx) has(g uint8) bool { return vc.groups&(1<<g) != 0 }
 
 // scanner holds per-call scratch space so the hot path allocates little.
 type scanner struct {
-	e    *Engine
+	e    *RuleClassifier
 	dets []det
 	buf  []byte
 	now  time.Time // the engine's clock, read once per Classify call

@@ -12,7 +12,7 @@ import (
 	"github.com/coregx/ahocorasick"
 )
 
-// Options configure an Engine.
+// Options configure a RuleClassifier.
 type Options struct {
 	// Key is the per-installation secret (≥16 bytes) for keyed hashes and
 	// canary recognition. See LoadOrCreateKey.
@@ -31,8 +31,10 @@ type Options struct {
 	Now func() time.Time
 }
 
-// Engine is the rules-based classifier. It is safe for concurrent use.
-type Engine struct {
+// RuleClassifier is the rules-based classifier (keyword pre-filter, patterns,
+// validators, context score) behind the Classifier interface; New builds it.
+// (It is not engine.Engine, which runs probers.) It is safe for concurrent use.
+type RuleClassifier struct {
 	key         []byte
 	maxExamples int
 	maxHashes   int
@@ -55,14 +57,14 @@ type Engine struct {
 	pathCache map[string]*pathInfo
 }
 
-var _ Classifier = (*Engine)(nil)
+var _ Classifier = (*RuleClassifier)(nil)
 
-// New builds an engine.
-func New(opts Options) (*Engine, error) {
+// New builds a RuleClassifier.
+func New(opts Options) (*RuleClassifier, error) {
 	if len(opts.Key) < 16 {
 		return nil, errors.New("classify: key must be at least 16 bytes")
 	}
-	e := &Engine{
+	e := &RuleClassifier{
 		key:         append([]byte(nil), opts.Key...),
 		maxExamples: opts.MaxExamples,
 		maxHashes:   opts.MaxHashes,
@@ -143,7 +145,7 @@ type macState struct {
 // dst. The digests of the key's inner and outer pads are computed once and
 // restored for each call, so a short message costs two SHA-256 block
 // compressions and no allocation.
-func (e *Engine) mac(dst []byte, parts ...string) []byte {
+func (e *RuleClassifier) mac(dst []byte, parts ...string) []byte {
 	m := e.macs.Get().(*macState)
 	if m.in.(encoding.BinaryUnmarshaler).UnmarshalBinary(e.innerState) != nil ||
 		m.out.(encoding.BinaryUnmarshaler).UnmarshalBinary(e.outerState) != nil {

@@ -300,7 +300,7 @@ var (
 )
 
 // analyzePath derives the field-name signals for a path.
-func (e *Engine) analyzePath(path string) *pathInfo {
+func (e *RuleClassifier) analyzePath(path string) *pathInfo {
 	pi := &pathInfo{safe: safePath(path)}
 	segs := splitPath(path)
 	// Drop trailing numeric segments (array indices).
@@ -428,7 +428,7 @@ func anyIn(words []string, set map[string]bool) bool {
 
 // contextual gives bare leaves ("name", "id", "number", "value") their
 // meaning from the parent path.
-func (e *Engine) contextual(pi *pathInfo, leaf, parents, parentLast []string, found bool) {
+func (e *RuleClassifier) contextual(pi *pathInfo, leaf, parents, parentLast []string, found bool) {
 	last := leaf[len(leaf)-1]
 	whole := strings.Join(leaf, " ")
 	switch {

@@ -14,7 +14,7 @@ import (
 
 // run is one Classify call: the dataset's path cache and aggregates.
 type run struct {
-	e       *Engine
+	e       *RuleClassifier
 	paths   map[string]*pathInfo
 	seen    map[*pathInfo]*pathSeen
 	slabs   []*[slabSize]pathSeen // reused across datasets
@@ -70,7 +70,7 @@ const maxTries = 256
 const maxExampleTries = 32
 
 // Classify classifies one dataset from its schema and sample.
-func (e *Engine) Classify(in Input) Output {
+func (e *RuleClassifier) Classify(in Input) Output {
 	r := e.newRun()
 	r.sampled = len(in.Sample)
 	for i := range in.Sample {
@@ -81,7 +81,7 @@ func (e *Engine) Classify(in Input) Output {
 	return out
 }
 
-func (e *Engine) newRun() *run {
+func (e *RuleClassifier) newRun() *run {
 	if r, ok := e.runs.Get().(*run); ok {
 		r.sc.now = e.now()
 		return r
@@ -99,7 +99,7 @@ func (e *Engine) newRun() *run {
 
 // release resets a run and returns it to the pool (its scratch buffers and
 // caches are reused by the next dataset).
-func (e *Engine) release(r *run) {
+func (e *RuleClassifier) release(r *run) {
 	if len(r.paths) > 1024 || cap(r.lower) > 1<<20 {
 		return // let an outsized run go
 	}
@@ -190,7 +190,7 @@ const maxPathCache = 1 << 16
 
 // pathInfo returns the cached analysis of a path (engine-wide: field
 // names repeat across datasets and scans).
-func (e *Engine) pathInfo(p string) *pathInfo {
+func (e *RuleClassifier) pathInfo(p string) *pathInfo {
 	e.pathMu.RLock()
 	pi, ok := e.pathCache[p]
 	e.pathMu.RUnlock()
@@ -467,7 +467,7 @@ func (r *run) add(d det, pi *pathInfo) {
 // HMAC-SHA256(key, "v1:"+value), hex, truncated to 128 bits. The same value
 // gives the same digest across stores and scans of one installation, and
 // nothing to anyone without the key.
-func (e *Engine) KeyedHash(normalized string) string {
+func (e *RuleClassifier) KeyedHash(normalized string) string {
 	var buf [32]byte
 	sum := e.mac(buf[:0], "v1:", normalized)
 	var out [32]byte
@@ -477,7 +477,7 @@ func (e *Engine) KeyedHash(normalized string) string {
 
 // hashes returns the keyed hashes of norms; the hex digests share one
 // allocation.
-func (e *Engine) hashes(norms []string) []string {
+func (e *RuleClassifier) hashes(norms []string) []string {
 	out := make([]string, len(norms))
 	if len(norms) == 0 {
 		return out

@@ -53,12 +53,12 @@ var scrubClasses = setOf(cEmail, cAuthToken, cAPIKey, cPassword, cPasswordHash, 
 
 var (
 	scrubOnce sync.Once
-	scrubEng  *Engine
+	scrubEng  *RuleClassifier
 )
 
 // scrubber is the engine whose detectors Scrub uses. Detection needs no
 // installation key (keys only make hashes, which names never get).
-func scrubber() *Engine {
+func scrubber() *RuleClassifier {
 	scrubOnce.Do(func() {
 		e, err := New(Options{Key: []byte("leakwatch/name-scrubber/v1")})
 		if err != nil {
@@ -153,7 +153,7 @@ type span struct {
 // with its mask. It reads s twice: as it is (so "password=…" pairs and
 // "Bearer …" are read as such) and with path and query separators turned
 // into spaces (so a token inside "a/b/c" or "k=v&…" is a word of its own).
-func (e *Engine) maskValues(s string) (string, bool) {
+func (e *RuleClassifier) maskValues(s string) (string, bool) {
 	var spans []span
 	spans = e.findSpans(s, spans)
 	split := []byte(s)
@@ -195,7 +195,7 @@ func (e *Engine) maskValues(s string) (string, bool) {
 
 // findSpans runs the detectors over s as free text and appends the spans
 // (offsets into s) of the scrub classes' detections.
-func (e *Engine) findSpans(s string, spans []span) []span {
+func (e *RuleClassifier) findSpans(s string, spans []span) []span {
 	dets := e.detectName(s)
 	base := uintptr(unsafe.Pointer(unsafe.StringData(s)))
 	for _, d := range dets {
@@ -219,7 +219,7 @@ var noPath = &pathInfo{}
 
 // detectName runs the value detectors over s as free text, with the
 // keyword pass the record path does.
-func (e *Engine) detectName(s string) []det {
+func (e *RuleClassifier) detectName(s string) []det {
 	lower := appendLower(make([]byte, 0, len(s)), s)
 	vc := valueCtx{pi: noPath, space: true}
 	for _, m := range e.values.FindAllOverlapping(lower) {

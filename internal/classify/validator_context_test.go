@@ -8,7 +8,7 @@ import (
 )
 
 // classifyOne classifies one JSON document as a dataset of one record.
-func classifyOne(t *testing.T, e *Engine, doc string) map[string]finding.ClassCount {
+func classifyOne(t *testing.T, e *RuleClassifier, doc string) map[string]finding.ClassCount {
 	t.Helper()
 	rec, err := FromJSONBytes([]byte(doc))
 	if err != nil {

@@ -21,10 +21,10 @@ const (
 
 var (
 	fuzzEngOnce sync.Once
-	fuzzEng     *classify.Engine
+	fuzzEng     *classify.RuleClassifier
 )
 
-func fuzzClassifier(t testing.TB) *classify.Engine {
+func fuzzClassifier(t testing.TB) *classify.RuleClassifier {
 	fuzzEngOnce.Do(func() {
 		e, err := classify.New(classify.Options{Key: []byte("fuzz-key-0123456789abcdef")})
 		if err != nil {
