@@ -13,7 +13,8 @@ import (
 
 // TestRabbitDigest: the digest is stable, is not changed by its own
 // reading of every message (management API basic.get with requeue), holds
-// the seeded messages, and changes when a message is published.
+// the seeded messages, and changes when a message is published or
+// consumed.
 func TestRabbitDigest(t *testing.T) {
 	t.Parallel()
 	b := StartRabbit(t, RabbitOptions{})
@@ -31,8 +32,13 @@ func TestRabbitDigest(t *testing.T) {
 	b.API(t, http.MethodPost, "/api/exchanges/%2F/amq.default/publish", map[string]any{
 		"properties": map[string]any{}, "routing_key": "orders", "payload": "x", "payload_encoding": "string",
 	})
-	if d3 := b.Digest(t); d3 == d1 {
+	d3 := b.Digest(t)
+	if d3 == d1 {
 		t.Fatal("digest unchanged after a publish")
+	}
+	b.API(t, http.MethodPost, "/api/queues/%2F/orders/get", map[string]any{"count": 1, "ackmode": "ack_requeue_false", "encoding": "auto"})
+	if d4 := b.Digest(t); d4 == d3 {
+		t.Fatal("digest unchanged after a message was consumed")
 	}
 }
 

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -20,10 +22,12 @@ import (
 func TestBroker(t *testing.T) {
 	b := testenv.StartRabbit(t, testenv.RabbitOptions{})
 	want := b.Seed(t)
-	before := fmt.Sprint(b.Queues(t))
+	// The whole broker's digest: definitions, queue counts and message
+	// statistics, and every message (testenv.Rabbit.Digest).
+	before := b.Digest(t)
 	checkState := func(t *testing.T) {
-		if after := fmt.Sprint(b.Queues(t)); after != before {
-			t.Errorf("queues changed by the probe:\nbefore %s\nafter  %s", before, after)
+		if after := b.Digest(t); after != before {
+			t.Errorf("broker changed by the probe:\n%s", lineDiff(before, after))
 		}
 	}
 
@@ -47,6 +51,7 @@ func TestBroker(t *testing.T) {
 	})
 
 	b.CreateGuest(t)
+	before = b.Digest(t)
 
 	t.Run("default-credentials", func(t *testing.T) {
 		res, err := probetest.Run(t, New(), b.Addr, b.MgmtPort)
@@ -79,7 +84,33 @@ func TestBroker(t *testing.T) {
 			t.Errorf("amqp: status %s/%s evidence %v, want exposed/default-credentials", res.Status, res.Auth, res.Evidence)
 		}
 		checkState(t)
+		b.CheckMessages(t)
 	})
+}
+
+// lineDiff lists the lines only one of a and b holds.
+func lineDiff(a, b string) string {
+	in := func(s string) map[string]bool {
+		m := map[string]bool{}
+		for _, l := range strings.Split(s, "\n") {
+			m[l] = true
+		}
+		return m
+	}
+	ma, mb := in(a), in(b)
+	var out []string
+	for l := range ma {
+		if !mb[l] {
+			out = append(out, "- "+l)
+		}
+	}
+	for l := range mb {
+		if !ma[l] {
+			out = append(out, "+ "+l)
+		}
+	}
+	sort.Strings(out)
+	return strings.Join(out, "\n")
 }
 
 func TestNotThisService(t *testing.T) {
