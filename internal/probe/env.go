@@ -5,10 +5,12 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
 	"strconv"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -222,7 +224,7 @@ func (c *boundedConn) Read(p []byte) (int, error) {
 	if n > 0 {
 		c.gotByte.Store(true)
 	}
-	if n > 0 || (err != nil && !IsTimeout(err)) {
+	if n > 0 || errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) {
 		acct.heard.Store(true) // a byte, a close or a reset: the port answers
 	}
 	return n, err
