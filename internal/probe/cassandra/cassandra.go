@@ -84,6 +84,7 @@ func (p *Prober) Probe(ctx context.Context, env *probe.Env) (*probe.Result, erro
 		return res, nil
 	}
 	res.Status = finding.StatusExposed
+	env.Provisional(res) // identified: reported even if a limit stops the rest
 	measure(ctx, env, c, res)
 	return res, nil
 }

@@ -137,6 +137,7 @@ func probeNative(ctx context.Context, env *probe.Env) (*probe.Result, error) {
 		return res, nil
 	}
 	res.Status = finding.StatusExposed
+	env.Provisional(res) // identified: reported even if a limit stops the rest
 	res.AddFlag("datasets-over-http-only")
 	return res, nil
 }
@@ -211,6 +212,7 @@ func probeHTTP(ctx context.Context, env *probe.Env) (*probe.Result, error) {
 	case ver.StatusCode == http.StatusOK && versionRE.Match(ver.Body):
 		res.Version = strings.TrimSpace(string(ver.Body))
 		res.Auth = finding.AuthNone
+		env.Provisional(res) // identified: reported even if a limit stops the rest
 		c.measure(ctx, res)
 	default:
 		res.Error = fmt.Sprintf("clickhouse: SELECT version(): status %d", ver.StatusCode)

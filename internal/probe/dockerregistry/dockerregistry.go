@@ -109,6 +109,7 @@ func (p *Prober) Probe(ctx context.Context, env *probe.Env) (*probe.Result, erro
 	}
 	// Two signals: /v2/ without a challenge, and a readable catalog.
 	res.Status, res.Auth = finding.StatusExposed, finding.AuthNone
+	env.Provisional(res) // identified: reported even if a limit stops the rest
 	res.AddEvidence("repositories_listed", len(repos))
 	for _, repo := range repos {
 		if ctx.Err() != nil {

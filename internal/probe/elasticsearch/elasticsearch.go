@@ -160,6 +160,7 @@ func (p *Prober) probeOpen(ctx context.Context, env *probe.Env, h *probe.HTTP, r
 	// The index list was readable without credentials: exposed, however
 	// much of it fitted in the response cap.
 	res.Status = finding.StatusExposed
+	env.Provisional(res) // identified: reported even if a limit stops the rest
 	if cat.Truncated || cut {
 		res.AddFlag(probe.FlagDatasetsTruncated)
 		res.AddEvidence("indices_truncated", true)

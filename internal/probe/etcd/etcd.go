@@ -81,6 +81,7 @@ func (p *Prober) Probe(ctx context.Context, env *probe.Env) (*probe.Result, erro
 	}
 	// Two signals: the range was answered, with no auth refusal.
 	res.Status, res.Auth = finding.StatusExposed, finding.AuthNone
+	env.Provisional(res) // identified: reported even if a limit stops the rest
 	res.AddEvidence("keys", total)
 	c.status(ctx, res)
 	sets, err := c.datasets(ctx, total)

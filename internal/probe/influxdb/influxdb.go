@@ -75,6 +75,7 @@ func (p *Prober) Probe(ctx context.Context, env *probe.Env) (*probe.Result, erro
 	if dbs == nil {
 		return res, nil
 	}
+	env.Provisional(res) // identified: reported even if a limit stops the rest
 	c.measure(ctx, res, dbs)
 	return res, nil
 }

@@ -80,6 +80,7 @@ func (p *Prober) Probe(ctx context.Context, env *probe.Env) (*probe.Result, erro
 	}
 	// Two signals: stats were readable, and no auth challenge was met.
 	res.Status, res.Auth = finding.StatusExposed, finding.AuthNone
+	env.Provisional(res) // identified: reported even if a limit stops the rest
 	ds := probe.Dataset{}
 	ds.Name, ds.Kind = "cache", "cache"
 	if n, err := strconv.ParseInt(stats["curr_items"], 10, 64); err == nil {

@@ -84,6 +84,7 @@ func (p *Prober) Probe(ctx context.Context, env *probe.Env) (*probe.Result, erro
 		return nil, probe.NotThisService("mongodb: isMaster answer without wire version")
 	}
 	res := &probe.Result{Product: "mongodb", Status: finding.StatusUnknown, Auth: finding.AuthUnknown}
+	env.Provisional(res) // identified: reported even if a limit stops the rest
 	maxWire := describeHello(res, hello)
 	s.opMsg = maxWire >= 6
 	p.buildInfo(ctx, s, res)

@@ -75,6 +75,7 @@ func (p *Prober) Probe(ctx context.Context, env *probe.Env) (*probe.Result, erro
 	// Two signals: CONNECT without credentials was accepted and answered
 	// (nats.go completes a PING/PONG round trip before returning).
 	res.Status, res.Auth = finding.StatusExposed, finding.AuthNone
+	env.Provisional(res) // identified: reported even if a limit stops the rest
 	if si.AuthRequired {
 		res.AddFlag("no-auth-user") // auth on, but anonymous clients are mapped to a user
 	}

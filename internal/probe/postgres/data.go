@@ -93,6 +93,7 @@ func measure(ctx context.Context, env *probe.Env, res *probe.Result, s *session)
 		return
 	}
 	res.Status = finding.StatusExposed
+	env.Provisional(res) // identified: reported even if a limit stops the rest
 	res.AddEvidence("databases", dbs)
 
 	tables, errs := listAll(ctx, env, s, dbs)

@@ -86,6 +86,7 @@ func (p *Prober) Probe(ctx context.Context, env *probe.Env) (*probe.Result, erro
 	// Two signals: PING was answered without an auth challenge, and INFO
 	// (metadata) was readable.
 	res.Status, res.Auth = finding.StatusExposed, finding.AuthNone
+	env.Provisional(res) // identified: reported even if a limit stops the rest
 	if in["redis_mode"] == "sentinel" {
 		// A sentinel stores no data; it is reported without datasets.
 		res.AddFlag("sentinel")

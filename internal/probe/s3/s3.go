@@ -137,6 +137,7 @@ func (p *Prober) Probe(ctx context.Context, env *probe.Env) (*probe.Result, erro
 	switch {
 	case len(buckets) > 0:
 		res.Status, res.Auth = finding.StatusExposed, finding.AuthNone
+		env.Provisional(res) // identified: reported even if a limit stops the rest
 	case denied > 0:
 		res.Status, res.Auth = finding.StatusProtected, finding.AuthRequired
 		return res, nil

@@ -82,6 +82,7 @@ func (p *Prober) Probe(ctx context.Context, env *probe.Env) (*probe.Result, erro
 	// Two signals: a session was granted without credentials, and the root
 	// listing was answered.
 	res.Status, res.Auth = finding.StatusExposed, finding.AuthNone
+	env.Provisional(res) // identified: reported even if a limit stops the rest
 	if root.childrenCut {
 		res.AddFlag(probe.FlagDatasetsTruncated)
 	}
