@@ -11,7 +11,7 @@ import (
 	"github.com/leakwatch/leakwatch/internal/finding"
 )
 
-// Names are values (DESIGN.md, safety rule 4): every string in a finding
+// Names are values (ARCHITECTURE.md, safety rule 4): every string in a finding
 // that came from a target — dataset names and kinds, field names and
 // types, product and version banners, flags, the error text, evidence keys
 // and strings — may hold what the classifier calls a sensitive value (an
