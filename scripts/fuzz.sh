@@ -20,6 +20,7 @@
 # written by Go to <package>/testdata/fuzz/<FuzzName>/<hash>: commit it with
 # the fix, it then runs as a regression seed in every `go test`.
 set -euo pipefail
+trap 'echo "fuzz.sh: failed at line $LINENO" >&2' ERR
 cd "$(dirname "$0")/.."
 
 fuzztime=${FUZZTIME:-10s}
@@ -112,10 +113,10 @@ for t in "${targets[@]}"; do
     dir=$(go list -f '{{.Dir}}' "$pkg")/testdata/fuzz/$name
     if [ -d "$src" ]; then
       mkdir -p "$dir"
-      # smallest first: short inputs make readable regression seeds
-      find "$src" -type f -printf '%s %p\n' | sort -n | head -n "$save" | while read -r _ f; do
-        cp -n "$f" "$dir/"
-      done
+      # smallest first: short inputs make readable regression seeds (file
+      # names are content hashes, so a copy never clobbers another input)
+      find "$src" -type f -printf '%s %p\n' | sort -n | awk -v n="$save" 'NR <= n {print $2}' |
+        while read -r f; do cp "$f" "$dir/"; done
     fi
   fi
 done
