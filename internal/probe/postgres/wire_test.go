@@ -102,8 +102,27 @@ func FuzzReadStartupReply(f *testing.F) {
 		if err == nil && rep == nil {
 			t.Fatal("nil reply without error")
 		}
-		if rep != nil {
-			_ = rep.AuthMethod()
+		if rep == nil {
+			return
+		}
+		// A reply starts with an authentication request, an error or a
+		// protocol-version message; an authentication request is named;
+		// nothing decoded is longer than the input.
+		if in[0] != 'R' && in[0] != 'E' && in[0] != 'v' {
+			t.Fatalf("reply from a first message of type %q", in[0])
+		}
+		if rep.Auth && rep.AuthMethod() == "" {
+			t.Fatalf("auth code %d unnamed", rep.AuthCode)
+		}
+		n := 0
+		for k, v := range rep.Params {
+			n += len(k) + len(v)
+		}
+		for _, m := range rep.SASLMechanisms {
+			n += len(m)
+		}
+		if n > len(in) {
+			t.Fatalf("%d bytes decoded from %d", n, len(in))
 		}
 	})
 }
