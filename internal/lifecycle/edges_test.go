@@ -178,3 +178,27 @@ func TestObservationIdentity(t *testing.T) {
 		t.Errorf("a finding without id: %v", err)
 	}
 }
+
+// TestWithDefaults: unset (zero) settings take the default; every set
+// value, however small, is kept.
+func TestWithDefaults(t *testing.T) {
+	if got := (Policy{}).WithDefaults(); got != DefaultPolicy() {
+		t.Errorf("zero policy → %+v, want %+v", got, DefaultPolicy())
+	}
+	small := Policy{CloseAfter: 1, RecordsJumpRatio: 0.5, RecordsJumpMin: 1, RecordsJumpAbs: 1}
+	if got := small.WithDefaults(); got != small {
+		t.Errorf("%+v → %+v: set values replaced", small, got)
+	}
+	large := Policy{CloseAfter: 7, RecordsJumpRatio: 2, RecordsJumpMin: 50, RecordsJumpAbs: 99}
+	if got := large.WithDefaults(); got != large {
+		t.Errorf("%+v → %+v: set values replaced", large, got)
+	}
+}
+
+// TestApplyRejectsUnknownStatus: a stored state with a status the machine
+// does not know is an error, not a fresh start.
+func TestApplyRejectsUnknownStatus(t *testing.T) {
+	if _, err := DefaultPolicy().Apply(State{ID: fid, Status: "bogus"}, gone(0)); err == nil {
+		t.Errorf("state with status bogus accepted")
+	}
+}

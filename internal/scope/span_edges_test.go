@@ -1,6 +1,7 @@
 package scope
 
 import (
+	"fmt"
 	"net/netip"
 	"strings"
 	"testing"
@@ -152,6 +153,30 @@ func TestNaabuPortObject(t *testing.T) {
 		sp, ok, err := ParseLine(tc.line)
 		if tc.ok != (err == nil && ok) || tc.ok && sp.Port != tc.port {
 			t.Errorf("ParseLine(%s) = port %d, %v, %v; want port %d ok %v", tc.line, sp.Port, ok, err, tc.port, tc.ok)
+		}
+	}
+}
+
+// TestParseEdges: range ends at the last octet, prefix lengths written
+// with too many digits, and a bad range start named in the error.
+func TestParseEdges(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"127.0.0.250-255", "127.0.0.250-127.0.0.255"},
+		{"127.0.0.0-0", "127.0.0.0-127.0.0.0"},
+		{"127.0.0.250-256", `invalid target "127.0.0.250-256": range end "256" is not an octet (0-255)`},
+		{"127.0.0.250-0255", `invalid target "127.0.0.250-0255": range end "0255" is not an octet (0-255)`},
+		{"127.0.0.0/0024", `invalid target "127.0.0.0/0024": bad prefix length "0024"`},
+		{"127.0.0.0/", `invalid target "127.0.0.0/": bad prefix length ""`},
+		{"127.0.0.0/2x", `invalid target "127.0.0.0/2x": bad prefix length "2x"`},
+		{"127.0.0.256-127.0.0.5", `invalid target "127.0.0.256-127.0.0.5": not an IP address: IPv4 field has value >255`},
+	} {
+		sp, err := Parse(tc.in)
+		got := fmt.Sprint(sp)
+		if err != nil {
+			got = err.Error()
+		}
+		if got != tc.want {
+			t.Errorf("Parse(%q) = %s, want %s", tc.in, got, tc.want)
 		}
 	}
 }
