@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -158,6 +159,13 @@ func (a *app) scan(ctx context.Context, args []string) (int, error) {
 	ceiling, err := parseBytes(sf.memoryCeiling)
 	if err != nil || ceiling < 1<<20 || ceiling > maxMemoryCeiling {
 		return exitUsage, usagef("scan: --memory-ceiling: %q: want 1MiB to 64GiB", sf.memoryCeiling)
+	}
+	// What probes read is bounded by the ceiling; what they drop is garbage
+	// the collector must return before the heap doubles (GOGC): a soft
+	// limit a little above the ceiling keeps the process near it under
+	// hostile streams. GOMEMLIMIT, if set, wins.
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(ceiling + 32<<20)
 	}
 	targets := fs.Args()
 	if len(targets) == 0 {
