@@ -111,6 +111,57 @@ func ScrubFieldName(s string) string {
 	return finding.VisibleText(s)
 }
 
+// ScrubName scrubs a dataset name or a key a target chose (an index,
+// table, topic or bucket name; an evidence key that names one): values the
+// detectors find are masked as in ScrubText, and so is every run of letters
+// and digits that looks like an opaque secret — 20 or more characters
+// holding both letters and digits, with no separator inside
+// ("tok_live_9f8e7d6c5b4a39281706f5e4", "sess-3b1f0c7e9a2d4f6b8c0e1a3d").
+// Names people give datasets ("customers", "logs-2026.12.06-000001",
+// "orders_v2") have no such run; generated ids that do (a 24-hex ObjectId)
+// lose nothing a responder needs, since the rest of the name, the kind and
+// the counts remain.
+func ScrubName(s string) string {
+	return maskTokenRuns(ScrubText(s))
+}
+
+// minTokenRun is the shortest letter-and-digit run ScrubName masks.
+const minTokenRun = 20
+
+// maskTokenRuns replaces token-shaped runs (see ScrubName) with
+// "…[token, N chars]", the classifier's mask for an opaque token.
+func maskTokenRuns(s string) string {
+	var b strings.Builder
+	at := 0
+	for i := 0; i < len(s); {
+		if !isAlnum(s[i]) {
+			i++
+			continue
+		}
+		j, digits := i, 0
+		for j < len(s) && isAlnum(s[j]) {
+			if s[j] >= '0' && s[j] <= '9' {
+				digits++
+			}
+			j++
+		}
+		if j-i >= minTokenRun && digits > 0 && digits < j-i {
+			if b.Len() == 0 {
+				b.Grow(len(s))
+			}
+			b.WriteString(s[at:i])
+			b.WriteString("…[token, " + strconv.Itoa(j-i) + " chars]")
+			at = j
+		}
+		i = j
+	}
+	if at == 0 {
+		return s
+	}
+	b.WriteString(s[at:])
+	return b.String()
+}
+
 // stripUnsafe drops the runes finding.Unsafe names (invalid UTF-8 bytes
 // become U+FFFD, which is dropped too).
 func stripUnsafe(s string) string {
@@ -292,7 +343,7 @@ func Scrub(f *finding.Finding) {
 	}
 	ds := make([]finding.Dataset, len(f.Datasets))
 	for i, d := range f.Datasets {
-		d.Name = ScrubText(d.Name)
+		d.Name = ScrubName(d.Name)
 		d.Kind = ScrubText(d.Kind)
 		d.Flags = scrubList(d.Flags, ScrubText)
 		d.Canary = scrubList(d.Canary, finding.VisibleText)
@@ -355,7 +406,7 @@ func scrubEvidence(v any) any {
 		}
 		slices.Sort(keys) // deterministic suffixes
 		for _, k := range keys {
-			sk := ScrubText(k)
+			sk := ScrubName(k)
 			if _, dup := out[sk]; dup {
 				for n := 2; ; n++ {
 					alt := sk + "#" + strconv.Itoa(n)

@@ -1,6 +1,7 @@
 package classify
 
 import (
+	"encoding/json"
 	"math"
 	"strings"
 	"testing"
@@ -200,4 +201,48 @@ func FuzzScrubText(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestScrubNameMasksTokenRuns: a dataset name or key that holds an opaque
+// secret-shaped run is masked; the names people give datasets are kept.
+func TestScrubNameMasksTokenRuns(t *testing.T) {
+	for _, tc := range []struct{ in, raw string }{
+		{"tok_live_9f8e7d6c5b4a39281706f5e4", "9f8e7d6c5b4a39281706f5e4"},
+		{"sess-3b1f0c7e9a2d4f6b8c0e1a3d", "3b1f0c7e9a2d4f6b8c0e1a3d"},
+		{"backup.AKz81mQpL0x7VnR2tY5wE3", "AKz81mQpL0x7VnR2tY5wE3"},
+		{"a1b2c3d4e5f6a7b8c9d0e1f2", "a1b2c3d4e5f6a7b8c9d0e1f2"},
+	} {
+		got := ScrubName(tc.in)
+		if strings.Contains(got, tc.raw) || !strings.Contains(got, "[token, ") {
+			t.Errorf("ScrubName(%q) = %q: secret-shaped run kept", tc.in, got)
+		}
+	}
+	for _, keep := range []string{
+		"customers", "logs-2026.12.06-000001", "orders_v2", ".kibana_task_manager_7.10.2_001",
+		"filebeat-7.10.2-2026.12.06", "averyveryverylongindexnamewithoutdigits", "12345678901234567890123",
+		"user_sessions_2024", "",
+	} {
+		if got := ScrubName(keep); got != keep {
+			t.Errorf("ScrubName(%q) = %q, want it kept", keep, got)
+		}
+	}
+}
+
+// TestScrubMasksTokenDatasetNamesAndEvidenceKeys: Scrub applies the name
+// rule to dataset names and to evidence keys (per-index statistics are
+// keyed by index name).
+func TestScrubMasksTokenDatasetNamesAndEvidenceKeys(t *testing.T) {
+	const raw = "9f8e7d6c5b4a39281706f5e4"
+	f := &finding.Finding{
+		Datasets: []finding.Dataset{{Name: "tok_live_" + raw, Kind: "index"}},
+		Evidence: map[string]any{"search_stats": map[string]any{"tok_live_" + raw: map[string]any{"query_total": 1}}},
+	}
+	Scrub(f)
+	out, err := json.Marshal(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(out), raw) {
+		t.Fatalf("raw token-shaped name written: %s", out)
+	}
 }

@@ -13,11 +13,6 @@ import (
 	"github.com/leakwatch/leakwatch/internal/probe"
 )
 
-// waitNames is why a behaviour waits: its fix is owned elsewhere. The case
-// runs and asserts the right thing once the skip is removed (or with
-// LEAKWATCH_HOSTILE_ALL=1).
-const waitNames = "waiting on issue 8 item 5 (dataset names from the target — an index named like a token — classified and masked in every output)"
-
 // exposedWith asserts one exposed finding carrying flag (at the finding
 // or at a dataset).
 func exposedWith(service, flag string) func(*testing.T, []finding.Finding) {
@@ -109,7 +104,7 @@ func behaviours() []behaviour {
 		{name: "es-document-past-sample-budget", probers: []string{"elasticsearch"},
 			serve: fixed(httpHandler(esNode(esOpts{indices: []string{"big"}, source: fmt.Sprintf(`{"note":"%s"}`, strings.Repeat("x", 64<<10))}))),
 			check: exposedWith("elasticsearch", probe.FlagRecordTooLarge)},
-		{name: "es-hostile-index-names", probers: []string{"elasticsearch"}, planted: hostileNames, skip: waitNames,
+		{name: "es-hostile-index-names", probers: []string{"elasticsearch"}, planted: hostileNames,
 			serve: fixed(httpHandler(esNode(esOpts{indices: hostileNames})))},
 		{name: "es-hostile-field-names", probers: []string{"elasticsearch"}, planted: hostileNames,
 			serve: fixed(httpHandler(esNode(esOpts{indices: []string{"users"},

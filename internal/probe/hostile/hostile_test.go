@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"os"
 	"runtime/metrics"
 	"slices"
 	"strings"
@@ -66,8 +65,6 @@ type behaviour struct {
 	// planted are raw values the server sent that must not appear in any
 	// output.
 	planted []string
-	// skip, if set, is why the case waits (a fix owned elsewhere).
-	skip string
 	// check adds behaviour-specific assertions on the findings.
 	check func(t *testing.T, fs []finding.Finding)
 }
@@ -95,9 +92,6 @@ func TestHostile(t *testing.T) {
 	start := time.Now()
 	for _, b := range behaviours() {
 		t.Run(b.name, func(t *testing.T) {
-			if b.skip != "" && os.Getenv("LEAKWATCH_HOSTILE_ALL") == "" {
-				t.Skip(b.skip) // LEAKWATCH_HOSTILE_ALL=1 runs it anyway
-			}
 			probers := applicable(reg, b)
 			if len(probers) == 0 {
 				t.Fatalf("no prober applies")
