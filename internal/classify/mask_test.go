@@ -87,6 +87,12 @@ func TestMaskExact(t *testing.T) {
 		{det{c: cDOB, raw: "3/1984"}, "198x-xx-xx"},
 		{det{c: cDOB, raw: "1984"}, "198x-xx-xx"},
 		{det{c: cDOB, raw: "198"}, "[date]"},
+		{det{c: cDOB, raw: "born x1984"}, "198x-xx-xx"},
+		{det{c: cDOB, raw: "1984x"}, "198x-xx-xx"},
+		{det{c: cDOB, raw: "91984"}, "[date]"},
+		{det{c: cDOB, raw: "19849"}, "[date]"},
+		{det{c: cDOB, raw: "01984"}, "[date]"},
+		{det{c: cDOB, raw: "19840"}, "[date]"},
 		// names: initials of at most three words
 		{det{c: cPersonName, raw: "Jean-Luc Picard"}, "J*** P***"},
 		{det{c: cPersonName, raw: "Ana María de la Cruz"}, "A*** M*** d***"},

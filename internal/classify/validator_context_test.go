@@ -91,10 +91,52 @@ func TestValidatorContext(t *testing.T) {
 		{`{"phone":"020 79"}`, "phone", false},
 		{`{"phone":"4915123456789"}`, "phone", true},
 		{`{"note":"020 7946 0958"}`, "phone", false},
+		// A Luhn-valid card number, bare, is a card under a neutral name
+		// and not under a name that says it is something else (an id, a
+		// time, a phone, a device, a bank account, a national id).
+		{`{"value":"4539148803436467"}`, "payment_card", true},
+		{`{"order":"4539148803436467"}`, "payment_card", false},
+		{`{"created":"4539148803436467"}`, "payment_card", false},
+		{`{"phone":"4539148803436467"}`, "payment_card", false},
+		{`{"imei":"4539148803436467"}`, "payment_card", false},
+		{`{"kontonummer":"4539148803436467"}`, "payment_card", false},
+		{`{"ssn":"4539148803436467"}`, "payment_card", false},
+		// Cards in text are found without the word "card", grouped by
+		// spaces or dashes.
+		{`{"message":"paid 4539 1488 0343 6467 yesterday"}`, "payment_card", true},
+		{`{"message":"paid 4539-1488-0343-6467 yesterday"}`, "payment_card", true},
+		// Coordinates under a latitude field have an integer part.
+		{`{"lat":"0.5"}`, "geo_location", true},
+		{`{"lat":".5"}`, "geo_location", false},
+		// Placeholders are no value: runs of x, X or *, up to 12.
+		{`{"password":"xxxxxxxx"}`, "password", false},
+		{`{"password":"XXXXXXXX"}`, "password", false},
+		{`{"password":"********"}`, "password", false},
+		{`{"password":"xxxxxxxxxxxx"}`, "password", false},
+		{`{"password":"xxxxxxxxxxxxx"}`, "password", true},
+		{`{"password":"xxxxxxxy"}`, "password", true},
+		{`{"password":"axxxxxxx"}`, "password", true},
+		{`{"password":"xXxXxXxX"}`, "password", true},
+		{`{"password":"*x*x*x*x"}`, "password", true},
 	} {
 		got := classifyOne(t, e, tc.doc)
 		if _, ok := got[tc.class]; ok != tc.present {
 			t.Errorf("%s: %s present = %v, want %v (classes %v)", tc.doc, tc.class, ok, tc.present, keys(got))
+		}
+	}
+}
+
+// TestIPConfidence: an address under an IP-named field is surer than one
+// under any other name.
+func TestIPConfidence(t *testing.T) {
+	e := testEngine(t)
+	for doc, want := range map[string]float64{
+		`{"client_ip":"203.0.113.7"}`: 0.95,
+		`{"peer":"203.0.113.7"}`:      0.8,
+	} {
+		c := classifyOne(t, e, doc)["ip_address"]
+		if c.Confidence != want {
+			t.Errorf("%s: confidence %v, want %v", doc, c.Confidence, want)
 		}
 	}
 }
