@@ -248,6 +248,9 @@ type Event struct {
 	Diff *Diff `json:"diff,omitempty"`
 	// Proof holds the checks that showed the finding closed (closed).
 	Proof []Proof `json:"proof,omitempty"`
+	// Access is the foreign use of the store since the previous exposed
+	// observation (accessed; see ForeignAccess).
+	Access *AccessDelta `json:"access,omitempty"`
 	// Finding is the exposed snapshot the event is about (for closed: the
 	// last exposed one).
 	Finding *finding.Finding `json:"finding,omitempty"`
@@ -343,6 +346,7 @@ func (p Policy) Apply(prev State, obs Observation) (Result, error) {
 	switch {
 	case obs.Outcome == OutcomeExposed:
 		evs = p.exposed(&s, prev, obs)
+		evs = append(evs, accessEvents(prev, &s, obs)...)
 	case obs.Outcome.closes() && (s.Status.IsOpen() || s.Status == StatusOutOfScope):
 		evs = p.closing(&s, obs)
 	case obs.Outcome == OutcomeOutOfScope && s.Status.IsOpen():

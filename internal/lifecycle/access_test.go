@@ -1,0 +1,164 @@
+package lifecycle
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/leakwatch/leakwatch/internal/finding"
+)
+
+func accessSnap(at time.Time, a *AccessEvidence) *finding.Finding {
+	f := &finding.Finding{
+		Target: finding.Target{Host: "127.0.0.5", Port: 6379}, Service: "redis",
+		Status: finding.StatusExposed, Auth: finding.AuthNone, ObservedAt: at,
+	}
+	if a != nil {
+		// As stored: plain JSON data, as finding.Sanitize leaves it.
+		bad := false
+		f.Evidence = map[string]any{EvidenceAccess: finding.PlainValue(*a, &bad)}
+	}
+	f.Finalize()
+	return f
+}
+
+func TestForeignAccess(t *testing.T) {
+	t0 := time.Date(2026, 11, 28, 15, 0, 0, 0, time.UTC)
+	t1 := t0.Add(5 * time.Minute)
+	reading := func(q, c int64, own, ownAfter int64, clients ...string) *AccessEvidence {
+		a := &AccessEvidence{Measurable: true, Method: "INFO stats",
+			Counters: map[string]int64{CounterQueries: q, CounterConnections: c},
+			Own:      map[string]int64{CounterQueries: own, CounterConnections: 1},
+			OwnAfter: map[string]int64{CounterQueries: ownAfter},
+		}
+		for _, cl := range clients {
+			a.Clients = append(a.Clients, AccessClient{Addr: cl, Connections: 1})
+		}
+		return a
+	}
+	tests := []struct {
+		name        string
+		prev, cur   *AccessEvidence
+		gap         bool
+		measurable  bool
+		queries     int64
+		conns       int64
+		reset, seen bool
+		newClients  []string
+	}{
+		// 1000 → 1100: 12 own before the reading, 3 own after the previous one.
+		{"foreign", reading(1000, 50, 10, 3), reading(1100, 54, 12, 3, "127.0.0.9"), false, true, 85, 3, false, true, []string{"127.0.0.9"}},
+		{"only own", reading(1000, 50, 10, 3), reading(1015, 51, 12, 3), false, true, 0, 0, false, false, nil},
+		{"own exceeds", reading(1000, 50, 10, 3), reading(1010, 51, 12, 3), false, true, 0, 0, false, false, nil},
+		{"same client stays", reading(1000, 50, 10, 0, "127.0.0.9"), reading(1012, 51, 12, 0, "127.0.0.9"), false, true, 0, 0, false, false, nil},
+		{"restart", reading(1000, 50, 10, 0), reading(40, 3, 12, 0), false, true, 28, 2, true, true, nil},
+		{"gap", reading(1000, 50, 10, 0), reading(1100, 52, 12, 0), true, true, 88, 1, false, true, nil},
+		{"no previous", nil, reading(1100, 52, 12, 0), false, false, 0, 0, false, false, nil},
+		{"not measurable", &AccessEvidence{Why: "no counters"}, reading(1100, 52, 12, 0), false, false, 0, 0, false, false, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			d := ForeignAccess(accessSnap(t0, tc.prev), accessSnap(t1, tc.cur), tc.gap)
+			if d == nil {
+				t.Fatal("nil delta")
+			}
+			if d.Measurable != tc.measurable {
+				t.Fatalf("measurable %v (why %q), want %v", d.Measurable, d.Why, tc.measurable)
+			}
+			if d.Seen() != tc.seen {
+				t.Errorf("seen %v, want %v: %s", d.Seen(), tc.seen, d.Summary())
+			}
+			if !tc.measurable {
+				if d.Why == "" || d.ForeignQueries != nil {
+					t.Errorf("unmeasurable delta: %+v", d)
+				}
+				return
+			}
+			if d.ForeignQueries == nil || *d.ForeignQueries != tc.queries {
+				t.Errorf("foreign queries %v, want %d", d.ForeignQueries, tc.queries)
+			}
+			if d.ForeignConnections == nil || *d.ForeignConnections != tc.conns {
+				t.Errorf("foreign connections %v, want %d", d.ForeignConnections, tc.conns)
+			}
+			if d.Reset != tc.reset || d.Gap != tc.gap {
+				t.Errorf("reset %v gap %v", d.Reset, d.Gap)
+			}
+			if strings.Join(d.NewClients, ",") != strings.Join(tc.newClients, ",") {
+				t.Errorf("new clients %v, want %v", d.NewClients, tc.newClients)
+			}
+			if !d.Since.Equal(t0) || !d.At.Equal(t1) {
+				t.Errorf("interval %v..%v", d.Since, d.At)
+			}
+			for _, cd := range d.Counters {
+				if cd.Foreign < 0 {
+					t.Errorf("negative foreign %+v", cd)
+				}
+			}
+		})
+	}
+	if ForeignAccess(accessSnap(t0, reading(1, 1, 0, 0)), accessSnap(t1, nil), false) != nil {
+		t.Error("delta without current access evidence")
+	}
+}
+
+func TestForeignAccessDatasets(t *testing.T) {
+	t0 := time.Date(2026, 11, 28, 15, 0, 0, 0, time.UTC)
+	prev := &AccessEvidence{Measurable: true, Counters: map[string]int64{CounterQueries: 10},
+		Datasets: map[string]map[string]int64{"customers": {"search": 4, "get": 0}, "logs": {"search": 1}}}
+	cur := &AccessEvidence{Measurable: true, Counters: map[string]int64{CounterQueries: 40},
+		Own:         map[string]int64{CounterQueries: 2},
+		Datasets:    map[string]map[string]int64{"customers": {"search": 31, "get": 3}, "logs": {"search": 2}, "new": {"search": 9}},
+		DatasetsOwn: map[string]map[string]int64{"customers": {"search": 2}, "logs": {"search": 1}}}
+	d := ForeignAccess(accessSnap(t0, prev), accessSnap(t0.Add(time.Minute), cur), false)
+	if got := d.Datasets["customers"]; got["search"] != 25 || got["get"] != 3 {
+		t.Errorf("customers %v", got)
+	}
+	if _, ok := d.Datasets["logs"]; ok {
+		t.Errorf("logs moved only by leakwatch: %v", d.Datasets)
+	}
+	if *d.ForeignQueries != 28 {
+		t.Errorf("foreign %d", *d.ForeignQueries)
+	}
+}
+
+// The accessed event comes with an exposed observation of an open finding
+// whose interval shows foreign use, after the lifecycle's own events.
+func TestAccessedEvent(t *testing.T) {
+	t0 := time.Date(2026, 11, 28, 15, 0, 0, 0, time.UTC)
+	r := func(q int64) *AccessEvidence {
+		return &AccessEvidence{Measurable: true, Counters: map[string]int64{CounterQueries: q}, Own: map[string]int64{CounterQueries: 5}}
+	}
+	var p Policy
+	s := State{}
+	kinds := func(o *finding.Finding) []EventKind {
+		t.Helper()
+		res, err := p.Apply(s, FromFinding(o, "lab"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s = res.State
+		var ks []EventKind
+		for _, e := range res.Events {
+			ks = append(ks, e.Kind)
+			if e.Kind == EventAccessed {
+				if e.Access == nil || *e.Access.ForeignQueries != 95 || !strings.Contains(e.Summary, "95 foreign queries") {
+					t.Errorf("accessed event %+v", e)
+				}
+				if _, err := json.Marshal(e); err != nil {
+					t.Error(err)
+				}
+			}
+		}
+		return ks
+	}
+	if ks := kinds(accessSnap(t0, r(100))); len(ks) != 1 || ks[0] != EventOpened {
+		t.Fatalf("first: %v", ks)
+	}
+	if ks := kinds(accessSnap(t0.Add(time.Minute), r(105))); len(ks) != 0 {
+		t.Fatalf("own only: %v", ks)
+	}
+	if ks := kinds(accessSnap(t0.Add(2*time.Minute), r(205))); len(ks) != 1 || ks[0] != EventAccessed {
+		t.Fatalf("foreign: %v", ks)
+	}
+}
