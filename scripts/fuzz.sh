@@ -70,11 +70,12 @@ fi
 echo "fuzz.sh: $total targets, up to ${per_max} s each${budget:+, ${budget} s in all}, -parallel $parallel"
 
 gocache=$(go env GOCACHE)
+module=$(go list -m)
 overhead=3 # build + seed-corpus run, re-measured as targets run
 failed=${#broken[@]}
 rows=()
 for b in "${broken[@]}"; do
-  rows+=("$(printf '%-6s %-22s %-52s %5s %10s %5s' FAIL '(build failed)' "$b" - - -)")
+  rows+=("$(printf '%-6s %-26s %-30s %5s %10s %5s' FAIL '(build failed)' "${b#"$module"/}" - - -)")
 done
 i=0
 for t in "${targets[@]}"; do
@@ -102,7 +103,7 @@ for t in "${targets[@]}"; do
   [ "$o" -gt 0 ] && overhead=$(((overhead + o + 1) / 2))
   execs=$(grep -o 'execs: [0-9]*' "$log" | tail -1 | awk '{print $2}')
   news=$(grep -o 'new interesting: [0-9]*' "$log" | tail -1 | awk '{print $3}')
-  rows+=("$(printf '%-6s %-22s %-52s %4ss %10s %5s' "$status" "$name" "$pkg" "$took" "${execs:--}" "${news:--}")")
+  rows+=("$(printf '%-6s %-26s %-30s %4ss %10s %5s' "$status" "$name" "${pkg#"$module"/}" "$took" "${execs:--}" "${news:--}")")
   if [ "$status" = FAIL ]; then
     echo "--- $name ($pkg) failed:" >&2
     tail -40 "$log" >&2
@@ -113,16 +114,19 @@ for t in "${targets[@]}"; do
     dir=$(go list -f '{{.Dir}}' "$pkg")/testdata/fuzz/$name
     if [ -d "$src" ]; then
       mkdir -p "$dir"
-      # smallest first: short inputs make readable regression seeds (file
+      # N inputs of at most 4 KiB spread evenly over the size range (file
       # names are content hashes, so a copy never clobbers another input)
-      find "$src" -type f -printf '%s %p\n' | sort -n | awk -v n="$save" 'NR <= n {print $2}' |
+      find "$src" -type f -size -4097c -printf '%s %p\n' | sort -n |
+        awk -v n="$save" '{f[NR] = $2} END {
+          if (NR <= n) { for (i = 1; i <= NR; i++) print f[i]; exit }
+          for (k = 0; k < n; k++) print f[1 + int(k * (NR - 1) / (n - 1))] }' |
         while read -r f; do cp "$f" "$dir/"; done
     fi
   fi
 done
 
 echo
-printf '%-6s %-22s %-52s %5s %10s %5s\n' RESULT TARGET PACKAGE TIME EXECS NEW
+printf '%-6s %-26s %-30s %5s %10s %5s\n' RESULT TARGET PACKAGE TIME EXECS NEW
 printf '%s\n' "${rows[@]}"
 echo "fuzz.sh: $total targets (+${#broken[@]} packages that do not build), $failed failed, $((SECONDS - t0)) s"
 [ "$failed" -eq 0 ]
