@@ -69,6 +69,10 @@ type Alert struct {
 	Diff *lifecycle.Diff `json:"diff,omitempty"`
 	// Proof holds the checks that showed the finding closed (closed).
 	Proof []lifecycle.Proof `json:"proof,omitempty"`
+	// Incident is what an evidence event found (destroyed: datasets gone
+	// or shrunk with their counts; extortion: ransom-note dataset names;
+	// canary: canary labels). Names and counts only.
+	Incident *lifecycle.Incident `json:"incident,omitempty"`
 	// SentAt is set by the notifier when it sends.
 	SentAt time.Time `json:"sent_at,omitzero"`
 }
@@ -120,7 +124,7 @@ func FromEvent(ev lifecycle.Event, st *lifecycle.State, sc ScopeInfo, dedupKey s
 	a := Alert{
 		Schema: Schema, DedupKey: dedupKey, Event: ev.Kind, At: ev.At, Summary: ev.Summary,
 		Scope: sc.Name, Owner: sc.Owner, Team: sc.Team, Tags: sc.Tags,
-		Diff: ev.Diff, Proof: ev.Proof,
+		Diff: ev.Diff, Proof: ev.Proof, Incident: ev.Incident,
 	}
 	s := Summary{ID: ev.FindingID, Target: ev.Target, Service: ev.Service, Status: ev.Status, Severity: ev.Severity}
 	if f := ev.Finding; f != nil {
@@ -225,7 +229,19 @@ func (a Alert) Text() string {
 		t += fmt.Sprintf("Closed at:  %s\n", s.ClosedAt.UTC().Format(time.RFC3339))
 	}
 	for _, p := range a.Proof {
-		t += fmt.Sprintf("  proof: %s %s %s\n", p.At.UTC().Format(time.RFC3339), p.Outcome, p.Reason)
+		t += fmt.Sprintf("  proof: %s %s %s", p.At.UTC().Format(time.RFC3339), p.Outcome, p.Reason)
+		if c, ok := p.Evidence["auth_challenge"]; ok {
+			t += fmt.Sprintf(" (challenge %v)", c)
+		}
+		t += "\n"
+	}
+	if in := a.Incident; in != nil {
+		if !in.Since.IsZero() {
+			t += fmt.Sprintf("Compared with the observation of %s\n", in.Since.UTC().Format(time.RFC3339))
+		}
+		if d := in.Summary(a.Event); d != "" {
+			t += "Incident:  " + d + "\n"
+		}
 	}
 	if a.Scope != "" {
 		t += fmt.Sprintf("Scope:     %s", a.Scope)

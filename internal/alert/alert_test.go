@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leakwatch/leakwatch/internal/config"
 	"github.com/leakwatch/leakwatch/internal/finding"
 	"github.com/leakwatch/leakwatch/internal/lifecycle"
 	"github.com/leakwatch/leakwatch/internal/testenv"
@@ -376,4 +377,66 @@ func checkPDShape(ev map[string]any) string {
 		}
 	}
 	return ""
+}
+
+// TestIncidentAlerts: the evidence events the lifecycle produces
+// (destroyed, extortion, canary) are critical, routed to a notifier with
+// the default event list, and their alerts say what was lost, by name
+// and count only.
+func TestIncidentAlerts(t *testing.T) {
+	f0 := testFinding()
+	f1 := testFinding()
+	f1.ObservedAt = f0.ObservedAt.Add(time.Minute)
+	f1.Datasets = []finding.Dataset{
+		{Name: "db0", Kind: "database", Records: finding.Int64(3)},
+		{Name: "read_me_to_recover", Kind: "database", Records: finding.Int64(1)},
+	}
+	f1.Datasets[0].Canary = []string{"prod-users"}
+	f1.Finalize()
+	pol := lifecycle.DefaultPolicy()
+	r0, err := pol.Apply(lifecycle.State{}, lifecycle.FromFinding(f0, "lab"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r1, err := pol.Apply(r0.State, lifecycle.FromFinding(f1, "lab"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := config.Notifier{Name: "ops", Slack: &config.Slack{}}
+	c := &config.Config{Notifiers: []config.Notifier{n}}
+	c.ApplyDefaults()
+	route := Route(c)
+	want := map[lifecycle.EventKind]string{
+		lifecycle.EventDestroyed: "Incident:  db0 2,400→3 records; 2,397 records lost",
+		lifecycle.EventExtortion: "Incident:  ransom note read_me_to_recover",
+		lifecycle.EventCanary:    "Incident:  canary prod-users; in db0",
+	}
+	seen := 0
+	for _, ev := range r1.Events {
+		line, ok := want[ev.Kind]
+		if !ok {
+			continue
+		}
+		seen++
+		if ev.Severity != finding.SeverityCritical {
+			t.Errorf("%s severity %s", ev.Kind, ev.Severity)
+		}
+		if got := route(ev, "lab"); len(got) != 1 || got[0] != "ops" {
+			t.Errorf("%s routed to %v", ev.Kind, got)
+		}
+		a := FromEvent(ev, &r1.State, ScopeInfo{Name: "lab"}, "k")
+		if !strings.Contains(a.Text(), line) || !strings.HasPrefix(a.Title(), "[critical] "+string(ev.Kind)) {
+			t.Errorf("%s alert:\n%s\n%s", ev.Kind, a.Title(), a.Text())
+		}
+		body, _ := json.Marshal(a)
+		assertNoRaw(t, string(ev.Kind)+" alert JSON", body)
+		assertNoRaw(t, string(ev.Kind)+" alert text", []byte(a.Text()))
+		pd, _ := json.Marshal(PagerDutyEvent("rk", a))
+		if !strings.Contains(string(pd), `"severity":"critical"`) {
+			t.Errorf("pagerduty %s", pd)
+		}
+	}
+	if seen != 3 {
+		t.Errorf("events %+v", r1.Events)
+	}
 }

@@ -84,6 +84,9 @@ func PagerDutyEvent(routingKey string, a Alert) PDEvent {
 	if a.Diff != nil {
 		details["change"] = a.Diff.Summary()
 	}
+	if a.Incident != nil {
+		details["incident"] = a.Incident.Summary(a.Event)
+	}
 	if a.Owner != "" {
 		details["owner"] = a.Owner
 	}

@@ -76,6 +76,7 @@ type SlackText struct {
 var slackEmoji = map[lifecycle.EventKind]string{
 	lifecycle.EventOpened: ":rotating_light:", lifecycle.EventReopened: ":rotating_light:",
 	lifecycle.EventChanged: ":warning:", lifecycle.EventClosed: ":white_check_mark:",
+	lifecycle.EventDestroyed: ":fire:", lifecycle.EventExtortion: ":skull:", lifecycle.EventCanary: ":bird:",
 }
 
 // SlackPayload renders an alert for Slack.

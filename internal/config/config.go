@@ -52,6 +52,9 @@ type Config struct {
 	Probe     Probe      `yaml:"probe"`
 	Notifiers []Notifier `yaml:"notifiers"`
 	Scopes    []Scope    `yaml:"scopes"`
+	// Report holds the free-text parts of incident reports (`leakwatch
+	// report`): who the controller and the DPO are, the measures taken.
+	Report Report `yaml:"report"`
 
 	// File is where the config was read from ("" if parsed from bytes).
 	File string `yaml:"-"`
@@ -211,13 +214,31 @@ type Scope struct {
 	Notify []string `yaml:"notify"`
 }
 
-// EventKinds are the lifecycle events a notifier may filter on.
-var EventKinds = []string{"opened", "changed", "closed", "reopened", "out-of-scope"}
+// EventKinds are the lifecycle events a notifier may filter on: the
+// transitions, and the evidence events (destroyed: datasets vanished or
+// records dropped sharply; extortion: a ransom note appeared; canary: a
+// canary of this installation was found), which are always critical.
+var EventKinds = []string{"opened", "changed", "closed", "reopened", "out-of-scope", "destroyed", "extortion", "canary"}
 
 // DefaultEventKinds are the events a notifier sends when its config lists
 // none. "out-of-scope" (a finding's endpoint left the scope and is no
 // longer monitored; it is not a close) is opt-in.
-var DefaultEventKinds = []string{"opened", "changed", "closed", "reopened"}
+var DefaultEventKinds = []string{"opened", "changed", "closed", "reopened", "destroyed", "extortion", "canary"}
+
+// Report is the `report:` section: free text copied into incident reports
+// (GDPR Art. 33(3)(b) and (d)). `leakwatch report --dpo/--measure/
+// --controller` override or add to it.
+type Report struct {
+	// Controller names the data controller ("Example GmbH, Berlin").
+	Controller string `yaml:"controller"`
+	// DPO is the data-protection officer's name and contact.
+	DPO string `yaml:"dpo"`
+	// Measures are the measures taken or proposed, one a line.
+	Measures []string `yaml:"measures"`
+}
+
+// MaxReportText bounds each free-text report value.
+const MaxReportText = 2000
 
 // Severities in ascending order.
 var Severities = []string{"info", "low", "medium", "high", "critical"}

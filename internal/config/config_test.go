@@ -96,8 +96,14 @@ func TestValidFull(t *testing.T) {
 	if !c.Notifiers[1].Wants("opened", "critical") || c.Notifiers[1].Wants("opened", "medium") {
 		t.Error("min_severity filter")
 	}
-	if c.Notifiers[3].Wants("changed", "critical") || !c.Notifiers[3].Wants("closed", "info") {
+	if c.Notifiers[3].Wants("changed", "critical") || !c.Notifiers[3].Wants("closed", "info") || !c.Notifiers[3].Wants("extortion", "critical") {
 		t.Error("events filter")
+	}
+	if !hook.Wants("destroyed", "critical") || !hook.Wants("extortion", "critical") || !hook.Wants("canary", "critical") || hook.Wants("out-of-scope", "info") {
+		t.Error("default events must include the evidence events, not out-of-scope")
+	}
+	if c.Report.DPO != "Jane Roe, dpo@example.com, +49 30 1234567" || len(c.Report.Measures) != 2 {
+		t.Errorf("report %+v", c.Report)
 	}
 	lab := c.Scope("lab")
 	if !slices.Equal([]int(lab.Ports), []int{6379, 9200, 9201}) || lab.Cadence.D != 20*time.Second || lab.Recheck.D != 5*time.Second {

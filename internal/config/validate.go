@@ -48,6 +48,9 @@ func (c *Config) Validate() error {
 		}
 		names[n.Name] = true
 	}
+	if err := c.Report.Validate(); err != nil {
+		return under("report", err)
+	}
 	if len(c.Scopes) == 0 {
 		return fieldErr("scopes", "at least one scope is required (see leakwatch.example.yaml)")
 	}
@@ -153,6 +156,36 @@ func (p Probe) Validate() error {
 	return nil
 }
 
+// Validate checks the report section: bounded single-purpose text.
+func (r Report) Validate() error {
+	check := func(key, v string) error {
+		if len(v) > MaxReportText {
+			return fieldErr(key, "longer than %d bytes", MaxReportText)
+		}
+		for _, c := range v {
+			if c < 0x20 && c != '\t' {
+				return fieldErr(key, "control characters are not allowed")
+			}
+		}
+		return nil
+	}
+	if err := check("controller", r.Controller); err != nil {
+		return err
+	}
+	if err := check("dpo", r.DPO); err != nil {
+		return err
+	}
+	for i, m := range r.Measures {
+		if m == "" {
+			return fieldErr(fmt.Sprintf("measures[%d]", i), "empty")
+		}
+		if err := check(fmt.Sprintf("measures[%d]", i), m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Validate checks one notifier.
 func (n *Notifier) Validate() error {
 	if !nameRE.MatchString(n.Name) {
@@ -163,7 +196,7 @@ func (n *Notifier) Validate() error {
 	}
 	for i, e := range n.Events {
 		if !contains(EventKinds, e) {
-			return fieldErr(fmt.Sprintf("events[%d]", i), "unknown event %q (want opened, changed, closed or reopened)", e)
+			return fieldErr(fmt.Sprintf("events[%d]", i), "unknown event %q (want opened, changed, closed, reopened, out-of-scope, destroyed, extortion or canary)", e)
 		}
 	}
 	if n.MinSeverity != "" && !contains(Severities, n.MinSeverity) {

@@ -68,6 +68,8 @@ type Known struct {
 	Datasets []string `json:"datasets,omitempty"`
 	Classes  []string `json:"classes,omitempty"`
 	Flags    []string `json:"flags,omitempty"`
+	// Canaries are the labels of canaries ever found.
+	Canaries []string `json:"canaries,omitempty"`
 }
 
 // KnownOf is what one snapshot shows.
@@ -82,6 +84,7 @@ func (k Known) With(f *finding.Finding) Known {
 		Datasets: union(k.Datasets, datasetNames(f)),
 		Classes:  union(k.Classes, f.Classes),
 		Flags:    union(k.Flags, flags(f)),
+		Canaries: union(k.Canaries, canaryLabels(f)),
 	}
 }
 

@@ -183,6 +183,15 @@ type Proof struct {
 	Auth finding.Auth `json:"auth,omitempty"`
 	// ObservationID is the store's id of the observation (0 until stored).
 	ObservationID int64 `json:"observation_id,omitempty"`
+	// Evidence is what the closing check saw, explicitly: for a protected
+	// check the auth challenge the service answered with (keys such as
+	// auth_challenge, http_status, auth_error, auth_method — see
+	// ProofEvidenceKeys); for a gone check nothing beyond Reason
+	// ("refused": the TCP connection was refused; "port closed": the sweep
+	// found the port closed).
+	Evidence map[string]any `json:"evidence,omitempty"`
+	// Product is the service's product at the closing check, if identified.
+	Product string `json:"product,omitempty"`
 }
 
 // State is the current state of one finding. The zero State (with ID set)
@@ -254,6 +263,9 @@ type Event struct {
 	// Finding is the exposed snapshot the event is about (for closed: the
 	// last exposed one).
 	Finding *finding.Finding `json:"finding,omitempty"`
+	// Incident is what an evidence event found (destroyed, extortion,
+	// canary).
+	Incident *Incident `json:"incident,omitempty"`
 }
 
 // Policy holds the lifecycle rules. The zero Policy means DefaultPolicy.
@@ -363,6 +375,14 @@ func (p Policy) exposed(s *State, prev State, obs Observation) []Event {
 	s.Last, s.LastSeenOpen, s.Severity = f, obs.At, f.Severity
 	s.Closing = nil
 	s.Known = prev.Known.With(f)
+	evs := p.transition(s, prev, obs)
+	return append(evs, incidents(prev, s, obs)...)
+}
+
+// transition is the lifecycle event (opened, reopened, changed) of an
+// exposed check, if any.
+func (p Policy) transition(s *State, prev State, obs Observation) []Event {
+	f := obs.Finding
 	switch {
 	case prev.Status == StatusUntracked:
 		s.Status, s.FirstSeen, s.Baseline = StatusOpen, obs.At, f
@@ -388,8 +408,9 @@ func (p Policy) exposed(s *State, prev State, obs Observation) []Event {
 // closing handles a gone/protected check of an open finding.
 func (p Policy) closing(s *State, obs Observation) []Event {
 	pr := Proof{At: obs.At, Outcome: obs.Outcome, Reason: obs.Reason, ObservationID: obs.ID}
-	if obs.Finding != nil {
-		pr.Auth = obs.Finding.Auth
+	if f := obs.Finding; f != nil {
+		pr.Auth, pr.Product = f.Auth, f.Product
+		pr.Evidence = proofEvidence(f.Evidence)
 	}
 	s.Closing = append(s.Closing, pr)
 	if len(s.Closing) < p.CloseAfter {

@@ -233,14 +233,14 @@ func TestLifecycle(t *testing.T) {
 			name: "flags and canaries are material",
 			steps: []step{
 				{exposed(0, base), StatusOpen, []EventKind{EventOpened}},
-				{exposed(1, with(func(s *snap) { s.flags = []string{"ransom-note"} })), StatusChanged, []EventKind{EventChanged}},
-				{exposed(2, with(func(s *snap) { s.flags = []string{"ransom-note"}; s.canary = "db0" })), StatusChanged, []EventKind{EventChanged}},
+				{exposed(1, with(func(s *snap) { s.flags = []string{"ransom-note"} })), StatusChanged, []EventKind{EventChanged, EventExtortion}},
+				{exposed(2, with(func(s *snap) { s.flags = []string{"ransom-note"}; s.canary = "db0" })), StatusChanged, []EventKind{EventChanged, EventCanary}},
 			},
 			check: func(t *testing.T, _ State, evs []Event) {
 				if d := evs[1].Diff; !reflect.DeepEqual(d.NewFlags, []string{"ransom-note"}) {
 					t.Errorf("diff 1 %+v", d)
 				}
-				if d := evs[2].Diff; !reflect.DeepEqual(d.NewFlags, []string{"canary"}) {
+				if d := evs[3].Diff; !reflect.DeepEqual(d.NewFlags, []string{"canary"}) {
 					t.Errorf("diff 2 %+v", d)
 				}
 			},
