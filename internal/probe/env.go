@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -60,6 +61,9 @@ type Env struct {
 
 	provisional  atomic.Pointer[Result]
 	onIdentified func()
+
+	localMu sync.Mutex
+	locals  []netip.AddrPort // local ends of the env's connections
 }
 
 // NewEnv makes an Env for t. inScope is checked before every dial; nil
@@ -127,6 +131,11 @@ func (e *Env) DialPort(ctx context.Context, port int) (net.Conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dial %s: %w", addr, err)
 	}
+	if la, ok := c.LocalAddr().(*net.TCPAddr); ok {
+		e.localMu.Lock()
+		e.locals = append(e.locals, la.AddrPort())
+		e.localMu.Unlock()
+	}
 	bc := &boundedConn{Conn: c, env: e, ctx: ctx, ioTimeout: e.Budget.IOTimeout}
 	if e.dials.Add(1) == 1 {
 		bc.firstByte = e.FirstByteTimeout
@@ -137,6 +146,19 @@ func (e *Env) DialPort(ctx context.Context, port int) (net.Conn, error) {
 	// Cancelling ctx (e.g. Ctrl-C) unblocks pending reads at once.
 	bc.stop = context.AfterFunc(ctx, func() { _ = c.SetDeadline(time.Unix(1, 0)) })
 	return bc, nil
+}
+
+// LocalAddrs are the local address and port of every connection the env
+// opened so far, in order: a prober reading the store's client list tells
+// leakwatch's own connections from other clients' by them.
+func (e *Env) LocalAddrs() []netip.AddrPort {
+	e.localMu.Lock()
+	defer e.localMu.Unlock()
+	out := make([]netip.AddrPort, len(e.locals))
+	for i, ap := range e.locals {
+		out[i] = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+	}
+	return out
 }
 
 // DialTLS dials and completes a TLS handshake. Certificates are not
