@@ -5,7 +5,8 @@
 //
 // Only read-only commands are sent: PING, INFO, SELECT (connection state
 // only), SCAN, TYPE, STRLEN/HLEN/LLEN/SCARD/ZCARD/XLEN, GET/GETRANGE,
-// HGETALL/HSCAN, LRANGE, SMEMBERS/SSCAN, ZRANGE, XREVRANGE.
+// HGETALL/HSCAN, LRANGE, SMEMBERS/SSCAN, ZRANGE, XREVRANGE; and CLIENT LIST
+// for the access evidence (access.go).
 package redis
 
 import (
@@ -91,9 +92,11 @@ func (p *Prober) Probe(ctx context.Context, env *probe.Env) (*probe.Result, erro
 		// A sentinel stores no data; it is reported without datasets.
 		res.AddFlag("sentinel")
 		res.AddEvidence("sentinel_masters", in["sentinel_masters"])
+		readAccess(ctx, s, env, res)
 		return res, nil
 	}
 	sampleAll(ctx, s, env, res, in.keyspaces())
+	readAccess(ctx, s, env, res)
 	return res, nil
 }
 

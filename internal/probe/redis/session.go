@@ -18,6 +18,9 @@ type session struct {
 	conn net.Conn
 	rd   *respReader
 	wbuf []byte
+	// sent counts the commands written (the server's
+	// total_commands_processed counts each once it ran).
+	sent int64
 }
 
 func newSession(env *probe.Env) *session { return &session{env: env} }
@@ -52,6 +55,7 @@ func (s *session) send(ctx context.Context, cmds ...[]string) error {
 	for _, c := range cmds {
 		s.wbuf = appendCommand(s.wbuf, c...)
 	}
+	s.sent += int64(len(cmds))
 	if _, err := s.conn.Write(s.wbuf); err != nil {
 		s.close()
 		return fmt.Errorf("write: %w", err)
