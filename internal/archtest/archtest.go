@@ -40,7 +40,7 @@ var Layers = []Layer{
 	{"probe", []string{"internal/probe"}},
 	{"probers", []string{"internal/probe/..."}},
 	{"engine+sweep", []string{"internal/engine", "internal/sweep"}},
-	{"store+output", []string{"internal/store", "internal/store/...", "internal/output"}},
+	{"store+output", []string{"internal/store", "internal/store/...", "internal/output", "internal/report"}},
 	{"pipelines", []string{"internal/scan", "internal/monitor"}},
 	{"front-ends", []string{"internal/alert", "internal/api"}},
 	{"commands", []string{"cmd/..."}},
