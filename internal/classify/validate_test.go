@@ -259,6 +259,7 @@ func TestJWTStructure(t *testing.T) {
 		{"no alg", tok(`{"typ":"JWT","kid":"k1"}`), "", false},
 		{"alg not a string", tok(`{"alg":256}`), "", false},
 		{"alg escaped", tok(`{"alg":"HS\u0032"}`), "", false},
+		{"alg unterminated", b64u(`{"alg":"HS256`) + "." + payload + "." + sig, "", false},
 		{"alg escaped first", tok(`{"alg":"\u0048S256"}`), "", false},
 		{"alg empty", tok(`{"alg":""}`), "", false},
 		{"alg too long", tok(`{"alg":"ABCDEFGHIJKLMNOPQ"}`), "", false},
