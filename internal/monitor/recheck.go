@@ -86,13 +86,13 @@ func (r *scopeRunner) recheckEndpoint(ctx context.Context, runID string, ap neti
 		// service, or a prober that needs its sample to decide. A light
 		// probe never closes a finding on its own: the deep probe, with
 		// the full budget, decides.
-		r.observeReport(ctx, runID, r.deepProbe(ctx, t), known, "deep")
+		r.observeReport(ctx, runID, withLightAccess(r.deepProbe(ctx, t), f), known, "deep")
 		return
 	}
 	merged := carryClasses(f, prev.Last)
 	if why := materialChange(r.m.policy, prev.Last, merged); why != "" {
 		r.m.logger.Info("change seen by re-check; deep probe", "scope", r.cfg.Name, "finding", f.ID, "change", why)
-		r.observeReport(ctx, runID, r.deepProbe(ctx, t), known, "deep")
+		r.observeReport(ctx, runID, withLightAccess(r.deepProbe(ctx, t), f), known, "deep")
 		return
 	}
 	rep.Finding = merged
