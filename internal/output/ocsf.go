@@ -61,11 +61,12 @@ type (
 		Version    string `json:"version"`
 	}
 	ocsfFindingInfo struct {
-		UID          string   `json:"uid"`
-		Title        string   `json:"title"`
-		Desc         string   `json:"desc"`
-		Types        []string `json:"types"`
-		LastSeenTime int64    `json:"last_seen_time,omitempty"`
+		UID           string   `json:"uid"`
+		Title         string   `json:"title"`
+		Desc          string   `json:"desc"`
+		Types         []string `json:"types"`
+		FirstSeenTime int64    `json:"first_seen_time,omitempty"`
+		LastSeenTime  int64    `json:"last_seen_time,omitempty"`
 	}
 	ocsfResource struct {
 		UID      string         `json:"uid"`
@@ -232,6 +233,13 @@ func ocsfFromFinding(f finding.Finding, opts Options, now func() time.Time) ocsf
 			Records: total, Classes: f.Classes, Flags: f.Flags, Datasets: f.Datasets,
 			Evidence: f.Evidence, Error: f.Error,
 		},
+	}
+	if h, ok := opts.historyOf(f.ID); ok {
+		// The exposure window from the monitoring history.
+		ev.FindingInfo.FirstSeenTime = h.FirstSeen.UnixMilli()
+		if !h.LastSeenOpen.IsZero() {
+			ev.FindingInfo.LastSeenTime = h.LastSeenOpen.UnixMilli()
+		}
 	}
 	if ip := ipOf(f.Target.Host); ip != "" {
 		ev.Observables = []ocsfObservable{{Name: "resources[0].ip", TypeID: ocsfObservableIP, Type: "IP Address", Value: ip}}

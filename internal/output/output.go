@@ -14,6 +14,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/leakwatch/leakwatch/internal/finding"
 )
@@ -75,6 +76,30 @@ type Options struct {
 	// ToolVersion goes into SARIF tool.driver.version and OCSF
 	// metadata.product.version ("dev" when empty).
 	ToolVersion string
+	// History gives a finding's exposure window from the monitoring
+	// history, by finding id (nil, or no entry: the finding's own
+	// observation is all that is known). SARIF results then carry
+	// provenance.firstDetectionTimeUtc/lastDetectionTimeUtc and a
+	// history fingerprint; OCSF finding_info first_seen_time/last_seen_time.
+	History map[string]History
+}
+
+// History is one finding's exposure window from the monitoring history.
+type History struct {
+	// FirstSeen is when it was first seen exposed; LastSeenOpen the last
+	// check that saw it exposed; ClosedAt the first closing check (zero
+	// while open).
+	FirstSeen    time.Time
+	LastSeenOpen time.Time
+	ClosedAt     time.Time
+	// Status is the lifecycle status (open, changed, closed, reopened, …).
+	Status string
+}
+
+// historyOf looks f up in the history.
+func (o Options) historyOf(id string) (History, bool) {
+	h, ok := o.History[id]
+	return h, ok && !h.FirstSeen.IsZero()
 }
 
 func (o Options) toolVersion() string {

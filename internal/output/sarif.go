@@ -157,7 +157,14 @@ type (
 		Message             sarifMessage      `json:"message"`
 		Locations           []sarifLocation   `json:"locations"`
 		PartialFingerprints map[string]string `json:"partialFingerprints"`
+		Provenance          *sarifProvenance  `json:"provenance,omitempty"`
 		Properties          sarifResultProps  `json:"properties"`
+	}
+	// sarifProvenance is SARIF 2.1.0 §3.48 resultProvenance: when the
+	// exposure was first and last detected (from the monitoring history).
+	sarifProvenance struct {
+		FirstDetectionTimeUTC string `json:"firstDetectionTimeUtc"`
+		LastDetectionTimeUTC  string `json:"lastDetectionTimeUtc"`
 	}
 	sarifLocation struct {
 		PhysicalLocation sarifPhysicalLocation  `json:"physicalLocation"`
@@ -195,6 +202,9 @@ type (
 		DatasetsBy []sarifDatasetProp `json:"dataset_details,omitempty"`
 		Flags      []string           `json:"flags,omitempty"`
 		ObservedAt string             `json:"observed_at,omitempty"`
+		// Lifecycle and ClosedAt come from the monitoring history.
+		Lifecycle string `json:"lifecycle,omitempty"`
+		ClosedAt  string `json:"closed_at,omitempty"`
 	}
 	sarifClassCount struct {
 		Class            string `json:"class"`
@@ -280,7 +290,13 @@ func buildSARIF(fs []finding.Finding, opts Options) sarifLog {
 	}
 	results := []sarifResult{}
 	for _, f := range sortFindings(fs) {
-		results = append(results, protectedSARIFResults(&f)...)
+		rs := protectedSARIFResults(&f)
+		if h, ok := opts.historyOf(Normalize(f).ID); ok {
+			for i := range rs {
+				withHistory(&rs[i], h)
+			}
+		}
+		results = append(results, rs...)
 	}
 	return sarifLog{
 		Schema:  sarifSchemaURI,
@@ -382,6 +398,33 @@ func sarifResults(f finding.Finding) []sarifResult {
 		}
 	}
 	return out
+}
+
+// sarifHistoryKey names the partial fingerprint of one exposure: the
+// finding id and the time it was first seen open, stable for as long as
+// the history keeps the finding.
+const sarifHistoryKey = "leakwatchExposure/v1"
+
+// withHistory adds the exposure window to a result.
+func withHistory(r *sarifResult, h History) {
+	last := h.LastSeenOpen
+	if last.IsZero() {
+		last = h.FirstSeen
+	}
+	r.Provenance = &sarifProvenance{
+		FirstDetectionTimeUTC: h.FirstSeen.UTC().Format(time.RFC3339Nano),
+		LastDetectionTimeUTC:  last.UTC().Format(time.RFC3339Nano),
+	}
+	fp := make(map[string]string, len(r.PartialFingerprints)+1)
+	for k, v := range r.PartialFingerprints {
+		fp[k] = v
+	}
+	fp[sarifHistoryKey] = r.Properties.FindingID + "@" + h.FirstSeen.UTC().Format(time.RFC3339Nano)
+	r.PartialFingerprints = fp
+	r.Properties.Lifecycle = h.Status
+	if !h.ClosedAt.IsZero() {
+		r.Properties.ClosedAt = h.ClosedAt.UTC().Format(time.RFC3339Nano)
+	}
 }
 
 func withRule(r sarifResult, rule, text string) sarifResult {
