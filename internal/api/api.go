@@ -5,6 +5,7 @@
 //	GET  /api/v1/findings         findings, worst and newest first
 //	                              (?status=open|closed|out-of-scope&severity=&scope=&service=&host=&limit=)
 //	GET  /api/v1/findings/{id}    one finding with its timeline (id or unique prefix)
+//	GET  /api/v1/findings/{id}/report  its incident report (?format=json|md|html)
 //	GET  /api/v1/scopes           configured scopes with their last scan run
 //	GET  /api/v1/scans            scan runs (?scope=&status=&limit=)
 //	POST /api/v1/scans            trigger a sweep: {"scope":"lab"}
@@ -17,6 +18,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -35,6 +37,7 @@ import (
 
 	"github.com/leakwatch/leakwatch/internal/finding"
 	"github.com/leakwatch/leakwatch/internal/lifecycle"
+	"github.com/leakwatch/leakwatch/internal/report"
 	"github.com/leakwatch/leakwatch/internal/store"
 )
 
@@ -76,6 +79,9 @@ type Options struct {
 	// PublicMetrics serves /metrics without a token.
 	PublicMetrics bool
 	Logger        *slog.Logger
+	// Report holds the free text of incident reports (controller, DPO,
+	// measures: config report:) for /api/v1/findings/{id}/report.
+	Report report.Options
 }
 
 // Server is the API's http.Handler.
@@ -107,6 +113,7 @@ func New(o Options) *Server {
 	}
 	s.mux.Handle("GET /api/v1/findings", s.auth(http.HandlerFunc(s.listFindings)))
 	s.mux.Handle("GET /api/v1/findings/{id}", s.auth(http.HandlerFunc(s.getFinding)))
+	s.mux.Handle("GET /api/v1/findings/{id}/report", s.auth(http.HandlerFunc(s.getReport)))
 	s.mux.Handle("GET /api/v1/scopes", s.auth(http.HandlerFunc(s.listScopes)))
 	s.mux.Handle("GET /api/v1/scans", s.auth(http.HandlerFunc(s.listScans)))
 	s.mux.Handle("POST /api/v1/scans", s.auth(http.HandlerFunc(s.triggerScan)))
@@ -210,7 +217,14 @@ func (s *Server) getFinding(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	tq := store.TimelineQuery{Limit: limit}
+	if d, ok := s.detail(w, r, id, store.TimelineQuery{Limit: limit}); ok {
+		writeJSON(w, http.StatusOK, d)
+	}
+}
+
+// detail reads one finding by id or unique id prefix (at least 4
+// characters), writing the error response itself when it fails.
+func (s *Server) detail(w http.ResponseWriter, r *http.Request, id string, tq store.TimelineQuery) (*store.FindingDetail, bool) {
 	d, err := s.o.Store.GetFinding(r.Context(), id, tq)
 	if errors.Is(err, store.ErrNotFound) && len(id) >= 4 {
 		// A unique prefix, as `leakwatch show` accepts.
@@ -219,17 +233,59 @@ func (s *Server) getFinding(w http.ResponseWriter, r *http.Request) {
 			d, err = s.o.Store.GetFinding(r.Context(), list[0].ID, tq)
 		} else if lerr == nil && len(list) > 1 {
 			writeErr(w, http.StatusConflict, "id prefix %q is ambiguous", id)
-			return
+			return nil, false
 		}
 	}
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		writeErr(w, http.StatusNotFound, "no finding %q", id)
+		return nil, false
 	case err != nil:
 		s.internal(w, "get finding", err)
-	default:
-		writeJSON(w, http.StatusOK, d)
+		return nil, false
 	}
+	return d, true
+}
+
+// reportTypes are the content types of the report formats.
+var reportTypes = map[string]string{
+	"md":   "text/markdown; charset=utf-8",
+	"html": "text/html; charset=utf-8",
+	"json": "application/json; charset=utf-8",
+}
+
+// getReport serves a finding's incident report (?format=md|html|json,
+// default json) built from its whole history.
+func (s *Server) getReport(w http.ResponseWriter, r *http.Request) {
+	format := r.URL.Query().Get("format")
+	if format == "" {
+		format = "json"
+	}
+	if format == "markdown" {
+		format = "md"
+	}
+	ctype, ok := reportTypes[format]
+	if !ok {
+		writeErr(w, http.StatusBadRequest, "format must be md, html or json")
+		return
+	}
+	d, ok := s.detail(w, r, r.PathValue("id"), store.TimelineQuery{})
+	if !ok {
+		return
+	}
+	o := s.o.Report
+	o.Now = time.Time{}
+	var buf bytes.Buffer
+	if err := report.Write(&buf, format, report.Build(d, o)); err != nil {
+		s.internal(w, "render report", err)
+		return
+	}
+	w.Header().Set("Content-Type", ctype)
+	// The HTML report is self-contained: forbid anything it might load.
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(buf.Bytes())
 }
 
 func (s *Server) listScopes(w http.ResponseWriter, r *http.Request) {

@@ -281,3 +281,40 @@ func TestListenNeedsHost(t *testing.T) {
 		t.Errorf("Listen(:0) = %v", err)
 	}
 }
+
+// TestFindingReport: /api/v1/findings/{id}/report in each format (id or
+// prefix), behind the token, with a CSP that forbids loading anything.
+func TestFindingReport(t *testing.T) {
+	fx := setup(t)
+	auth := "Bearer " + token
+	if code, _, _ := fx.do(t, "GET", "/api/v1/findings/"+fx.findingID+"/report", "", ""); code != http.StatusUnauthorized {
+		t.Errorf("report without token: %d", code)
+	}
+	for format, ctype := range map[string]string{"": "application/json", "json": "application/json", "md": "text/markdown", "html": "text/html"} {
+		code, h, body := fx.do(t, "GET", "/api/v1/findings/"+fx.findingID[:8]+"/report?format="+format, auth, "")
+		if code != 200 || !strings.HasPrefix(h.Get("Content-Type"), ctype) || !strings.Contains(h.Get("Content-Security-Policy"), "default-src 'none'") {
+			t.Fatalf("format %q: %d %v\n%s", format, code, h, body)
+		}
+		if !strings.Contains(string(body), "127.0.0.5:6379") || !strings.Contains(string(body), "2,400") && format != "" && format != "json" {
+			t.Errorf("format %q: report lacks target or records:\n%s", format, body)
+		}
+		if format == "json" {
+			var r struct {
+				Schema string `json:"schema"`
+				Window struct {
+					Open     bool      `json:"open"`
+					ClosedAt time.Time `json:"closed_at"`
+				} `json:"window"`
+			}
+			if json.Unmarshal(body, &r) != nil || r.Schema != "leakwatch.report/v1" || r.Window.Open || r.Window.ClosedAt.IsZero() {
+				t.Errorf("json report %s", body)
+			}
+		}
+	}
+	if code, _, _ := fx.do(t, "GET", "/api/v1/findings/"+fx.findingID+"/report?format=pdf", auth, ""); code != 400 {
+		t.Errorf("bad format: %d", code)
+	}
+	if code, _, _ := fx.do(t, "GET", "/api/v1/findings/ffffffffffff/report", auth, ""); code != 404 {
+		t.Errorf("unknown finding: %d", code)
+	}
+}
