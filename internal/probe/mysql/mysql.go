@@ -104,6 +104,9 @@ func (p *Prober) Probe(ctx context.Context, env *probe.Env) (*probe.Result, erro
 	res.AddEvidence("login", "root with empty password")
 	env.Provisional(res) // identified: reported even if a limit stops the rest
 	s.measure(ctx, res)
+	if res.Status == finding.StatusExposed {
+		s.readAccess(ctx, res)
+	}
 	return res, nil
 }
 
