@@ -319,9 +319,12 @@ func rabbitQueueFacts(v any) any {
 		for _, k := range keep {
 			m[k] = q[k]
 		}
+		// A counter appears (as 0) once the queue has any statistic of its
+		// kind: a missing one counts as 0.
 		ms, _ := q["message_stats"].(map[string]any)
 		for _, k := range stats {
-			m["message_stats."+k] = ms[k]
+			n, _ := ms[k].(float64)
+			m["message_stats."+k] = n
 		}
 		out = append(out, m)
 	}
