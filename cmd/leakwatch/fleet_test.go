@@ -255,16 +255,13 @@ func (f *storeFleet) rabbitmq(tb testing.TB) {
 	open.Seed(tb)
 	open.CreateGuest(tb)
 	locked.Seed(tb)
-	queues := func(r *testenv.Rabbit) func(testing.TB) string {
-		return func(tb testing.TB) string { return fmt.Sprint(r.Queues(tb)) }
-	}
 	mgmt := exposed("rabbitmq management", open.Addr, open.MgmtPort, "rabbitmq", testenv.RabbitSeedMessages, nil)
 	mgmt.auth = finding.AuthDefaultCredentials
 	amqp := exposed("rabbitmq amqp", open.Addr, open.AMQPPort, "rabbitmq", map[string]int64{}, nil)
 	amqp.auth = finding.AuthDefaultCredentials
 	f.add(testenv.RabbitSecrets,
-		withDigest(mgmt, queues(open)), amqp,
-		withDigest(protected("rabbitmq management", locked.Addr, locked.MgmtPort, "rabbitmq"), queues(locked)),
+		withDigest(mgmt, open.Digest), amqp,
+		withDigest(protected("rabbitmq management", locked.Addr, locked.MgmtPort, "rabbitmq"), locked.Digest),
 		protected("rabbitmq amqp", locked.Addr, locked.AMQPPort, "rabbitmq"))
 }
 
