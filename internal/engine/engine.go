@@ -473,11 +473,22 @@ func doneErr(ctx context.Context) error {
 	return ctx.Err()
 }
 
+// ServiceUnidentified is the service name of the finding an endpoint gets
+// when a limit (deadline, byte budget, memory ceiling, the scan's end)
+// stopped every prober before one identified it.
+const ServiceUnidentified = "unknown"
+
+// Unidentified tells whether the report's finding is such a no-verdict
+// finding: the endpoint answered, but which service it runs is not known.
+func (r *Report) Unidentified() bool {
+	return r.Finding != nil && r.Finding.Service == ServiceUnidentified && r.Finding.Status == finding.StatusUnknown
+}
+
 // unknown is the finding of an endpoint without a verdict.
 func (e *Engine) unknown(t probe.Target, flags []string, why string) *finding.Finding {
 	f := &finding.Finding{
 		Target:     finding.Target{Host: t.Addr.String(), Port: t.Port, Hostname: t.Hostname},
-		Service:    "unknown",
+		Service:    ServiceUnidentified,
 		Status:     finding.StatusUnknown,
 		Auth:       finding.AuthUnknown,
 		Flags:      append([]string{probe.FlagPartial}, flags...),

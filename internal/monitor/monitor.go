@@ -434,6 +434,18 @@ func (r *scopeRunner) observeReport(ctx context.Context, runID string, rep *engi
 	}
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	f := rep.Finding
+	if rep.Unidentified() {
+		// A limit stopped every prober before one identified the service:
+		// that says nothing about the services known here — they are not
+		// gone, their state is unknown for this check.
+		for _, k := range known {
+			r.record(ctx, runID, lifecycle.Observation{
+				FindingID: k.ID, Target: k.Target, Service: k.Service, At: now,
+				Outcome: lifecycle.OutcomeUnknown, Reason: "no verdict: " + f.Error,
+			})
+		}
+		return
+	}
 	if f != nil {
 		if f.Status == "exposed" || hasID(known, f.ID) {
 			r.record(ctx, runID, lifecycle.FromFinding(f, r.cfg.Name))
