@@ -141,3 +141,28 @@ func TestSafePrefix(t *testing.T) {
 		t.Errorf("lastN shows a value no longer than what it keeps")
 	}
 }
+
+// TestSafeSegmentBoundaries: the path segments that are read as values
+// (and replaced) and those kept, at each threshold.
+func TestSafeSegmentBoundaries(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"12345", "{n}"},
+		{"jane@example.com", "{email}"},
+		{"abc-123", "abc-123"},                   // 7 bytes: a name
+		{"abcd-123", "{id}"},                     // 8 bytes, 3 digits, hex and dashes only
+		{"abcde-12", "abcde-12"},                 // 2 digits
+		{"4f1c-9a2b", "{id}"},                    // hex id
+		{"user-123", "user-123"},                 // u, s, r are not hex
+		{"ghijklmnopqr1234", "{id}"},             // 16 bytes, 4 digits
+		{"ghijklmnopqr123", "ghijklmnopqr123"},   // 15 bytes
+		{"ghijklmnopqrs123", "ghijklmnopqrs123"}, // 16 bytes, 3 digits
+		{"customers", "customers"},
+		{strings.Repeat("a", 48), strings.Repeat("a", 48)},
+		{strings.Repeat("a", 49), "{…}"},
+		{"caf\xe9", "{…}"},
+	} {
+		if got := safeSegment(tc.in); got != tc.want {
+			t.Errorf("safeSegment(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
