@@ -29,6 +29,9 @@ type session struct {
 	password string
 	database string // the database first logged in to
 	tls      bool
+	// own counts this probe's statements and sessions (access.go).
+	// Copies of a session share it.
+	own *ownCount
 }
 
 // connect opens a pgx connection to database through env's bounded dialer.
@@ -67,7 +70,15 @@ func (s *session) connect(ctx context.Context, database string) (*pgx.Conn, erro
 	cfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
 	cfg.StatementCacheCapacity = 0
 	cfg.DescriptionCacheCapacity = 0
-	return pgx.ConnectConfig(ctx, cfg)
+	if s.own == nil {
+		s.own = &ownCount{}
+	}
+	cfg.Tracer = s.own
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err == nil {
+		s.own.connected(conn)
+	}
+	return conn, err
 }
 
 // table is one listed table.

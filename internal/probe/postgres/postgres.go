@@ -61,6 +61,9 @@ func (p *Prober) Probe(ctx context.Context, env *probe.Env) (*probe.Result, erro
 		return res, nil
 	}
 	measure(ctx, env, res, sess)
+	if res.Status == finding.StatusExposed {
+		readAccess(ctx, res, sess)
+	}
 	return res, nil
 }
 
