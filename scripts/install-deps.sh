@@ -10,6 +10,7 @@ PKGS=(
   mosquitto mosquitto-clients nats-server etcd-server etcd-client zookeeperd clickhouse-server
   influxdb docker-registry vsftpd rsync rabbitmq-server prometheus
   jupyter-notebook exim4-daemon-light sasl2-bin libsasl2-modules curl time
+  chromium fonts-dejavu-core
 )
 
 missing=()

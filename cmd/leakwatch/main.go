@@ -74,6 +74,7 @@ Commands:
   probers   list the data stores leakwatch can probe, with their ports
   findings  list the findings in the monitoring history (open, closed, all)
   show      print one finding's timeline: observations and lifecycle events
+  report    incident report of a finding (GDPR Art. 33) or of a period
   serve     monitor scopes continuously: history, alerts, API, metrics
   check-config  validate and explain a leakwatch.yaml
   version   print the version
@@ -104,6 +105,8 @@ func (a *app) run(ctx context.Context, args []string) int {
 		err = a.findings(ctx, args[1:])
 	case "show":
 		err = a.show(ctx, args[1:])
+	case "report":
+		err = a.report(ctx, args[1:])
 	case "serve":
 		err = a.serve(ctx, args[1:])
 	case "check-config":

@@ -574,6 +574,17 @@ func peak(snaps []*finding.Finding) map[string]finding.Dataset {
 	return out
 }
 
+// estimates returns a class count's estimate and interval. A class known
+// from the schema only (a column or mapping field of that kind, values not
+// sampled) counts every record of its dataset: the field exists in each.
+func estimates(c finding.ClassCount, d finding.Dataset) (est, low, high *int64) {
+	est, low, high = c.EstimatedRecords, cmp.Or(c.EstimateLow, c.EstimatedRecords), cmp.Or(c.EstimateHigh, c.EstimatedRecords)
+	if est == nil && c.Source == "schema" && d.Records != nil {
+		est, low, high = d.Records, d.Records, d.Records
+	}
+	return est, low, high
+}
+
 // categories aggregates classes over the datasets at their peak.
 func categories(snaps []*finding.Finding, maxEx int) []Category {
 	byClass := map[string]*Category{}
@@ -594,9 +605,10 @@ func categories(snaps []*finding.Finding, maxEx int) []Category {
 			cat.Datasets = append(cat.Datasets, d.Name)
 			cat.Sampled += c.Sampled
 			cat.Matched += c.Matched
-			cat.EstimatedRecords = addp(cat.EstimatedRecords, c.EstimatedRecords)
-			cat.Low = addp(cat.Low, cmp.Or(c.EstimateLow, c.EstimatedRecords))
-			cat.High = addp(cat.High, cmp.Or(c.EstimateHigh, c.EstimatedRecords))
+			est, low, high := estimates(c, d)
+			cat.EstimatedRecords = addp(cat.EstimatedRecords, est)
+			cat.Low = addp(cat.Low, low)
+			cat.High = addp(cat.High, high)
 			cat.DistinctSubjects = addp(cat.DistinctSubjects, c.DistinctSubjects)
 			switch {
 			case cat.Source == "":
@@ -655,8 +667,8 @@ var identifying = []string{"email", "person_name", "username", "phone", "nationa
 func numbers(ds []DatasetRow, snaps []*finding.Finding) Numbers {
 	n := Numbers{
 		RecordsMethod:  "the record counts each store reports for its datasets (cheap metadata, not a count of leakwatch's own), summed over datasets, each at the largest count seen in the history; datasets whose count could not be had are left out",
-		PersonalMethod: "per dataset, the classifier's estimate of the records holding the most frequent class of personal data (share of matching records in the bounded sample × the dataset's records, with a 95 % Wilson interval); the upper bound also allows every class to sit in different records (capped at the dataset's records); summed over datasets",
-		SubjectsMethod: "per dataset, the largest distinct-subject estimate among identifying classes (distinct share of the sample, or Chao1 when values repeat, × records); low = the largest single dataset (every dataset holds the same people), high = the sum over datasets (all different people)",
+		PersonalMethod: "per dataset, the classifier's estimate of the records holding the most frequent class of personal data (share of matching records in the bounded sample × the dataset's records, with a 95 % Wilson interval; a class known from the schema only — a field of that kind whose values were not sampled — counts every record of its dataset); the upper bound also allows every class to sit in different records (capped at the dataset's records); summed over datasets",
+		SubjectsMethod: "per dataset, the largest distinct-subject estimate among identifying classes (distinct share of the sample, or Chao1 when values repeat, × records; the record estimate where the sample gave none); low = the largest single dataset (every dataset holds the same people), high = the sum over datasets (all different people)",
 	}
 	for _, d := range ds {
 		if d.Records != nil {
@@ -666,19 +678,20 @@ func numbers(ds []DatasetRow, snaps []*finding.Finding) Numbers {
 	for _, d := range peak(snaps) {
 		var best, bestLow, sumHigh, subj int64
 		for _, c := range d.Classes {
-			if c.EstimatedRecords != nil && *c.EstimatedRecords > best {
-				best = *c.EstimatedRecords
+			est, low, high := estimates(c, d)
+			if est != nil && *est > best {
+				best = *est
 			}
-			if l := cmp.Or(c.EstimateLow, c.EstimatedRecords); l != nil && *l > bestLow {
-				bestLow = *l
+			if low != nil && *low > bestLow {
+				bestLow = *low
 			}
-			if h := cmp.Or(c.EstimateHigh, c.EstimatedRecords); h != nil {
-				sumHigh = finding.SatAdd(sumHigh, *h)
+			if high != nil {
+				sumHigh = finding.SatAdd(sumHigh, *high)
 			}
 			if slices.Contains(identifying, c.Class) {
 				s := c.DistinctSubjects
 				if s == nil {
-					s = c.EstimatedRecords
+					s = est
 				}
 				if s != nil && *s > subj {
 					subj = *s
