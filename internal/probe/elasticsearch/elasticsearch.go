@@ -169,6 +169,7 @@ func (p *Prober) probeOpen(ctx context.Context, env *probe.Env, h *probe.HTTP, r
 
 	var ransom []string
 	sampled := 0
+	own := ownSearches{}
 	for _, ii := range indices {
 		if len(res.Datasets) >= env.Budget.MaxListed {
 			res.AddEvidence("indices_listed_limit", env.Budget.MaxListed)
@@ -184,7 +185,7 @@ func (p *Prober) probeOpen(ctx context.Context, env *probe.Env, h *probe.HTTP, r
 		}
 		if !ii.Hidden && !ii.Closed && sampled < env.Budget.MaxDatasets && ctx.Err() == nil {
 			sampled++
-			if err := p.describe(ctx, env, h, &ds); err != nil {
+			if err := p.describe(ctx, env, h, &ds, own); err != nil {
 				res.Error = joinErr(res.Error, err)
 			}
 		}
@@ -197,13 +198,18 @@ func (p *Prober) probeOpen(ctx context.Context, env *probe.Env, h *probe.HTTP, r
 	if stats, err := p.searchStats(ctx, h); err == nil {
 		res.AddEvidence("search_stats", stats)
 	}
+	res.SetAccess(readAccess(ctx, env, h, own))
 	return res, nil
 }
 
 // describe reads an index's exact count, mapping and a bounded sample.
-func (p *Prober) describe(ctx context.Context, env *probe.Env, h *probe.HTTP, ds *probe.Dataset) error {
+func (p *Prober) describe(ctx context.Context, env *probe.Env, h *probe.HTTP, ds *probe.Dataset, own ownSearches) error {
 	idx := url.PathEscape(ds.Name)
-	if resp, err := h.Do(ctx, http.MethodGet, "/"+idx+"/_count", nil, "", 64<<10); err == nil && resp.StatusCode == http.StatusOK {
+	resp, err := h.Do(ctx, http.MethodGet, "/"+idx+"/_count", nil, "", 64<<10)
+	if err == nil && resp.StatusCode == http.StatusOK {
+		own[ds.Name]++ // a count is a search (query phase on every shard)
+	}
+	if err == nil && resp.StatusCode == http.StatusOK {
 		var c struct {
 			Count *int64 `json:"count"`
 		}
@@ -211,7 +217,7 @@ func (p *Prober) describe(ctx context.Context, env *probe.Env, h *probe.HTTP, ds
 			ds.Records = c.Count
 		}
 	}
-	resp, err := h.Get(ctx, "/"+idx+"/_mapping")
+	resp, err = h.Get(ctx, "/"+idx+"/_mapping")
 	if err != nil {
 		return fmt.Errorf("mapping %s: %w", ds.Name, err)
 	}
@@ -229,6 +235,9 @@ func (p *Prober) describe(ctx context.Context, env *probe.Env, h *probe.HTTP, ds
 	resp, err = h.Do(ctx, http.MethodPost, "/"+idx+"/_search?filter_path=hits.hits._source", []byte(body), "application/json", env.Budget.SampleBytes)
 	if err != nil {
 		return fmt.Errorf("sample %s: %w", ds.Name, err)
+	}
+	if resp.StatusCode == http.StatusOK {
+		own[ds.Name]++
 	}
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("sample %s: HTTP %d", ds.Name, resp.StatusCode)
