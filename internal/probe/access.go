@@ -23,14 +23,13 @@ import (
 //	elasticsearch  _stats (search/get/indexing per index), _nodes/stats/http
 //	redis          INFO stats/clients/server, CLIENT LIST
 //	postgres       pg_stat_database, pg_stat_activity
-//	mysql          SHOW GLOBAL STATUS (Questions, Connections), processlist
-//	mongodb        serverStatus opcounters and connections
-//	clickhouse     system.events (Query, SelectQuery), system.processes
+//	mysql          GLOBAL_STATUS/SESSION_STATUS (Questions, Connections), PROCESSLIST
 //
-// Every other prober records no access evidence: its store either keeps no
-// per-client request counters a read-only client may read, or reading them
-// is not implemented; the report says "not measurable" for a finding without
-// the key.
+// Not yet read (the stores offer counters, the probers do not read them):
+// mongodb (serverStatus opcounters and connections; FerretDB implements
+// part), clickhouse (system.query_log, system.events). Every other prober
+// records no access evidence either; a finding without the key is "not
+// measurable" (lifecycle.ForeignAccess returns nil for it).
 type (
 	// AccessEvidence is lifecycle.AccessEvidence.
 	AccessEvidence = lifecycle.AccessEvidence
