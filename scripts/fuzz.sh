@@ -20,7 +20,6 @@
 # written by Go to <package>/testdata/fuzz/<FuzzName>/<hash>: commit it with
 # the fix, it then runs as a regression seed in every `go test`.
 set -euo pipefail
-trap 'echo "fuzz.sh: failed at line $LINENO" >&2' ERR
 cd "$(dirname "$0")/.."
 
 fuzztime=${FUZZTIME:-10s}
@@ -28,7 +27,7 @@ budget=${FUZZ_BUDGET:-}
 parallel=${FUZZ_PARALLEL:-2}
 save=${FUZZ_SAVE:-0}
 pkgs=("$@")
-[ ${#pkgs[@]} -gt 0 ] || pkgs=(./...)
+if [ ${#pkgs[@]} -eq 0 ]; then pkgs=(./...); fi
 
 secs() { # "10s" / "1m" / "10" -> seconds
   case $1 in
@@ -42,9 +41,7 @@ t0=$SECONDS # the budget counts discovery (building every test binary) too
 
 # Discover: "FuzzX" lines followed by "ok  <pkg> ..." for each package; a
 # package whose tests do not build is a failure of the run.
-set +e
-list=$(go test -run '^$' -list '^Fuzz' "${pkgs[@]}")
-set -e
+list=$(go test -run '^$' -list '^Fuzz' "${pkgs[@]}" || true)
 targets=()
 names=()
 broken=()
@@ -84,8 +81,8 @@ for t in "${targets[@]}"; do
   if [ -n "$budget" ]; then
     left=$((budget - (SECONDS - t0)))
     share=$((left / (total - i) - overhead))
-    [ "$share" -lt "$per" ] && per=$share
-    [ "$per" -lt 2 ] && per=2
+    if [ "$share" -lt "$per" ]; then per=$share; fi
+    if [ "$per" -lt 2 ]; then per=2; fi
   fi
   i=$((i + 1))
   log=$(mktemp)
@@ -100,9 +97,10 @@ for t in "${targets[@]}"; do
   fi
   took=$((SECONDS - start))
   o=$((took - per))
-  [ "$o" -gt 0 ] && overhead=$(((overhead + o + 1) / 2))
-  execs=$(grep -o 'execs: [0-9]*' "$log" | tail -1 | awk '{print $2}')
-  news=$(grep -o 'new interesting: [0-9]*' "$log" | tail -1 | awk '{print $3}')
+  if [ "$o" -gt 0 ]; then overhead=$(((overhead + o + 1) / 2)); fi
+  # (a run that did not build prints neither)
+  execs=$(grep -o 'execs: [0-9]*' "$log" | tail -1 | awk '{print $2}' || true)
+  news=$(grep -o 'new interesting: [0-9]*' "$log" | tail -1 | awk '{print $3}' || true)
   rows+=("$(printf '%-6s %-26s %-30s %4ss %10s %5s' "$status" "$name" "${pkg#"$module"/}" "$took" "${execs:--}" "${news:--}")")
   if [ "$status" = FAIL ]; then
     echo "--- $name ($pkg) failed:" >&2
