@@ -180,7 +180,7 @@ func TestServeEvidenceReport(t *testing.T) {
 		t.Errorf("period report: exit %d\n%s", code, out.String())
 	}
 
-	renderInChromium(t, outs["html"])
+	renderInChromium(t, outs["html"], outs["md"])
 	if code := s.stop(); code != exitOK {
 		t.Errorf("serve exited %d", code)
 	}
@@ -205,9 +205,9 @@ func waitObservations(t *testing.T, s *served, id string, n int) {
 }
 
 // renderInChromium opens the HTML report in headless Chromium (no
-// network: the page loads nothing) and keeps a screenshot in
-// $LEAKWATCH_ARTIFACTS or a temp dir printed in the log.
-func renderInChromium(t *testing.T, html string) {
+// network: the page loads nothing) and keeps it, the Markdown report and a
+// screenshot in $LEAKWATCH_ARTIFACTS or a temp dir printed in the log.
+func renderInChromium(t *testing.T, html, markdown string) {
 	t.Helper()
 	bin, ok := testenv.LookPath("chromium")
 	if !ok {
@@ -227,6 +227,9 @@ func renderInChromium(t *testing.T, html string) {
 	page := filepath.Join(dir, "report.html")
 	shot := filepath.Join(dir, "report.png")
 	if err := os.WriteFile(page, []byte(html), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "report.md"), []byte(markdown), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	profile := t.TempDir()
