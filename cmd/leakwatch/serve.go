@@ -25,6 +25,7 @@ import (
 	"github.com/leakwatch/leakwatch/internal/metrics"
 	"github.com/leakwatch/leakwatch/internal/monitor"
 	"github.com/leakwatch/leakwatch/internal/probe/all"
+	"github.com/leakwatch/leakwatch/internal/report"
 	"github.com/leakwatch/leakwatch/internal/store"
 	"github.com/leakwatch/leakwatch/internal/store/storemetrics"
 	"github.com/leakwatch/leakwatch/internal/store/storeopen"
@@ -224,6 +225,7 @@ func (s *server) run(ctx context.Context) error {
 		h := api.New(api.Options{
 			Store: s.st, Tokens: tokens(s.cfg), Metrics: s.metrics.Registry, PublicMetrics: s.cfg.API.PublicMetrics,
 			Scopes: s.scopeViews, Trigger: s.trigger, Logger: s.logger,
+			Report: report.Options{Controller: s.cfg.Report.Controller, DPO: s.cfg.Report.DPO, Measures: s.cfg.Report.Measures},
 		})
 		start("api", func(ctx context.Context) error { return api.Serve(ctx, s.listener, h) })
 	}

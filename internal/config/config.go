@@ -217,12 +217,16 @@ type Scope struct {
 // EventKinds are the lifecycle events a notifier may filter on: the
 // transitions, and the evidence events (destroyed: datasets vanished or
 // records dropped sharply; extortion: a ransom note appeared; canary: a
-// canary of this installation was found), which are always critical.
-var EventKinds = []string{"opened", "changed", "closed", "reopened", "out-of-scope", "destroyed", "extortion", "canary"}
+// canary of this installation was found), which are always critical, and
+// accessed (the store's own counters show requests by clients other than
+// leakwatch between two checks).
+var EventKinds = []string{"opened", "changed", "closed", "reopened", "out-of-scope", "destroyed", "extortion", "canary", "accessed"}
 
 // DefaultEventKinds are the events a notifier sends when its config lists
 // none. "out-of-scope" (a finding's endpoint left the scope and is no
-// longer monitored; it is not a close) is opt-in.
+// longer monitored; it is not a close) is opt-in, and so is "accessed":
+// an exposed store's own application is a client other than leakwatch
+// too, so on a busy store it would fire at every check.
 var DefaultEventKinds = []string{"opened", "changed", "closed", "reopened", "destroyed", "extortion", "canary"}
 
 // Report is the `report:` section: free text copied into incident reports
