@@ -158,9 +158,15 @@ func flattenValue(r *classify.Record, path string, v bson.RawValue, depth int) {
 			flattenValue(r, path, e, depth+1)
 		}
 	case bson.TypeString:
-		add(v.StringValue())
+		// The OK forms: a string whose length prefix is 0 passes
+		// Validate but makes StringValue panic (found by FuzzParseReply).
+		if s, ok := v.StringValueOK(); ok {
+			add(s)
+		}
 	case bson.TypeSymbol:
-		add(v.Symbol())
+		if s, ok := v.SymbolOK(); ok {
+			add(s)
+		}
 	case bson.TypeInt32, bson.TypeInt64:
 		add(strconv.FormatInt(v.AsInt64(), 10))
 	case bson.TypeDouble:
