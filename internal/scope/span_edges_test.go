@@ -180,3 +180,72 @@ func TestParseEdges(t *testing.T) {
 		}
 	}
 }
+
+// addrLines returns n distinct loopback addresses, one a line.
+func addrLines(n int) string {
+	var b strings.Builder
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, "127.1.%d.%d\n", i>>8, i&255)
+	}
+	return b.String()
+}
+
+// TestMaxHostsExactly: a list of exactly --max-hosts addresses is
+// accepted, also when the streaming check runs on it; one more is not.
+func TestMaxHostsExactly(t *testing.T) {
+	s := build(t, Options{Targets: []string{"-"}, Ports: []int{80}, MaxHosts: minCheck, Stdin: strings.NewReader(addrLines(minCheck))})
+	if s.Addresses() != minCheck {
+		t.Errorf("Addresses() = %d, want %d", s.Addresses(), minCheck)
+	}
+	err := buildErr(t, Options{Targets: []string{"-"}, Ports: []int{80}, MaxHosts: minCheck, Stdin: strings.NewReader(addrLines(minCheck + 1))})
+	if !strings.Contains(err, "exceed --max-hosts 4096") {
+		t.Errorf("one over the cap: %s", err)
+	}
+}
+
+// TestLongListRefusedAtFirstCheck: a list far over the cap is refused at
+// the first streaming check, not read whole.
+func TestLongListRefusedAtFirstCheck(t *testing.T) {
+	err := buildErr(t, Options{Targets: []string{"-"}, Ports: []int{80}, MaxHosts: 100, Stdin: strings.NewReader(addrLines(3 * minCheck))})
+	if want := fmt.Sprintf("(stdin read to line %d)", minCheck); !strings.Contains(err, want) {
+		t.Errorf("error %q does not say %s", err, want)
+	}
+}
+
+// TestTooManyHostnamesRefusedBeforeLookup: hostname targets past the cap
+// are refused before any name is resolved (noResolver fails on a lookup).
+func TestTooManyHostnamesRefusedBeforeLookup(t *testing.T) {
+	var b strings.Builder
+	for i := 0; i <= 4*1+minCheck; i++ {
+		fmt.Fprintf(&b, "h%d.example\n", i)
+	}
+	err := buildErr(t, Options{Targets: []string{"-"}, Ports: []int{80}, MaxHosts: 1, Stdin: strings.NewReader(b.String())})
+	if !strings.Contains(err, "hostname targets for --max-hosts 1") {
+		t.Errorf("error %q", err)
+	}
+}
+
+// TestEndpointNameOnSweptAddress: a naabu line's hostname for an address
+// that a block also covers names the swept endpoints of that address.
+func TestEndpointNameOnSweptAddress(t *testing.T) {
+	in := `{"host":"es.example.internal","ip":"127.0.0.6","port":9201}` + "\n"
+	s := build(t, Options{Targets: []string{"127.0.0.4/30", "-"}, Ports: []int{9200}, Stdin: strings.NewReader(in)})
+	got := sorted(endpoints(s))
+	want := sorted([]string{"127.0.0.4:9200", "127.0.0.5:9200", "127.0.0.6:9200(es.example.internal)", "127.0.0.7:9200", "127.0.0.6:9201(es.example.internal)"})
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("endpoints %v, want %v", got, want)
+	}
+}
+
+// TestIPv6EndpointsDeduplicated: the same IPv6 host:port given twice is
+// one endpoint.
+func TestIPv6EndpointsDeduplicated(t *testing.T) {
+	s := build(t, Options{Targets: []string{"[::1]:80", "[::1]:80", "[::1]:81", "127.0.0.1:80", "127.0.0.1:80"}, Ports: []int{9200}})
+	got := sorted(endpoints(s))
+	if want := []string{"127.0.0.1:80", "[::1]:80", "[::1]:81"}; strings.Join(got, " ") != strings.Join(sorted(want), " ") {
+		t.Errorf("endpoints %v, want %v", got, want)
+	}
+	if s.Endpoints() != 3 {
+		t.Errorf("Endpoints() = %d, want 3", s.Endpoints())
+	}
+}
