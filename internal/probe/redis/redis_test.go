@@ -1,10 +1,9 @@
 package redis
 
 import (
-	"errors"
-
+	"net/netip"
+	"slices"
 	"testing"
-	"time"
 
 	"github.com/leakwatch/leakwatch/internal/finding"
 	"github.com/leakwatch/leakwatch/internal/probe"
@@ -16,9 +15,9 @@ func TestOpenServer(t *testing.T) {
 	t.Parallel()
 	s := testenv.StartRedis(t, testenv.RedisOptions{Port: 6379, Config: []string{"protected-mode no"}})
 	s.Seed(t)
-	before, cmdsBefore := s.Digest(t), s.Commands(t)
+	cmdsBefore := s.Commands(t)
 
-	res, err := probetest.Run(t, New(), s.Addr, s.Port)
+	res, err := probetest.Check(t, New(), s.Addr, s.Port, probetest.ReadOnly(s.Digest))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +40,6 @@ func TestOpenServer(t *testing.T) {
 	if res.Datasets[0].Name != "db0" {
 		t.Errorf("largest dataset first, got %s", res.Datasets[0].Name)
 	}
-	paths := map[string]bool{}
 	for _, d := range res.Datasets {
 		if d.Kind != "keyspace" || d.Records == nil || *d.Records != want[d.Name] {
 			t.Errorf("dataset %s kind %s records %v, want %d", d.Name, d.Kind, d.Records, want[d.Name])
@@ -49,21 +47,9 @@ func TestOpenServer(t *testing.T) {
 		if int64(d.Sampled) != want[d.Name] || len(d.Sample) != d.Sampled {
 			t.Errorf("dataset %s sampled %d (%d records)", d.Name, d.Sampled, len(d.Sample))
 		}
-		for _, r := range d.Sample {
-			for _, v := range r.Values {
-				paths[v.Path] = true
-			}
-		}
 	}
-	for _, p := range []string{"email", "name", "phone", "token", "login_token", "user", "apikey:prod", "mac", "ssid", "model", "emails:newsletter", "ip", "_key"} {
-		if !paths[p] {
-			t.Errorf("sample lacks path %q (have %v)", p, paths)
-		}
-	}
-
-	if after := s.Digest(t); after != before {
-		t.Fatalf("dataset changed by probe:\n%s\n%s", before, after)
-	}
+	probetest.WantPaths(t, "redis", probetest.SamplePaths(res.Datasets...),
+		"email", "name", "phone", "token", "login_token", "user", "apikey:prod", "mac", "ssid", "model", "emails:newsletter", "ip", "_key")
 	readOnly := map[string]bool{"ping": true, "info": true, "select": true, "scan": true, "type": true,
 		"strlen": true, "hlen": true, "scard": true, "get": true, "getrange": true, "hgetall": true,
 		"hscan": true, "lrange": true, "smembers": true, "sscan": true, "zrange": true, "xrevrange": true,
@@ -97,8 +83,7 @@ func TestProtected(t *testing.T) {
 				s.User, s.Pass = "", "s3cret-pass"
 			}
 			s.Seed(t)
-			before := s.Digest(t)
-			res, err := probetest.Run(t, New(), s.Addr, s.Port)
+			res, err := probetest.Check(t, New(), s.Addr, s.Port, probetest.ReadOnly(s.Digest))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -108,16 +93,9 @@ func TestProtected(t *testing.T) {
 			if res.Evidence["auth_challenge"] != tt.challenge {
 				t.Errorf("evidence %v", res.Evidence)
 			}
-			for _, d := range res.Datasets {
-				if d.Sampled != 0 || len(d.Sample) != 0 {
-					t.Errorf("protected server sampled %s", d.Name)
-				}
-			}
-			if tt.flag != "" && !contains(res.Flags, tt.flag) {
+			probetest.NoSamples(t, res)
+			if tt.flag != "" && !slices.Contains(res.Flags, tt.flag) {
 				t.Errorf("flags %v lack %s", res.Flags, tt.flag)
-			}
-			if after := s.Digest(t); after != before {
-				t.Errorf("dataset changed by probe")
 			}
 		})
 	}
@@ -130,7 +108,7 @@ func TestProtectedModeReply(t *testing.T) {
 	msg := "DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface."
 	res := &probe.Result{}
 	done, err := classifyPing(res, value{kind: kindError, str: msg})
-	if !done || err != nil || res.Status != finding.StatusProtected || !contains(res.Flags, "protected-mode") {
+	if !done || err != nil || res.Status != finding.StatusProtected || !slices.Contains(res.Flags, "protected-mode") {
 		t.Fatalf("done %v err %v result %+v", done, err, res)
 	}
 }
@@ -138,11 +116,11 @@ func TestProtectedModeReply(t *testing.T) {
 func TestSentinel(t *testing.T) {
 	t.Parallel()
 	s := testenv.StartRedis(t, testenv.RedisOptions{Sentinel: true, Config: []string{"protected-mode no"}})
-	res, err := probetest.Run(t, New(), s.Addr, s.Port)
+	res, err := probetest.Check(t, New(), s.Addr, s.Port)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Evidence["redis_mode"] != "sentinel" || !contains(res.Flags, "sentinel") {
+	if res.Evidence["redis_mode"] != "sentinel" || !slices.Contains(res.Flags, "sentinel") {
 		t.Fatalf("evidence %v flags %v", res.Evidence, res.Flags)
 	}
 	if res.Status == finding.StatusProtected || len(res.Datasets) != 0 {
@@ -150,34 +128,12 @@ func TestSentinel(t *testing.T) {
 	}
 }
 
-func TestNotThisService(t *testing.T) {
-	t.Parallel()
-	t.Run("http", func(t *testing.T) {
-		b := probetest.Banner(t, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
-		_, err := probetest.Run(t, New(), b.Addr, b.Port)
-		if !errors.Is(err, probe.ErrNotThisService) {
-			t.Fatalf("err = %v", err)
-		}
-	})
-	t.Run("memcached", func(t *testing.T) {
-		m := testenv.StartMemcached(t, testenv.MemcachedOptions{})
-		_, err := probetest.Run(t, New(), m.Addr, m.Port)
-		if !errors.Is(err, probe.ErrNotThisService) {
-			t.Fatalf("err = %v", err)
-		}
-	})
-}
-
-func TestHostile(t *testing.T) {
-	t.Parallel()
-	probetest.Hostile(t, New(), 15*time.Second)
-}
-
-func contains(xs []string, x string) bool {
-	for _, y := range xs {
-		if y == x {
-			return true
-		}
-	}
-	return false
+func TestConformance(t *testing.T) {
+	probetest.Conform(t, probetest.Conformance{New: func() probe.Prober { return New() }, NotThis: []probetest.Other{
+		{Name: "http", Banner: probetest.HTTPBadRequest},
+		{Name: "memcached", Start: func(tb testing.TB) (netip.Addr, int) {
+			m := testenv.StartMemcached(tb, testenv.MemcachedOptions{})
+			return m.Addr, m.Port
+		}},
+	}})
 }
