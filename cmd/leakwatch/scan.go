@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"iter"
-	"math"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/leakwatch/leakwatch/internal/classify"
 	"github.com/leakwatch/leakwatch/internal/engine"
+	"github.com/leakwatch/leakwatch/internal/limits"
 	"github.com/leakwatch/leakwatch/internal/output"
 	"github.com/leakwatch/leakwatch/internal/probe"
 	"github.com/leakwatch/leakwatch/internal/probe/all"
@@ -81,18 +81,19 @@ func (a *app) scanFlagSet(sf *scanFlags) *pflag.FlagSet {
 	fs.SetOutput(io.Discard)
 	fs.StringVar(&sf.ports, "ports", "", "comma-separated ports and ranges to sweep (default: the well-known ports of every prober)")
 	fs.StringArrayVar(&sf.excludes, "exclude", nil, "target spec never to contact (repeatable; same syntax as TARGET)")
-	fs.IntVar(&sf.maxHosts, "max-hosts", scope.DefaultMaxHosts, "refuse scopes with more addresses than this")
-	fs.Float64Var(&sf.rate, "rate", 2000, "global limit on new connections per second (0: no limit)")
-	fs.IntVar(&sf.concurrency, "concurrency", 512, "TCP connects in flight at once")
-	fs.IntVar(&sf.probeWorkers, "probe-workers", defaultProbeWorkers, "open ports probed at once (waiting on silent ports is cheap; buffered reads are bounded by --memory-ceiling)")
-	fs.DurationVar(&sf.connectTimeout, "connect-timeout", 1500*time.Millisecond, "deadline of each discovery connect")
-	fs.DurationVar(&sf.probeTimeout, "probe-timeout", 60*time.Second, "deadline for probing one host:port, all probers included")
-	fs.DurationVar(&sf.ioTimeout, "io-timeout", 5*time.Second, "deadline of each read or write while probing")
-	fs.IntVar(&sf.sampleRecords, "sample-records", 200, "records sampled per dataset (0: metadata only)")
-	fs.StringVar(&sf.sampleBytes, "sample-bytes", "1MiB", "bytes sampled per dataset at most")
-	fs.IntVar(&sf.maxDatasets, "max-datasets", 20, "datasets sampled per service, largest first")
+	d := limits.DefaultProbe
+	fs.IntVar(&sf.maxHosts, "max-hosts", d.MaxHosts, "refuse scopes with more addresses than this")
+	fs.Float64Var(&sf.rate, "rate", d.Rate, "global limit on new connections per second (0: no limit)")
+	fs.IntVar(&sf.concurrency, "concurrency", d.Concurrency, "TCP connects in flight at once")
+	fs.IntVar(&sf.probeWorkers, "probe-workers", d.Workers, "open ports probed at once (waiting on silent ports is cheap; buffered reads are bounded by --memory-ceiling)")
+	fs.DurationVar(&sf.connectTimeout, "connect-timeout", d.ConnectTimeout, "deadline of each discovery connect")
+	fs.DurationVar(&sf.probeTimeout, "probe-timeout", d.Timeout, "deadline for probing one host:port, all probers included")
+	fs.DurationVar(&sf.ioTimeout, "io-timeout", d.IOTimeout, "deadline of each read or write while probing")
+	fs.IntVar(&sf.sampleRecords, "sample-records", d.SampleRecords, "records sampled per dataset (0: metadata only)")
+	fs.StringVar(&sf.sampleBytes, "sample-bytes", sizeString(d.SampleBytes), "bytes sampled per dataset at most")
+	fs.IntVar(&sf.maxDatasets, "max-datasets", d.MaxDatasets, "datasets sampled per service, largest first")
 	fs.DurationVar(&sf.maxDuration, "max-duration", 0, "stop the whole scan after this long and report what was found, plus every open endpoint not finished as unknown; exit 4 unless exposed found (0: no limit)")
-	fs.StringVar(&sf.memoryCeiling, "memory-ceiling", "128MiB", "bytes all concurrent probes may hold of what they read; past it, reads stop and findings are flagged memory-ceiling")
+	fs.StringVar(&sf.memoryCeiling, "memory-ceiling", sizeString(d.MemoryCeiling), "bytes all concurrent probes may hold of what they read; past it, reads stop and findings are flagged memory-ceiling")
 	fs.StringVar(&sf.format, "format", "auto", "output: table, jsonl, sarif, ocsf (auto: table on a terminal, jsonl otherwise)")
 	fs.StringVarP(&sf.outFile, "output", "o", "", "write findings to this file instead of stdout")
 	fs.BoolVar(&sf.exitZero, "exit-zero", false, "exit 0 even when exposed data stores are found")
@@ -134,7 +135,7 @@ func (a *app) scan(ctx context.Context, args []string) (int, error) {
 	}
 	ports := registry.Ports()
 	if sf.ports != "" {
-		p, err := parsePorts(sf.ports)
+		p, err := limits.ParsePorts(sf.ports)
 		if err != nil {
 			return exitUsage, usagef("scan: --ports: %v", err)
 		}
@@ -156,8 +157,8 @@ func (a *app) scan(ctx context.Context, args []string) (int, error) {
 	if limit, _ := sweep.RaiseFDLimit(); limit > 0 {
 		sf.probeWorkers = min(sf.probeWorkers, max(16, int(min(limit/16, 1<<16))))
 	}
-	ceiling, err := parseBytes(sf.memoryCeiling)
-	if err != nil || ceiling < 1<<20 || ceiling > maxMemoryCeiling {
+	ceiling, err := limits.ParseSize(sf.memoryCeiling)
+	if err != nil || limits.CheckMemoryCeiling(ceiling) != nil {
 		return exitUsage, usagef("scan: --memory-ceiling: %q: want 1MiB to 64GiB", sf.memoryCeiling)
 	}
 	// What probes read is bounded by the ceiling; what they drop is garbage
@@ -277,18 +278,9 @@ func scanExit(stderr io.Writer, sum scan.Summary, exitZero bool) int {
 	return exitOK
 }
 
-// Upper bounds of numeric flags: a value past them is a typo or an
-// overflow, refused with exit 2 rather than wrapped silently.
-const (
-	maxSampleBytes      = 64 << 20
-	maxMemoryCeiling    = 64 << 30
-	maxDurationFlag     = 7 * 24 * time.Hour
-	maxCountFlag        = 1_000_000
-	maxRate             = 100_000_000
-	defaultProbeWorkers = 512
-)
-
-// validate checks the numeric flags' ranges.
+// validate checks the numeric flags' ranges (limits' bounds): a value
+// past them is a typo or an overflow, refused with exit 2 rather than
+// wrapped silently.
 func (sf *scanFlags) validate() error {
 	for _, c := range []struct {
 		name string
@@ -298,8 +290,8 @@ func (sf *scanFlags) validate() error {
 		{"--concurrency", sf.concurrency, 1}, {"--probe-workers", sf.probeWorkers, 1},
 		{"--sample-records", sf.sampleRecords, 0}, {"--max-datasets", sf.maxDatasets, 0},
 	} {
-		if c.v < c.min || c.v > maxCountFlag {
-			return fmt.Errorf("%s %d: want %d to %d", c.name, c.v, c.min, maxCountFlag)
+		if err := limits.CheckCount(c.v, c.min); err != nil {
+			return fmt.Errorf("%s %w", c.name, err)
 		}
 	}
 	for _, c := range []struct {
@@ -310,14 +302,27 @@ func (sf *scanFlags) validate() error {
 		{"--connect-timeout", sf.connectTimeout, false}, {"--probe-timeout", sf.probeTimeout, false},
 		{"--io-timeout", sf.ioTimeout, false}, {"--max-duration", sf.maxDuration, true},
 	} {
-		if c.v < 0 || (c.v == 0 && !c.zero) || c.v > maxDurationFlag {
-			return fmt.Errorf("%s %s: want more than 0 and at most %s", c.name, c.v, maxDurationFlag)
+		if err := limits.CheckDuration(c.v, c.zero); err != nil {
+			return fmt.Errorf("%s %w", c.name, err)
 		}
 	}
-	if !(sf.rate >= 0 && sf.rate <= maxRate) { // also refuses NaN
-		return fmt.Errorf("--rate %v: want 0 to %d", sf.rate, maxRate)
+	if err := limits.CheckRate(sf.rate); err != nil { // also refuses NaN
+		return fmt.Errorf("--rate %w", err)
 	}
 	return nil
+}
+
+// sizeString writes a size default for --help ("1MiB").
+func sizeString(n int64) string {
+	for _, u := range []struct {
+		suffix string
+		shift  uint
+	}{{"GiB", 30}, {"MiB", 20}, {"KiB", 10}} {
+		if n >= 1<<u.shift && n%(1<<u.shift) == 0 {
+			return strconv.FormatInt(n>>u.shift, 10) + u.suffix
+		}
+	}
+	return strconv.FormatInt(n, 10)
 }
 
 // tracer prints each probed endpoint's attempts, for "why was this port
@@ -354,12 +359,12 @@ func (sf *scanFlags) budget() (probe.Budget, error) {
 	b.IOTimeout = sf.ioTimeout
 	b.SampleRecords = sf.sampleRecords
 	b.MaxDatasets = sf.maxDatasets
-	n, err := parseBytes(sf.sampleBytes)
+	n, err := limits.ParseSize(sf.sampleBytes)
 	if err != nil {
 		return b, fmt.Errorf("--sample-bytes: %w", err)
 	}
-	if n > maxSampleBytes {
-		return b, fmt.Errorf("--sample-bytes %s: at most %dMiB", sf.sampleBytes, maxSampleBytes>>20)
+	if n > limits.MaxSampleBytes {
+		return b, fmt.Errorf("--sample-bytes %s: at most %dMiB", sf.sampleBytes, limits.MaxSampleBytes>>20)
 	}
 	b.SampleBytes = n
 	if err := b.Validate(); err != nil {
@@ -386,59 +391,6 @@ func splitList(s string) []string {
 		}
 	}
 	return out
-}
-
-// parsePorts reads "9200,6379,8000-8010".
-func parsePorts(s string) ([]int, error) {
-	var out []int
-	seen := map[int]bool{}
-	for _, part := range splitList(s) {
-		lo, hi, isRange := strings.Cut(part, "-")
-		a, err := strconv.Atoi(lo)
-		if err != nil || a < 1 || a > 65535 {
-			return nil, fmt.Errorf("invalid port %q", part)
-		}
-		b := a
-		if isRange {
-			if b, err = strconv.Atoi(hi); err != nil || b < a || b > 65535 {
-				return nil, fmt.Errorf("invalid port range %q", part)
-			}
-		}
-		for p := a; p <= b; p++ {
-			if !seen[p] {
-				seen[p] = true
-				out = append(out, p)
-			}
-		}
-	}
-	if len(out) == 0 {
-		return nil, errors.New("no ports")
-	}
-	return out, nil
-}
-
-// parseBytes reads "1MiB", "512KiB", "65536".
-func parseBytes(s string) (int64, error) {
-	units := []struct {
-		suffix string
-		mult   int64
-	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"GB", 1e9}, {"MB", 1e6}, {"KB", 1e3}, {"B", 1}}
-	t := strings.TrimSpace(s)
-	mult := int64(1)
-	for _, u := range units {
-		if strings.HasSuffix(t, u.suffix) {
-			t, mult = strings.TrimSpace(strings.TrimSuffix(t, u.suffix)), u.mult
-			break
-		}
-	}
-	n, err := strconv.ParseInt(t, 10, 64)
-	if err != nil || n <= 0 {
-		return 0, fmt.Errorf("invalid size %q", s)
-	}
-	if n > math.MaxInt64/mult {
-		return 0, fmt.Errorf("size %q too large", s)
-	}
-	return n * mult, nil
 }
 
 func (a *app) probers(args []string) error {

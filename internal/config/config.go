@@ -24,22 +24,24 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/leakwatch/leakwatch/internal/limits"
 )
 
 // Defaults used when a key is absent.
 const (
-	DefaultFile        = "leakwatch.yaml"
-	DefaultListen      = "127.0.0.1:8787"
-	DefaultCadence     = 15 * time.Second
-	DefaultRecheck     = 10 * time.Second
-	DefaultJitter      = 0.1
-	DefaultCloseAfter  = 2
-	DefaultSQLite      = "leakwatch.db"
-	DefaultKeyFile     = "leakwatch.key"
-	DefaultRate        = 2000
-	DefaultConcurrency = 256
-	DefaultWorkers     = 8
+	DefaultFile       = "leakwatch.yaml"
+	DefaultListen     = "127.0.0.1:8787"
+	DefaultCadence    = 15 * time.Second
+	DefaultRecheck    = 10 * time.Second
+	DefaultJitter     = 0.1
+	DefaultCloseAfter = 2
+	DefaultSQLite     = "leakwatch.db"
+	DefaultKeyFile    = "leakwatch.key"
 )
+
+// The probe section's defaults are limits.DefaultProbe, shared with
+// `leakwatch scan`'s flags.
 
 // Config is the whole leakwatch.yaml.
 type Config struct {
@@ -104,9 +106,10 @@ type Monitor struct {
 type Probe struct {
 	// Rate caps new connections per second across all scopes (default 2000).
 	Rate *float64 `yaml:"rate"`
-	// Concurrency is TCP connects in flight during a sweep (default 256).
+	// Concurrency is TCP connects in flight during a sweep (default 512).
 	Concurrency int `yaml:"concurrency"`
-	// Workers is how many endpoints are probed at once (default 8).
+	// Workers is how many endpoints are probed at once, all scopes
+	// together (default 512).
 	Workers int `yaml:"workers"`
 	// ConnectTimeout bounds each discovery connect (default 1.5s).
 	ConnectTimeout Duration `yaml:"connect_timeout"`
@@ -123,6 +126,9 @@ type Probe struct {
 	SampleBytes Size `yaml:"sample_bytes"`
 	// MaxDatasets sampled per service, largest first (default 20).
 	MaxDatasets int `yaml:"max_datasets"`
+	// MemoryCeiling bounds the bytes the concurrent probes of one scope
+	// may hold of what they read (default 128MiB; 1MiB to 64GiB).
+	MemoryCeiling Size `yaml:"memory_ceiling"`
 	// Probers restricts the probers used (default: all).
 	Probers []string `yaml:"probers"`
 	// PortProbersOnly tries only the probers that claim a port.
@@ -325,41 +331,56 @@ func (m *Monitor) defaults() {
 		m.CloseAfter = DefaultCloseAfter
 	}
 	if m.MaxHosts == 0 {
-		m.MaxHosts = 65536
+		m.MaxHosts = limits.DefaultProbe.MaxHosts
 	}
 }
 
 func (p *Probe) defaults() {
+	d := limits.DefaultProbe
 	if p.Rate == nil {
-		r := float64(DefaultRate)
+		r := d.Rate
 		p.Rate = &r
 	}
 	if p.Concurrency == 0 {
-		p.Concurrency = DefaultConcurrency
+		p.Concurrency = d.Concurrency
 	}
 	if p.Workers == 0 {
-		p.Workers = DefaultWorkers
+		p.Workers = d.Workers
 	}
 	if p.ConnectTimeout.D == 0 {
-		p.ConnectTimeout.D = 1500 * time.Millisecond
+		p.ConnectTimeout.D = d.ConnectTimeout
 	}
 	if p.Timeout.D == 0 {
-		p.Timeout.D = 60 * time.Second
+		p.Timeout.D = d.Timeout
 	}
 	if p.IOTimeout.D == 0 {
-		p.IOTimeout.D = 5 * time.Second
+		p.IOTimeout.D = d.IOTimeout
 	}
 	if p.SampleRecords == 0 {
-		p.SampleRecords = 200
+		p.SampleRecords = d.SampleRecords
 	}
 	if p.MetadataOnly {
 		p.SampleRecords = 0
 	}
 	if p.SampleBytes == 0 {
-		p.SampleBytes = 1 << 20
+		p.SampleBytes = Size(d.SampleBytes)
 	}
 	if p.MaxDatasets == 0 {
-		p.MaxDatasets = 20
+		p.MaxDatasets = d.MaxDatasets
+	}
+	if p.MemoryCeiling == 0 {
+		p.MemoryCeiling = Size(d.MemoryCeiling)
+	}
+}
+
+// Limits is the probe section as limits.Probe (after ApplyDefaults).
+func (c *Config) Limits() limits.Probe {
+	p := c.Probe
+	return limits.Probe{
+		Rate: *p.Rate, Concurrency: p.Concurrency, Workers: p.Workers,
+		ConnectTimeout: p.ConnectTimeout.D, Timeout: p.Timeout.D, IOTimeout: p.IOTimeout.D,
+		SampleRecords: p.SampleRecords, SampleBytes: int64(p.SampleBytes), MaxDatasets: p.MaxDatasets,
+		MemoryCeiling: int64(p.MemoryCeiling), MaxHosts: c.Monitor.MaxHosts,
 	}
 }
 

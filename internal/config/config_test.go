@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/leakwatch/leakwatch/internal/limits"
 )
 
 // TestInvalid loads every testdata/invalid-*.yaml and compares the error
@@ -80,7 +82,7 @@ func TestValidFull(t *testing.T) {
 	if *c.Probe.Rate != 500 || c.Probe.Workers != 4 || c.Probe.SampleBytes != 512<<10 || c.Probe.SampleRecords != 0 {
 		t.Errorf("probe %+v", c.Probe)
 	}
-	if c.Probe.Concurrency != DefaultConcurrency || c.Probe.Timeout.D != time.Minute {
+	if c.Probe.Concurrency != limits.DefaultProbe.Concurrency || c.Probe.MemoryCeiling != Size(limits.DefaultProbe.MemoryCeiling) || c.Probe.Timeout.D != time.Minute {
 		t.Errorf("probe defaults not applied: %+v", c.Probe)
 	}
 	hook := c.Notifiers[0]

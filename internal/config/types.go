@@ -1,14 +1,16 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/leakwatch/leakwatch/internal/limits"
 )
 
 // Duration is a time.Duration written as "30s", "1m30s", "250ms".
@@ -40,32 +42,15 @@ func (s *Size) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind != yaml.ScalarNode {
 		return lineErr(n, "want a size such as 1MiB, not a %s", kindName(n))
 	}
-	v, err := parseSize(n.Value)
+	v, err := limits.ParseSize(n.Value)
+	if errors.Is(err, limits.ErrSize) {
+		return lineErr(n, "invalid size %q (use e.g. 1MiB, 512KiB, 65536)", n.Value)
+	}
 	if err != nil {
 		return lineErr(n, "%v", err)
 	}
 	*s = Size(v)
 	return nil
-}
-
-func parseSize(str string) (int64, error) {
-	units := []struct {
-		suffix string
-		mult   int64
-	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"GB", 1e9}, {"MB", 1e6}, {"KB", 1e3}, {"B", 1}}
-	t := strings.TrimSpace(str)
-	mult := int64(1)
-	for _, u := range units {
-		if strings.HasSuffix(t, u.suffix) {
-			t, mult = strings.TrimSpace(strings.TrimSuffix(t, u.suffix)), u.mult
-			break
-		}
-	}
-	v, err := strconv.ParseInt(t, 10, 64)
-	if err != nil || v <= 0 || v > (1<<40)/mult {
-		return 0, fmt.Errorf("invalid size %q (use e.g. 1MiB, 512KiB, 65536)", str)
-	}
-	return v * mult, nil
 }
 
 // PortList is a list of ports: [6379, 9200, "8000-8010"] or "6379,9200".
@@ -85,32 +70,16 @@ func (p *PortList) UnmarshalYAML(n *yaml.Node) error {
 	default:
 		return lineErr(n, "want a list of ports, not a %s", kindName(n))
 	}
-	seen := map[int]bool{}
-	var out PortList
+	var ps limits.Ports
 	for _, c := range parts {
 		if c.Kind != yaml.ScalarNode {
 			return lineErr(c, "want a port or a range such as 8000-8010, not a %s", kindName(c))
 		}
-		lo, hi, isRange := strings.Cut(c.Value, "-")
-		a, err := strconv.Atoi(strings.TrimSpace(lo))
-		if err != nil || a < 1 || a > 65535 {
-			return lineErr(c, "invalid port %q (1-65535)", c.Value)
-		}
-		b := a
-		if isRange {
-			b, err = strconv.Atoi(strings.TrimSpace(hi))
-			if err != nil || b < a || b > 65535 {
-				return lineErr(c, "invalid port range %q", c.Value)
-			}
-		}
-		for q := a; q <= b; q++ {
-			if !seen[q] {
-				seen[q] = true
-				out = append(out, q)
-			}
+		if err := ps.Add(c.Value); err != nil {
+			return lineErr(c, "%v", err)
 		}
 	}
-	*p = out
+	*p = ps.List()
 	return nil
 }
 

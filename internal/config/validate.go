@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/leakwatch/leakwatch/internal/limits"
 	"github.com/leakwatch/leakwatch/internal/scope"
 )
 
@@ -152,6 +153,35 @@ func (p Probe) Validate() error {
 		return fieldErr("sample_records", "must not be negative (metadata_only: true samples nothing)")
 	case p.MaxDatasets < 0:
 		return fieldErr("max_datasets", "must not be negative")
+	}
+	// The bounds of `leakwatch scan`'s flags (limits).
+	if p.Rate != nil {
+		if err := limits.CheckRate(*p.Rate); err != nil {
+			return fieldErr("rate", "%v", err)
+		}
+	}
+	for _, c := range []struct {
+		key string
+		v   int
+		min int
+	}{{"concurrency", p.Concurrency, 1}, {"workers", p.Workers, 1}, {"sample_records", p.SampleRecords, 0}, {"max_datasets", p.MaxDatasets, 0}} {
+		if err := limits.CheckCount(c.v, c.min); err != nil {
+			return fieldErr(c.key, "%v", err)
+		}
+	}
+	for _, c := range []struct {
+		key string
+		v   Duration
+	}{{"connect_timeout", p.ConnectTimeout}, {"timeout", p.Timeout}, {"io_timeout", p.IOTimeout}} {
+		if err := limits.CheckDuration(c.v.D, false); err != nil {
+			return fieldErr(c.key, "%v", err)
+		}
+	}
+	if err := limits.CheckSampleBytes(int64(p.SampleBytes)); err != nil {
+		return fieldErr("sample_bytes", "%v", err)
+	}
+	if err := limits.CheckMemoryCeiling(int64(p.MemoryCeiling)); err != nil {
+		return fieldErr("memory_ceiling", "%v", err)
 	}
 	return nil
 }

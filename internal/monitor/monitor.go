@@ -147,7 +147,7 @@ func (m *Monitor) newScope(ctx context.Context, sc *config.Scope) (*scopeRunner,
 		return engine.New(engine.Options{
 			Registry: m.o.Registry, Classifier: m.o.Classifier, Budget: b,
 			AllProbers: !m.cfg.Probe.PortProbersOnly, DefaultCredentials: !m.cfg.Probe.NoDefaultCreds,
-			InScope: built.Allows,
+			InScope: built.Allows, MemoryCeiling: int64(m.cfg.Probe.MemoryCeiling),
 		})
 	}
 	deep, err := mk(deepBudget)

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/leakwatch/leakwatch/internal/limits"
 )
 
 // ErrMemoryCeiling means a read was refused because the process-wide
@@ -35,7 +37,7 @@ const (
 
 // DefaultMemoryCeiling bounds the bytes read and still held by all
 // concurrent probes of one engine.
-const DefaultMemoryCeiling = 128 << 20
+var DefaultMemoryCeiling = limits.DefaultProbe.MemoryCeiling
 
 // MemoryPool is a process-wide byte semaphore: every byte a probe reads is
 // drawn from it and given back only when the probe of that target ends, so

@@ -17,6 +17,7 @@ import (
 
 	"github.com/leakwatch/leakwatch/internal/classify"
 	"github.com/leakwatch/leakwatch/internal/finding"
+	"github.com/leakwatch/leakwatch/internal/limits"
 )
 
 // Prober is implemented by one package per protocol.
@@ -167,16 +168,16 @@ type Budget struct {
 // DefaultBudget is what a scan uses unless told otherwise.
 func DefaultBudget() Budget {
 	return Budget{
-		Timeout:           60 * time.Second,
-		IOTimeout:         5 * time.Second,
+		Timeout:           limits.DefaultProbe.Timeout,
+		IOTimeout:         limits.DefaultProbe.IOTimeout,
 		BannerWait:        2 * time.Second,
 		FallbackFirstByte: 1500 * time.Millisecond,
 		MaxBytes:          64 << 20,
 		MaxResponseBytes:  8 << 20,
-		MaxDatasets:       20,
+		MaxDatasets:       limits.DefaultProbe.MaxDatasets,
 		MaxListed:         1000,
-		SampleRecords:     200,
-		SampleBytes:       1 << 20,
+		SampleRecords:     limits.DefaultProbe.SampleRecords,
+		SampleBytes:       limits.DefaultProbe.SampleBytes,
 	}
 }
 

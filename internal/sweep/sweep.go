@@ -19,14 +19,16 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/leakwatch/leakwatch/internal/limits"
 	"github.com/leakwatch/leakwatch/internal/probe"
 	"github.com/leakwatch/leakwatch/internal/scope"
 )
 
-// Defaults for zero Options fields.
-const (
-	DefaultConcurrency = 512
-	DefaultTimeout     = 2 * time.Second
+// Defaults for zero Options fields (limits.DefaultProbe, shared with the
+// CLI and the config).
+var (
+	DefaultConcurrency = limits.DefaultProbe.Concurrency
+	DefaultTimeout     = limits.DefaultProbe.ConnectTimeout
 )
 
 // localRetries is how often a dial that failed for a local reason (out of

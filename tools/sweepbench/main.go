@@ -11,11 +11,10 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
-	"strconv"
-	"strings"
 	"sync/atomic"
 	"time"
 
+	"github.com/leakwatch/leakwatch/internal/limits"
 	"github.com/leakwatch/leakwatch/internal/scope"
 	"github.com/leakwatch/leakwatch/internal/sweep"
 )
@@ -27,9 +26,9 @@ const defaultPorts = "9200,9201,9300,5601,27017,6379,11211,5432,3306,8123,2379,5
 func main() {
 	targets := flag.String("targets", "127.1.0.0/20", "comma-separated loopback targets")
 	ports := flag.String("ports", defaultPorts, "comma-separated ports")
-	conc := flag.Int("concurrency", 512, "connections in flight")
+	conc := flag.Int("concurrency", limits.DefaultProbe.Concurrency, "connections in flight")
 	rate := flag.Float64("rate", 0, "connections per second (0: unlimited)")
-	timeout := flag.Duration("timeout", time.Second, "connect timeout")
+	timeout := flag.Duration("timeout", limits.DefaultProbe.ConnectTimeout, "connect timeout")
 	flag.Parse()
 	if err := run(*targets, *ports, *conc, *rate, *timeout); err != nil {
 		fmt.Fprintln(os.Stderr, "sweepbench:", err)
@@ -38,7 +37,7 @@ func main() {
 }
 
 func run(targets, portList string, conc int, rate float64, timeout time.Duration) error {
-	ps, err := parsePorts(portList)
+	ps, err := limits.ParsePorts(portList)
 	if err != nil {
 		return err
 	}
@@ -70,16 +69,4 @@ func run(targets, portList string, conc int, rate float64, timeout time.Duration
 		st.Attempted, st.Open, st.Refused, st.Timeout, st.Unreachable, st.Failed, st.Skipped)
 	fmt.Printf("wall: %.3fs  rate: %.0f checks/s\n", wall.Seconds(), float64(st.Attempted)/wall.Seconds())
 	return err
-}
-
-func parsePorts(s string) ([]int, error) {
-	var out []int
-	for _, f := range strings.Split(s, ",") {
-		p, err := strconv.Atoi(strings.TrimSpace(f))
-		if err != nil {
-			return nil, fmt.Errorf("bad port %q", f)
-		}
-		out = append(out, p)
-	}
-	return out, nil
 }
