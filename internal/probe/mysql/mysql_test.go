@@ -1,10 +1,8 @@
 package mysql
 
 import (
-	"errors"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/leakwatch/leakwatch/internal/finding"
 	"github.com/leakwatch/leakwatch/internal/probe"
@@ -12,36 +10,11 @@ import (
 	"github.com/leakwatch/leakwatch/internal/testenv"
 )
 
-func dataset(t *testing.T, res *probe.Result, name string) probe.Dataset {
-	t.Helper()
-	var names []string
-	for _, d := range res.Datasets {
-		if d.Name == name {
-			return d
-		}
-		names = append(names, d.Name)
-	}
-	t.Fatalf("dataset %q not found in %v", name, names)
-	return probe.Dataset{}
-}
-
-func samplePaths(d probe.Dataset) map[string]bool {
-	paths := map[string]bool{}
-	for _, r := range d.Sample {
-		for _, v := range r.Values {
-			paths[v.Path] = true
-		}
-	}
-	return paths
-}
-
 func TestOpenRootWithoutPassword(t *testing.T) {
 	t.Parallel()
 	s := testenv.StartMariaDB(t, testenv.MariaDBOptions{}) // a non-standard port
 	s.Seed(t)
-	before := s.Digest(t)
-
-	res, err := probetest.Run(t, New(), s.Addr, s.Port)
+	res, err := probetest.Check(t, New(), s.Addr, s.Port, probetest.ReadOnly(s.Digest))
 	if err != nil {
 		t.Fatalf("probe: %v", err)
 	}
@@ -56,7 +29,7 @@ func TestOpenRootWithoutPassword(t *testing.T) {
 	}
 	want := testenv.MariaDBSeedRows
 	for name, n := range want {
-		d := dataset(t, res, name)
+		d := probetest.Dataset(t, res, name)
 		if d.Kind != "table" || d.Records == nil || *d.Records != n {
 			t.Errorf("%s: kind %q records %v, want table/%d", name, d.Kind, d.Records, n)
 		}
@@ -70,13 +43,8 @@ func TestOpenRootWithoutPassword(t *testing.T) {
 	if len(res.Datasets) != len(want) {
 		t.Errorf("%d datasets, want %d (views and system schemas left out)", len(res.Datasets), len(want))
 	}
-	users := dataset(t, res, "shop.users")
-	paths := samplePaths(users)
-	for _, p := range []string{"email", "name", "password_hash", "id"} {
-		if !paths[p] {
-			t.Errorf("users sample lacks %q (has %v)", p, paths)
-		}
-	}
+	users := probetest.Dataset(t, res, "shop.users")
+	probetest.WantPaths(t, "users", probetest.SamplePaths(users), "email", "name", "password_hash", "id")
 	var fields []string
 	for _, f := range users.Fields {
 		fields = append(fields, f.Name+":"+f.Type)
@@ -91,17 +59,13 @@ func TestOpenRootWithoutPassword(t *testing.T) {
 			}
 		}
 	}
-	if after := s.Digest(t); after != before {
-		t.Errorf("server state changed by the probe")
-	}
 }
 
 func TestProtected(t *testing.T) {
 	t.Parallel()
 	s := testenv.StartMariaDB(t, testenv.MariaDBOptions{Port: 3306, RootPassword: "Xq7-not-a-default-pw"})
 	s.Seed(t)
-	before := s.Digest(t)
-	res, err := probetest.Run(t, New(), s.Addr, s.Port)
+	res, err := probetest.Check(t, New(), s.Addr, s.Port, probetest.ReadOnly(s.Digest))
 	if err != nil {
 		t.Fatalf("probe: %v", err)
 	}
@@ -117,31 +81,13 @@ func TestProtected(t *testing.T) {
 	if sv, _ := res.Evidence["server_version"].(string); !strings.Contains(sv, "MariaDB") {
 		t.Errorf("server_version evidence %q", sv)
 	}
-	if after := s.Digest(t); after != before {
-		t.Errorf("server state changed by the probe")
-	}
 }
 
-func TestNotThisService(t *testing.T) {
-	t.Parallel()
-	banners := map[string]string{
-		"http":     "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-		"redis":    "-ERR unknown command\r\n",
-		"ftp":      "220 (vsFTPd 3.0.3)\r\n",
-		"postgres": "E\x00\x00\x00\x08SFATAL\x00\x00",
-	}
-	for name, b := range banners {
-		t.Run(name, func(t *testing.T) {
-			s := probetest.Banner(t, b)
-			_, err := probetest.Run(t, New(), s.Addr, s.Port)
-			if !errors.Is(err, probe.ErrNotThisService) {
-				t.Fatalf("err %v, want not-this-service", err)
-			}
-		})
-	}
-}
-
-func TestHostile(t *testing.T) {
-	t.Parallel()
-	probetest.Hostile(t, New(), 15*time.Second)
+func TestConformance(t *testing.T) {
+	probetest.Conform(t, probetest.Conformance{New: func() probe.Prober { return New() }, NotThis: []probetest.Other{
+		{Name: "http", Banner: probetest.HTTPBadRequestClose},
+		{Name: "redis", Banner: probetest.RedisError},
+		{Name: "ftp", Banner: probetest.FTPBanner},
+		{Name: "postgres", Banner: "E\x00\x00\x00\x08SFATAL\x00\x00"},
+	}})
 }

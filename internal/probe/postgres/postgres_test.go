@@ -1,10 +1,8 @@
 package postgres
 
 import (
-	"errors"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/leakwatch/leakwatch/internal/finding"
 	"github.com/leakwatch/leakwatch/internal/probe"
@@ -12,38 +10,12 @@ import (
 	"github.com/leakwatch/leakwatch/internal/testenv"
 )
 
-func dataset(t *testing.T, res *probe.Result, name string) probe.Dataset {
-	t.Helper()
-	for _, d := range res.Datasets {
-		if d.Name == name {
-			return d
-		}
-	}
-	var names []string
-	for _, d := range res.Datasets {
-		names = append(names, d.Name)
-	}
-	t.Fatalf("dataset %q not found in %v", name, names)
-	return probe.Dataset{}
-}
-
-func samplePaths(d probe.Dataset) map[string]bool {
-	paths := map[string]bool{}
-	for _, r := range d.Sample {
-		for _, v := range r.Values {
-			paths[v.Path] = true
-		}
-	}
-	return paths
-}
-
 func TestOpenTrustServer(t *testing.T) {
 	t.Parallel()
 	s := testenv.StartPostgres(t, testenv.PostgresOptions{HBA: "trust"}) // a non-standard port
 	s.Seed(t)
-	before := s.Digest(t)
 
-	res, err := probetest.Run(t, New(), s.Addr, s.Port)
+	res, err := probetest.Check(t, New(), s.Addr, s.Port, probetest.ReadOnly(s.Digest))
 	if err != nil {
 		t.Fatalf("probe: %v", err)
 	}
@@ -60,7 +32,7 @@ func TestOpenTrustServer(t *testing.T) {
 		t.Errorf("auth_method evidence %v", res.Evidence["auth_method"])
 	}
 	for name, n := range testenv.PostgresSeedRows {
-		d := dataset(t, res, name)
+		d := probetest.Dataset(t, res, name)
 		if d.Kind != "table" || d.Records == nil || *d.Records != n {
 			t.Errorf("%s: kind %q records %v, want table/%d", name, d.Kind, d.Records, n)
 		}
@@ -71,16 +43,11 @@ func TestOpenTrustServer(t *testing.T) {
 			t.Errorf("%s: sampled %d (%d records), want %d", name, d.Sampled, len(d.Sample), n)
 		}
 	}
-	if d := dataset(t, res, "postgres.public.fresh"); d.Records != nil {
+	if d := probetest.Dataset(t, res, "postgres.public.fresh"); d.Records != nil {
 		t.Errorf("never analyzed table: records %d, want unknown", *d.Records)
 	}
-	users := dataset(t, res, "shop.public.users")
-	paths := samplePaths(users)
-	for _, p := range []string{"email", "name", "password_hash", "id"} {
-		if !paths[p] {
-			t.Errorf("users sample lacks %q (has %v)", p, paths)
-		}
-	}
+	users := probetest.Dataset(t, res, "shop.public.users")
+	probetest.WantPaths(t, "users", probetest.SamplePaths(users), "email", "name", "password_hash", "id")
 	var fields []string
 	for _, f := range users.Fields {
 		fields = append(fields, f.Name+":"+f.Type)
@@ -99,9 +66,6 @@ func TestOpenTrustServer(t *testing.T) {
 		if s, ok := v.(string); ok && strings.Contains(s, "@example") {
 			t.Errorf("evidence %s carries a sampled value", k)
 		}
-	}
-	if after := s.Digest(t); after != before {
-		t.Errorf("server state changed by the probe")
 	}
 }
 
@@ -122,8 +86,7 @@ func TestProtected(t *testing.T) {
 			}
 			s := testenv.StartPostgres(t, testenv.PostgresOptions{Port: port, HBA: tc.hba, Password: "Xq7-not-a-default-pw"})
 			s.Seed(t)
-			before := s.Digest(t)
-			res, err := probetest.Run(t, New(), s.Addr, s.Port)
+			res, err := probetest.Check(t, New(), s.Addr, s.Port, probetest.ReadOnly(s.Digest))
 			if err != nil {
 				t.Fatalf("probe: %v", err)
 			}
@@ -142,9 +105,6 @@ func TestProtected(t *testing.T) {
 			if tc.code != "" && res.Evidence["startup_error_code"] != tc.code {
 				t.Errorf("startup_error_code %v, want %s", res.Evidence["startup_error_code"], tc.code)
 			}
-			if after := s.Digest(t); after != before {
-				t.Errorf("server state changed by the probe")
-			}
 		})
 	}
 }
@@ -153,8 +113,7 @@ func TestDefaultCredentials(t *testing.T) {
 	t.Parallel()
 	s := testenv.StartPostgres(t, testenv.PostgresOptions{HBA: "md5", Password: "postgres"})
 	s.Seed(t)
-	before := s.Digest(t)
-	res, err := probetest.Run(t, New(), s.Addr, s.Port)
+	res, err := probetest.Check(t, New(), s.Addr, s.Port, probetest.ReadOnly(s.Digest))
 	if err != nil {
 		t.Fatalf("probe: %v", err)
 	}
@@ -167,12 +126,9 @@ func TestDefaultCredentials(t *testing.T) {
 	if !strings.HasPrefix(res.Version, "15.") {
 		t.Errorf("version %q", res.Version)
 	}
-	d := dataset(t, res, "shop.public.users")
-	if d.Records == nil || *d.Records != 25 || d.Sampled != 25 || !samplePaths(d)["email"] {
-		t.Errorf("users: records %v sampled %d paths %v", d.Records, d.Sampled, samplePaths(d))
-	}
-	if after := s.Digest(t); after != before {
-		t.Errorf("server state changed by the probe")
+	d := probetest.Dataset(t, res, "shop.public.users")
+	if d.Records == nil || *d.Records != 25 || d.Sampled != 25 || !probetest.SamplePaths(d)["email"] {
+		t.Errorf("users: records %v sampled %d paths %v", d.Records, d.Sampled, probetest.SamplePaths(d))
 	}
 }
 
@@ -182,7 +138,7 @@ func TestTLSOnlyTrust(t *testing.T) {
 	t.Parallel()
 	s := testenv.StartPostgres(t, testenv.PostgresOptions{HBA: "ssl-trust"})
 	s.Seed(t)
-	res, err := probetest.Run(t, New(), s.Addr, s.Port)
+	res, err := probetest.Check(t, New(), s.Addr, s.Port)
 	if err != nil {
 		t.Fatalf("probe: %v", err)
 	}
@@ -192,30 +148,15 @@ func TestTLSOnlyTrust(t *testing.T) {
 	if res.Evidence["startup_error_code"] != "28000" {
 		t.Errorf("startup_error_code %v", res.Evidence["startup_error_code"])
 	}
-	if d := dataset(t, res, "shop.public.users"); d.Records == nil || *d.Records != 25 || d.Sampled != 25 {
+	if d := probetest.Dataset(t, res, "shop.public.users"); d.Records == nil || *d.Records != 25 || d.Sampled != 25 {
 		t.Errorf("users: records %v sampled %d", d.Records, d.Sampled)
 	}
 }
 
-func TestNotThisService(t *testing.T) {
-	t.Parallel()
-	banners := map[string]string{
-		"http":  "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-		"redis": "-ERR unknown command\r\n",
-		"mysql": "\x4a\x00\x00\x00\x0a5.7.44\x00",
-	}
-	for name, b := range banners {
-		t.Run(name, func(t *testing.T) {
-			s := probetest.Banner(t, b)
-			_, err := probetest.Run(t, New(), s.Addr, s.Port)
-			if !errors.Is(err, probe.ErrNotThisService) {
-				t.Fatalf("err %v, want not-this-service", err)
-			}
-		})
-	}
-}
-
-func TestHostile(t *testing.T) {
-	t.Parallel()
-	probetest.Hostile(t, New(), 15*time.Second)
+func TestConformance(t *testing.T) {
+	probetest.Conform(t, probetest.Conformance{New: func() probe.Prober { return New() }, NotThis: []probetest.Other{
+		{Name: "http", Banner: probetest.HTTPBadRequestClose},
+		{Name: "redis", Banner: probetest.RedisError},
+		{Name: "mysql", Banner: probetest.MySQLGreeting},
+	}})
 }

@@ -114,12 +114,13 @@ func NotThisService(t *testing.T, p probe.Prober, o Other) {
 
 // Banners of other services that several probers' tests use.
 const (
-	HTTPBadRequest = "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"
-	RedisError     = "-ERR unknown command\r\n"
-	SSHBanner      = "SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n"
-	SMTPBanner     = "220 mail.example.com ESMTP\r\n"
-	FTPBanner      = "220 (vsFTPd 3.0.3)\r\n"
-	MySQLGreeting  = "\x4a\x00\x00\x00\x0a5.7.44\x00"
+	HTTPBadRequest      = "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"
+	HTTPBadRequestClose = "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+	RedisError          = "-ERR unknown command\r\n"
+	SSHBanner           = "SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n"
+	SMTPBanner          = "220 mail.example.com ESMTP\r\n"
+	FTPBanner           = "220 (vsFTPd 3.0.3)\r\n"
+	MySQLGreeting       = "\x4a\x00\x00\x00\x0a5.7.44\x00"
 )
 
 // Option adjusts a Check.
@@ -217,6 +218,20 @@ func ToFinding(tb testing.TB, service string, t probe.Target, res *probe.Result)
 	classify.Scrub(f)
 	f.Finalize()
 	return f
+}
+
+// Unchanged takes the store's digest now; the check it returns fails the
+// test when the digest has changed since (for checks that span several
+// probes).
+func Unchanged(tb testing.TB, digest func(testing.TB) string) (check func()) {
+	tb.Helper()
+	before := digest(tb)
+	return func() {
+		tb.Helper()
+		if after := digest(tb); after != before {
+			tb.Errorf("server state changed by the probe:\nbefore %s\nafter  %s", before, after)
+		}
+	}
 }
 
 // ValidFinding writes f as JSONL and fails the test unless it validates
