@@ -1,11 +1,8 @@
 package clickhouse
 
 import (
-	"errors"
-	"net"
 	"net/http"
 	"testing"
-	"time"
 
 	"github.com/leakwatch/leakwatch/internal/finding"
 	"github.com/leakwatch/leakwatch/internal/probe"
@@ -13,37 +10,14 @@ import (
 	"github.com/leakwatch/leakwatch/internal/testenv"
 )
 
-func dataset(t *testing.T, res *probe.Result, name string) probe.Dataset {
-	t.Helper()
-	var names []string
-	for _, d := range res.Datasets {
-		if d.Name == name {
-			return d
-		}
-		names = append(names, d.Name)
-	}
-	t.Fatalf("dataset %q not found in %v", name, names)
-	return probe.Dataset{}
-}
-
-func samplePaths(d probe.Dataset) map[string]bool {
-	paths := map[string]bool{}
-	for _, r := range d.Sample {
-		for _, v := range r.Values {
-			paths[v.Path] = true
-		}
-	}
-	return paths
-}
-
 func TestOpenServer(t *testing.T) {
 	t.Parallel()
 	s := testenv.StartClickHouse(t, testenv.ClickHouseOptions{}) // non-standard ports
 	s.Seed(t)
-	before := s.Digest(t)
+	unchanged := probetest.Unchanged(t, s.Digest)
 
 	t.Run("http", func(t *testing.T) {
-		res, err := probetest.Run(t, New(), s.Addr, s.HTTPPort)
+		res, err := probetest.Check(t, New(), s.Addr, s.HTTPPort)
 		if err != nil {
 			t.Fatalf("probe: %v", err)
 		}
@@ -58,7 +32,7 @@ func TestOpenServer(t *testing.T) {
 		}
 		counts := testenv.ClickHouseSeedRows
 		for name, n := range counts {
-			d := dataset(t, res, name)
+			d := probetest.Dataset(t, res, name)
 			if d.Kind != "table" || d.Records == nil || *d.Records != n || d.Bytes == nil || *d.Bytes <= 0 {
 				t.Errorf("%s: kind %q records %v bytes %v, want table/%d", name, d.Kind, d.Records, d.Bytes, n)
 			}
@@ -66,15 +40,15 @@ func TestOpenServer(t *testing.T) {
 				t.Errorf("%s: sampled %d, want %d", name, d.Sampled, n)
 			}
 		}
-		contacts := dataset(t, res, "crm.contacts")
-		if contacts.Records != nil || contacts.Sampled != 7 || !samplePaths(contacts)["phone"] {
+		contacts := probetest.Dataset(t, res, "crm.contacts")
+		if contacts.Records != nil || contacts.Sampled != 7 || !probetest.SamplePaths(contacts)["phone"] {
 			t.Errorf("crm.contacts (TinyLog): records %v sampled %d", contacts.Records, contacts.Sampled)
 		}
-		if v := dataset(t, res, "crm.contact_emails"); v.Sampled != 0 || v.Records != nil {
+		if v := probetest.Dataset(t, res, "crm.contact_emails"); v.Sampled != 0 || v.Records != nil {
 			t.Errorf("view sampled %d records %v", v.Sampled, v.Records)
 		}
-		users := dataset(t, res, "shop.users")
-		paths := samplePaths(users)
+		users := probetest.Dataset(t, res, "shop.users")
+		paths := probetest.SamplePaths(users)
 		for _, p := range []string{"id", "email", "name", "password_hash"} {
 			if !paths[p] {
 				t.Errorf("users sample lacks %q (has %v)", p, paths)
@@ -85,7 +59,7 @@ func TestOpenServer(t *testing.T) {
 		}
 	})
 	t.Run("native", func(t *testing.T) {
-		res, err := probetest.Run(t, New(), s.Addr, s.NativePort)
+		res, err := probetest.Check(t, New(), s.Addr, s.NativePort)
 		if err != nil {
 			t.Fatalf("probe: %v", err)
 		}
@@ -96,19 +70,17 @@ func TestOpenServer(t *testing.T) {
 			t.Errorf("evidence %v datasets %d", res.Evidence, len(res.Datasets))
 		}
 	})
-	if after := s.Digest(t); after != before {
-		t.Errorf("server state changed by the probe")
-	}
+	unchanged()
 }
 
 func TestProtectedServer(t *testing.T) {
 	t.Parallel()
 	s := testenv.StartClickHouse(t, testenv.ClickHouseOptions{HTTPPort: 8123, Password: "Xq7-not-a-default-pw"})
 	s.Seed(t)
-	before := s.Digest(t)
+	unchanged := probetest.Unchanged(t, s.Digest)
 	for name, port := range map[string]int{"http": s.HTTPPort, "native": s.NativePort} {
 		t.Run(name, func(t *testing.T) {
-			res, err := probetest.Run(t, New(), s.Addr, port)
+			res, err := probetest.Check(t, New(), s.Addr, port)
 			if err != nil {
 				t.Fatalf("probe: %v", err)
 			}
@@ -123,45 +95,19 @@ func TestProtectedServer(t *testing.T) {
 			}
 		})
 	}
-	if after := s.Digest(t); after != before {
-		t.Errorf("server state changed by the probe")
-	}
+	unchanged()
 }
 
-// TestNotThisService runs a real HTTP server that even answers /ping with
-// "Ok." but is not ClickHouse.
-func TestNotThisService(t *testing.T) {
-	t.Parallel()
-	addr := testenv.Addr(t)
-	l, err := net.Listen("tcp", net.JoinHostPort(addr.String(), "0"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/ping" {
-			_, _ = w.Write([]byte("Ok.\n"))
-			return
-		}
-		http.Error(w, "not found", http.StatusNotFound)
-	})}
-	go func() { _ = srv.Serve(l) }()
-	t.Cleanup(func() { srv.Close() })
-	port := l.Addr().(*net.TCPAddr).Port
-	_, err = probetest.Run(t, New(), addr, port)
-	if !errors.Is(err, probe.ErrNotThisService) {
-		t.Fatalf("err %v, want not-this-service", err)
-	}
-	for name, b := range map[string]string{"redis": "-ERR unknown command\r\n", "mysql": "\x4a\x00\x00\x00\x0a5.7.44\x00"} {
-		t.Run(name, func(t *testing.T) {
-			s := probetest.Banner(t, b)
-			if _, err := probetest.Run(t, New(), s.Addr, s.Port); !errors.Is(err, probe.ErrNotThisService) {
-				t.Fatalf("err %v, want not-this-service", err)
+func TestConformance(t *testing.T) {
+	probetest.Conform(t, probetest.Conformance{New: func() probe.Prober { return New() }, NotThis: []probetest.Other{
+		{Name: "http", HTTP: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/ping" {
+				_, _ = w.Write([]byte("Ok.\n"))
+				return
 			}
-		})
-	}
-}
-
-func TestHostile(t *testing.T) {
-	t.Parallel()
-	probetest.Hostile(t, New(), 15*time.Second)
+			http.Error(w, "not found", http.StatusNotFound)
+		})},
+		{Name: "redis", Banner: probetest.RedisError},
+		{Name: "mysql", Banner: probetest.MySQLGreeting},
+	}})
 }

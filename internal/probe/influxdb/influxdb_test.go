@@ -1,11 +1,8 @@
 package influxdb
 
 import (
-	"errors"
-	"net"
 	"net/http"
 	"testing"
-	"time"
 
 	"github.com/leakwatch/leakwatch/internal/finding"
 	"github.com/leakwatch/leakwatch/internal/probe"
@@ -13,35 +10,11 @@ import (
 	"github.com/leakwatch/leakwatch/internal/testenv"
 )
 
-func dataset(t *testing.T, res *probe.Result, name string) probe.Dataset {
-	t.Helper()
-	var names []string
-	for _, d := range res.Datasets {
-		if d.Name == name {
-			return d
-		}
-		names = append(names, d.Name)
-	}
-	t.Fatalf("dataset %q not found in %v", name, names)
-	return probe.Dataset{}
-}
-
-func samplePaths(d probe.Dataset) map[string]bool {
-	paths := map[string]bool{}
-	for _, r := range d.Sample {
-		for _, v := range r.Values {
-			paths[v.Path] = true
-		}
-	}
-	return paths
-}
-
 func TestOpenServer(t *testing.T) {
 	t.Parallel()
 	s := testenv.StartInflux(t, testenv.InfluxOptions{}) // a non-standard port
 	s.Seed(t)
-	before := s.Digest(t)
-	res, err := probetest.Run(t, New(), s.Addr, s.Port)
+	res, err := probetest.Check(t, New(), s.Addr, s.Port, probetest.ReadOnly(s.Digest))
 	if err != nil {
 		t.Fatalf("probe: %v", err)
 	}
@@ -56,7 +29,7 @@ func TestOpenServer(t *testing.T) {
 	}
 	want := testenv.InfluxSeedPoints
 	for name, n := range want {
-		d := dataset(t, res, name)
+		d := probetest.Dataset(t, res, name)
 		if d.Kind != "measurement" || d.Records == nil || *d.Records != n || d.Sampled != int(n) {
 			t.Errorf("%s: kind %q records %v sampled %d, want measurement/%d", name, d.Kind, d.Records, d.Sampled, n)
 		}
@@ -64,22 +37,14 @@ func TestOpenServer(t *testing.T) {
 	if len(res.Datasets) != len(want) {
 		t.Errorf("%d datasets, want %d", len(res.Datasets), len(want))
 	}
-	logins := dataset(t, res, "telemetry.logins")
-	paths := samplePaths(logins)
-	for _, p := range []string{"time", "email", "name", "login_token", "wifi_ssid", "device_model"} {
-		if !paths[p] {
-			t.Errorf("logins sample lacks %q (has %v)", p, paths)
-		}
-	}
+	logins := probetest.Dataset(t, res, "telemetry.logins")
+	probetest.WantPaths(t, "logins", probetest.SamplePaths(logins), "time", "email", "name", "login_token", "wifi_ssid", "device_model")
 	types := map[string]string{}
 	for _, f := range logins.Fields {
 		types[f.Name] = f.Type
 	}
 	if types["email"] != "string" || types["device_model"] != "tag" {
 		t.Errorf("logins fields %v", logins.Fields)
-	}
-	if after := s.Digest(t); after != before {
-		t.Errorf("server state changed by the probe")
 	}
 }
 
@@ -89,7 +54,7 @@ func TestProtectedServer(t *testing.T) {
 
 	// Authentication on, no user yet: protected, but anyone could make
 	// himself admin.
-	res, err := probetest.Run(t, New(), s.Addr, s.Port)
+	res, err := probetest.Check(t, New(), s.Addr, s.Port)
 	if err != nil {
 		t.Fatalf("probe: %v", err)
 	}
@@ -99,8 +64,8 @@ func TestProtectedServer(t *testing.T) {
 
 	s.CreateAdmin(t, "admin", "Xq7-not-a-default-pw")
 	s.Seed(t)
-	before := s.Digest(t)
-	res, err = probetest.Run(t, New(), s.Addr, s.Port)
+	unchanged := probetest.Unchanged(t, s.Digest)
+	res, err = probetest.Check(t, New(), s.Addr, s.Port)
 	if err != nil {
 		t.Fatalf("probe: %v", err)
 	}
@@ -113,33 +78,14 @@ func TestProtectedServer(t *testing.T) {
 	if res.Evidence["auth_error"] != "unable to parse authentication credentials" {
 		t.Errorf("auth_error %v", res.Evidence["auth_error"])
 	}
-	if after := s.Digest(t); after != before {
-		t.Errorf("server state changed by the probe")
-	}
+	unchanged()
 }
 
-func TestNotThisService(t *testing.T) {
-	t.Parallel()
-	addr := testenv.Addr(t)
-	l, err := net.Listen("tcp", net.JoinHostPort(addr.String(), "0"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.WriteHeader(http.StatusNoContent) // a /ping answer, but no InfluxDB header
-	})}
-	go func() { _ = srv.Serve(l) }()
-	t.Cleanup(func() { srv.Close() })
-	if _, err := probetest.Run(t, New(), addr, l.Addr().(*net.TCPAddr).Port); !errors.Is(err, probe.ErrNotThisService) {
-		t.Fatalf("http server: err %v, want not-this-service", err)
-	}
-	b := probetest.Banner(t, "-ERR unknown command\r\n")
-	if _, err := probetest.Run(t, New(), b.Addr, b.Port); !errors.Is(err, probe.ErrNotThisService) {
-		t.Fatalf("redis banner: err %v, want not-this-service", err)
-	}
-}
-
-func TestHostile(t *testing.T) {
-	t.Parallel()
-	probetest.Hostile(t, New(), 15*time.Second)
+func TestConformance(t *testing.T) {
+	probetest.Conform(t, probetest.Conformance{New: func() probe.Prober { return New() }, NotThis: []probetest.Other{
+		{Name: "http", HTTP: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(http.StatusNoContent) // a /ping answer, but no InfluxDB header
+		})},
+		{Name: "redis", Banner: probetest.RedisError},
+	}})
 }
