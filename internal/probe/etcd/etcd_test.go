@@ -1,11 +1,9 @@
 package etcd
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/leakwatch/leakwatch/internal/finding"
 	"github.com/leakwatch/leakwatch/internal/probe"
@@ -33,8 +31,7 @@ func TestOpenServer(t *testing.T) {
 			t.Parallel()
 			s := testenv.StartEtcd(t, testenv.EtcdOptions{Port: tc.port})
 			s.Seed(t, tc.seed)
-			before := s.Digest(t)
-			res, err := probetest.Run(t, New(), s.Addr, s.Port)
+			res, err := probetest.Check(t, New(), s.Addr, s.Port, probetest.ReadOnly(s.Digest))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -68,9 +65,6 @@ func TestOpenServer(t *testing.T) {
 					t.Errorf("sample lacks %q (have %v)", p, paths)
 				}
 			}
-			if after := s.Digest(t); after != before {
-				t.Fatalf("data changed by probe")
-			}
 		})
 	}
 }
@@ -80,8 +74,7 @@ func TestProtected(t *testing.T) {
 	s := testenv.StartEtcd(t, testenv.EtcdOptions{})
 	s.Seed(t, testenv.EtcdFlat)
 	s.EnableAuth(t, "root-pass-123")
-	before := s.Digest(t)
-	res, err := probetest.Run(t, New(), s.Addr, s.Port)
+	res, err := probetest.Check(t, New(), s.Addr, s.Port, probetest.ReadOnly(s.Digest))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,29 +87,12 @@ func TestProtected(t *testing.T) {
 	if !strings.Contains(fmt.Sprint(res.Evidence["auth_challenge"]), "user name is empty") {
 		t.Errorf("evidence %v", res.Evidence)
 	}
-	if after := s.Digest(t); after != before {
-		t.Fatalf("data changed by probe")
-	}
 }
 
-func TestNotThisService(t *testing.T) {
-	t.Parallel()
-	for name, banner := range map[string]string{
-		"http-404":  "HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\nConnection: close\r\n\r\nNot Found",
-		"http-json": "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 20\r\nConnection: close\r\n\r\n{\"version\":\"1.2.3\"}\n",
-		"redis":     "-ERR unknown command\r\n",
-	} {
-		t.Run(name, func(t *testing.T) {
-			b := probetest.Banner(t, banner)
-			_, err := probetest.Run(t, New(), b.Addr, b.Port)
-			if !errors.Is(err, probe.ErrNotThisService) {
-				t.Fatalf("err = %v", err)
-			}
-		})
-	}
-}
-
-func TestHostile(t *testing.T) {
-	t.Parallel()
-	probetest.Hostile(t, New(), 15*time.Second)
+func TestConformance(t *testing.T) {
+	probetest.Conform(t, probetest.Conformance{New: func() probe.Prober { return New() }, NotThis: []probetest.Other{
+		{Name: "http-404", Banner: "HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\nConnection: close\r\n\r\nNot Found"},
+		{Name: "http-json", Banner: "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 20\r\nConnection: close\r\n\r\n{\"version\":\"1.2.3\"}\n"},
+		{Name: "redis", Banner: probetest.RedisError},
+	}})
 }

@@ -1,14 +1,12 @@
 package memcached
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/leakwatch/leakwatch/internal/finding"
 	"github.com/leakwatch/leakwatch/internal/probe"
@@ -30,8 +28,7 @@ func TestOpenServer(t *testing.T) {
 			t.Parallel()
 			s := testenv.StartMemcached(t, testenv.MemcachedOptions{Port: tc.port, Args: tc.args})
 			s.Seed(t)
-			before := s.Digest(t)
-			res, err := probetest.Run(t, New(), s.Addr, s.Port)
+			res, err := probetest.Check(t, New(), s.Addr, s.Port, probetest.ReadOnly(s.Digest))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -61,9 +58,6 @@ func TestOpenServer(t *testing.T) {
 				if !paths[p] {
 					t.Errorf("sample lacks %q (have %v)", p, paths)
 				}
-			}
-			if after := s.Digest(t); after != before {
-				t.Fatal("data changed by probe")
 			}
 		})
 	}
@@ -105,7 +99,7 @@ func TestProtected(t *testing.T) {
 
 func checkProtected(t *testing.T, s *testenv.Memcached, mech string) {
 	t.Helper()
-	res, err := probetest.Run(t, New(), s.Addr, s.Port)
+	res, err := probetest.Check(t, New(), s.Addr, s.Port)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,24 +114,10 @@ func checkProtected(t *testing.T, s *testenv.Memcached, mech string) {
 	}
 }
 
-func TestNotThisService(t *testing.T) {
-	t.Parallel()
-	for name, banner := range map[string]string{
-		"http":  "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n",
-		"redis": "-ERR unknown command\r\n",
-		"smtp":  "220 mail.example.com ESMTP\r\n",
-	} {
-		t.Run(name, func(t *testing.T) {
-			b := probetest.Banner(t, banner)
-			_, err := probetest.Run(t, New(), b.Addr, b.Port)
-			if !errors.Is(err, probe.ErrNotThisService) {
-				t.Fatalf("err = %v", err)
-			}
-		})
-	}
-}
-
-func TestHostile(t *testing.T) {
-	t.Parallel()
-	probetest.Hostile(t, New(), 15*time.Second)
+func TestConformance(t *testing.T) {
+	probetest.Conform(t, probetest.Conformance{New: func() probe.Prober { return New() }, NotThis: []probetest.Other{
+		{Name: "http", Banner: probetest.HTTPBadRequest},
+		{Name: "redis", Banner: probetest.RedisError},
+		{Name: "smtp", Banner: probetest.SMTPBanner},
+	}})
 }

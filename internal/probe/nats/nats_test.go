@@ -1,9 +1,8 @@
 package nats
 
 import (
-	"errors"
+	"slices"
 	"testing"
-	"time"
 
 	"github.com/leakwatch/leakwatch/internal/finding"
 	"github.com/leakwatch/leakwatch/internal/probe"
@@ -15,8 +14,7 @@ func TestOpenServer(t *testing.T) {
 	t.Parallel()
 	s := testenv.StartNATS(t, testenv.NATSOptions{Port: 4222})
 	s.Seed(t)
-	before := s.Digest(t)
-	res, err := probetest.Run(t, New(), s.Addr, s.Port)
+	res, err := probetest.Check(t, New(), s.Addr, s.Port, probetest.ReadOnly(s.Digest))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,7 +24,7 @@ func TestOpenServer(t *testing.T) {
 	if want := testenv.NATSVersion(t); res.Product != "nats-server" || res.Version != want {
 		t.Errorf("product %q version %q, want %q", res.Product, res.Version, want)
 	}
-	if res.Evidence["jetstream"] != true || !contains(res.Flags, "monitoring-open") {
+	if res.Evidence["jetstream"] != true || !slices.Contains(res.Flags, "monitoring-open") {
 		t.Errorf("evidence %v flags %v", res.Evidence, res.Flags)
 	}
 	want := testenv.NATSSeedStreams
@@ -49,17 +47,13 @@ func TestOpenServer(t *testing.T) {
 			t.Errorf("sample lacks %q (have %v)", p, paths)
 		}
 	}
-	if after := s.Digest(t); after != before {
-		t.Fatal("streams changed by probe")
-	}
 }
 
 func TestTokenAuth(t *testing.T) {
 	t.Parallel()
 	s := testenv.StartNATS(t, testenv.NATSOptions{Token: "s3cret-token-123"})
 	s.Seed(t)
-	before := s.Digest(t)
-	res, err := probetest.Run(t, New(), s.Addr, s.Port)
+	res, err := probetest.Check(t, New(), s.Addr, s.Port, probetest.ReadOnly(s.Digest))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,38 +63,13 @@ func TestTokenAuth(t *testing.T) {
 	if res.Evidence["auth_required"] != true || res.Version != testenv.NATSVersion(t) {
 		t.Errorf("evidence %v version %q", res.Evidence, res.Version)
 	}
-	if after := s.Digest(t); after != before {
-		t.Fatal("streams changed by probe")
-	}
 }
 
-func TestNotThisService(t *testing.T) {
-	t.Parallel()
-	for name, banner := range map[string]string{
-		"http":  "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n",
-		"smtp":  "220 mail.example.com ESMTP\r\n",
-		"fake":  "INFO {\"version\":\"1\"}\r\n",
-		"redis": "-ERR unknown command\r\n",
-	} {
-		t.Run(name, func(t *testing.T) {
-			b := probetest.Banner(t, banner)
-			if _, err := probetest.Run(t, New(), b.Addr, b.Port); !errors.Is(err, probe.ErrNotThisService) {
-				t.Fatalf("err = %v", err)
-			}
-		})
-	}
-}
-
-func TestHostile(t *testing.T) {
-	t.Parallel()
-	probetest.Hostile(t, New(), 15*time.Second)
-}
-
-func contains(xs []string, x string) bool {
-	for _, y := range xs {
-		if y == x {
-			return true
-		}
-	}
-	return false
+func TestConformance(t *testing.T) {
+	probetest.Conform(t, probetest.Conformance{New: func() probe.Prober { return New() }, NotThis: []probetest.Other{
+		{Name: "http", Banner: probetest.HTTPBadRequest},
+		{Name: "smtp", Banner: probetest.SMTPBanner},
+		{Name: "fake", Banner: "INFO {\"version\":\"1\"}\r\n"},
+		{Name: "redis", Banner: probetest.RedisError},
+	}})
 }

