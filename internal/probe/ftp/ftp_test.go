@@ -2,26 +2,14 @@ package ftp
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/leakwatch/leakwatch/internal/finding"
 	"github.com/leakwatch/leakwatch/internal/probe"
 	"github.com/leakwatch/leakwatch/internal/probe/probetest"
 	"github.com/leakwatch/leakwatch/internal/testenv"
 )
-
-func samplePaths(d probe.Dataset) map[string]int {
-	m := map[string]int{}
-	for _, r := range d.Sample {
-		for _, v := range r.Values {
-			m[v.Path]++
-		}
-	}
-	return m
-}
 
 func TestVsftpd(t *testing.T) {
 	open := testenv.StartVsftpd(t, testenv.FTPOptions{Anonymous: true})
@@ -66,11 +54,11 @@ func TestVsftpd(t *testing.T) {
 		if d := ds["/"]; d.Bytes == nil || *d.Bytes < 120000 {
 			t.Errorf("root bytes %v", d.Bytes)
 		}
-		root := samplePaths(ds["/"])
+		root := probetest.PathCounts(ds["/"])
 		if root["email"] != 2 || root["full_name"] != 2 || root["contact"] != 1 {
 			t.Errorf("root sample %v", root)
 		}
-		bk := samplePaths(ds["/backups"])
+		bk := probetest.PathCounts(ds["/backups"])
 		if bk["password_hash"] != 1 || bk["DB_PASSWORD"] != 1 || bk["AWS_SECRET_ACCESS_KEY"] != 1 {
 			t.Errorf("backups sample %v", bk)
 		}
@@ -118,22 +106,10 @@ func TestVsftpd(t *testing.T) {
 	})
 }
 
-func TestNotFTP(t *testing.T) {
-	for name, banner := range map[string]string{
-		"smtp": "220 mail.example.com ESMTP Exim 4.96 Sat, 28 Nov 2026 16:00:00 +0000\r\n",
-		"http": "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n",
-		"ssh":  "SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n",
-	} {
-		t.Run(name, func(t *testing.T) {
-			s := probetest.Banner(t, banner)
-			_, err := probetest.Run(t, New(), s.Addr, s.Port)
-			if !errors.Is(err, probe.ErrNotThisService) {
-				t.Fatalf("err %v, want not-this-service", err)
-			}
-		})
-	}
-}
-
-func TestHostile(t *testing.T) {
-	probetest.Hostile(t, New(), 15*time.Second)
+func TestConformance(t *testing.T) {
+	probetest.Conform(t, probetest.Conformance{New: func() probe.Prober { return New() }, NotThis: []probetest.Other{
+		{Name: "smtp", Banner: "220 mail.example.com ESMTP Exim 4.96 Sat, 28 Nov 2026 16:00:00 +0000\r\n"},
+		{Name: "http", Banner: probetest.HTTPBadRequest},
+		{Name: "ssh", Banner: probetest.SSHBanner},
+	}})
 }

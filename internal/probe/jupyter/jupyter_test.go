@@ -1,10 +1,8 @@
 package jupyter
 
 import (
-	"errors"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/leakwatch/leakwatch/internal/finding"
 	"github.com/leakwatch/leakwatch/internal/probe"
@@ -107,19 +105,9 @@ func TestJupyter(t *testing.T) {
 	})
 }
 
-func TestNotJupyter(t *testing.T) {
-	s := probetest.Banner(t, "HTTP/1.1 404 Not Found\r\nServer: nginx/1.22.1\r\nContent-Type: text/html\r\nContent-Length: 9\r\nConnection: close\r\n\r\nnot found")
-	_, err := probetest.Run(t, New(), s.Addr, s.Port)
-	if !errors.Is(err, probe.ErrNotThisService) {
-		t.Fatalf("err %v, want not-this-service", err)
-	}
-	s = probetest.Banner(t, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 21\r\nConnection: close\r\n\r\n{\"status\": \"healthy\"}")
-	_, err = probetest.Run(t, New(), s.Addr, s.Port)
-	if !errors.Is(err, probe.ErrNotThisService) {
-		t.Fatalf("json api: err %v, want not-this-service", err)
-	}
-}
-
-func TestHostile(t *testing.T) {
-	probetest.Hostile(t, New(), 15*time.Second)
+func TestConformance(t *testing.T) {
+	probetest.Conform(t, probetest.Conformance{New: func() probe.Prober { return New() }, NotThis: []probetest.Other{
+		{Name: "nginx-404", Banner: "HTTP/1.1 404 Not Found\r\nServer: nginx/1.22.1\r\nContent-Type: text/html\r\nContent-Length: 9\r\nConnection: close\r\n\r\nnot found"},
+		{Name: "json-api", Banner: "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 21\r\nConnection: close\r\n\r\n{\"status\": \"healthy\"}"},
+	}})
 }

@@ -1,10 +1,8 @@
 package prometheus
 
 import (
-	"errors"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/leakwatch/leakwatch/internal/finding"
 	"github.com/leakwatch/leakwatch/internal/probe"
@@ -91,23 +89,11 @@ func TestPrometheus(t *testing.T) {
 	})
 }
 
-func TestNotPrometheus(t *testing.T) {
-	for name, banner := range map[string]string{
-		"404":        "HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\nConnection: close\r\n\r\nnot found",
-		"json":       "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 21\r\nConnection: close\r\n\r\n{\"status\": \"healthy\"}",
-		"nginx-auth": "HTTP/1.1 401 Unauthorized\r\nServer: nginx\r\nWWW-Authenticate: Basic realm=\"staff\"\r\nContent-Length: 6\r\nConnection: close\r\n\r\ndenied",
-		"redis":      "-ERR wrong number of arguments\r\n",
-	} {
-		t.Run(name, func(t *testing.T) {
-			s := probetest.Banner(t, banner)
-			_, err := probetest.Run(t, New(), s.Addr, s.Port)
-			if !errors.Is(err, probe.ErrNotThisService) {
-				t.Fatalf("err %v, want not-this-service", err)
-			}
-		})
-	}
-}
-
-func TestHostile(t *testing.T) {
-	probetest.Hostile(t, New(), 15*time.Second)
+func TestConformance(t *testing.T) {
+	probetest.Conform(t, probetest.Conformance{New: func() probe.Prober { return New() }, NotThis: []probetest.Other{
+		{Name: "404", Banner: "HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\nConnection: close\r\n\r\nnot found"},
+		{Name: "json", Banner: "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 21\r\nConnection: close\r\n\r\n{\"status\": \"healthy\"}"},
+		{Name: "nginx-auth", Banner: "HTTP/1.1 401 Unauthorized\r\nServer: nginx\r\nWWW-Authenticate: Basic realm=\"staff\"\r\nContent-Length: 6\r\nConnection: close\r\n\r\ndenied"},
+		{Name: "redis", Banner: "-ERR wrong number of arguments\r\n"},
+	}})
 }

@@ -1,10 +1,8 @@
 package rsync
 
 import (
-	"errors"
 	"fmt"
 	"testing"
-	"time"
 
 	"github.com/leakwatch/leakwatch/internal/finding"
 	"github.com/leakwatch/leakwatch/internal/probe"
@@ -86,22 +84,10 @@ func TestRsyncd(t *testing.T) {
 	})
 }
 
-func TestNotRsync(t *testing.T) {
-	for name, banner := range map[string]string{
-		"ftp":  "220 (vsFTPd 3.0.3)\r\n",
-		"http": "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n",
-		"ssh":  "SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n",
-	} {
-		t.Run(name, func(t *testing.T) {
-			s := probetest.Banner(t, banner)
-			_, err := probetest.Run(t, New(), s.Addr, s.Port)
-			if !errors.Is(err, probe.ErrNotThisService) {
-				t.Fatalf("err %v, want not-this-service", err)
-			}
-		})
-	}
-}
-
-func TestHostile(t *testing.T) {
-	probetest.Hostile(t, New(), 15*time.Second)
+func TestConformance(t *testing.T) {
+	probetest.Conform(t, probetest.Conformance{New: func() probe.Prober { return New() }, NotThis: []probetest.Other{
+		{Name: "ftp", Banner: probetest.FTPBanner},
+		{Name: "http", Banner: probetest.HTTPBadRequest},
+		{Name: "ssh", Banner: probetest.SSHBanner},
+	}})
 }

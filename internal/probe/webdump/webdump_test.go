@@ -9,7 +9,6 @@ import (
 	"sort"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/leakwatch/leakwatch/internal/finding"
 	"github.com/leakwatch/leakwatch/internal/probe"
@@ -21,16 +20,6 @@ func datasetByName(res *probe.Result) map[string]probe.Dataset {
 	m := map[string]probe.Dataset{}
 	for _, d := range res.Datasets {
 		m[d.Name] = d
-	}
-	return m
-}
-
-func samplePaths(d probe.Dataset) map[string]bool {
-	m := map[string]bool{}
-	for _, r := range d.Sample {
-		for _, v := range r.Values {
-			m[v.Path] = true
-		}
 	}
 	return m
 }
@@ -111,7 +100,7 @@ func TestNginx(t *testing.T) {
 			"/":                 {"file_name"},
 		}
 		for name, paths := range wantPaths {
-			got := samplePaths(ds[name])
+			got := probetest.SamplePaths(ds[name])
 			for _, p := range paths {
 				if !got[p] {
 					t.Errorf("%s: sample lacks %s (has %v)", name, p, got)
@@ -158,16 +147,10 @@ func TestNginx(t *testing.T) {
 	})
 }
 
-func TestNotHTTP(t *testing.T) {
-	s := probetest.Banner(t, "220 mail.example.com ESMTP Exim 4.96\r\n")
-	_, err := probetest.Run(t, New(), s.Addr, s.Port)
-	if !isNotThis(err) {
-		t.Fatalf("err %v, want not-this-service", err)
-	}
-}
-
-func TestHostile(t *testing.T) {
-	probetest.Hostile(t, New(), 15*time.Second)
+func TestConformance(t *testing.T) {
+	probetest.Conform(t, probetest.Conformance{New: func() probe.Prober { return New() }, NotThis: []probetest.Other{
+		{Name: "smtp", Banner: "220 mail.example.com ESMTP Exim 4.96\r\n"},
+	}})
 }
 
 func TestGzipBomb(t *testing.T) {
