@@ -56,14 +56,20 @@ func (c *client) get(ctx context.Context, q string, settings url.Values, limit i
 // rows runs q (which must end in FORMAT JSONEachRow) and decodes each line.
 // A line cut by the byte limit is dropped.
 func (c *client) rows(ctx context.Context, q string, settings url.Values, limit int64) ([]map[string]any, error) {
+	rows, _, err := c.rowsCut(ctx, q, settings, limit)
+	return rows, err
+}
+
+// rowsCut is rows, and whether the answer was cut at limit.
+func (c *client) rowsCut(ctx context.Context, q string, settings url.Values, limit int64) ([]map[string]any, bool, error) {
 	resp, err := c.get(ctx, q, settings, limit)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if resp.StatusCode != 200 {
-		return nil, fmt.Errorf("status %d: %s", resp.StatusCode, firstLine(resp.Body))
+		return nil, false, fmt.Errorf("status %d: %s", resp.StatusCode, firstLine(resp.Body))
 	}
-	return decodeLines(resp.Body, resp.Truncated), nil
+	return decodeLines(resp.Body, resp.Truncated), resp.Truncated, nil
 }
 
 // decodeLines decodes JSONEachRow output; undecodable lines are skipped.
@@ -136,14 +142,20 @@ func sampledEngine(e string) bool {
 // rows and bytes, and samples the largest tables.
 func (c *client) measure(ctx context.Context, res *probe.Result) {
 	lim := c.env.Budget.MaxResponseBytes
-	dbs, err := c.rows(ctx, "SELECT name FROM system.databases FORMAT JSONEachRow", nil, lim)
+	dbs, cut, err := c.rowsCut(ctx, "SELECT name FROM system.databases FORMAT JSONEachRow", nil, lim)
 	if err != nil {
 		res.Error = fmt.Sprintf("clickhouse: list databases: %v", err)
 		return
 	}
 	res.Status = finding.StatusExposed
 	res.AddEvidence("databases", len(dbs))
-	tables, err := c.listTables(ctx)
+	if cut {
+		res.AddFlag(probe.FlagDatasetsTruncated)
+	}
+	tables, cut, err := c.listTables(ctx)
+	if cut {
+		res.AddFlag(probe.FlagDatasetsTruncated)
+	}
 	if err != nil {
 		res.Error = fmt.Sprintf("clickhouse: %v", err)
 		return
@@ -163,7 +175,10 @@ func (c *client) measure(ctx context.Context, res *probe.Result) {
 		}}
 		if sampled < c.env.Budget.MaxDatasets && c.env.Budget.SampleRecords > 0 && sampledEngine(t.engine) && ctx.Err() == nil {
 			sampled++
-			recs, err := c.sample(ctx, t)
+			recs, cut, err := c.sample(ctx, t)
+			if cut {
+				ds.AddFlag(probe.FlagSampleTruncated)
+			}
 			if err != nil {
 				errs = append(errs, fmt.Sprintf("sample %s: %v", t.fullName(), err))
 			}
@@ -183,20 +198,25 @@ func size(t *table) int64 {
 	return *t.bytes
 }
 
-// listTables reads system.tables outside the system databases.
-func (c *client) listTables(ctx context.Context) ([]*table, error) {
+// listTables reads system.tables outside the system databases; cut says
+// the catalog had more than the listing budget or the response cap allows.
+func (c *client) listTables(ctx context.Context) (tables []*table, cut bool, err error) {
+	max := c.env.Budget.MaxListed
 	q := fmt.Sprintf(`SELECT database, name, engine FROM system.tables
 WHERE database NOT IN (%s) AND NOT is_temporary ORDER BY database, name LIMIT %d FORMAT JSONEachRow`,
-		systemDatabases, c.env.Budget.MaxListed)
-	rows, err := c.rows(ctx, q, nil, c.env.Budget.MaxResponseBytes)
+		systemDatabases, max+1)
+	rows, cut, err := c.rowsCut(ctx, q, nil, c.env.Budget.MaxResponseBytes)
 	if err != nil {
-		return nil, fmt.Errorf("list tables: %w", err)
+		return nil, false, fmt.Errorf("list tables: %w", err)
+	}
+	if len(rows) > max {
+		rows, cut = rows[:max], true
 	}
 	out := make([]*table, 0, len(rows))
 	for _, r := range rows {
 		out = append(out, &table{db: str(r, "database"), name: str(r, "name"), engine: str(r, "engine")})
 	}
-	return out, nil
+	return out, cut, nil
 }
 
 // addParts sets rows and bytes of MergeTree tables from their active parts.
@@ -261,20 +281,20 @@ func quoteIdent(s string) string {
 
 // sample reads up to SampleRecords rows of t, capped at SampleBytes both on
 // the server (max_result_bytes, overflow mode break) and on the wire.
-func (c *client) sample(ctx context.Context, t *table) ([]classify.Record, error) {
+func (c *client) sample(ctx context.Context, t *table) ([]classify.Record, bool, error) {
 	b := c.env.Budget
 	q := fmt.Sprintf("SELECT * FROM %s.%s LIMIT %d FORMAT JSONEachRow", quoteIdent(t.db), quoteIdent(t.name), b.SampleRecords)
 	settings := url.Values{
 		"max_result_bytes":     {strconv.FormatInt(b.SampleBytes, 10)},
 		"result_overflow_mode": {"break"},
 	}
-	rows, err := c.rows(ctx, q, settings, b.SampleBytes)
+	rows, cut, err := c.rowsCut(ctx, q, settings, b.SampleBytes)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	recs := make([]classify.Record, 0, len(rows))
 	for _, r := range rows {
 		recs = append(recs, classify.FromJSON(map[string]any(r)))
 	}
-	return recs, nil
+	return recs, cut, nil
 }

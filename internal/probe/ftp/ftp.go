@@ -96,6 +96,7 @@ func (p *Prober) Probe(ctx context.Context, env *probe.Env) (*probe.Result, erro
 		s.res.Error = err.Error()
 		return s.res, nil
 	}
+	env.Provisional(s.res) // identified: reported even if a limit stops the rest
 	if s.res.Status == finding.StatusExposed {
 		s.explore(ctx)
 	}

@@ -78,6 +78,7 @@ func (p *Prober) Probe(ctx context.Context, env *probe.Env) (*probe.Result, erro
 	if srv := resp.Header.Get("Server"); srv != "" {
 		res.AddEvidence("server", srv)
 	}
+	env.Provisional(res) // identified: reported even if a limit stops the rest
 	j := &jup{env: env, h: h, res: res}
 	return j.run(ctx, marker)
 }

@@ -2,9 +2,11 @@ package memcached
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/leakwatch/leakwatch/internal/classify"
@@ -59,9 +61,35 @@ func sample(ctx context.Context, env *probe.Env, ds *probe.Dataset) error {
 	return nil
 }
 
-// listKeys reads at most n items of "lru_crawler metadump all". The
-// connection is closed without reading the rest of a long dump.
+// busyBackoff is the wait before each retry of a metadump the server
+// refused as BUSY (its crawler still walks for a previous, abandoned dump —
+// typically leakwatch's own probe a moment before); 750 ms in all.
+var busyBackoff = []time.Duration{50 * time.Millisecond, 100 * time.Millisecond, 200 * time.Millisecond, 400 * time.Millisecond}
+
+// errBusy is a metadump refused with "BUSY".
+var errBusy = errors.New("metadump busy")
+
+// listKeys reads at most n items of "lru_crawler metadump all", retrying
+// after a short, bounded backoff while the crawler is busy.
 func listKeys(ctx context.Context, env *probe.Env, n int) ([]item, error) {
+	for i := 0; ; i++ {
+		items, err := listKeysOnce(ctx, env, n)
+		if !errors.Is(err, errBusy) || i >= len(busyBackoff) {
+			return items, err
+		}
+		t := time.NewTimer(busyBackoff[i])
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return items, err
+		case <-t.C:
+		}
+	}
+}
+
+// listKeysOnce reads at most n items of "lru_crawler metadump all". The
+// connection is closed without reading the rest of a long dump.
+func listKeysOnce(ctx context.Context, env *probe.Env, n int) ([]item, error) {
 	c, err := dial(ctx, env)
 	if err != nil {
 		return nil, err
@@ -82,6 +110,9 @@ func listKeys(ctx context.Context, env *probe.Env, n int) ([]item, error) {
 		it, ok := parseMetadump(line)
 		if !ok {
 			// BUSY, CLIENT_ERROR (crawler disabled), ERROR (old server).
+			if len(items) == 0 && strings.HasPrefix(line, "BUSY") {
+				return nil, fmt.Errorf("metadump refused: %q: %w", trim(line), errBusy)
+			}
 			return items, fmt.Errorf("metadump refused: %q", trim(line))
 		}
 		items = append(items, it)

@@ -76,6 +76,10 @@ func (p *Prober) Probe(ctx context.Context, env *probe.Env) (*probe.Result, erro
 	res.AddEvidence("connack_rc", int(rc))
 	switch rc {
 	case rcAccepted:
+		// An anonymous session is open; whether the topics are readable
+		// is decided by the subscription below.
+		res.Status, res.Auth = finding.StatusUnknown, finding.AuthUnknown
+		env.Provisional(res) // identified: reported even if a limit stops the rest
 	case rcBadCredentials, rcNotAuthorized:
 		res.Status, res.Auth = finding.StatusProtected, finding.AuthRequired
 		res.AddEvidence("auth_challenge", connackText(rc))

@@ -29,6 +29,8 @@ type table struct {
 	records              *int64
 	bytes                int64
 	fields               []finding.Field
+	// sampleCut: rows past the sample byte budget were left unread.
+	sampleCut bool
 }
 
 func (t *table) fullName() string { return t.schema + "." + t.name }
@@ -63,7 +65,11 @@ func (s *session) measure(ctx context.Context, res *probe.Result) {
 	if strings.Contains(strings.ToLower(comment.String), "percona") {
 		res.Product = "percona-server"
 	}
-	tables, err := s.listTables(ctx, s.env.Budget.MaxListed)
+	tables, err := s.listTables(ctx, s.env.Budget.MaxListed+1)
+	if len(tables) > s.env.Budget.MaxListed {
+		tables = tables[:s.env.Budget.MaxListed]
+		res.AddFlag(probe.FlagDatasetsTruncated)
+	}
 	if err != nil {
 		res.Error = err.Error()
 		return
@@ -84,6 +90,9 @@ func (s *session) measure(ctx context.Context, res *probe.Result) {
 				errs = append(errs, fmt.Sprintf("sample %s: %v", t.fullName(), err))
 			}
 			ds.Sample, ds.Sampled = recs, len(recs)
+			if t.sampleCut {
+				ds.AddFlag(probe.FlagSampleTruncated)
+			}
 		}
 		res.Datasets = append(res.Datasets, ds)
 	}
@@ -223,6 +232,7 @@ func (s *session) sample(ctx context.Context, t *table) ([]classify.Record, erro
 		}
 		rec := rowRecord(names, vals)
 		if size+int64(rec.Size()) > b.SampleBytes && len(recs) > 0 {
+			t.sampleCut = true
 			break
 		}
 		size += int64(rec.Size())

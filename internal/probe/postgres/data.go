@@ -88,6 +88,8 @@ type table struct {
 	records          *int64
 	bytes            int64
 	fields           []finding.Field
+	// sampleCut: rows past the sample byte budget were left unread.
+	sampleCut bool
 }
 
 func (t *table) fullName() string { return t.db + "." + t.schema + "." + t.name }
@@ -111,6 +113,7 @@ func measure(ctx context.Context, env *probe.Env, res *probe.Result, s *session)
 	sort.SliceStable(tables, func(i, j int) bool { return tables[i].bytes > tables[j].bytes })
 	if len(tables) > env.Budget.MaxListed {
 		tables = tables[:env.Budget.MaxListed]
+		res.AddFlag(probe.FlagDatasetsTruncated)
 	}
 	samples, serrs := sampleLargest(ctx, env, s, tables)
 	errs = append(errs, serrs...)
@@ -123,6 +126,9 @@ func measure(ctx context.Context, env *probe.Env, res *probe.Result, s *session)
 		if smp, ok := samples[i]; ok {
 			ds.Sample = smp
 			ds.Sampled = len(smp)
+		}
+		if t.sampleCut {
+			ds.AddFlag(probe.FlagSampleTruncated)
 		}
 		res.Datasets = append(res.Datasets, ds)
 	}
@@ -160,12 +166,13 @@ func overview(ctx context.Context, res *probe.Result, s *session) ([]string, err
 	return dbs, nil
 }
 
-// listAll lists the tables of every database, up to the listing budget.
+// listAll lists the tables of every database, up to the listing budget
+// and one more (so that the caller can tell the listing was cut).
 func listAll(ctx context.Context, env *probe.Env, s *session, dbs []string) ([]*table, []string) {
 	var out []*table
 	var errs []string
 	for _, db := range dbs {
-		left := env.Budget.MaxListed - len(out)
+		left := env.Budget.MaxListed + 1 - len(out)
 		if left <= 0 || ctx.Err() != nil {
 			break
 		}
@@ -352,6 +359,7 @@ func sampleTable(ctx context.Context, conn *pgx.Conn, b probe.Budget, t *table) 
 	for rows.Next() {
 		rec := rowRecord(names, rows.RawValues())
 		if size+int64(rec.Size()) > b.SampleBytes && len(recs) > 0 {
+			t.sampleCut = true
 			break
 		}
 		size += int64(rec.Size())

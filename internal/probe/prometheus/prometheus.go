@@ -69,6 +69,8 @@ func (p *Prober) Probe(ctx context.Context, env *probe.Env) (*probe.Result, erro
 	if bi.Revision != "" {
 		res.AddEvidence("revision", bi.Revision)
 	}
+	res.Status, res.Auth = finding.StatusUnknown, finding.AuthUnknown
+	env.Provisional(res) // identified: reported even if a limit stops the rest
 	pr := &prom{env: env, h: h, res: res}
 	pr.run(ctx)
 	return res, nil
@@ -101,6 +103,10 @@ func (p *prom) run(ctx context.Context) {
 			continue
 		}
 		readable++
+		if len(p.res.Datasets) > 0 {
+			// Decided as soon as proven, for the provisional result.
+			p.res.Status, p.res.Auth = finding.StatusExposed, finding.AuthNone
+		}
 	}
 	// Two signals: build info answered without credentials, and at least
 	// one data endpoint (config, targets, tsdb) answered too.

@@ -67,7 +67,7 @@ func (p *Prober) Probe(ctx context.Context, env *probe.Env) (*probe.Result, erro
 	h, resp, err := probe.DetectHTTP(ctx, env, "/api/overview")
 	if err == nil {
 		defer h.Close()
-		return p.management(ctx, h, resp, env.Budget.MaxListed)
+		return p.management(ctx, env, h, resp)
 	}
 	if ctx.Err() != nil || errors.Is(err, probe.ErrOutOfScope) {
 		return nil, err
@@ -76,12 +76,13 @@ func (p *Prober) Probe(ctx context.Context, env *probe.Env) (*probe.Result, erro
 }
 
 // management probes the management HTTP API.
-func (p *Prober) management(ctx context.Context, h *probe.HTTP, resp *probe.HTTPResponse, maxListed int) (*probe.Result, error) {
+func (p *Prober) management(ctx context.Context, env *probe.Env, h *probe.HTTP, resp *probe.HTTPResponse) (*probe.Result, error) {
 	if !isManagement(ctx, h, resp) {
 		return nil, probe.NotThisService("rabbitmq: HTTP %d without RabbitMQ management markers", resp.StatusCode)
 	}
 	res := &probe.Result{Product: "rabbitmq", TLS: h.Scheme() == "https", Status: finding.StatusUnknown, Auth: finding.AuthUnknown}
 	res.AddEvidence("interface", "management-http")
+	env.Provisional(res) // identified: reported even if a limit stops the rest
 	auth := finding.AuthNone
 	if resp.StatusCode == http.StatusUnauthorized {
 		h.Header = http.Header{"Authorization": {"Basic " + base64.StdEncoding.EncodeToString([]byte(defaultUser+":"+defaultPass))}}
@@ -103,7 +104,7 @@ func (p *Prober) management(ctx context.Context, h *probe.HTTP, resp *probe.HTTP
 		return res, nil
 	}
 	describeOverview(res, resp.Body)
-	datasets, err := listQueues(ctx, h, res.Evidence, maxListed)
+	datasets, err := listQueues(ctx, h, res.Evidence, env.Budget.MaxListed)
 	if err != nil {
 		res.Error = err.Error()
 		if _, listed := res.Evidence["queues_listed"]; !listed {
@@ -291,6 +292,7 @@ func (p *Prober) amqp(ctx context.Context, env *probe.Env) (*probe.Result, error
 	}
 	res := &probe.Result{Product: "amqp", Status: finding.StatusUnknown, Auth: finding.AuthUnknown}
 	describeStart(res, st)
+	env.Provisional(res) // identified: reported even if a limit stops the rest
 	if !strings.Contains(" "+st.Mechanisms+" ", " PLAIN ") {
 		res.Status, res.Auth = finding.StatusProtected, finding.AuthRequired
 		return res, nil

@@ -132,6 +132,7 @@ func (p *Prober) Probe(ctx context.Context, env *probe.Env) (*probe.Result, erro
 	if len(c.g.Digests) > 0 {
 		res.AddEvidence("digests", c.g.Digests)
 	}
+	env.Provisional(res) // identified: reported even if a limit stops the rest
 	mods, err := listModules(c, env.Budget.MaxListed)
 	c.Close()
 	if err != nil {
@@ -143,6 +144,7 @@ func (p *Prober) Probe(ctx context.Context, env *probe.Env) (*probe.Result, erro
 	for i, m := range mods {
 		if i >= maxModules || ctx.Err() != nil {
 			res.AddEvidence("modules_truncated", true)
+			res.AddFlag(probe.FlagDatasetsTruncated)
 			break
 		}
 		r.module(ctx, m)
@@ -196,9 +198,15 @@ func (r *run) module(ctx context.Context, m module) {
 	switch a {
 	case answerAuth:
 		r.protected = append(r.protected, m.Name)
+		if r.res.Status != finding.StatusExposed {
+			r.res.Status, r.res.Auth = finding.StatusProtected, finding.AuthRequired
+		}
 		return
 	case answerOK:
 		r.open = append(r.open, m.Name)
+		// Decided as soon as seen, for the provisional result; finish
+		// decides the same from all modules.
+		r.res.Status, r.res.Auth = finding.StatusExposed, finding.AuthNone
 	default:
 		r.denied = append(r.denied, m.Name)
 		if last != "" {

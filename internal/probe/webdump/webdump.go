@@ -346,6 +346,11 @@ func (r *run) addDataset(ds probe.Dataset, recs []classify.Record) {
 			ds.Sampled = len(ds.Sample)
 		}
 		r.res.Datasets = append(r.res.Datasets, ds)
+		if r.res.Status != finding.StatusExposed {
+			// The first validated dump decides (finish decides the same).
+			r.res.Status, r.res.Auth = finding.StatusExposed, finding.AuthNone
+			r.env.Provisional(r.res) // identified: reported even if a limit stops the rest
+		}
 	}
 }
 
