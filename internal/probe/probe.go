@@ -118,8 +118,11 @@ type Result struct {
 	// Evidence holds protocol facts worth keeping (cluster uuid, search
 	// counters, auth challenge). Never sampled values.
 	Evidence map[string]any
-	// Error is set when the probe identified the service but failed later.
+	// Error is set when the probe identified the service but failed later
+	// (AddError keeps every failure, bounded).
 	Error string
+
+	errs []string // AddError's messages
 }
 
 // AddEvidence sets one evidence key.
