@@ -2,12 +2,10 @@ package dockerregistry
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net"
 	"net/http"
+	"slices"
 	"testing"
-	"time"
 
 	"github.com/leakwatch/leakwatch/internal/finding"
 	"github.com/leakwatch/leakwatch/internal/probe"
@@ -20,7 +18,7 @@ func TestOpenRegistry(t *testing.T) {
 	r.Seed(t)
 	before := testenv.TreeDigest(t, r.Root)
 
-	res, err := probetest.Run(t, New(), r.Addr, r.Port)
+	res, err := probetest.Check(t, New(), r.Addr, r.Port)
 	if err != nil {
 		t.Fatalf("probe: %v", err)
 	}
@@ -79,7 +77,7 @@ func TestCatalogPagination(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Datasets) != 5 || !contains(res.Flags, "repositories-truncated") {
+	if len(res.Datasets) != 5 || !slices.Contains(res.Flags, "repositories-truncated") {
 		t.Fatalf("datasets %d flags %v, want 5 and repositories-truncated", len(res.Datasets), res.Flags)
 	}
 	sampled := 0
@@ -97,7 +95,7 @@ func TestProtectedRegistry(t *testing.T) {
 	r := testenv.StartRegistry(t, testenv.RegistryOptions{Auth: true})
 	r.Seed(t)
 	before := testenv.TreeDigest(t, r.Root)
-	res, err := probetest.Run(t, New(), r.Addr, r.Port)
+	res, err := probetest.Check(t, New(), r.Addr, r.Port)
 	if err != nil {
 		t.Fatalf("probe: %v", err)
 	}
@@ -115,39 +113,14 @@ func TestProtectedRegistry(t *testing.T) {
 	}
 }
 
-func TestNotThisService(t *testing.T) {
-	addr := testenv.Addr(t)
-	l, err := net.Listen("tcp", net.JoinHostPort(addr.String(), "0"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write([]byte(`{"repositories":["x"]}`))
-	}), ReadHeaderTimeout: time.Second}
-	go func() { _ = srv.Serve(l) }()
-	t.Cleanup(func() { srv.Close() })
-	res, err := probetest.Run(t, New(), addr, l.Addr().(*net.TCPAddr).Port)
-	if !errors.Is(err, probe.ErrNotThisService) {
-		t.Fatalf("plain HTTP server: got %v, %v; want not-this-service", res, err)
-	}
-	b := probetest.Banner(t, "+OK POP3 ready\r\n")
-	if res, err := probetest.Run(t, New(), b.Addr, b.Port); !errors.Is(err, probe.ErrNotThisService) {
-		t.Fatalf("banner: got %v, %v; want not-this-service", res, err)
-	}
-}
-
-func TestHostile(t *testing.T) {
-	probetest.Hostile(t, New(), 15*time.Second)
-}
-
-func contains(xs []string, x string) bool {
-	for _, v := range xs {
-		if v == x {
-			return true
-		}
-	}
-	return false
+func TestConformance(t *testing.T) {
+	probetest.Conform(t, probetest.Conformance{New: func() probe.Prober { return New() }, NotThis: []probetest.Other{
+		{Name: "http", HTTP: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write([]byte(`{"repositories":["x"]}`))
+		})},
+		{Name: "banner", Banner: "+OK POP3 ready\r\n"},
+	}})
 }
 
 func probetestContext(env *probe.Env) (context.Context, context.CancelFunc) {

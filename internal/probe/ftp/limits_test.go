@@ -23,23 +23,14 @@ func TestOversizedFileFlagged(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(s.Root, "zz-huge-export.csv"), []byte(big), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	res, err := probetest.Run(t, New(), s.Addr, s.Port)
+	res, err := probetest.Check(t, New(), s.Addr, s.Port)
 	if err != nil {
 		t.Fatalf("probe: %v", err)
 	}
 	if res.Status != finding.StatusExposed {
 		t.Fatalf("status %s (error %q), want exposed", res.Status, res.Error)
 	}
-	for _, d := range res.Datasets {
-		if slices.Contains(d.Flags, probe.FlagRecordTooLarge) {
-			return
-		}
-	}
-	var names []string
-	for _, d := range res.Datasets {
-		names = append(names, d.Name+"="+strings.Join(d.Flags, "+"))
-	}
-	t.Fatalf("no dataset flagged %s: %v", probe.FlagRecordTooLarge, names)
+	probetest.WantDatasetFlag(t, res, probe.FlagRecordTooLarge)
 }
 
 // TestManySubdirsFlagged: a tree with more subdirectories than are listed
@@ -55,7 +46,7 @@ func TestManySubdirsFlagged(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	res, err := probetest.Run(t, New(), s.Addr, s.Port)
+	res, err := probetest.Check(t, New(), s.Addr, s.Port)
 	if err != nil {
 		t.Fatalf("probe: %v", err)
 	}

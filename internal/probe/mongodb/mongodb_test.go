@@ -2,12 +2,8 @@ package mongodb
 
 import (
 	"context"
-	"errors"
-	"net"
 	"net/http"
-	"net/netip"
 	"testing"
-	"time"
 
 	"github.com/leakwatch/leakwatch/internal/finding"
 	"github.com/leakwatch/leakwatch/internal/probe"
@@ -18,9 +14,7 @@ import (
 func TestOpenServer(t *testing.T) {
 	s := testenv.StartFerret(t, testenv.FerretOptions{Port: 27017})
 	s.Seed(t)
-	before := s.Digest(t)
-
-	res, err := probetest.Run(t, New(), s.Addr, s.Port)
+	res, err := probetest.Check(t, New(), s.Addr, s.Port, probetest.ReadOnly(s.Digest))
 	if err != nil {
 		t.Fatalf("probe: %v", err)
 	}
@@ -65,9 +59,6 @@ func TestOpenServer(t *testing.T) {
 			t.Errorf("sample lacks path %q (have %v)", p, paths)
 		}
 	}
-	if after := s.Digest(t); after != before {
-		t.Errorf("server data changed by the probe")
-	}
 }
 
 func TestSampleBudget(t *testing.T) {
@@ -99,9 +90,7 @@ func TestSampleBudget(t *testing.T) {
 func TestProtectedServer(t *testing.T) {
 	s := testenv.StartFerret(t, testenv.FerretOptions{Auth: true})
 	s.Seed(t)
-	before := s.Digest(t)
-
-	res, err := probetest.Run(t, New(), s.Addr, s.Port)
+	res, err := probetest.Check(t, New(), s.Addr, s.Port, probetest.ReadOnly(s.Digest))
 	if err != nil {
 		t.Fatalf("probe: %v", err)
 	}
@@ -115,38 +104,13 @@ func TestProtectedServer(t *testing.T) {
 		t.Errorf("evidence %v, want auth error 13", res.Evidence)
 	}
 	t.Logf("protected: product %s version %q evidence %v", res.Product, res.Version, res.Evidence)
-	if after := s.Digest(t); after != before {
-		t.Errorf("server data changed by the probe")
-	}
 }
 
-func TestNotThisService(t *testing.T) {
-	addr := testenv.Addr(t)
-	l, err := net.Listen("tcp", net.JoinHostPort(addr.String(), "0"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		_, _ = w.Write([]byte("hello"))
-	}), ReadHeaderTimeout: time.Second}
-	go func() { _ = srv.Serve(l) }()
-	t.Cleanup(func() { srv.Close() })
-	port := l.Addr().(*net.TCPAddr).Port
-
-	redis := probetest.Banner(t, "-ERR unknown command\r\n")
-	for name, target := range map[string]struct {
-		addr netip.Addr
-		port int
-	}{"http": {addr, port}, "banner": {redis.Addr, redis.Port}} {
-		t.Run(name, func(t *testing.T) {
-			res, err := probetest.Run(t, New(), target.addr, target.port)
-			if !errors.Is(err, probe.ErrNotThisService) {
-				t.Fatalf("got %v, %v; want not-this-service", res, err)
-			}
-		})
-	}
-}
-
-func TestHostile(t *testing.T) {
-	probetest.Hostile(t, New(), 15*time.Second)
+func TestConformance(t *testing.T) {
+	probetest.Conform(t, probetest.Conformance{New: func() probe.Prober { return New() }, NotThis: []probetest.Other{
+		{Name: "http", HTTP: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			_, _ = w.Write([]byte("hello"))
+		})},
+		{Name: "banner", Banner: probetest.RedisError},
+	}})
 }

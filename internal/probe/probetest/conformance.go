@@ -12,11 +12,13 @@ import (
 	"crypto/rand"
 	"errors"
 	"maps"
+	"net"
 	"net/http"
 	"net/netip"
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -25,6 +27,7 @@ import (
 	"github.com/leakwatch/leakwatch/internal/finding"
 	"github.com/leakwatch/leakwatch/internal/output"
 	"github.com/leakwatch/leakwatch/internal/probe"
+	"github.com/leakwatch/leakwatch/internal/testenv"
 )
 
 // Other is a service that is not the prober's: the prober must answer it
@@ -95,8 +98,7 @@ func NotThisService(t *testing.T, p probe.Prober, o Other) {
 		s := Banner(t, o.Banner)
 		addr, port = s.Addr, s.Port
 	case o.HTTP != nil:
-		s := ServeHTTP(t, o.HTTP)
-		addr, port = s.Addr, s.Port
+		addr, port = serveOther(t, o.HTTP)
 	case o.Start != nil:
 		addr, port = o.Start(t)
 	default:
@@ -110,6 +112,22 @@ func NotThisService(t *testing.T, p probe.Prober, o Other) {
 	if d := time.Since(start); o.Within > 0 && d > o.Within {
 		t.Errorf("%s: took %s to give up, want <= %s", o.Name, d, o.Within)
 	}
+}
+
+// serveOther serves h on a fresh loopback address like a plain web server:
+// a client that sends no HTTP request is answered 408 and closed after a
+// second.
+func serveOther(tb testing.TB, h http.Handler) (netip.Addr, int) {
+	tb.Helper()
+	addr := testenv.Addr(tb)
+	l, err := net.Listen("tcp", net.JoinHostPort(addr.String(), "0"))
+	if err != nil {
+		tb.Fatalf("probetest: listen: %v", err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: time.Second}
+	go func() { _ = srv.Serve(l) }()
+	tb.Cleanup(func() { srv.Close() })
+	return addr, l.Addr().(*net.TCPAddr).Port
 }
 
 // Banners of other services that several probers' tests use.
@@ -332,6 +350,20 @@ func WantPaths(tb testing.TB, what string, paths map[string]bool, want ...string
 			tb.Errorf("%s sample lacks path %q (has %v)", what, p, have)
 		}
 	}
+}
+
+// WantDatasetFlag fails the test unless some dataset of res carries flag
+// (e.g. probe.FlagRecordTooLarge).
+func WantDatasetFlag(tb testing.TB, res *probe.Result, flag string) {
+	tb.Helper()
+	var names []string
+	for _, d := range res.Datasets {
+		if slices.Contains(d.Flags, flag) {
+			return
+		}
+		names = append(names, d.Name+"="+strings.Join(d.Flags, "+"))
+	}
+	tb.Fatalf("no dataset flagged %s: %v", flag, names)
 }
 
 // NoSamples fails the test for each dataset of res that holds a sample

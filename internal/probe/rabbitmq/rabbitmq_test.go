@@ -1,14 +1,11 @@
 package rabbitmq
 
 import (
-	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"sort"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/leakwatch/leakwatch/internal/finding"
 	"github.com/leakwatch/leakwatch/internal/probe"
@@ -33,7 +30,7 @@ func TestBroker(t *testing.T) {
 
 	t.Run("protected", func(t *testing.T) {
 		for name, port := range map[string]int{"management": b.MgmtPort, "amqp": b.AMQPPort} {
-			res, err := probetest.Run(t, New(), b.Addr, port)
+			res, err := probetest.Check(t, New(), b.Addr, port)
 			if err != nil {
 				t.Fatalf("%s: %v", name, err)
 			}
@@ -54,7 +51,7 @@ func TestBroker(t *testing.T) {
 	before = b.Digest(t)
 
 	t.Run("default-credentials", func(t *testing.T) {
-		res, err := probetest.Run(t, New(), b.Addr, b.MgmtPort)
+		res, err := probetest.Check(t, New(), b.Addr, b.MgmtPort)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -76,7 +73,7 @@ func TestBroker(t *testing.T) {
 			t.Errorf("datasets %v, want %v", got, want)
 		}
 
-		res, err = probetest.Run(t, New(), b.Addr, b.AMQPPort)
+		res, err = probetest.Check(t, New(), b.Addr, b.AMQPPort)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -113,28 +110,13 @@ func lineDiff(a, b string) string {
 	return strings.Join(out, "\n")
 }
 
-func TestNotThisService(t *testing.T) {
-	addr := testenv.Addr(t)
-	l, err := net.Listen("tcp", net.JoinHostPort(addr.String(), "0"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("WWW-Authenticate", `Basic realm="intranet"`)
-		w.WriteHeader(http.StatusUnauthorized)
-	}), ReadHeaderTimeout: time.Second}
-	go func() { _ = srv.Serve(l) }()
-	t.Cleanup(func() { srv.Close() })
-	if res, err := probetest.Run(t, New(), addr, l.Addr().(*net.TCPAddr).Port); !errors.Is(err, probe.ErrNotThisService) {
-		t.Fatalf("HTTP server: got %v, %v; want not-this-service", res, err)
-	}
-	// An AMQP 1.0-only broker answers the 0-9-1 header with its own.
-	s := probetest.Banner(t, "AMQP\x00\x01\x00\x00")
-	if res, err := probetest.Run(t, New(), s.Addr, s.Port); !errors.Is(err, probe.ErrNotThisService) {
-		t.Fatalf("AMQP 1.0 header: got %v, %v; want not-this-service", res, err)
-	}
-}
-
-func TestHostile(t *testing.T) {
-	probetest.Hostile(t, New(), 15*time.Second)
+func TestConformance(t *testing.T) {
+	probetest.Conform(t, probetest.Conformance{New: func() probe.Prober { return New() }, NotThis: []probetest.Other{
+		{Name: "http", HTTP: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("WWW-Authenticate", `Basic realm="intranet"`)
+			w.WriteHeader(http.StatusUnauthorized)
+		})},
+		// An AMQP 1.0-only broker answers the 0-9-1 header with its own.
+		{Name: "amqp-1.0", Banner: "AMQP\x00\x01\x00\x00"},
+	}})
 }

@@ -3,7 +3,6 @@ package rsync
 import (
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
@@ -22,21 +21,12 @@ func TestOversizedFileFlagged(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(s.Dir, "files", "zz-huge-export.csv"), []byte(big), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	res, err := probetest.Run(t, New(), s.Addr, s.Port)
+	res, err := probetest.Check(t, New(), s.Addr, s.Port)
 	if err != nil {
 		t.Fatalf("probe: %v", err)
 	}
 	if res.Status != finding.StatusExposed {
 		t.Fatalf("status %s (error %q), want exposed", res.Status, res.Error)
 	}
-	for _, d := range res.Datasets {
-		if slices.Contains(d.Flags, probe.FlagRecordTooLarge) {
-			return
-		}
-	}
-	var names []string
-	for _, d := range res.Datasets {
-		names = append(names, d.Name+"="+strings.Join(d.Flags, "+"))
-	}
-	t.Fatalf("no dataset flagged %s: %v", probe.FlagRecordTooLarge, names)
+	probetest.WantDatasetFlag(t, res, probe.FlagRecordTooLarge)
 }

@@ -1,13 +1,10 @@
 package s3
 
 import (
-	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/leakwatch/leakwatch/internal/finding"
 	"github.com/leakwatch/leakwatch/internal/probe"
@@ -21,7 +18,7 @@ func TestPublicBucket(t *testing.T) {
 	objs := testenv.WeedPublicObjects()
 	w.Put(t, "public-data", objs)
 	w.Put(t, "private-data", map[string][]byte{"hr/salaries.csv": []byte("name,salary\nA,1\n"), "x.txt": []byte("x")})
-	before := w.Digest(t)
+	unchanged := probetest.Unchanged(t, w.Digest)
 
 	p := New()
 	p.Buckets = append(p.Buckets, "private-data", "public-data")
@@ -64,9 +61,7 @@ func TestPublicBucket(t *testing.T) {
 			t.Errorf("sample lacks %q (have %v)", want, paths)
 		}
 	}
-	if after := w.Digest(t); after != before {
-		t.Error("store changed by the probe")
-	}
+	unchanged()
 }
 
 // TestServiceListing: when the anonymous identity may list every bucket,
@@ -79,7 +74,7 @@ func TestServiceListing(t *testing.T) {
 	w := testenv.StartWeed(t, testenv.WeedOptions{Anonymous: []string{"List", "Read"}})
 	w.Put(t, hidden, map[string][]byte{"customers.csv": []byte("email,name\njane.doe@example.com,Jane Doe\n")})
 	w.Put(t, "backups", map[string][]byte{"db.sql": []byte("INSERT INTO users VALUES ('a@example.com')")})
-	before := w.Digest(t)
+	unchanged := probetest.Unchanged(t, w.Digest)
 
 	res, err := probetest.Run(t, &Prober{}, w.Addr, w.Port) // no guessed names at all
 	if err != nil {
@@ -95,9 +90,7 @@ func TestServiceListing(t *testing.T) {
 	if len(names) != 2 || !names[hidden] || !names["backups"] {
 		t.Errorf("datasets %v, want %s and backups", names, hidden)
 	}
-	if after := w.Digest(t); after != before {
-		t.Error("store changed by the probe")
-	}
+	unchanged()
 
 	// The same store with anonymous access to one bucket only: SeaweedFS's
 	// ListBuckets answers with just that bucket, and the hidden one, in no
@@ -105,7 +98,7 @@ func TestServiceListing(t *testing.T) {
 	locked := testenv.StartWeed(t, testenv.WeedOptions{Anonymous: []string{"List:backups", "Read:backups"}})
 	locked.Put(t, hidden, map[string][]byte{"customers.csv": []byte("email\njane.doe@example.com\n")})
 	locked.Put(t, "backups", map[string][]byte{"db.sql": []byte("x")})
-	res, err = probetest.Run(t, New(), locked.Addr, locked.Port)
+	res, err = probetest.Check(t, New(), locked.Addr, locked.Port)
 	if err != nil {
 		t.Fatalf("probe: %v", err)
 	}
@@ -146,8 +139,7 @@ func TestProtectedService(t *testing.T) {
 	t.Parallel() // each boots its own weed server (seconds of volume setup)
 	w := testenv.StartWeed(t, testenv.WeedOptions{})
 	w.Put(t, "backups", map[string][]byte{"db.sql": []byte("INSERT INTO users VALUES ('a@example.com')")})
-	before := w.Digest(t)
-	res, err := probetest.Run(t, New(), w.Addr, w.Port)
+	res, err := probetest.Check(t, New(), w.Addr, w.Port, probetest.ReadOnly(w.Digest))
 	if err != nil {
 		t.Fatalf("probe: %v", err)
 	}
@@ -160,35 +152,17 @@ func TestProtectedService(t *testing.T) {
 	if res.Evidence["service_listing"] != "AccessDenied" {
 		t.Errorf("evidence %v, want service listing AccessDenied", res.Evidence)
 	}
-	if after := w.Digest(t); after != before {
-		t.Error("store changed by the probe")
-	}
 }
 
-func TestNotThisService(t *testing.T) {
-	addr := testenv.Addr(t)
-	l, err := net.Listen("tcp", net.JoinHostPort(addr.String(), "0"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/xml")
-		w.WriteHeader(http.StatusForbidden)
-		_, _ = w.Write([]byte(`<?xml version="1.0"?><Error><Code>Forbidden</Code><Message>no</Message></Error>`))
-	}), ReadHeaderTimeout: time.Second}
-	go func() { _ = srv.Serve(l) }()
-	t.Cleanup(func() { srv.Close() })
-	if res, err := probetest.Run(t, New(), addr, l.Addr().(*net.TCPAddr).Port); !errors.Is(err, probe.ErrNotThisService) {
-		t.Fatalf("XML HTTP server: got %v, %v; want not-this-service", res, err)
-	}
-	b := probetest.Banner(t, "220 mail.example.com ESMTP\r\n")
-	if res, err := probetest.Run(t, New(), b.Addr, b.Port); !errors.Is(err, probe.ErrNotThisService) {
-		t.Fatalf("banner: got %v, %v; want not-this-service", res, err)
-	}
-}
-
-func TestHostile(t *testing.T) {
-	probetest.Hostile(t, New(), 15*time.Second)
+func TestConformance(t *testing.T) {
+	probetest.Conform(t, probetest.Conformance{New: func() probe.Prober { return New() }, NotThis: []probetest.Other{
+		{Name: "xml-http", HTTP: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "application/xml")
+			w.WriteHeader(http.StatusForbidden)
+			_, _ = w.Write([]byte(`<?xml version="1.0"?><Error><Code>Forbidden</Code><Message>no</Message></Error>`))
+		})},
+		{Name: "banner", Banner: probetest.SMTPBanner},
+	}})
 }
 
 func TestProductOf(t *testing.T) {
