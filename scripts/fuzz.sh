@@ -12,9 +12,10 @@
 #               the budget / targets left, less the measured per-target
 #               build/start overhead), at least 2 s.
 #   FUZZ_PARALLEL  fuzzing workers per target (default 2)
-#   FUZZ_SAVE   if set to N > 0, copy up to N of the smallest new inputs the
-#               fuzzer found for each target from the Go build cache into the
-#               package's testdata/fuzz/<FuzzName>/ (to commit as corpus).
+#   FUZZ_SAVE   if set to N > 0, copy N of the inputs the fuzzer kept for
+#               each target (Go build cache; at most 4 KiB, spread over the
+#               size range) into the package's testdata/fuzz/<FuzzName>/, to
+#               commit as corpus.
 #
 # Arguments are package patterns (default ./...). A crashing input is
 # written by Go to <package>/testdata/fuzz/<FuzzName>/<hash>: commit it with
