@@ -107,6 +107,13 @@ func measure(ctx context.Context, env *probe.Env, res *probe.Result, s *session)
 	}
 	res.Status = finding.StatusExposed
 	env.Provisional(res) // identified: reported even if a limit stops the rest
+	if len(dbs) > maxDatabases {
+		// More databases accept connections than are opened: the ones
+		// past the cap (by name) are neither listed nor sampled.
+		dbs = dbs[:maxDatabases]
+		res.AddFlag(probe.FlagDatasetsTruncated)
+		res.AddEvidence("databases_truncated", true)
+	}
 	res.AddEvidence("databases", dbs)
 
 	tables, errs := listAll(ctx, env, s, dbs)
@@ -138,7 +145,8 @@ func measure(ctx context.Context, env *probe.Env, res *probe.Result, s *session)
 }
 
 // overview connects to the login database, notes version and privileges,
-// and lists the databases that accept connections.
+// and lists the databases that accept connections (up to maxDatabases and
+// one more, so that the caller can tell the list was cut).
 func overview(ctx context.Context, res *probe.Result, s *session) ([]string, error) {
 	conn, err := s.connect(ctx, s.database)
 	if err != nil {
@@ -155,7 +163,7 @@ func overview(ctx context.Context, res *probe.Result, s *session) ([]string, err
 	}
 	rows, err := conn.Query(ctx,
 		`SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY datname LIMIT $1`,
-		maxDatabases)
+		maxDatabases+1)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: list databases: %w", err)
 	}
@@ -334,7 +342,9 @@ func sampleTable(ctx context.Context, conn *pgx.Conn, b probe.Budget, t *table) 
 		return nil, nil
 	}
 	if len(cols) > maxSampleColumns {
+		// Columns past the cap are not read: the sample is partial.
 		cols = cols[:maxSampleColumns]
+		t.sampleCut = true
 	}
 	tx, err := conn.BeginTx(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly})
 	if err != nil {

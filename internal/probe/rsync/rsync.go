@@ -68,6 +68,9 @@ type conn struct {
 	c  net.Conn
 	br *bufio.Reader
 	g  greeting
+	// dropped counts the text lines of the last request's answer that
+	// were read past its line budget and not kept.
+	dropped int
 }
 
 // dial connects and reads the greeting.
@@ -103,6 +106,7 @@ func (c *conn) request(what string, maxLines int) (answer, string, []string, err
 		return 0, "", nil, fmt.Errorf("rsync: send request: %w", err)
 	}
 	var lines []string
+	c.dropped = 0
 	for i := 0; i < maxLines+maxMOTDLines; i++ {
 		line, err := readLine(c.br)
 		if err != nil {
@@ -116,6 +120,8 @@ func (c *conn) request(what string, maxLines int) (answer, string, []string, err
 		}
 		if len(lines) < maxLines {
 			lines = append(lines, line)
+		} else {
+			c.dropped++
 		}
 	}
 	return 0, "", lines, errors.New("rsync: answer too long")
@@ -133,8 +139,12 @@ func (p *Prober) Probe(ctx context.Context, env *probe.Env) (*probe.Result, erro
 		res.AddEvidence("digests", c.g.Digests)
 	}
 	env.Provisional(res) // identified: reported even if a limit stops the rest
-	mods, err := listModules(c, env.Budget.MaxListed)
+	mods, cut, err := listModules(c, env.Budget.MaxListed)
 	c.Close()
+	if cut {
+		res.AddEvidence("module_list_truncated", true)
+		res.AddFlag(probe.FlagDatasetsTruncated)
+	}
 	if err != nil {
 		res.Error = err.Error()
 		return res, nil
@@ -153,22 +163,23 @@ func (p *Prober) Probe(ctx context.Context, env *probe.Env) (*probe.Result, erro
 	return res, nil
 }
 
-// listModules asks "#list".
-func listModules(c *conn, max int) ([]module, error) {
+// listModules asks "#list"; cut says the answer had more lines than max
+// (or was too long to read whole): modules past them are not listed.
+func listModules(c *conn, max int) (mods []module, cut bool, err error) {
 	a, last, lines, err := c.request("#list", max)
+	cut = c.dropped > 0
 	if err != nil {
-		return nil, err
+		return nil, cut, err
 	}
 	if a == answerError {
-		return nil, fmt.Errorf("rsync: module list: %s", truncate(last, 120))
+		return nil, cut, fmt.Errorf("rsync: module list: %s", truncate(last, 120))
 	}
-	var mods []module
 	for _, l := range lines {
 		if m, ok := parseModuleLine(l); ok {
 			mods = append(mods, m)
 		}
 	}
-	return mods, nil
+	return mods, cut, nil
 }
 
 // run is the state of one probe.
@@ -221,6 +232,12 @@ func (r *run) module(ctx context.Context, m module) {
 		r.res.AddEvidence("listing_error:"+m.Name, err.Error())
 		r.res.Datasets = append(r.res.Datasets, probe.Dataset{Dataset: finding.Dataset{Name: m.Name, Kind: "module"}})
 		return
+	}
+	if !complete {
+		// Entries past the listing budget were not read: the module's
+		// counts are unknown and its later files unlisted.
+		r.res.AddEvidence("listing_truncated:"+m.Name, true)
+		r.res.AddFlag(probe.FlagDatasetsTruncated)
 	}
 	dirs := groupByDir(m.Name, entries, complete)
 	r.sample(ctx, m.Name, dirs)
