@@ -158,14 +158,14 @@ func ColorAuto(w io.Writer) bool {
 	return IsTerminal(w)
 }
 
-// IsTerminal tells whether w is a terminal (a character device).
+// IsTerminal tells whether w is a terminal (not merely a character
+// device: output to /dev/null is not shown to anyone).
 func IsTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	if !ok {
 		return false
 	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	return isTTY(f.Fd())
 }
 
 type errWriter struct{ err error }

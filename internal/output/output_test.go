@@ -128,6 +128,15 @@ func TestColorAuto(t *testing.T) {
 	if ColorAuto(f) {
 		t.Error("ColorAuto(regular file) = true")
 	}
+	// A character device that is no terminal: output nobody sees.
+	null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer null.Close()
+	if IsTerminal(null) {
+		t.Error("IsTerminal(/dev/null) = true")
+	}
 	// A pseudo-terminal, not /dev/tty: CI runs without a controlling
 	// terminal, and this must not be skipped there.
 	_, tty := openPTY(t)
