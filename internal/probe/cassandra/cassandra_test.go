@@ -2,9 +2,7 @@ package cassandra
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"strings"
@@ -97,13 +95,6 @@ func run(t *testing.T, n *testenv.CassandraNode, defaultCreds bool) (*probe.Resu
 	ctx, cancel := context.WithTimeout(context.Background(), env.Budget.Timeout)
 	defer cancel()
 	return New().Probe(ctx, env)
-}
-
-func ptr(p *int64) string {
-	if p == nil {
-		return "nil"
-	}
-	return fmt.Sprint(*p)
 }
 
 func dataset(res *probe.Result, name string) *probe.Dataset {
@@ -217,9 +208,9 @@ func sampleBudget(t *testing.T, n *testenv.CassandraNode, s *gocql.Session) {
 			// users and devices are larger than the sample: the count is
 			// the partition estimate of system.size_estimates.
 			if ds.Sampled != 7 || ds.Records == nil || *ds.Records < 1 || ds.Bytes == nil || *ds.Bytes <= 0 {
-				t.Errorf("%s with a 7-record sample: sampled %d, records %s, bytes %s", ds.Name, ds.Sampled, ptr(ds.Records), ptr(ds.Bytes))
+				t.Errorf("%s with a 7-record sample: sampled %d, records %s, bytes %s", ds.Name, ds.Sampled, probetest.Ptr(ds.Records), probetest.Ptr(ds.Bytes))
 			}
-			t.Logf("%s: estimated %s partitions, %s bytes", ds.Name, ptr(ds.Records), ptr(ds.Bytes))
+			t.Logf("%s: estimated %s partitions, %s bytes", ds.Name, probetest.Ptr(ds.Records), probetest.Ptr(ds.Bytes))
 		}
 	}
 	if sampled != 1 {
@@ -293,28 +284,11 @@ func TestProtectedNode(t *testing.T) {
 	})
 }
 
-func TestNotThisService(t *testing.T) {
-	addr := testenv.Addr(t)
-	l, err := net.Listen("tcp", net.JoinHostPort(addr.String(), "0"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		fmt.Fprintln(w, "hello")
-	}), ReadHeaderTimeout: 5 * time.Second}
-	go srv.Serve(l)
-	t.Cleanup(func() { srv.Close() })
-	port := l.Addr().(*net.TCPAddr).Port
-	res, err := probetest.Run(t, New(), addr, port)
-	if !errors.Is(err, probe.ErrNotThisService) {
-		t.Fatalf("http server: got %+v, %v; want not-this-service", res, err)
-	}
-	b := probetest.Banner(t, "SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n")
-	if _, err := probetest.Run(t, New(), b.Addr, b.Port); !errors.Is(err, probe.ErrNotThisService) {
-		t.Fatalf("ssh banner: %v, want not-this-service", err)
-	}
-}
-
-func TestHostile(t *testing.T) {
-	probetest.Hostile(t, New(), 15*time.Second)
+func TestConformance(t *testing.T) {
+	probetest.Conform(t, probetest.Conformance{New: func() probe.Prober { return New() }, NotThis: []probetest.Other{
+		{Name: "http", HTTP: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			fmt.Fprintln(w, "hello")
+		})},
+		{Name: "ssh", Banner: probetest.SSHBanner},
+	}})
 }

@@ -52,20 +52,9 @@ func seeded(t *testing.T) *testenv.SearchNode {
 	return n
 }
 
-func dataset(t *testing.T, res *probe.Result, name string) probe.Dataset {
-	t.Helper()
-	for _, d := range res.Datasets {
-		if d.Name == name {
-			return d
-		}
-	}
-	t.Fatalf("dataset %q not reported (have %d datasets)", name, len(res.Datasets))
-	return probe.Dataset{}
-}
-
 func TestOpenSearchExposed(t *testing.T) {
 	n := seeded(t)
-	res, err := probetest.Run(t, New(), n.Addr, n.Port)
+	res, err := probetest.Check(t, New(), n.Addr, n.Port)
 	if err != nil {
 		t.Fatalf("probe: %v", err)
 	}
@@ -81,7 +70,7 @@ func TestOpenSearchExposed(t *testing.T) {
 	if _, ok := res.Evidence["search_stats"]; !ok {
 		t.Error("no search_stats evidence")
 	}
-	c := dataset(t, res, "customers")
+	c := probetest.Dataset(t, res, "customers")
 	if c.Records == nil || *c.Records != nCustomers {
 		t.Fatalf("customers records = %v, want %d", c.Records, nCustomers)
 	}
@@ -109,7 +98,7 @@ func TestOpenSearchExposed(t *testing.T) {
 			t.Errorf("sample lacks field %s (has %v)", want, paths)
 		}
 	}
-	p := dataset(t, res, "products")
+	p := probetest.Dataset(t, res, "products")
 	if p.Records == nil || *p.Records != nProducts {
 		t.Errorf("products records = %v, want %d", p.Records, nProducts)
 	}
@@ -156,7 +145,7 @@ func TestReadOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := probetest.Run(t, New(), n.Addr, n.Port); err != nil {
+	if _, err := probetest.Check(t, New(), n.Addr, n.Port); err != nil {
 		t.Fatal(err)
 	}
 	after, err := n.Client.State(ctx)
@@ -189,7 +178,7 @@ func TestNginx(t *testing.T) {
 		testenv.NginxSite{Addr: odd, Port: oddPort, Body: fmt.Sprintf(`location / { proxy_pass %s; }`, n.URL())},
 	)
 	t.Run("basic-auth", func(t *testing.T) {
-		res, err := probetest.Run(t, New(), authAddr, 9200)
+		res, err := probetest.Check(t, New(), authAddr, 9200)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -198,7 +187,7 @@ func TestNginx(t *testing.T) {
 		}
 	})
 	t.Run("static", func(t *testing.T) {
-		res, err := probetest.Run(t, New(), staticAddr, 9200)
+		res, err := probetest.Check(t, New(), staticAddr, 9200)
 		if err == nil {
 			t.Fatalf("static page identified as %s %s", res.Product, res.Status)
 		}
@@ -207,7 +196,7 @@ func TestNginx(t *testing.T) {
 		}
 	})
 	t.Run("tls", func(t *testing.T) {
-		res, err := probetest.Run(t, New(), tlsAddr, 9200)
+		res, err := probetest.Check(t, New(), tlsAddr, 9200)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -216,7 +205,7 @@ func TestNginx(t *testing.T) {
 		}
 	})
 	t.Run("non-standard-port", func(t *testing.T) {
-		res, err := probetest.Run(t, New(), odd, oddPort)
+		res, err := probetest.Check(t, New(), odd, oddPort)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -238,7 +227,7 @@ func TestElasticsearch7RansomNote(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	res, err := probetest.Run(t, New(), n.Addr, n.Port)
+	res, err := probetest.Check(t, New(), n.Addr, n.Port)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -248,7 +237,7 @@ func TestElasticsearch7RansomNote(t *testing.T) {
 	if res.Status != finding.StatusExposed || !slices.Contains(res.Flags, "ransom-note") {
 		t.Fatalf("status %s flags %v, want exposed with ransom-note", res.Status, res.Flags)
 	}
-	d := dataset(t, res, "read_me")
+	d := probetest.Dataset(t, res, "read_me")
 	if !slices.Contains(d.Flags, "ransom-note") || d.Records == nil || *d.Records != 1 {
 		t.Errorf("read_me: flags %v records %v", d.Flags, d.Records)
 	}
@@ -258,8 +247,9 @@ func errorsIsNotThis(err error) bool {
 	return err != nil && strings.Contains(err.Error(), probe.ErrNotThisService.Error())
 }
 
-func TestHostile(t *testing.T) {
-	probetest.Hostile(t, New(), 15*time.Second)
+// TestConformance: the hostile servers (other services: TestNginx).
+func TestConformance(t *testing.T) {
+	probetest.Conform(t, probetest.Conformance{New: func() probe.Prober { return New() }})
 }
 
 // hostileHTTP serves one fixed HTTP response head and then body bytes
