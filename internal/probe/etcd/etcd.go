@@ -16,7 +16,6 @@ import (
 	"net/http"
 	"sort"
 	"strings"
-	"unicode"
 
 	"github.com/leakwatch/leakwatch/internal/classify"
 	"github.com/leakwatch/leakwatch/internal/finding"
@@ -169,35 +168,13 @@ func (c *client) status(ctx context.Context, res *probe.Result) {
 // "_key" so the classifier also sees data carried in key names.
 func toRecord(kv keyValue) classify.Record {
 	key := strings.ToValidUTF8(string(kv.Key), "")
-	val := strings.ToValidUTF8(string(kv.Value), "")
-	var r classify.Record
-	t := strings.TrimSpace(val)
-	if len(t) > 1 && (t[0] == '{' || t[0] == '[') {
-		if jr, err := classify.FromJSONBytes([]byte(t)); err == nil && len(jr.Values) > 0 {
-			r = jr
-		}
-	}
-	if len(r.Values) == 0 {
-		r = classify.FromText(keyPattern(key), val)
-	}
-	r.Values = append(r.Values, classify.Value{Path: "_key", Text: key})
-	return r
+	return probe.KeyRecord("_key", key, keyPattern(key), strings.ToValidUTF8(string(kv.Value), ""))
 }
 
 // keyPattern replaces the variable parts of a key (segments holding digits
 // or long ids) with "*": "/users/1001/profile" → "/users/*/profile".
 func keyPattern(key string) string {
-	segs := strings.FieldsFunc(key, func(r rune) bool { return r == '/' || r == ':' })
-	for i, s := range segs {
-		if len(s) > 24 || strings.IndexFunc(s, unicode.IsDigit) >= 0 {
-			segs[i] = "*"
-		}
-	}
-	p := strings.Join(segs, "/")
-	if strings.HasPrefix(key, "/") {
-		p = "/" + p
-	}
-	return p
+	return probe.KeyPattern{Seps: "/:", DropEmpty: true, Rooted: true}.Of(key)
 }
 
 // sortSets orders datasets largest first.

@@ -7,7 +7,6 @@ import (
 	"io"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/leakwatch/leakwatch/internal/classify"
 	"github.com/leakwatch/leakwatch/internal/probe"
@@ -157,31 +156,9 @@ func getBatchInto(c *conn, keys []string, remaining int64, ds *probe.Dataset) (i
 // other values sit under the key's pattern. The raw key is kept under
 // "_key" so the classifier also sees data carried in key names.
 func toRecord(key, val string) classify.Record {
-	var r classify.Record
-	t := strings.TrimSpace(val)
-	if len(t) > 1 && (t[0] == '{' || t[0] == '[') {
-		if jr, err := classify.FromJSONBytes([]byte(t)); err == nil && len(jr.Values) > 0 {
-			r = jr
-		}
-	}
-	if len(r.Values) == 0 {
-		r = classify.FromText(keyPattern(key), val)
-	}
-	r.Values = append(r.Values, classify.Value{Path: "_key", Text: key})
-	return r
+	return probe.KeyRecord("_key", key, keyPattern(key), val)
 }
 
 // keyPattern replaces the variable parts of a key (segments holding digits
 // or long ids) with "*": "user:1001:profile" → "user:*:profile".
-func keyPattern(key string) string {
-	segs := strings.FieldsFunc(key, func(r rune) bool { return r == ':' || r == '/' || r == '|' })
-	if len(segs) == 0 {
-		return key
-	}
-	for i, s := range segs {
-		if len(s) > 24 || strings.IndexFunc(s, unicode.IsDigit) >= 0 {
-			segs[i] = "*"
-		}
-	}
-	return strings.Join(segs, ":")
-}
+func keyPattern(key string) string { return probe.KeyPattern{Seps: ":/|", DropEmpty: true}.Of(key) }

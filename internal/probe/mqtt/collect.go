@@ -3,7 +3,6 @@ package mqtt
 import (
 	"sort"
 	"strings"
-	"unicode"
 
 	"github.com/leakwatch/leakwatch/internal/classify"
 	"github.com/leakwatch/leakwatch/internal/finding"
@@ -142,29 +141,9 @@ func (c *collector) finish(res *probe.Result, b probe.Budget) {
 // under the topic pattern. The raw topic is kept under "_topic" so the
 // classifier also sees data carried in topic names (device ids, emails).
 func toRecord(topic, pattern string, payload []byte) classify.Record {
-	text := strings.ToValidUTF8(string(payload), "")
-	var r classify.Record
-	t := strings.TrimSpace(text)
-	if len(t) > 1 && (t[0] == '{' || t[0] == '[') {
-		if jr, err := classify.FromJSONBytes([]byte(t)); err == nil && len(jr.Values) > 0 {
-			r = jr
-		}
-	}
-	if len(r.Values) == 0 {
-		r = classify.FromText(pattern, text)
-	}
-	r.Values = append(r.Values, classify.Value{Path: "_topic", Text: topic})
-	return r
+	return probe.KeyRecord("_topic", topic, pattern, strings.ToValidUTF8(string(payload), ""))
 }
 
 // topicPattern replaces variable topic levels (holding digits or long ids)
 // with the single-level wildcard: "home/42/temp" → "home/+/temp".
-func topicPattern(topic string) string {
-	levels := strings.Split(topic, "/")
-	for i, l := range levels {
-		if len(l) > 24 || strings.IndexFunc(l, unicode.IsDigit) >= 0 {
-			levels[i] = "+"
-		}
-	}
-	return strings.Join(levels, "/")
-}
+func topicPattern(topic string) string { return probe.KeyPattern{Seps: "/", Wildcard: "+"}.Of(topic) }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"unicode"
 
 	natsgo "github.com/nats-io/nats.go"
 
@@ -177,29 +176,9 @@ func (j *jetStream) get(ctx context.Context, stream string, seq int64) (*classif
 // toRecord flattens one message: JSON gives its fields, anything else sits
 // under the subject pattern. The raw subject is kept under "_subject".
 func toRecord(subject string, data []byte) classify.Record {
-	text := strings.ToValidUTF8(string(data), "")
-	var r classify.Record
-	t := strings.TrimSpace(text)
-	if len(t) > 1 && (t[0] == '{' || t[0] == '[') {
-		if jr, err := classify.FromJSONBytes([]byte(t)); err == nil && len(jr.Values) > 0 {
-			r = jr
-		}
-	}
-	if len(r.Values) == 0 {
-		r = classify.FromText(subjectPattern(subject), text)
-	}
-	r.Values = append(r.Values, classify.Value{Path: "_subject", Text: subject})
-	return r
+	return probe.KeyRecord("_subject", subject, subjectPattern(subject), strings.ToValidUTF8(string(data), ""))
 }
 
 // subjectPattern replaces variable tokens (holding digits or long ids)
 // with "*": "orders.1001.created" → "orders.*.created".
-func subjectPattern(s string) string {
-	toks := strings.Split(s, ".")
-	for i, t := range toks {
-		if len(t) > 24 || strings.IndexFunc(t, unicode.IsDigit) >= 0 {
-			toks[i] = "*"
-		}
-	}
-	return strings.Join(toks, ".")
-}
+func subjectPattern(s string) string { return probe.KeyPattern{Seps: "."}.Of(s) }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"unicode"
 
 	"github.com/leakwatch/leakwatch/internal/classify"
 	"github.com/leakwatch/leakwatch/internal/probe"
@@ -230,12 +229,12 @@ func toRecord(key, typ string, v value) classify.Record {
 	var r classify.Record
 	switch typ {
 	case "string":
-		r = valueRecord(pat, v.str)
+		r = probe.ValueRecord(pat, v.str)
 	case "hash":
 		r = pairsRecord(v)
 	case "list", "set", "zset":
 		for _, e := range flatElems(v) {
-			r.Values = append(r.Values, valueRecord(pat, e).Values...)
+			r.Values = append(r.Values, probe.ValueRecord(pat, e).Values...)
 		}
 	case "stream":
 		for _, entry := range v.elems {
@@ -257,7 +256,7 @@ func pairsRecord(v value) classify.Record {
 	}
 	var r classify.Record
 	for i := 0; i+1 < len(el); i += 2 {
-		r.Values = append(r.Values, textRecord(el[i].str, el[i+1].str).Values...)
+		r.Values = append(r.Values, probe.FieldRecord(el[i].str, el[i+1].str).Values...)
 	}
 	return r
 }
@@ -275,62 +274,6 @@ func flatElems(v value) []string {
 	return out
 }
 
-// valueRecord makes a record of a whole value: JSON documents are
-// flattened from their root (their fields are the record's fields), other
-// text sits under path.
-func valueRecord(path, text string) classify.Record {
-	if r, ok := jsonRecord(text); ok {
-		return r
-	}
-	return classify.FromText(path, text)
-}
-
-// jsonRecord flattens text if it is a JSON object or array.
-func jsonRecord(text string) (classify.Record, bool) {
-	t := strings.TrimSpace(text)
-	if len(t) < 2 || (t[0] != '{' && t[0] != '[') {
-		return classify.Record{}, false
-	}
-	r, err := classify.FromJSONBytes([]byte(t))
-	if err != nil || len(r.Values) == 0 {
-		return classify.Record{}, false
-	}
-	return r, true
-}
-
-// textRecord makes a record of one value: a JSON object or array is
-// flattened below path, anything else is one value.
-func textRecord(path, text string) classify.Record {
-	if jr, ok := jsonRecord(text); ok {
-		for i := range jr.Values {
-			jr.Values[i].Path = joinPath(path, jr.Values[i].Path)
-		}
-		return jr
-	}
-	return classify.FromText(path, text)
-}
-
-func joinPath(a, b string) string {
-	switch {
-	case a == "":
-		return b
-	case b == "":
-		return a
-	}
-	return a + "." + b
-}
-
 // keyPattern replaces the variable parts of a key (segments holding digits
 // or long ids) with "*": "user:1001:profile" → "user:*:profile".
-func keyPattern(key string) string {
-	segs := strings.FieldsFunc(key, func(r rune) bool { return r == ':' })
-	if len(segs) == 0 {
-		return key
-	}
-	for i, s := range segs {
-		if len(s) > 24 || strings.IndexFunc(s, unicode.IsDigit) >= 0 {
-			segs[i] = "*"
-		}
-	}
-	return strings.Join(segs, ":")
-}
+func keyPattern(key string) string { return probe.KeyPattern{Seps: ":", DropEmpty: true}.Of(key) }

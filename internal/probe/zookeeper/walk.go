@@ -6,7 +6,6 @@ import (
 	"path"
 	"sort"
 	"strings"
-	"unicode"
 
 	"github.com/leakwatch/leakwatch/internal/classify"
 	"github.com/leakwatch/leakwatch/internal/finding"
@@ -197,29 +196,9 @@ func (w *walker) sample(t *tree, ds *probe.Dataset) error {
 // toRecord flattens one znode's data: JSON gives its fields, other data
 // sits under the znode's path pattern. The raw path is kept under "_key".
 func toRecord(p string, data []byte) classify.Record {
-	text := strings.ToValidUTF8(string(data), "")
-	var r classify.Record
-	t := strings.TrimSpace(text)
-	if len(t) > 1 && (t[0] == '{' || t[0] == '[') {
-		if jr, err := classify.FromJSONBytes([]byte(t)); err == nil && len(jr.Values) > 0 {
-			r = jr
-		}
-	}
-	if len(r.Values) == 0 {
-		r = classify.FromText(pathPattern(p), text)
-	}
-	r.Values = append(r.Values, classify.Value{Path: "_key", Text: p})
-	return r
+	return probe.KeyRecord("_key", p, pathPattern(p), strings.ToValidUTF8(string(data), ""))
 }
 
 // pathPattern replaces variable segments (holding digits or long ids) with
 // "*": "/app/users/1001" → "/app/users/*".
-func pathPattern(p string) string {
-	segs := strings.Split(p, "/")
-	for i, s := range segs {
-		if len(s) > 24 || strings.IndexFunc(s, unicode.IsDigit) >= 0 {
-			segs[i] = "*"
-		}
-	}
-	return strings.Join(segs, "/")
-}
+func pathPattern(p string) string { return probe.KeyPattern{Seps: "/"}.Of(p) }
