@@ -249,3 +249,13 @@ func TestIPv6EndpointsDeduplicated(t *testing.T) {
 		t.Errorf("Endpoints() = %d, want 3", s.Endpoints())
 	}
 }
+
+// TestLongArgumentListNamesNoLine: a cap exceeded by arguments (no stdin)
+// says so without a line number.
+func TestLongArgumentListNamesNoLine(t *testing.T) {
+	targets := strings.Fields(addrLines(2 * minCheck))
+	err := buildErr(t, Options{Targets: targets, Ports: []int{80}, MaxHosts: 100})
+	if strings.Contains(err, "line") || !strings.Contains(err, "more than 100 addresses exceed --max-hosts 100") {
+		t.Errorf("error %q", err)
+	}
+}
