@@ -30,6 +30,9 @@ type client struct {
 	// noSettings is set when the user's profile is readonly=1, where no
 	// setting may be passed.
 	noSettings bool
+	// own counts the queries this probe sent that the server ran (and so
+	// counted in system.events Query), for the access evidence.
+	own int64
 }
 
 // get runs q with settings and reads at most limit bytes of the answer.
@@ -44,12 +47,17 @@ func (c *client) get(ctx context.Context, q string, settings url.Values, limit i
 	v.Set("query", q)
 	resp, err := c.h.Do(ctx, "GET", "/?"+v.Encode(), nil, "", limit)
 	if err != nil {
+		// It may have reached the server and run: counted as own, so a
+		// lost answer never becomes a foreign query.
+		c.own++
 		return nil, err
 	}
 	if code, ok := exceptionCode(resp.Body); ok && code == 164 && !c.noSettings {
+		// Refused while applying the URL settings, before the query ran.
 		c.noSettings = true // "Cannot modify setting in readonly mode"
 		return c.get(ctx, q, nil, limit)
 	}
+	c.own++
 	return resp, nil
 }
 
@@ -161,11 +169,19 @@ func (c *client) measure(ctx context.Context, res *probe.Result) {
 		return
 	}
 	var errs []string
-	if err := c.addParts(ctx, tables); err != nil {
+	if cut, err := c.addParts(ctx, tables); err != nil {
 		errs = append(errs, err.Error())
+	} else if cut {
+		// Parts past the response cap: some tables' rows and bytes unknown.
+		res.AddEvidence("parts_truncated", true)
+		res.AddFlag(probe.FlagDatasetsTruncated)
 	}
-	if err := c.addColumns(ctx, tables); err != nil {
+	if cut, err := c.addColumns(ctx, tables); err != nil {
 		errs = append(errs, err.Error())
+	} else if cut {
+		// Columns past maxColumns or the response cap: fields incomplete.
+		res.AddEvidence("columns_truncated", true)
+		res.AddFlag(probe.FlagDatasetsTruncated)
 	}
 	sort.SliceStable(tables, func(i, j int) bool { return size(tables[i]) > size(tables[j]) })
 	sampled := 0
@@ -186,6 +202,7 @@ func (c *client) measure(ctx context.Context, res *probe.Result) {
 		}
 		res.Datasets = append(res.Datasets, ds)
 	}
+	c.readAccess(ctx, res)
 	if len(errs) > 0 {
 		res.Error = "clickhouse: " + strings.Join(errs, "; ")
 	}
@@ -219,17 +236,18 @@ WHERE database NOT IN (%s) AND NOT is_temporary ORDER BY database, name LIMIT %d
 	return out, cut, nil
 }
 
-// addParts sets rows and bytes of MergeTree tables from their active parts.
-func (c *client) addParts(ctx context.Context, tables []*table) error {
+// addParts sets rows and bytes of MergeTree tables from their active
+// parts; cut says the answer was cut at the response cap.
+func (c *client) addParts(ctx context.Context, tables []*table) (cut bool, err error) {
 	byName := map[string]*table{}
 	for _, t := range tables {
 		byName[t.fullName()] = t
 	}
 	q := fmt.Sprintf(`SELECT database, table, sum(rows) AS rows, sum(bytes_on_disk) AS bytes
 FROM system.parts WHERE active AND database NOT IN (%s) GROUP BY database, table FORMAT JSONEachRow`, systemDatabases)
-	rows, err := c.rows(ctx, q, nil, c.env.Budget.MaxResponseBytes)
+	rows, cut, err := c.rowsCut(ctx, q, nil, c.env.Budget.MaxResponseBytes)
 	if err != nil {
-		return fmt.Errorf("read parts: %w", err)
+		return false, fmt.Errorf("read parts: %w", err)
 	}
 	for _, r := range rows {
 		t := byName[str(r, "database")+"."+str(r, "table")]
@@ -243,34 +261,39 @@ FROM system.parts WHERE active AND database NOT IN (%s) GROUP BY database, table
 			t.bytes = &n
 		}
 	}
-	// A MergeTree table without active parts is empty.
+	// A MergeTree table without active parts is empty (unless its parts
+	// were past the cut: then unknown).
 	for _, t := range tables {
-		if t.records == nil && strings.HasSuffix(t.engine, "MergeTree") {
+		if t.records == nil && strings.HasSuffix(t.engine, "MergeTree") && !cut {
 			var zero, zb int64
 			t.records, t.bytes = &zero, &zb
 		}
 	}
-	return nil
+	return cut, nil
 }
 
-// addColumns attaches system.columns to the listed tables.
-func (c *client) addColumns(ctx context.Context, tables []*table) error {
+// addColumns attaches system.columns to the listed tables; cut says more
+// than maxColumns exist or the answer was cut at the response cap.
+func (c *client) addColumns(ctx context.Context, tables []*table) (cut bool, err error) {
 	byName := map[string]*table{}
 	for _, t := range tables {
 		byName[t.fullName()] = t
 	}
 	q := fmt.Sprintf(`SELECT database, table, name, type FROM system.columns
-WHERE database NOT IN (%s) LIMIT %d FORMAT JSONEachRow`, systemDatabases, maxColumns)
-	rows, err := c.rows(ctx, q, nil, c.env.Budget.MaxResponseBytes)
+WHERE database NOT IN (%s) LIMIT %d FORMAT JSONEachRow`, systemDatabases, maxColumns+1)
+	rows, cut, err := c.rowsCut(ctx, q, nil, c.env.Budget.MaxResponseBytes)
 	if err != nil {
-		return fmt.Errorf("list columns: %w", err)
+		return false, fmt.Errorf("list columns: %w", err)
+	}
+	if len(rows) > maxColumns {
+		rows, cut = rows[:maxColumns], true
 	}
 	for _, r := range rows {
 		if t := byName[str(r, "database")+"."+str(r, "table")]; t != nil {
 			t.fields = append(t.fields, finding.Field{Name: str(r, "name"), Type: str(r, "type")})
 		}
 	}
-	return nil
+	return cut, nil
 }
 
 // quoteIdent quotes a ClickHouse identifier with backticks.
@@ -292,9 +315,34 @@ func (c *client) sample(ctx context.Context, t *table) ([]classify.Record, bool,
 	if err != nil {
 		return nil, false, err
 	}
+	if !cut && len(rows) < b.SampleRecords {
+		// result_overflow_mode=break ends the answer cleanly at a block
+		// boundary once max_result_bytes (counted in memory, not on the
+		// wire) is reached: no exception, no header, and 18.x's
+		// rows_before_limit_at_least counts only the rows sent. Fewer rows
+		// than asked means a cut when the table holds more.
+		cut = c.hasMoreRows(ctx, t, len(rows))
+	}
 	recs := make([]classify.Record, 0, len(rows))
 	for _, r := range rows {
 		recs = append(recs, classify.FromJSON(map[string]any(r)))
 	}
 	return recs, cut, nil
+}
+
+// hasMoreRows tells whether t holds more than n rows: from the active
+// parts' count when known, else by counting at most n+1 rows of it (a
+// bounded read-only scan of its smallest column; the answer is one number).
+func (c *client) hasMoreRows(ctx context.Context, t *table, n int) bool {
+	if t.records != nil {
+		return *t.records > int64(n)
+	}
+	q := fmt.Sprintf("SELECT count() AS n FROM (SELECT 1 FROM %s.%s LIMIT %d) FORMAT JSONEachRow",
+		quoteIdent(t.db), quoteIdent(t.name), n+1)
+	rows, err := c.rows(ctx, q, nil, 4096)
+	if err != nil || len(rows) != 1 {
+		return false
+	}
+	m, ok := num(rows[0], "n")
+	return ok && m > int64(n)
 }
