@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"iter"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -229,10 +228,8 @@ func (a *app) scan(ctx context.Context, args []string) (int, error) {
 	prog := newProgress(a.stderr, sf.progress, sc.Endpoints(), &sweepStats, stats)
 	prog.start()
 	sum, runErr := scan.Run(ctx, scan.Config{
-		Endpoints: sc.All(),
-		Discover: func(ctx context.Context, eps iter.Seq[scope.Endpoint], open func(scope.Endpoint)) error {
-			return sweep.Run(ctx, eps, sweeper, &sweepStats, open)
-		},
+		Endpoints:    sc.All(),
+		Discover:     scan.Sweep(sweeper, &sweepStats, nil),
 		Engine:       eng,
 		ProbeWorkers: sf.probeWorkers,
 		OnFinding:    w.Write,

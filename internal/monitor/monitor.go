@@ -293,6 +293,14 @@ func (m *Monitor) acquire(ctx context.Context) error {
 
 func (m *Monitor) release() { <-m.probes }
 
+// slot is acquire in the form of the pipeline's Acquire hook.
+func (m *Monitor) slot(ctx context.Context) (func(), error) {
+	if err := m.acquire(ctx); err != nil {
+		return nil, err
+	}
+	return m.release, nil
+}
+
 // record stores one observation; events wake the dispatcher.
 func (r *scopeRunner) record(ctx context.Context, runID string, obs lifecycle.Observation) {
 	obs.Scope = r.cfg.Name

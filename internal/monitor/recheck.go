@@ -12,6 +12,8 @@ import (
 	"github.com/leakwatch/leakwatch/internal/finding"
 	"github.com/leakwatch/leakwatch/internal/lifecycle"
 	"github.com/leakwatch/leakwatch/internal/probe"
+	"github.com/leakwatch/leakwatch/internal/scan"
+	"github.com/leakwatch/leakwatch/internal/scope"
 	"github.com/leakwatch/leakwatch/internal/store"
 )
 
@@ -48,31 +50,53 @@ func (r *scopeRunner) recheck(ctx context.Context) error {
 		_ = st.FinishScan(ctx, run.ID, store.ScanFailed, err.Error())
 		return err
 	}
-	var wg sync.WaitGroup
-	for _, ap := range slices.SortedFunc(maps.Keys(known), netip.AddrPort.Compare) {
-		if r.m.acquire(ctx) != nil {
-			break
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer r.m.release()
-			r.recheckEndpoint(ctx, run.ID, ap, known[ap])
-		}()
-	}
-	wg.Wait()
+	// The probing pipeline without discovery: every known endpoint is
+	// probed in a probe slot shared by all scopes; each report is recorded
+	// as the kind of check that made it.
+	var kinds sync.Map // *engine.Report → "recheck" or "deep"
+	_, err = scan.Run(ctx, scan.Config{
+		Endpoints: func(yield func(scope.Endpoint) bool) {
+			for _, ap := range slices.SortedFunc(maps.Keys(known), netip.AddrPort.Compare) {
+				if !yield(scope.Endpoint{Addr: ap.Addr(), Port: int(ap.Port()), Hostname: known[ap][0].Target.Hostname}) {
+					return
+				}
+			}
+		},
+		Discover:     scan.Given,
+		Engine:       r.light,
+		ProbeWorkers: r.m.cfg.Probe.Workers,
+		Acquire:      r.m.slot,
+		Probe: func(ctx context.Context, t probe.Target) *engine.Report {
+			rep, kind := r.recheckEndpoint(ctx, t, known[t.AddrPort()])
+			kinds.Store(rep, kind)
+			return rep
+		},
+		OnReport: func(rep *engine.Report) {
+			kind, ok := kinds.LoadAndDelete(rep)
+			if !ok || ctx.Err() != nil {
+				return // not probed: the scope's next round re-checks it
+			}
+			r.observeReport(ctx, run.ID, rep, known[rep.Target.AddrPort()], kind.(string))
+		},
+	}, nil)
 	if ctx.Err() != nil {
 		return ctx.Err()
+	}
+	if err != nil {
+		_ = st.FinishScan(ctx, run.ID, store.ScanFailed, err.Error())
+		return err
 	}
 	return st.FinishScan(ctx, run.ID, store.ScanFinished, "")
 }
 
-// recheckEndpoint re-checks one endpoint holding open findings.
-func (r *scopeRunner) recheckEndpoint(ctx context.Context, runID string, ap netip.AddrPort, known []store.Finding) {
-	t := probe.Target{Addr: ap.Addr(), Port: int(ap.Port()), Hostname: known[0].Target.Hostname}
+// recheckEndpoint re-checks one endpoint holding open findings: a light
+// probe, or a deep one (with the light one's own requests added) when the
+// light one shows the service changed or cannot tell. It returns the
+// report to record and its kind.
+func (r *scopeRunner) recheckEndpoint(ctx context.Context, t probe.Target, known []store.Finding) (*engine.Report, string) {
 	rep := r.light.Probe(ctx, t)
 	if ctx.Err() != nil {
-		return
+		return rep, "recheck"
 	}
 	f := rep.Finding
 	var prev *store.Finding
@@ -86,17 +110,15 @@ func (r *scopeRunner) recheckEndpoint(ctx context.Context, runID string, ap neti
 		// service, or a prober that needs its sample to decide. A light
 		// probe never closes a finding on its own: the deep probe, with
 		// the full budget, decides.
-		r.observeReport(ctx, runID, withLightAccess(r.deepProbe(ctx, t), f), known, "deep")
-		return
+		return withLightAccess(r.deepProbe(ctx, t), f), "deep"
 	}
 	merged := carryClasses(f, prev.Last)
 	if why := materialChange(r.m.policy, prev.Last, merged); why != "" {
 		r.m.logger.Info("change seen by re-check; deep probe", "scope", r.cfg.Name, "finding", f.ID, "change", why)
-		r.observeReport(ctx, runID, withLightAccess(r.deepProbe(ctx, t), f), known, "deep")
-		return
+		return withLightAccess(r.deepProbe(ctx, t), f), "deep"
 	}
 	rep.Finding = merged
-	r.observeReport(ctx, runID, rep, known, "recheck")
+	return rep, "recheck"
 }
 
 // deepProbe probes with the full budget (it already holds a probe slot).

@@ -4,15 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"iter"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/leakwatch/leakwatch/internal/engine"
 	"github.com/leakwatch/leakwatch/internal/lifecycle"
-	"github.com/leakwatch/leakwatch/internal/probe"
+	"github.com/leakwatch/leakwatch/internal/scan"
 	"github.com/leakwatch/leakwatch/internal/scope"
 	"github.com/leakwatch/leakwatch/internal/store"
 	"github.com/leakwatch/leakwatch/internal/sweep"
@@ -133,45 +134,36 @@ func (r *scopeRunner) finish(ctx context.Context, run store.ScanRun, start time.
 	return err
 }
 
-// sweepChunk discovers the open endpoints of one chunk, deep-probes them,
-// and records observations; open findings at endpoints of the chunk that
-// were not open are gone.
+// sweepChunk runs the probing pipeline (scan.Run) over one chunk:
+// discovery at the rate shared by all scopes, a deep probe of every open
+// port in a probe slot shared by all scopes, and an observation recorded
+// for each report; open findings at endpoints of the chunk that were not
+// open are gone. A chunk cut short by ctx records nothing more and returns
+// ctx's error: the sweep resumes at this chunk.
 func (r *scopeRunner) sweepChunk(ctx context.Context, runID string, chunk []scope.Endpoint, known map[netip.AddrPort][]store.Finding) error {
 	var mu sync.Mutex
 	open := map[netip.AddrPort]bool{}
-	found := make(chan scope.Endpoint, r.m.cfg.Probe.Workers)
-	var wg sync.WaitGroup
-	for range r.m.cfg.Probe.Workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for ep := range found {
-				if r.m.acquire(ctx) != nil {
-					continue
-				}
-				rep := r.deep.Probe(ctx, probe.Target{Addr: ep.Addr, Port: ep.Port, Hostname: ep.Hostname})
-				r.m.release()
-				if ctx.Err() != nil {
-					continue
-				}
-				r.observeReport(ctx, runID, rep, known[ep.AddrPort()], "sweep")
-			}
-		}()
-	}
 	var stats sweep.Stats
-	err := sweep.Run(ctx, r.limited(ctx, chunk), sweep.Options{
-		Concurrency: r.m.cfg.Probe.Concurrency, Timeout: r.m.cfg.Probe.ConnectTimeout.D, InScope: r.sc.Allows,
-	}, &stats, func(ep scope.Endpoint) {
-		mu.Lock()
-		open[ep.AddrPort()] = true
-		mu.Unlock()
-		select {
-		case found <- ep:
-		case <-ctx.Done():
-		}
-	})
-	close(found)
-	wg.Wait()
+	_, err := scan.Run(ctx, scan.Config{
+		Endpoints: slices.Values(chunk),
+		Discover: scan.Sweep(sweep.Options{
+			Concurrency: r.m.cfg.Probe.Concurrency, Timeout: r.m.cfg.Probe.ConnectTimeout.D, InScope: r.sc.Allows,
+		}, &stats, r.m.limiter.Wait),
+		Engine:       r.deep,
+		ProbeWorkers: r.m.cfg.Probe.Workers,
+		Acquire:      r.m.slot,
+		OnOpen: func(ep scope.Endpoint) {
+			mu.Lock()
+			open[ep.AddrPort()] = true
+			mu.Unlock()
+		},
+		OnReport: func(rep *engine.Report) {
+			if ctx.Err() != nil {
+				return // unfinished: the resumed sweep probes it
+			}
+			r.observeReport(ctx, runID, rep, known[rep.Target.AddrPort()], "sweep")
+		},
+	}, nil)
 	if mt := r.m.o.Metrics; mt != nil {
 		mt.EndpointsSwept.WithLabelValues(r.cfg.Name).Add(float64(stats.Attempted.Load()))
 	}
@@ -192,18 +184,4 @@ func (r *scopeRunner) sweepChunk(ctx context.Context, runID string, chunk []scop
 		}
 	}
 	return nil
-}
-
-// limited feeds endpoints at the rate shared by all scopes.
-func (r *scopeRunner) limited(ctx context.Context, eps []scope.Endpoint) iter.Seq[scope.Endpoint] {
-	return func(yield func(scope.Endpoint) bool) {
-		for _, ep := range eps {
-			if r.m.limiter.Wait(ctx) != nil {
-				return
-			}
-			if !yield(ep) {
-				return
-			}
-		}
-	}
 }

@@ -1,8 +1,12 @@
-// Package scan runs the scan flow once: it streams the scope's endpoints
+// Package scan is leakwatch's one probing pipeline: it streams endpoints
 // through TCP discovery, hands each open port to the probe engine, and
-// passes findings on as they come. Memory stays bounded whatever the scope's
-// size: endpoints are streamed, discovery and probing use fixed worker
-// pools joined by small buffered channels.
+// passes reports and findings on as they come. `leakwatch scan` runs it once
+// over the whole scope; `leakwatch serve` (internal/monitor) runs it per
+// resumable sweep chunk, with hooks for what differs there (a rate limit and
+// probe slots shared by all scopes, open ports and reports going to the
+// store). Memory stays bounded whatever the scope's size: endpoints are
+// streamed, discovery and probing use fixed worker pools joined by a queue
+// that spills to disk, so discovery never waits for probing.
 package scan
 
 import (
@@ -16,20 +20,58 @@ import (
 
 	"github.com/leakwatch/leakwatch/internal/engine"
 	"github.com/leakwatch/leakwatch/internal/finding"
+	"github.com/leakwatch/leakwatch/internal/limits"
 	"github.com/leakwatch/leakwatch/internal/probe"
 	"github.com/leakwatch/leakwatch/internal/scope"
+	"github.com/leakwatch/leakwatch/internal/sweep"
 )
 
 // Discover finds the open endpoints among eps, calling open for each (from
 // several goroutines). It returns when eps is exhausted or ctx ends.
 type Discover func(ctx context.Context, eps iter.Seq[scope.Endpoint], open func(scope.Endpoint)) error
 
+// Sweep is the TCP-connect Discover (internal/sweep) with opts, counting
+// into stats (nil: not kept). wait, if set, is called before each endpoint
+// is handed to the sweep — a rate limit shared beyond this run, such as
+// serve's across all scopes — and ends discovery when it fails.
+func Sweep(opts sweep.Options, stats *sweep.Stats, wait func(context.Context) error) Discover {
+	return func(ctx context.Context, eps iter.Seq[scope.Endpoint], open func(scope.Endpoint)) error {
+		if wait != nil {
+			eps = throttled(ctx, eps, wait)
+		}
+		return sweep.Run(ctx, eps, opts, stats, open)
+	}
+}
+
+// Given is the Discover that dials nothing: every endpoint is taken as open
+// (endpoints known to be open, such as serve's re-checks of open findings).
+func Given(ctx context.Context, eps iter.Seq[scope.Endpoint], open func(scope.Endpoint)) error {
+	for ep := range eps {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		open(ep)
+	}
+	return nil
+}
+
+func throttled(ctx context.Context, eps iter.Seq[scope.Endpoint], wait func(context.Context) error) iter.Seq[scope.Endpoint] {
+	return func(yield func(scope.Endpoint) bool) {
+		for ep := range eps {
+			if wait(ctx) != nil || !yield(ep) {
+				return
+			}
+		}
+	}
+}
+
 // Config wires one scan.
 type Config struct {
 	Endpoints iter.Seq[scope.Endpoint]
 	Discover  Discover
 	Engine    *engine.Engine
-	// ProbeWorkers is how many endpoints are probed at once.
+	// ProbeWorkers is how many endpoints are probed at once
+	// (0: limits.DefaultProbe.Workers).
 	ProbeWorkers int
 	// QueueMemory is how many open endpoints wait in memory for a probe
 	// worker before the rest are spilled to a temporary file
@@ -37,10 +79,25 @@ type Config struct {
 	QueueMemory int
 	// SpillDir is where the spill file goes ("": the system's temp dir).
 	SpillDir string
-	// OnFinding receives each finding (from one goroutine at a time).
+	// OnFinding, if set, receives each finding (from one goroutine at a
+	// time); an error from it stops the run.
 	OnFinding func(finding.Finding) error
-	// OnReport, if set, receives every probe report, findings or not.
+	// OnReport, if set, receives every probe report, findings or not, in
+	// the same goroutine as OnFinding, before it. Endpoints the run could
+	// not probe (ctx ended first) come as Engine.Unfinished reports.
 	OnReport func(*engine.Report)
+	// OnOpen, if set, is told of each open endpoint as discovery finds it
+	// (from several goroutines).
+	OnOpen func(scope.Endpoint)
+	// Acquire, if set, is called by a probe worker before it probes an
+	// endpoint, e.g. for a probe slot and rate token shared beyond this
+	// run; release is called when the probe is done. An error (ctx ended)
+	// leaves the endpoint unfinished.
+	Acquire func(ctx context.Context) (release func(), err error)
+	// Probe, if set, probes one open endpoint instead of Engine.Probe
+	// (serve's re-check: a light probe, escalated to a deep one on a
+	// change). Engine still reports the endpoints left unfinished.
+	Probe func(ctx context.Context, t probe.Target) *engine.Report
 }
 
 // Stats count a scan's progress; read them with Snapshot while it runs.
@@ -93,7 +150,7 @@ type Summary struct {
 // endpoint already discovered is still reported — probed ones with what
 // was proven, the rest as unknown — and Summary.Stopped says why.
 func Run(ctx context.Context, cfg Config, stats *Stats) (Summary, error) {
-	if cfg.Engine == nil || cfg.Discover == nil || cfg.Endpoints == nil || cfg.OnFinding == nil {
+	if cfg.Engine == nil || cfg.Discover == nil || cfg.Endpoints == nil || (cfg.OnFinding == nil && cfg.OnReport == nil) {
 		return Summary{}, errors.New("scan: incomplete config")
 	}
 	if stats == nil {
@@ -101,7 +158,7 @@ func Run(ctx context.Context, cfg Config, stats *Stats) (Summary, error) {
 	}
 	workers := cfg.ProbeWorkers
 	if workers <= 0 {
-		workers = 16
+		workers = limits.DefaultProbe.Workers
 	}
 	start := time.Now()
 	outer := ctx
@@ -117,6 +174,9 @@ func Run(ctx context.Context, cfg Config, stats *Stats) (Summary, error) {
 		defer open.Close()
 		discErr = cfg.Discover(ctx, cfg.Endpoints, func(ep scope.Endpoint) {
 			stats.Open.Add(1)
+			if cfg.OnOpen != nil {
+				cfg.OnOpen(ep)
+			}
 			open.Push(ep)
 		})
 	}()
@@ -131,16 +191,7 @@ func Run(ctx context.Context, cfg Config, stats *Stats) (Summary, error) {
 				if !ok {
 					return
 				}
-				t := probe.Target{Addr: ep.Addr, Port: ep.Port, Hostname: ep.Hostname}
-				var rep *engine.Report
-				if ctx.Err() != nil {
-					rep = cfg.Engine.Unfinished(t, context.Cause(ctx))
-					stats.Unfinished.Add(1)
-				} else {
-					rep = cfg.Engine.Probe(ctx, t)
-					stats.Probed.Add(1)
-				}
-				reports <- rep // the loop below reads until the end
+				reports <- probeOne(ctx, cfg, stats, ep) // the loop below reads until the end
 			}
 		}()
 	}
@@ -171,6 +222,9 @@ func Run(ctx context.Context, cfg Config, stats *Stats) (Summary, error) {
 		if slices.Contains(f.Flags, probe.FlagPartial) {
 			stats.Partial.Add(1)
 		}
+		if cfg.OnFinding == nil {
+			continue
+		}
 		if err := cfg.OnFinding(*f); err != nil {
 			outErr = err
 			cancel(err)
@@ -196,4 +250,35 @@ func Run(ctx context.Context, cfg Config, stats *Stats) (Summary, error) {
 		return sum, discErr
 	}
 	return sum, nil
+}
+
+// probeOne probes one open endpoint, or reports it unfinished when the run
+// ended (or no probe slot could be had) first.
+func probeOne(ctx context.Context, cfg Config, stats *Stats, ep scope.Endpoint) *engine.Report {
+	t := probe.Target{Addr: ep.Addr, Port: ep.Port, Hostname: ep.Hostname}
+	release := func() {}
+	if ctx.Err() == nil && cfg.Acquire != nil {
+		r, err := cfg.Acquire(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				err = context.Cause(ctx)
+			}
+			stats.Unfinished.Add(1)
+			return cfg.Engine.Unfinished(t, err)
+		}
+		if r != nil {
+			release = r
+		}
+	}
+	if ctx.Err() != nil {
+		release()
+		stats.Unfinished.Add(1)
+		return cfg.Engine.Unfinished(t, context.Cause(ctx))
+	}
+	defer release()
+	stats.Probed.Add(1)
+	if cfg.Probe != nil {
+		return cfg.Probe(ctx, t)
+	}
+	return cfg.Engine.Probe(ctx, t)
 }

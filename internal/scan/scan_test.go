@@ -5,6 +5,7 @@ import (
 	"errors"
 	"iter"
 	"net/netip"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/leakwatch/leakwatch/internal/finding"
 	"github.com/leakwatch/leakwatch/internal/probe"
 	"github.com/leakwatch/leakwatch/internal/scope"
+	"github.com/leakwatch/leakwatch/internal/sweep"
 )
 
 // gate is a prober (test double) that waits for open to close, then says
@@ -170,5 +172,98 @@ func TestQueueSpillsAndKeepsEverything(t *testing.T) {
 		if got[i] != want[i] {
 			t.Fatalf("endpoint %d: %+v, want %+v", i, got[i], want[i])
 		}
+	}
+}
+
+// busy is a prober (test double) that records how many of its probes run
+// at once.
+type busy struct{ now, peak atomic.Int64 }
+
+func (b *busy) Name() string        { return "busy" }
+func (b *busy) DefaultPorts() []int { return []int{7} }
+func (b *busy) Probe(ctx context.Context, env *probe.Env) (*probe.Result, error) {
+	n := b.now.Add(1)
+	defer b.now.Add(-1)
+	for p := b.peak.Load(); n > p && !b.peak.CompareAndSwap(p, n); p = b.peak.Load() {
+	}
+	time.Sleep(2 * time.Millisecond)
+	return nil, probe.NotThisService("busy")
+}
+
+// TestHooks: serve's hooks — probe slots shared beyond the run (Acquire),
+// open ports (OnOpen), reports without a finding writer (OnReport only).
+func TestHooks(t *testing.T) {
+	b := &busy{}
+	slots := make(chan struct{}, 2) // fewer than the workers
+	var acquired, released, opened, reports atomic.Int64
+	var discovered atomic.Bool
+	const n = 60
+	sum, err := Run(context.Background(), Config{
+		Endpoints: endpoints(n), Discover: everyOpen(&discovered), Engine: testEngine(t, b), ProbeWorkers: 8,
+		Acquire: func(ctx context.Context) (func(), error) {
+			slots <- struct{}{}
+			acquired.Add(1)
+			return func() { released.Add(1); <-slots }, nil
+		},
+		OnOpen:   func(scope.Endpoint) { opened.Add(1) },
+		OnReport: func(*engine.Report) { reports.Add(1) },
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opened.Load() != n || reports.Load() != n || acquired.Load() != n || released.Load() != n || sum.Probed != n {
+		t.Fatalf("opened %d reports %d acquired %d released %d probed %d, want %d each",
+			opened.Load(), reports.Load(), acquired.Load(), released.Load(), sum.Probed, n)
+	}
+	if p := b.peak.Load(); p > 2 {
+		t.Errorf("%d probes at once with 2 shared slots", p)
+	}
+
+	// A failing Acquire (its context ended) leaves the endpoint unfinished.
+	ctx, cancel := context.WithCancelCause(context.Background())
+	stop := errors.New("shutdown")
+	var unfinished atomic.Int64
+	sum, err = Run(ctx, Config{
+		Endpoints: endpoints(10), Discover: everyOpen(&discovered), Engine: testEngine(t, b), ProbeWorkers: 2,
+		Acquire: func(context.Context) (func(), error) { cancel(stop); return nil, context.Canceled },
+		OnReport: func(r *engine.Report) {
+			if r.Finding != nil && slices.Contains(r.Finding.Flags, probe.FlagScanStopped) {
+				unfinished.Add(1)
+			}
+		},
+	}, nil)
+	if err != nil || !errors.Is(sum.Stopped, stop) || sum.Probed != 0 || unfinished.Load() != 10 || sum.Unfinished != 10 {
+		t.Fatalf("err %v stopped %v probed %d unfinished %d/%d, want all 10 unfinished", err, sum.Stopped, sum.Probed, unfinished.Load(), sum.Unfinished)
+	}
+	if _, err := Run(context.Background(), Config{Endpoints: endpoints(1), Discover: everyOpen(&discovered), Engine: testEngine(t, b)}, nil); err == nil {
+		t.Error("a run with neither OnFinding nor OnReport was accepted")
+	}
+}
+
+// TestSweepWait: the Discover of Sweep asks wait before each endpoint and
+// stops discovery when wait fails (serve's limiter shared by all scopes).
+func TestSweepWait(t *testing.T) {
+	var waits atomic.Int64
+	var stats sweep.Stats
+	opts := sweep.Options{Concurrency: 4, Timeout: time.Second, InScope: func(netip.AddrPort) bool { return true }}
+	d := Sweep(opts, &stats, func(context.Context) error { waits.Add(1); return nil })
+	if err := d(context.Background(), endpoints(20), func(scope.Endpoint) {}); err != nil {
+		t.Fatal(err)
+	}
+	if waits.Load() != 20 || stats.Attempted.Load() != 20 {
+		t.Fatalf("waits %d attempted %d, want 20", waits.Load(), stats.Attempted.Load())
+	}
+	waits.Store(0)
+	var stats2 sweep.Stats
+	full := errors.New("limiter: context done")
+	d = Sweep(opts, &stats2, func(context.Context) error {
+		if waits.Add(1) > 5 {
+			return full
+		}
+		return nil
+	})
+	_ = d(context.Background(), endpoints(20), func(scope.Endpoint) {})
+	if stats2.Attempted.Load() != 5 {
+		t.Fatalf("attempted %d after wait failed at the 6th, want 5", stats2.Attempted.Load())
 	}
 }
