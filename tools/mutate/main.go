@@ -208,7 +208,11 @@ func main() {
 		var mu sync.Mutex
 		done := 0
 		for i, m := range muts {
-			if r, ok := known[m.eqKey()]; ok {
+			r, ok := known[m.ID]
+			if !ok {
+				r, ok = known[m.eqKey()]
+			}
+			if ok {
 				m.Result, m.Reason = "equivalent", r
 				continue
 			}
@@ -326,7 +330,13 @@ func loadEquivalent(path string) (map[string]string, error) {
 		if len(parts) != 5 {
 			return nil, fmt.Errorf("%s: want 5 ' | '-separated fields: %q", path, l)
 		}
-		out[strings.Join(parts[:4], "|")] = parts[4]
+		// "mutation #n" names one occurrence of that mutation on the line
+		// (in source order); without it the entry covers them all.
+		key := strings.Join(parts[:4], "|")
+		if d, n, ok := strings.Cut(parts[2], " #"); ok {
+			key = strings.Join([]string{parts[0], parts[1], d, parts[3]}, "|") + "#" + n
+		}
+		out[key] = parts[4]
 	}
 	return out, sc.Err()
 }

@@ -103,9 +103,14 @@ func TestLoadEquivalentFile(t *testing.T) {
 		t.Fatal("no equivalent mutants read")
 	}
 	for k, why := range known {
-		if file, _, _ := strings.Cut(k, "|"); !strings.HasSuffix(file, ".go") || why == "" {
+		if file, _, _ := strings.Cut(k, "|"); !strings.HasSuffix(file, ".go") || why == "" || strings.Contains(k, " #") {
 			t.Errorf("entry %q: %q", k, why)
 		}
+	}
+	one := filepath.Join(t.TempDir(), "one.txt")
+	os.WriteFile(one, []byte("a.go | f | == → != #2 | x == y | why\n"), 0o644)
+	if k, err := loadEquivalent(one); err != nil || k["a.go|f|== → !=|x == y#2"] != "why" {
+		t.Errorf("occurrence entry read as %v, %v", k, err)
 	}
 	bad := filepath.Join(t.TempDir(), "eq.txt")
 	os.WriteFile(bad, []byte("a | b | c\n"), 0o644)
