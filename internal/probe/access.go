@@ -24,12 +24,16 @@ import (
 //	redis          INFO stats/clients/server, CLIENT LIST
 //	postgres       pg_stat_database, pg_stat_activity
 //	mysql          GLOBAL_STATUS/SESSION_STATUS (Questions, Connections), PROCESSLIST
+//	mongodb        serverStatus opcounters (summed) and connections.totalCreated,
+//	               currentOp ($all) client addresses; FerretDB answers
+//	               serverStatus without them: {"measurable": false} with why
+//	clickhouse     system.events (Query, SelectQuery), system.metrics
+//	               connection gauges, system.processes client addresses; no
+//	               connection counter (not offered); system.query_log not read
+//	               (off by default, flushed late)
 //
-// Not yet read (the stores offer counters, the probers do not read them):
-// mongodb (serverStatus opcounters and connections; FerretDB implements
-// part), clickhouse (system.query_log, system.events). Every other prober
-// records no access evidence either; a finding without the key is "not
-// measurable" (lifecycle.ForeignAccess returns nil for it).
+// Every other prober records no access evidence; a finding without the
+// key is "not measurable" (lifecycle.ForeignAccess returns nil for it).
 type (
 	// AccessEvidence is lifecycle.AccessEvidence.
 	AccessEvidence = lifecycle.AccessEvidence

@@ -20,6 +20,8 @@ type session struct {
 	// opMsg is true once the server announced wire version >= 6 (3.6+);
 	// before that, commands go as OP_QUERY on "<db>.$cmd".
 	opMsg bool
+	// sent counts the operations written to the server (access.go).
+	sent int64
 }
 
 func (s *session) close() {
@@ -48,6 +50,7 @@ func (s *session) roundTrip(ctx context.Context, build func(id int32) []byte, li
 	}
 	s.nextID++
 	id := s.nextID
+	s.sent++ // counted even if the write fails part-way: it may have arrived
 	if _, err := s.conn.Write(build(id)); err != nil {
 		s.close()
 		return nil, fmt.Errorf("write: %w", err)

@@ -89,6 +89,9 @@ func (p *Prober) Probe(ctx context.Context, env *probe.Env) (*probe.Result, erro
 	s.opMsg = maxWire >= 6
 	p.buildInfo(ctx, s, res)
 	p.measure(ctx, s, res)
+	if res.Status == finding.StatusExposed {
+		readAccess(ctx, s, res)
+	}
 	return res, nil
 }
 
@@ -273,7 +276,12 @@ func skipCollection(name string) bool {
 // returned along with what was listed.
 func listCollections(ctx context.Context, s *session, dbs []database, max int, limit int64) (out []collection, cut bool, firstErr error) {
 	for _, db := range dbs {
-		if skipDatabase(db.name) || len(out) >= max || ctx.Err() != nil {
+		if skipDatabase(db.name) {
+			continue
+		}
+		if len(out) >= max || ctx.Err() != nil {
+			// A database left unlisted: its collections are missing.
+			cut = true
 			continue
 		}
 		doc, dbCut, err := s.commandCut(ctx, db.name, bson.D{
@@ -289,13 +297,23 @@ func listCollections(ctx context.Context, s *session, dbs []database, max int, l
 			continue
 		}
 		batch := firstBatch(doc)
+		if cur, ok := bson.Raw(doc).Lookup("cursor").DocumentOK(); ok && !dbCut {
+			if id, ok := int64Of(cur, "id"); ok && id != 0 {
+				// More collections than the first batch: the rest unread.
+				cut = true
+			}
+		}
 		if dbCut {
 			// One database's list past the cap: its first entries.
 			batch, cut = cutList(doc, "cursor", "firstBatch"), true
 		}
 		for _, c := range batch {
 			name := stringOf(c, "name")
-			if name == "" || skipCollection(name) || stringOf(c, "type") == "view" || len(out) >= max {
+			if name == "" || skipCollection(name) || stringOf(c, "type") == "view" {
+				continue
+			}
+			if len(out) >= max {
+				cut = true
 				continue
 			}
 			out = append(out, collection{db: db.name, name: name})
@@ -382,7 +400,12 @@ func (p *Prober) sampleAll(ctx context.Context, s *session, res *probe.Result) {
 			continue
 		}
 		db, coll, _ := strings.Cut(d.Name, ".")
-		docs, err := sample(ctx, s, db, coll, b)
+		docs, fewer, err := sample(ctx, s, db, coll, b)
+		if fewer && err == nil {
+			// Asked again for fewer documents because the answer was
+			// past the byte budget: the ones left out were not read.
+			d.AddFlag(probe.FlagSampleTruncated)
+		}
 		if errors.Is(err, errRecordTooLarge) {
 			// Even one document is past the budget: say so, do not drop it silently.
 			d.AddFlag(probe.FlagRecordTooLarge)
@@ -412,8 +435,8 @@ func (p *Prober) sampleAll(ctx context.Context, s *session, res *probe.Result) {
 
 // sample reads up to SampleRecords documents in one answer of at most
 // SampleBytes (plus framing); when the answer would be larger it retries
-// with fewer documents.
-func sample(ctx context.Context, s *session, db, coll string, b probe.Budget) ([]bson.Raw, error) {
+// with fewer documents (fewer says so).
+func sample(ctx context.Context, s *session, db, coll string, b probe.Budget) (docs []bson.Raw, fewer bool, err error) {
 	limit := b.SampleBytes + sampleOverhead
 	for n := b.SampleRecords; n > 0; n /= 8 {
 		var docs []bson.Raw
@@ -437,9 +460,9 @@ func sample(ctx context.Context, s *session, db, coll string, b probe.Budget) ([
 		if errors.Is(err, errMessageTooLarge) {
 			continue
 		}
-		return docs, err
+		return docs, n < b.SampleRecords, err
 	}
-	return nil, errRecordTooLarge
+	return nil, true, errRecordTooLarge
 }
 
 // errRecordTooLarge means even a single document is past the sample budget.
