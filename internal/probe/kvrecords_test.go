@@ -89,18 +89,21 @@ func TestSampleLargest(t *testing.T) {
 	order = nil
 	SampleLargest(context.Background(), &res, Budget{MaxDatasets: 9}, ds, func(_ context.Context, _ int, d *Dataset) error {
 		order = append(order, d.Name)
-		return fmt.Errorf("gone: %w", ErrStopSampling)
+		return StopSampling(errors.New("gone"))
 	})
-	if len(order) != 1 || res.Error != "x: sample mid: boom; gone: sampling stopped" {
+	if len(order) != 1 || res.Error != "x: sample mid: boom; gone" {
 		t.Errorf("stop: order %q, error %q", order, res.Error)
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	SampleLargest(ctx, &res, Budget{MaxDatasets: 9}, ds, func(context.Context, int, *Dataset) error {
+	if err := SampleLargest(ctx, &res, Budget{MaxDatasets: 0}, ds, nil); err != nil {
+		t.Errorf("no turns left: %v", err)
+	}
+	_ = SampleLargest(ctx, &res, Budget{MaxDatasets: 9}, ds, func(context.Context, int, *Dataset) error {
 		return errors.New("called")
 	})
-	if res.Error != "x: sample mid: boom; gone: sampling stopped" {
+	if res.Error != "x: sample mid: boom; gone" {
 		t.Errorf("expired ctx still sampled: %q", res.Error)
 	}
 }

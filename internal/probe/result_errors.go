@@ -17,6 +17,12 @@ func (r *Result) AddError(err error) {
 	}
 }
 
+// ClearErrors forgets the errors recorded so far (a prober whose final
+// verdict makes them moot, like webdump's failed guesses at dump paths).
+func (r *Result) ClearErrors() {
+	r.errs, r.Error = nil, ""
+}
+
 // AddErrorf is AddError with a formatted message.
 func (r *Result) AddErrorf(format string, args ...any) {
 	msg := strings.TrimSpace(fmt.Sprintf(format, args...))

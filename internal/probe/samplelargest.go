@@ -11,9 +11,24 @@ import (
 // up one of Budget.MaxDatasets and no error is recorded.
 var ErrNotSampled = errors.New("dataset not sampled")
 
-// ErrStopSampling, wrapped in a SampleLargest callback's error, records
-// that error and samples no further dataset (the connection is gone).
+// ErrStopSampling, wrapped in a SampleLargest callback's error (see
+// StopSampling), records that error and samples no further dataset (the
+// connection is gone).
 var ErrStopSampling = errors.New("sampling stopped")
+
+// StopSampling marks err (its text unchanged) as ending SampleLargest's
+// loop; nil stays nil.
+func StopSampling(err error) error {
+	if err == nil {
+		return nil
+	}
+	return stopErr{err}
+}
+
+type stopErr struct{ error }
+
+func (e stopErr) Is(target error) bool { return target == ErrStopSampling }
+func (e stopErr) Unwrap() error        { return e.error }
 
 // SampleLargest samples the largest datasets: it calls sample for the
 // datasets in order of Records, largest first (unknown counts last, ties in
@@ -21,11 +36,16 @@ var ErrStopSampling = errors.New("sampling stopped")
 // b.MaxDatasets have had their turn or ctx ends. A callback's error is
 // added to res with AddError (so it should name the prober and dataset);
 // ErrNotSampled does not use up a turn; ErrStopSampling ends the loop.
-func SampleLargest(ctx context.Context, res *Result, b Budget, datasets []Dataset, sample func(ctx context.Context, i int, ds *Dataset) error) {
+// It returns ctx's error when ctx ended before every turn was taken (the
+// engine flags the timeout; a prober may also say so in res).
+func SampleLargest(ctx context.Context, res *Result, b Budget, datasets []Dataset, sample func(ctx context.Context, i int, ds *Dataset) error) error {
 	turns := 0
 	for _, i := range LargestFirst(datasets) {
-		if turns >= b.MaxDatasets || ctx.Err() != nil {
-			return
+		if turns >= b.MaxDatasets {
+			return nil
+		}
+		if err := ctx.Err(); err != nil {
+			return err
 		}
 		err := sample(ctx, i, &datasets[i])
 		if errors.Is(err, ErrNotSampled) {
@@ -34,9 +54,10 @@ func SampleLargest(ctx context.Context, res *Result, b Budget, datasets []Datase
 		turns++
 		res.AddError(err)
 		if errors.Is(err, ErrStopSampling) {
-			return
+			return nil
 		}
 	}
+	return nil
 }
 
 // LargestFirst returns the indices of datasets ordered by Records, largest
