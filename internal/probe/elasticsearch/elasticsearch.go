@@ -138,7 +138,7 @@ func (p *Prober) probeOpen(ctx context.Context, env *probe.Env, h *probe.HTTP, r
 	cat, err := h.Get(ctx, "/_cat/indices?format=json&bytes=b&expand_wildcards=all&h=health,status,index,uuid,docs.count,store.size")
 	if err != nil {
 		res.Status = finding.StatusUnknown
-		res.Error = fmt.Sprintf("list indices: %v", err)
+		res.AddErrorf("list indices: %v", err)
 		return res, nil
 	}
 	switch cat.StatusCode {
@@ -148,13 +148,13 @@ func (p *Prober) probeOpen(ctx context.Context, env *probe.Env, h *probe.HTTP, r
 		return p.protected(res, cat), nil
 	default:
 		res.Status = finding.StatusUnknown
-		res.Error = fmt.Sprintf("list indices: HTTP %d", cat.StatusCode)
+		res.AddErrorf("list indices: HTTP %d", cat.StatusCode)
 		return res, nil
 	}
 	indices, cut, err := parseCatIndices(cat.Body)
 	if err != nil {
 		res.Status = finding.StatusUnknown
-		res.Error = err.Error()
+		res.AddError(err)
 		return res, nil
 	}
 	// The index list was readable without credentials: exposed, however
@@ -186,7 +186,7 @@ func (p *Prober) probeOpen(ctx context.Context, env *probe.Env, h *probe.HTTP, r
 		if !ii.Hidden && !ii.Closed && sampled < env.Budget.MaxDatasets && ctx.Err() == nil {
 			sampled++
 			if err := p.describe(ctx, env, h, &ds, own); err != nil {
-				res.Error = joinErr(res.Error, err)
+				res.AddError(err)
 			}
 		}
 		res.Datasets = append(res.Datasets, ds)
@@ -272,11 +272,4 @@ func (p *Prober) searchStats(ctx context.Context, h *probe.HTTP) (map[string]sea
 		return nil, fmt.Errorf("_stats/search: HTTP %d", resp.StatusCode)
 	}
 	return parseSearchStats(resp.Body)
-}
-
-func joinErr(prev string, err error) string {
-	if prev == "" {
-		return err.Error()
-	}
-	return prev + "; " + err.Error()
 }
