@@ -91,7 +91,6 @@ type prom struct {
 }
 
 func (p *prom) run(ctx context.Context) {
-	var errs []string
 	readable := 0
 	steps := []func(context.Context) error{p.config, p.targets, p.tsdb, p.flags}
 	for _, step := range steps {
@@ -99,7 +98,7 @@ func (p *prom) run(ctx context.Context) {
 			break
 		}
 		if err := step(ctx); err != nil {
-			errs = append(errs, err.Error())
+			p.res.AddError(err)
 			continue
 		}
 		readable++
@@ -114,9 +113,6 @@ func (p *prom) run(ctx context.Context) {
 		p.res.Status, p.res.Auth = finding.StatusExposed, finding.AuthNone
 	} else {
 		p.res.Status, p.res.Auth = finding.StatusUnknown, finding.AuthUnknown
-	}
-	if len(errs) > 0 {
-		p.res.Error = strings.Join(errs, "; ")
 	}
 }
 
