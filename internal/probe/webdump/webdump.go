@@ -117,7 +117,7 @@ func (p *Prober) Probe(ctx context.Context, env *probe.Env) (*probe.Result, erro
 			break
 		}
 		if err := r.checkPath(ctx, c); err != nil {
-			r.res.Error = err.Error()
+			r.res.AddError(err)
 			if probe.IsTimeout(err) || errors.Is(err, probe.ErrBudget) {
 				break
 			}
@@ -142,7 +142,7 @@ func (r *run) finish() (*probe.Result, error) {
 	default:
 		return nil, probe.NotThisService("no exposed dump paths on this HTTP server")
 	}
-	res.Error = ""
+	res.ClearErrors() // per-path failures are not reported (as before: most guessed paths fail on any web server)
 	return res, nil
 }
 
