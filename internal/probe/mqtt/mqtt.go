@@ -86,12 +86,12 @@ func (p *Prober) Probe(ctx context.Context, env *probe.Env) (*probe.Result, erro
 		return res, nil
 	default:
 		res.Status, res.Auth = finding.StatusUnknown, finding.AuthUnknown
-		res.Error = "mqtt: connection refused: " + connackText(rc)
+		res.AddErrorf("mqtt: connection refused: %s", connackText(rc))
 		return res, nil
 	}
 	if _, err := c.Write(subscribePacket(1, "#", "$SYS/#")); err != nil {
 		res.Status, res.Auth = finding.StatusUnknown, finding.AuthUnknown
-		res.Error = fmt.Sprintf("mqtt: subscribe: %v", err)
+		res.AddErrorf("mqtt: subscribe: %v", err)
 		return res, nil
 	}
 	col := newCollector(env.Budget)
@@ -100,7 +100,7 @@ func (p *Prober) Probe(ctx context.Context, env *probe.Env) (*probe.Result, erro
 	switch {
 	case codes == nil:
 		res.Status, res.Auth = finding.StatusUnknown, finding.AuthUnknown
-		res.Error = fmt.Sprintf("mqtt: no SUBACK: %v", err)
+		res.AddErrorf("mqtt: no SUBACK: %v", err)
 	case codes[0] == subackFailure:
 		// Anonymous sessions are allowed but ACLs hide the topics.
 		res.Status, res.Auth = finding.StatusProtected, finding.AuthRequired
@@ -112,7 +112,7 @@ func (p *Prober) Probe(ctx context.Context, env *probe.Env) (*probe.Result, erro
 		// subscription to every topic was granted.
 		res.Status, res.Auth = finding.StatusExposed, finding.AuthNone
 		if err != nil {
-			res.Error = fmt.Sprintf("mqtt: collect: %v", err)
+			res.AddErrorf("mqtt: collect: %v", err)
 		}
 	}
 	return res, nil
