@@ -93,7 +93,7 @@ func (p *Prober) Probe(ctx context.Context, env *probe.Env) (*probe.Result, erro
 		if errors.Is(err, probe.ErrNotThisService) {
 			return nil, err
 		}
-		s.res.Error = err.Error()
+		s.res.AddError(err)
 		return s.res, nil
 	}
 	env.Provisional(s.res) // identified: reported even if a limit stops the rest
@@ -240,13 +240,13 @@ func (s *session) explore(ctx context.Context) {
 		s.res.AddEvidence("features", feats)
 	}
 	if _, err := s.cmd("TYPE I"); err != nil {
-		s.res.Error = err.Error()
+		s.res.AddError(err)
 		return
 	}
 	root, _ := s.res.Evidence["cwd"].(string)
 	dirs, err := s.listTree(ctx, root)
 	if err != nil {
-		s.res.Error = err.Error()
+		s.res.AddError(err)
 	}
 	s.sample(ctx, dirs)
 	for _, d := range dirs {
@@ -450,7 +450,7 @@ func (s *session) sample(ctx context.Context, dirs []*dir) {
 			body, _, err := s.transfer(ctx, "RETR "+path.Join(d.path, f.Name), limit)
 			if err != nil {
 				if isTransportErr(err) {
-					s.res.Error = err.Error()
+					s.res.AddError(err)
 					break
 				}
 				continue
