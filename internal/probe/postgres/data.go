@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
@@ -366,8 +367,14 @@ func sampleTable(ctx context.Context, conn *pgx.Conn, b probe.Budget, t *table) 
 	}
 	var recs []classify.Record
 	var size int64
+	cell := cellLimit(b, len(cols))
 	for rows.Next() {
-		rec := rowRecord(names, rows.RawValues())
+		raw := rows.RawValues()
+		if valueCut(raw, cell) {
+			// left() cut a value at the cell limit: its rest was not read.
+			t.sampleCut = true
+		}
+		rec := rowRecord(names, raw)
 		if size+int64(rec.Size()) > b.SampleBytes && len(recs) > 0 {
 			t.sampleCut = true
 			break
@@ -376,6 +383,18 @@ func sampleTable(ctx context.Context, conn *pgx.Conn, b probe.Budget, t *table) 
 		recs = append(recs, rec)
 	}
 	return recs, rows.Err()
+}
+
+// valueCut tells whether a value of the row is cell characters long: the
+// server's left(…, cell) cut it (or it is exactly that long, which a
+// flag then overstates).
+func valueCut(raw [][]byte, cell int) bool {
+	for _, v := range raw {
+		if len(v) >= cell && utf8.RuneCount(v) >= cell {
+			return true
+		}
+	}
+	return false
 }
 
 // rowRecord makes a record of a text-format row; NULLs are left out.

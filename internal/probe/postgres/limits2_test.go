@@ -60,3 +60,32 @@ func TestDatabaseCapFlagged(t *testing.T) {
 		t.Fatalf("dataset changed by probe:\n%s\n%s", before, after)
 	}
 }
+
+// TestLongValueCutFlagged: sampled values are cut on the server to the
+// per-cell share of the byte budget (left(…, n)); a value longer than
+// that lost its rest without a flag. Now the dataset is flagged
+// sample-truncated; short values are not.
+func TestLongValueCutFlagged(t *testing.T) {
+	t.Parallel()
+	s := testenv.StartPostgres(t, testenv.PostgresOptions{HBA: "trust"})
+	s.Exec(t, "postgres",
+		`CREATE TABLE notes (id int, body text)`,
+		`INSERT INTO notes VALUES (1, repeat('a', 10000) || ' jane.doe@example.com')`,
+		`CREATE TABLE short (id int, body text)`,
+		`INSERT INTO short VALUES (1, 'x'), (2, 'y')`,
+		`ANALYZE notes`, `ANALYZE short`)
+	res, err := probetest.Run(t, New(), s.Addr, s.Port)
+	if err != nil || res.Status != finding.StatusExposed {
+		t.Fatalf("probe: %v %+v", err, res)
+	}
+	flags := map[string][]string{}
+	for _, d := range res.Datasets {
+		flags[d.Name] = d.Flags
+	}
+	if !slices.Contains(flags["postgres.public.notes"], probe.FlagSampleTruncated) {
+		t.Errorf("10,000-character value cut without a flag: %v", flags)
+	}
+	if len(flags["postgres.public.short"]) != 0 {
+		t.Errorf("short values flagged: %v", flags)
+	}
+}
