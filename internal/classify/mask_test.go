@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/leakwatch/leakwatch/internal/finding"
 )
 
 // TestMaskExact pins every branch of mask: what a finding shows of each
@@ -164,5 +166,18 @@ func TestSafeSegmentBoundaries(t *testing.T) {
 		if got := safeSegment(tc.in); got != tc.want {
 			t.Errorf("safeSegment(%q) = %q, want %q", tc.in, got, tc.want)
 		}
+	}
+}
+
+// TestScrubFieldList: Scrub keeps a dataset's schema as it was (masked
+// names, one entry per shape) and adds nothing.
+func TestScrubFieldList(t *testing.T) {
+	f := &finding.Finding{Datasets: []finding.Dataset{{Name: "users", Fields: []finding.Field{
+		{Name: "email", Type: "keyword"}, {Name: "age", Type: "long"}, {Name: "email", Type: "keyword"},
+	}}}}
+	Scrub(f)
+	got := f.Datasets[0].Fields
+	if len(got) != 2 || got[0] != (finding.Field{Name: "email", Type: "keyword"}) || got[1] != (finding.Field{Name: "age", Type: "long"}) {
+		t.Errorf("fields after Scrub: %+v", got)
 	}
 }
