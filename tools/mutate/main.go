@@ -92,6 +92,7 @@ func main() {
 	equiv := flag.String("equivalent", "", "file of known-equivalent mutants (file|func|description|source line|reason)")
 	jsonOut := flag.String("json", "", "write every mutant's result as JSON to this file")
 	run := flag.String("run", "", "passed to go test -run")
+	skip := flag.String("skip", "", "passed to go test -skip (e.g. a flaky test of someone else's)")
 	survivorsOf := flag.String("survivors-of", "", "JSON report of an earlier run (-json): test only the mutants that survived it")
 	flag.Parse()
 	if flag.NArg() == 0 {
@@ -193,7 +194,7 @@ func main() {
 		// Baseline: the unmutated package must pass, and its time sets
 		// the expectations.
 		start := time.Now()
-		res, out := test(dir, "", *timeout, *run)
+		res, out := test(dir, "", *timeout, *run, *skip)
 		pr.baseline = time.Since(start)
 		if res != "survived" {
 			fmt.Fprintf(os.Stderr, "%s: tests fail without mutation (%s); skipped\n%s\n", dir, res, tail(out, 2000))
@@ -221,7 +222,7 @@ func main() {
 			go func(i int, m *mutant) {
 				defer func() { <-sem; wg.Done() }()
 				start := time.Now()
-				m.Result = runMutant(tmp, i, m, *timeout, *run)
+				m.Result = runMutant(tmp, i, m, *timeout, *run, *skip)
 				m.Took = time.Since(start)
 				mu.Lock()
 				done++
@@ -362,7 +363,7 @@ func loadSurvivors(path string) (map[string]bool, error) {
 
 // runMutant writes the mutated copy of one file and tests the package
 // with it overlaid.
-func runMutant(tmp string, i int, m *mutant, timeout time.Duration, run string) string {
+func runMutant(tmp string, i int, m *mutant, timeout time.Duration, run, skip string) string {
 	src, err := os.ReadFile(m.File)
 	if err != nil {
 		return "not-viable"
@@ -385,18 +386,21 @@ func runMutant(tmp string, i int, m *mutant, timeout time.Duration, run string) 
 	if err := os.WriteFile(ovPath, ov, 0o644); err != nil {
 		fatal(err)
 	}
-	res, _ := test(m.Pkg, ovPath, timeout, run)
+	res, _ := test(m.Pkg, ovPath, timeout, run, skip)
 	return res
 }
 
 // test runs the package's tests; "survived" means they passed.
-func test(dir, overlay string, timeout time.Duration, run string) (string, string) {
+func test(dir, overlay string, timeout time.Duration, run, skip string) (string, string) {
 	args := []string{"test", "-count=1", "-vet=off", "-p=1", "-timeout", timeout.String()}
 	if overlay != "" {
 		args = append(args, "-overlay", overlay)
 	}
 	if run != "" {
 		args = append(args, "-run", run)
+	}
+	if skip != "" {
+		args = append(args, "-skip", skip)
 	}
 	args = append(args, dir)
 	ctx, cancel := context.WithTimeout(context.Background(), timeout+60*time.Second)
