@@ -57,7 +57,7 @@ func (p *Prober) Probe(ctx context.Context, env *probe.Env) (*probe.Result, erro
 			// A CQL ERROR frame is a CQL server that would not talk to us.
 			res := &probe.Result{Product: "cassandra", Status: finding.StatusUnknown, Auth: finding.AuthUnknown}
 			res.AddEvidence("options_error", ce.Message)
-			res.Error = "cassandra: options: " + err.Error()
+			res.AddErrorf("cassandra: options: %v", err)
 			return res, nil
 		}
 		if notCQL(err) {
@@ -71,7 +71,7 @@ func (p *Prober) Probe(ctx context.Context, env *probe.Env) (*probe.Result, erro
 	res.AddEvidence("protocol_version", int(c.version))
 
 	if err := p.login(ctx, env, c, res); err != nil {
-		res.Error = err.Error()
+		res.AddError(err)
 		return res, nil
 	}
 	if res.Status == finding.StatusProtected {
@@ -80,7 +80,7 @@ func (p *Prober) Probe(ctx context.Context, env *probe.Env) (*probe.Result, erro
 	// First signal: no authentication challenge (or the default login
 	// succeeded). Second signal: system.local answers.
 	if err := readLocal(c, res); err != nil {
-		res.Error = "cassandra: read system.local: " + err.Error()
+		res.AddErrorf("cassandra: read system.local: %v", err)
 		return res, nil
 	}
 	res.Status = finding.StatusExposed

@@ -36,7 +36,7 @@ func (t *table) fullName() string { return t.Keyspace + "." + t.Name }
 func measure(ctx context.Context, env *probe.Env, c *conn, res *probe.Result) {
 	tables, truncated, err := listTables(c, env.Budget.MaxListed)
 	if err != nil {
-		res.Error = "cassandra: list tables: " + err.Error()
+		res.AddErrorf("cassandra: list tables: %v", err)
 		return
 	}
 	if truncated {
@@ -78,35 +78,32 @@ func measure(ctx context.Context, env *probe.Env, c *conn, res *probe.Result) {
 			Name: t.fullName(), Kind: "table", Records: t.Records, Bytes: t.Bytes, Fields: t.Fields,
 		}}
 	}
+	for _, e := range errs {
+		res.AddErrorf("cassandra: %s", e)
+	}
 	var counted []string
-	for _, i := range largestFirst(res.Datasets, env.Budget.MaxDatasets) {
-		if ctx.Err() != nil {
-			errs = append(errs, "sampling stopped: "+ctx.Err().Error())
-			break
-		}
+	err = probe.SampleLargest(ctx, res, env.Budget, res.Datasets, func(_ context.Context, i int, ds *probe.Dataset) error {
 		t := tables[i]
 		sample, whole, err := sampleTable(c, t, env.Budget.SampleRecords, env.Budget.SampleBytes)
-		res.Datasets[i].Sample = sample
-		res.Datasets[i].Sampled = len(sample)
-		if whole && err == nil {
+		ds.Sample, ds.Sampled = sample, len(sample)
+		switch {
+		case err == nil && whole:
 			// The bounded read saw the whole table: an exact row count,
 			// better than the estimate (which is ≥128 for any small sstable).
-			n := int64(len(sample))
-			res.Datasets[i].Records = &n
+			ds.Records = finding.Int64(int64(len(sample)))
 			counted = append(counted, t.fullName())
+		case err != nil && isConnError(err):
+			return probe.StopSampling(fmt.Errorf("cassandra: sample %s: %w", t.fullName(), err))
+		case err != nil:
+			return fmt.Errorf("cassandra: sample %s: %w", t.fullName(), err)
 		}
-		if err != nil {
-			errs = append(errs, fmt.Sprintf("sample %s: %v", t.fullName(), err))
-			if isConnError(err) {
-				break
-			}
-		}
+		return nil
+	})
+	if err != nil {
+		res.AddErrorf("cassandra: sampling stopped: %v", err)
 	}
 	if len(counted) > 0 {
 		res.AddEvidence("records_exact", sortStrings(counted))
-	}
-	if len(errs) > 0 {
-		res.Error = "cassandra: " + strings.Join(errs, "; ")
 	}
 }
 
@@ -254,26 +251,6 @@ func readEstimates(c *conn, ks string, tables []*table) (bool, error) {
 		}
 	}
 	return any, nil
-}
-
-// largestFirst returns the indexes of up to n datasets, largest estimate
-// first (tables without an estimate after, in listing order).
-func largestFirst(ds []probe.Dataset, n int) []int {
-	idx := make([]int, len(ds))
-	for i := range idx {
-		idx[i] = i
-	}
-	size := func(i int) int64 {
-		if ds[i].Records == nil {
-			return -1
-		}
-		return *ds[i].Records
-	}
-	sort.SliceStable(idx, func(a, b int) bool { return size(idx[a]) > size(idx[b]) })
-	if n < len(idx) {
-		idx = idx[:n]
-	}
-	return idx
 }
 
 // quoteIdent quotes a CQL identifier.
