@@ -42,7 +42,6 @@ func quoteIdent(s string) string {
 // and samples the largest.
 func (c *client) measure(ctx context.Context, res *probe.Result, dbs []string) {
 	var all []*measurement
-	var errs []string
 	for _, db := range dbs {
 		left := c.env.Budget.MaxListed - len(all)
 		if db == internalDB || left <= 0 || ctx.Err() != nil {
@@ -50,31 +49,32 @@ func (c *client) measure(ctx context.Context, res *probe.Result, dbs []string) {
 		}
 		ms, err := c.listDatabase(ctx, res, db, left)
 		if err != nil {
-			errs = append(errs, fmt.Sprintf("database %s: %v", db, err))
+			res.AddErrorf("influxdb: database %s: %v", db, err)
 		}
 		all = append(all, ms...)
 	}
 	sort.SliceStable(all, func(i, j int) bool { return count(all[i]) > count(all[j]) })
-	for i, m := range all {
-		ds := probe.Dataset{Dataset: finding.Dataset{Name: m.fullName(), Kind: "measurement", Records: m.records, Fields: m.fields}}
-		if i < c.env.Budget.MaxDatasets && c.env.Budget.SampleRecords > 0 && ctx.Err() == nil {
-			recs, cut, err := c.sample(ctx, m)
-			if err != nil {
-				errs = append(errs, fmt.Sprintf("sample %s: %v", m.fullName(), err))
+	start := len(res.Datasets)
+	for _, m := range all {
+		res.Datasets = append(res.Datasets, probe.Dataset{Dataset: finding.Dataset{Name: m.fullName(), Kind: "measurement", Records: m.records, Fields: m.fields}})
+	}
+	if c.env.Budget.SampleRecords <= 0 {
+		return
+	}
+	probe.SampleLargest(ctx, res, c.env.Budget, res.Datasets[start:], func(ctx context.Context, i int, ds *probe.Dataset) error {
+		recs, cut, err := c.sample(ctx, all[i])
+		if cut {
+			ds.AddFlag(probe.FlagSampleTruncated)
+			if len(recs) == 0 {
+				ds.AddFlag(probe.FlagRecordTooLarge)
 			}
-			if cut {
-				ds.AddFlag(probe.FlagSampleTruncated)
-				if len(recs) == 0 {
-					ds.AddFlag(probe.FlagRecordTooLarge)
-				}
-			}
-			ds.Sample, ds.Sampled = recs, len(recs)
 		}
-		res.Datasets = append(res.Datasets, ds)
-	}
-	if len(errs) > 0 {
-		res.Error = "influxdb: " + strings.Join(errs, "; ")
-	}
+		ds.Sample, ds.Sampled = recs, len(recs)
+		if err != nil {
+			return fmt.Errorf("influxdb: sample %s: %w", ds.Name, err)
+		}
+		return nil
+	})
 }
 
 func count(m *measurement) int64 {

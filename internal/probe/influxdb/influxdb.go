@@ -64,12 +64,12 @@ func (p *Prober) Probe(ctx context.Context, env *probe.Env) (*probe.Result, erro
 	c := &client{h: h, env: env}
 	resp, err := c.get(ctx, "", "SHOW DATABASES", env.Budget.MaxResponseBytes)
 	if err != nil {
-		res.Error = fmt.Sprintf("influxdb: SHOW DATABASES: %v", err)
+		res.AddErrorf("influxdb: SHOW DATABASES: %v", err)
 		return res, nil
 	}
 	dbs, err := decide(res, resp)
 	if err != nil {
-		res.Error = err.Error()
+		res.AddError(err)
 		return res, nil
 	}
 	if dbs == nil {
