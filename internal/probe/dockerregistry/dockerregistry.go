@@ -14,7 +14,6 @@
 package dockerregistry
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -100,7 +99,7 @@ func (p *Prober) Probe(ctx context.Context, env *probe.Env) (*probe.Result, erro
 		return res, nil
 	}
 	if err != nil {
-		res.Error = err.Error()
+		res.AddError(err)
 		if !listed {
 			return res, nil
 		}
@@ -239,26 +238,16 @@ func listTags(ctx context.Context, h *probe.HTTP, repo string) (tags []string, c
 
 // sampleAll samples the repositories with the most tags first.
 func sampleAll(ctx context.Context, h *probe.HTTP, b probe.Budget, res *probe.Result) {
-	if b.SampleRecords <= 0 || b.MaxDatasets <= 0 {
+	if b.SampleRecords <= 0 {
 		return
 	}
-	order := make([]int, len(res.Datasets))
-	for i := range order {
-		order[i] = i
-	}
-	count := func(i int) int64 {
-		if r := res.Datasets[i].Records; r != nil {
-			return *r
+	probe.SampleLargest(ctx, res, b, res.Datasets, func(ctx context.Context, _ int, d *probe.Dataset) error {
+		if d.Records == nil || *d.Records <= 0 {
+			return probe.ErrNotSampled // sorted last: no repository after it has tags
 		}
-		return -1
-	}
-	slices.SortStableFunc(order, func(x, y int) int { return cmp.Compare(count(y), count(x)) })
-	for n, i := range order {
-		if n >= b.MaxDatasets || ctx.Err() != nil || count(i) <= 0 {
-			break
-		}
-		sampleRepo(ctx, h, b, &res.Datasets[i], res)
-	}
+		sampleRepo(ctx, h, b, d, res)
+		return nil
+	})
 }
 
 // sampleRepo reads the image configuration of up to tagsPerRepo tags.
