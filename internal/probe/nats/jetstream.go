@@ -66,15 +66,19 @@ func (j *jetStream) measure(ctx context.Context, res *probe.Result) error {
 	}
 	infos := j.streamInfos(ctx, names)
 	sort.SliceStable(infos, func(a, b int) bool { return infos[a].State.Messages > infos[b].State.Messages })
-	for i, si := range infos {
+	start := len(res.Datasets)
+	for _, si := range infos {
 		ds := probe.Dataset{}
 		ds.Name, ds.Kind = si.Config.Name, "stream"
 		ds.Records, ds.Bytes = finding.Int64(si.State.Messages), finding.Int64(si.State.Bytes)
-		if i < j.b.MaxDatasets && si.State.Messages > 0 && ctx.Err() == nil {
-			j.sample(ctx, si, &ds)
-		}
 		res.Datasets = append(res.Datasets, ds)
 	}
+	probe.SampleLargest(ctx, res, j.b, res.Datasets[start:], func(ctx context.Context, i int, ds *probe.Dataset) error {
+		if infos[i].State.Messages > 0 {
+			j.sample(ctx, infos[i], ds)
+		}
+		return nil
+	})
 	return nil
 }
 

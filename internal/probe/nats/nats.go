@@ -68,7 +68,7 @@ func (p *Prober) Probe(ctx context.Context, env *probe.Env) (*probe.Result, erro
 			return res, nil
 		}
 		res.Status, res.Auth = finding.StatusUnknown, finding.AuthUnknown
-		res.Error = fmt.Sprintf("nats: connect: %v", err)
+		res.AddErrorf("nats: connect: %v", err)
 		return res, nil
 	}
 	defer nc.Close()
@@ -80,9 +80,7 @@ func (p *Prober) Probe(ctx context.Context, env *probe.Env) (*probe.Result, erro
 		res.AddFlag("no-auth-user") // auth on, but anonymous clients are mapped to a user
 	}
 	js := &jetStream{nc: nc, b: env.Budget}
-	if err := js.measure(ctx, res); err != nil && res.Error == "" {
-		res.Error = err.Error()
-	}
+	res.AddError(js.measure(ctx, res))
 	return res, nil
 }
 
