@@ -75,7 +75,7 @@ func (p *Prober) Probe(ctx context.Context, env *probe.Env) (*probe.Result, erro
 		return res, nil
 	case err != nil:
 		res.Status, res.Auth = finding.StatusUnknown, finding.AuthUnknown
-		res.Error = err.Error()
+		res.AddError(err)
 		return res, nil
 	}
 	// Two signals: the range was answered, with no auth refusal.
@@ -85,7 +85,7 @@ func (p *Prober) Probe(ctx context.Context, env *probe.Env) (*probe.Result, erro
 	c.status(ctx, res)
 	sets, err := c.datasets(ctx, total)
 	if err != nil {
-		res.Error = fmt.Sprintf("etcd: list prefixes: %v", err)
+		res.AddErrorf("etcd: list prefixes: %v", err)
 	}
 	c.sampleAll(ctx, res, sets)
 	return res, nil

@@ -110,19 +110,23 @@ func (c *client) sampleAll(ctx context.Context, res *probe.Result, sets []*keySe
 		sets = sets[:b.MaxListed]
 		res.AddFlag("datasets-truncated")
 	}
-	for i, s := range sets {
+	start := len(res.Datasets)
+	for _, s := range sets {
 		ds := probe.Dataset{}
 		ds.Name, ds.Kind, ds.Records = s.name, "keyspace", finding.Int64(s.count)
 		if s.other {
 			ds.Flags = append(ds.Flags, "not-walked")
 		}
-		if i < b.MaxDatasets && !s.other && s.count > 0 && ctx.Err() == nil {
-			if err := c.sample(ctx, s, &ds); err != nil && res.Error == "" {
-				res.Error = fmt.Sprintf("etcd: sample %s: %v", s.name, err)
-			}
-		}
 		res.Datasets = append(res.Datasets, ds)
 	}
+	probe.SampleLargest(ctx, res, b, res.Datasets[start:], func(ctx context.Context, i int, ds *probe.Dataset) error {
+		if s := sets[i]; !s.other && s.count > 0 {
+			if err := c.sample(ctx, s, ds); err != nil {
+				return fmt.Errorf("etcd: sample %s: %w", s.name, err)
+			}
+		}
+		return nil
+	})
 }
 
 // sample reads up to SampleRecords pairs of one dataset within SampleBytes.
