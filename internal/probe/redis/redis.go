@@ -129,7 +129,7 @@ func classifyPing(res *probe.Result, v value) (done bool, err error) {
 		return true, nil
 	case v.kind == kindError && strings.HasPrefix(v.text(), "LOADING "):
 		res.Status, res.Auth = finding.StatusUnknown, finding.AuthUnknown
-		res.Error = "redis is loading its dataset"
+		res.AddErrorf("redis is loading its dataset")
 		return true, nil
 	case v.kind == kindError && strings.HasPrefix(v.text(), "ERR unknown command"):
 		// PING renamed away; INFO decides.
@@ -180,21 +180,27 @@ func sampleAll(ctx context.Context, s *session, env *probe.Env, res *probe.Resul
 		res.AddFlag("datasets-truncated")
 		kss = kss[:env.Budget.MaxListed]
 	}
-	denied := 0
-	for i, ks := range kss {
+	start := len(res.Datasets)
+	for _, ks := range kss {
 		ds := probe.Dataset{}
 		ds.Name, ds.Kind, ds.Records = ks.name(), "keyspace", finding.Int64(ks.keys)
-		if i < env.Budget.MaxDatasets && ks.keys > 0 && ctx.Err() == nil {
-			err := sampleDB(ctx, s, env.Budget, ks, &ds)
-			switch {
-			case err != nil && errors.Is(err, errDenied):
-				denied++
-			case err != nil && res.Error == "":
-				res.Error = fmt.Sprintf("redis: sample %s: %v", ds.Name, err)
-			}
-		}
 		res.Datasets = append(res.Datasets, ds)
 	}
+	denied := 0
+	probe.SampleLargest(ctx, res, env.Budget, res.Datasets[start:], func(ctx context.Context, i int, ds *probe.Dataset) error {
+		if kss[i].keys <= 0 {
+			return nil
+		}
+		err := sampleDB(ctx, s, env.Budget, kss[i], ds)
+		if errors.Is(err, errDenied) {
+			denied++
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("redis: sample %s: %w", ds.Name, err)
+		}
+		return nil
+	})
 	if denied > 0 && denied == min(len(kss), env.Budget.MaxDatasets) {
 		// ACLs let the default user see INFO but not read keys.
 		res.Status, res.Auth = finding.StatusProtected, finding.AuthRequired
