@@ -89,7 +89,7 @@ func (p *Prober) management(ctx context.Context, env *probe.Env, h *probe.HTTP, 
 		var err error
 		resp, err = h.Get(ctx, "/api/overview")
 		if err != nil {
-			res.Error = "rabbitmq: overview: " + err.Error()
+			res.AddErrorf("rabbitmq: overview: %v", err)
 			return res, nil
 		}
 		if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
@@ -106,7 +106,7 @@ func (p *Prober) management(ctx context.Context, env *probe.Env, h *probe.HTTP, 
 	describeOverview(res, resp.Body)
 	datasets, err := listQueues(ctx, h, res.Evidence, env.Budget.MaxListed)
 	if err != nil {
-		res.Error = err.Error()
+		res.AddError(err)
 		if _, listed := res.Evidence["queues_listed"]; !listed {
 			return res, nil
 		}
@@ -309,7 +309,7 @@ func (p *Prober) amqp(ctx context.Context, env *probe.Env) (*probe.Result, error
 		res.Status, res.Auth = finding.StatusProtected, finding.AuthRequired
 		res.AddEvidence("default_credentials", "refused")
 	default:
-		res.Error = fmt.Sprintf("rabbitmq: amqp %s: %v", step, err)
+		res.AddErrorf("rabbitmq: amqp %s: %v", step, err)
 	}
 	return res, nil
 }
