@@ -56,7 +56,7 @@ func (s *session) measure(ctx context.Context, res *probe.Result) {
 	err := s.db.QueryRowContext(ctx, s.timed("SELECT @@version, @@version_comment, CURRENT_USER()")).
 		Scan(&version, &comment, &user)
 	if err != nil {
-		res.Error = fmt.Sprintf("mysql: read server facts: %v", err)
+		res.AddErrorf("mysql: read server facts: %v", err)
 		return
 	}
 	res.Status = finding.StatusExposed
@@ -71,12 +71,11 @@ func (s *session) measure(ctx context.Context, res *probe.Result) {
 		res.AddFlag(probe.FlagDatasetsTruncated)
 	}
 	if err != nil {
-		res.Error = err.Error()
+		res.AddError(err)
 		return
 	}
-	var errs []string
 	if err := s.listColumns(ctx, tables); err != nil {
-		errs = append(errs, err.Error())
+		res.AddErrorf("mysql: %v", err)
 	}
 	for i, t := range tables {
 		ds := probe.Dataset{Dataset: finding.Dataset{
@@ -87,7 +86,7 @@ func (s *session) measure(ctx context.Context, res *probe.Result) {
 		if i < s.env.Budget.MaxDatasets && s.env.Budget.SampleRecords > 0 && !remoteEngines[strings.ToUpper(t.engine)] && ctx.Err() == nil {
 			recs, err := s.sample(ctx, t)
 			if err != nil {
-				errs = append(errs, fmt.Sprintf("sample %s: %v", t.fullName(), err))
+				res.AddErrorf("mysql: sample %s: %v", t.fullName(), err)
 			}
 			ds.Sample, ds.Sampled = recs, len(recs)
 			if t.sampleCut {
@@ -95,9 +94,6 @@ func (s *session) measure(ctx context.Context, res *probe.Result) {
 			}
 		}
 		res.Datasets = append(res.Datasets, ds)
-	}
-	if len(errs) > 0 {
-		res.Error = "mysql: " + strings.Join(errs, "; ")
 	}
 }
 

@@ -97,7 +97,7 @@ func (p *Prober) Probe(ctx context.Context, env *probe.Env) (*probe.Result, erro
 			res.AddEvidence("login", "root with empty password refused")
 			return res, nil
 		}
-		res.Error = fmt.Sprintf("mysql: login: %v", err)
+		res.AddErrorf("mysql: login: %v", err)
 		return res, nil
 	}
 	res.Auth = finding.AuthNone
@@ -118,7 +118,7 @@ func refused(res *probe.Result, ep *errPacket) {
 	case erHostNotPrivileged, erHostIsBlocked:
 		res.Status, res.Auth = finding.StatusProtected, finding.AuthRequired
 	default:
-		res.Error = "mysql: server refused the connection: " + ep.Error()
+		res.AddErrorf("mysql: server refused the connection: %v", ep)
 	}
 }
 
