@@ -2,7 +2,6 @@ package zookeeper
 
 import (
 	"context"
-	"fmt"
 	"path"
 	"sort"
 	"strings"
@@ -65,8 +64,8 @@ func (w *walker) measure(ctx context.Context, res *probe.Result, top []string) {
 		trees = append(trees, &tree{path: "/" + name})
 	}
 	for _, t := range trees {
-		if err := w.walk(ctx, t); err != nil && res.Error == "" {
-			res.Error = fmt.Sprintf("zookeeper: walk %s: %v", t.path, err)
+		if err := w.walk(ctx, t); err != nil {
+			res.AddErrorf("zookeeper: walk %s: %v", t.path, err)
 		}
 	}
 	sort.SliceStable(trees, func(i, j int) bool { return trees[i].count > trees[j].count })
@@ -85,8 +84,8 @@ func (w *walker) measure(ctx context.Context, res *probe.Result, top []string) {
 			ds.AddFlag(probe.FlagRecordTooLarge)
 		}
 		if i < w.b.MaxDatasets && ctx.Err() == nil {
-			if err := w.sample(t, &ds); err != nil && res.Error == "" {
-				res.Error = fmt.Sprintf("zookeeper: sample %s: %v", t.path, err)
+			if err := w.sample(t, &ds); err != nil {
+				res.AddErrorf("zookeeper: sample %s: %v", t.path, err)
 			}
 		}
 		res.Datasets = append(res.Datasets, ds)

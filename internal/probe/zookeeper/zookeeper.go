@@ -59,7 +59,7 @@ func (p *Prober) Probe(ctx context.Context, env *probe.Env) (*probe.Result, erro
 			return nil, connectError(err)
 		}
 		res.Status, res.Auth = finding.StatusUnknown, finding.AuthUnknown
-		res.Error = fmt.Sprintf("zookeeper: session: %v", err)
+		res.AddErrorf("zookeeper: session: %v", err)
 		return res, nil
 	}
 	defer s.close()
@@ -69,14 +69,14 @@ func (p *Prober) Probe(ctx context.Context, env *probe.Env) (*probe.Result, erro
 	switch {
 	case err != nil:
 		res.Status, res.Auth = finding.StatusUnknown, finding.AuthUnknown
-		res.Error = fmt.Sprintf("zookeeper: list /: %v", err)
+		res.AddErrorf("zookeeper: list /: %v", err)
 		return res, nil
 	case root.hdr.err == errNoAuth:
 		protect(res)
 		return res, nil
 	case root.hdr.err != errOK:
 		res.Status, res.Auth = finding.StatusUnknown, finding.AuthUnknown
-		res.Error = fmt.Sprintf("zookeeper: list /: error %d", root.hdr.err)
+		res.AddErrorf("zookeeper: list /: error %d", root.hdr.err)
 		return res, nil
 	}
 	// Two signals: a session was granted without credentials, and the root
