@@ -28,9 +28,10 @@ import (
 //	               currentOp ($all) client addresses; FerretDB answers
 //	               serverStatus without them: {"measurable": false} with why
 //	clickhouse     system.events (Query, SelectQuery), system.metrics
-//	               connection gauges, system.processes client addresses; no
-//	               connection counter (not offered); system.query_log not read
-//	               (off by default, flushed late)
+//	               connection gauges; where system.query_log is on, others'
+//	               logged queries (leakwatch's carry their own query_id) and
+//	               their addresses, else system.processes client addresses; no
+//	               connection counter (not offered)
 //
 // Every other prober records no access evidence; a finding without the
 // key is "not measurable" (lifecycle.ForeignAccess returns nil for it).

@@ -28,6 +28,9 @@ type ClickHouseOptions struct {
 	NativePort int
 	// Password of the default user ("" for none).
 	Password string
+	// QueryLog turns system.query_log on (log_queries for the default
+	// profile, flushed every 200 ms); off by default, as in the package.
+	QueryLog bool
 }
 
 // ClickHouse is a real clickhouse-server (Debian package) started for a
@@ -56,12 +59,13 @@ const clickhouseConfig = `<?xml version="1.0"?>
     <uncompressed_cache_size>67108864</uncompressed_cache_size>
     <max_connections>64</max_connections>
     <mlock_executable>false</mlock_executable>
+    {{querylog}}
 </yandex>
 `
 
 const clickhouseUsers = `<?xml version="1.0"?>
 <yandex>
-    <profiles><default><max_memory_usage>1000000000</max_memory_usage></default></profiles>
+    <profiles><default><max_memory_usage>1000000000</max_memory_usage>{{logqueries}}</default></profiles>
     <users>
         <default>
             <password>{{password}}</password>
@@ -86,8 +90,14 @@ func StartClickHouse(t testing.TB, o ClickHouseOptions) *ClickHouse {
 		s.NativePort = FreePort(t, s.Addr)
 	}
 	dir := t.TempDir()
+	querylog, logqueries := "", ""
+	if o.QueryLog {
+		querylog = "<query_log><database>system</database><table>query_log</table><flush_interval_milliseconds>200</flush_interval_milliseconds></query_log>"
+		logqueries = "<log_queries>1</log_queries>"
+	}
 	r := strings.NewReplacer("{{addr}}", s.Addr.String(), "{{http}}", strconv.Itoa(s.HTTPPort),
-		"{{native}}", strconv.Itoa(s.NativePort), "{{dir}}", dir, "{{password}}", o.Password)
+		"{{native}}", strconv.Itoa(s.NativePort), "{{dir}}", dir, "{{password}}", o.Password,
+		"{{querylog}}", querylog, "{{logqueries}}", logqueries)
 	conf := filepath.Join(dir, "config.xml")
 	if err := os.WriteFile(conf, []byte(r.Replace(clickhouseConfig)), 0o600); err != nil {
 		t.Fatal(err)

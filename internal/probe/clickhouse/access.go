@@ -2,6 +2,8 @@ package clickhouse
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"net/netip"
 
@@ -13,8 +15,34 @@ const accessMethod = "clickhouse system.events read last in the probe over HTTP:
 	"started, any client and interface, this reading included), select_queries = SelectQuery, insert_queries = InsertQuery; " +
 	"own = the queries this probe sent up to and including the reading; gauges = system.metrics HTTPConnection and " +
 	"TCPConnection (open connections, leakwatch's own included); clients = addresses of other clients' queries running " +
-	"at the reading (system.processes; idle connections are not listed). system.query_log is not read: it is off by " +
-	"default and flushed late; connections accepted are not counted by this server"
+	"at the reading (system.processes; idle connections are not listed); connections accepted are not counted by this server"
+
+// accessMethodLog is added where system.query_log is on and readable.
+const accessMethodLog = "; where system.query_log is on (log_queries): logged_queries_others = initial queries started " +
+	"(QueryStart) whose query_id is not leakwatch's (every leakwatch query carries a query_id starting " + idPrefixBase +
+	"; a client may forge one), counted as the log was flushed (up to flush_interval_milliseconds late, then in the next " +
+	"interval); clients = addresses of those queries in the last 10 minutes, connections = their distinct client ports"
+
+// idPrefixBase starts every leakwatch query_id.
+const idPrefixBase = "leakwatch-"
+
+// newIDPrefix is this probe's query_id prefix: idPrefixBase, a random
+// token, and a dash (the query number follows).
+func newIDPrefix() string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return idPrefixBase + hex.EncodeToString(b) + "-"
+}
+
+// queryLogCountSQL counts the logged initial queries that are not
+// leakwatch's; queryLogClientsSQL lists their recent client addresses.
+const (
+	queryLogCountSQL = `SELECT count() AS n FROM system.query_log
+WHERE type = 1 AND is_initial_query AND NOT startsWith(query_id, '` + idPrefixBase + `') FORMAT JSONEachRow`
+	queryLogClientsSQL = `SELECT IPv6NumToString(address) AS address, uniqExact(port) AS ports FROM system.query_log
+WHERE type = 1 AND is_initial_query AND NOT startsWith(query_id, '` + idPrefixBase + `') AND event_time > now() - 600
+GROUP BY address ORDER BY ports DESC, address LIMIT 1000 FORMAT JSONEachRow`
+)
 
 // accessSQL reads the counters, the uptime and the connection gauges in
 // one query, so that the reading counts itself exactly once.
@@ -34,9 +62,12 @@ func (c *client) readAccess(ctx context.Context, res *probe.Result) {
 		return
 	}
 	a := probe.AccessEvidence{Method: accessMethod}
-	// system.processes first: one more own query, counted before the
-	// reading below.
-	if procs, err := c.rows(ctx, processesSQL, nil, c.env.Budget.MaxResponseBytes); err == nil {
+	// system.query_log where on and readable, else system.processes,
+	// before the reading below (own queries counted before it).
+	logged, loggedOK := c.queryLog(ctx, &a)
+	if loggedOK {
+		a.Method += accessMethodLog
+	} else if procs, err := c.rows(ctx, processesSQL, nil, c.env.Budget.MaxResponseBytes); err == nil {
 		t := probe.NewClientTally(c.env)
 		for _, p := range procs {
 			addr, err := netip.ParseAddr(str(p, "address"))
@@ -85,6 +116,41 @@ func (c *client) readAccess(ctx context.Context, res *probe.Result) {
 	if n, ok := vals["uptime"]; ok {
 		a.UptimeSeconds = &n
 	}
+	if loggedOK {
+		a.Counters["logged_queries_others"], a.Own["logged_queries_others"] = logged, 0
+	}
 	a.Missing = []string{probe.CounterConnections}
 	res.SetAccess(a)
+}
+
+// queryLog reads the count of others' logged queries and fills a's
+// clients from their recent addresses; ok is false where the query log is
+// off, not readable, or does not answer.
+func (c *client) queryLog(ctx context.Context, a *probe.AccessEvidence) (n int64, ok bool) {
+	rows, err := c.rows(ctx, queryLogCountSQL, nil, 4096)
+	if err != nil || len(rows) != 1 {
+		return 0, false
+	}
+	if n, ok = num(rows[0], "n"); !ok || n < 0 {
+		return 0, false
+	}
+	clients, err := c.rows(ctx, queryLogClientsSQL, nil, c.env.Budget.MaxResponseBytes)
+	if err != nil {
+		return n, true
+	}
+	// Ordered by ports, most first, on the server.
+	a.ClientsMeasured, a.Clients = true, nil
+	for _, r := range clients {
+		addr, err := netip.ParseAddr(str(r, "address"))
+		ports, okP := num(r, "ports")
+		if err != nil || !okP || ports <= 0 {
+			continue
+		}
+		if len(a.Clients) == probe.MaxAccessClients {
+			a.ClientsTruncated = true
+			break
+		}
+		a.Clients = append(a.Clients, probe.AccessClient{Addr: addr.Unmap().String(), Connections: int(min(ports, 1<<16))})
+	}
+	return n, true
 }

@@ -2,6 +2,7 @@ package clickhouse
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -57,6 +58,49 @@ func TestForeignAccess(t *testing.T) {
 	t.Logf("foreign: %s; counters %+v", d.Summary(), d.Counters)
 	if !d.Seen() || *d.ForeignQueries != n || d.Counters["select_queries"].Foreign != n {
 		t.Errorf("foreign queries %d (select %d), want %d", *d.ForeignQueries, d.Counters["select_queries"].Foreign, n)
+	}
+	if after := s.Digest(t); after != before {
+		t.Fatalf("dataset changed by probe:\n%s\n%s", before, after)
+	}
+}
+
+// TestForeignAccessQueryLog: where system.query_log is on, the evidence
+// also counts the logged queries that are not leakwatch's (its own carry
+// a query_id of its own) and names their client address: two probes in a
+// row show 0 such queries; N queries of a second client in between show
+// as N, with its address a client.
+func TestForeignAccessQueryLog(t *testing.T) {
+	t.Parallel()
+	s := testenv.StartClickHouse(t, testenv.ClickHouseOptions{QueryLog: true})
+	s.Seed(t)
+	before := s.Digest(t)
+	time.Sleep(500 * time.Millisecond) // the seed's queries flushed to the log
+
+	f1 := observe(t, s)
+	time.Sleep(500 * time.Millisecond) // f1's own queries flushed: they must not count
+	f2 := observe(t, s)
+	d := lifecycle.ForeignAccess(f1, f2, false)
+	t.Logf("own only: %s %+v", d.Summary(), d.Counters)
+	if lg, ok := d.Counters["logged_queries_others"]; !ok || lg.Foreign != 0 || *d.ForeignQueries != 0 {
+		t.Fatalf("leakwatch's own queries counted as others': %+v", d.Counters)
+	}
+	if a := lifecycle.ParseAccess(f2); !a.ClientsMeasured || !strings.Contains(a.Method, "query_log") {
+		t.Errorf("evidence %+v", a)
+	}
+
+	const n = 25
+	for i := range n {
+		s.Query(t, fmt.Sprintf("SELECT count() + %d FROM shop.users", i))
+	}
+	time.Sleep(500 * time.Millisecond)
+	f3 := observe(t, s)
+	d = lifecycle.ForeignAccess(f2, f3, false)
+	t.Logf("foreign: %s; counters %+v clients %+v", d.Summary(), d.Counters, d.Clients)
+	if lg := d.Counters["logged_queries_others"]; lg.Foreign != n || *d.ForeignQueries != n {
+		t.Errorf("logged foreign %d, events foreign %d, want %d", lg.Foreign, *d.ForeignQueries, n)
+	}
+	if len(d.Clients) == 0 {
+		t.Errorf("no client address for the second client: %+v", d)
 	}
 	if after := s.Digest(t); after != before {
 		t.Fatalf("dataset changed by probe:\n%s\n%s", before, after)

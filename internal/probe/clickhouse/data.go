@@ -33,6 +33,9 @@ type client struct {
 	// own counts the queries this probe sent that the server ran (and so
 	// counted in system.events Query), for the access evidence.
 	own int64
+	// idPrefix starts the query_id of every query this probe sends, so
+	// that system.query_log tells leakwatch's queries from others'.
+	idPrefix string
 }
 
 // get runs q with settings and reads at most limit bytes of the answer.
@@ -45,6 +48,10 @@ func (c *client) get(ctx context.Context, q string, settings url.Values, limit i
 		v.Set("max_execution_time", strconv.Itoa(max(1, int(c.env.Budget.IOTimeout.Seconds()))))
 	}
 	v.Set("query", q)
+	if c.idPrefix == "" {
+		c.idPrefix = newIDPrefix()
+	}
+	v.Set("query_id", c.idPrefix+strconv.FormatInt(c.own, 10))
 	resp, err := c.h.Do(ctx, "GET", "/?"+v.Encode(), nil, "", limit)
 	if err != nil {
 		// It may have reached the server and run: counted as own, so a
