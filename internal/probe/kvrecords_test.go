@@ -7,6 +7,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/leakwatch/leakwatch/internal/classify"
 	"github.com/leakwatch/leakwatch/internal/finding"
 )
 
@@ -105,5 +106,21 @@ func TestSampleLargest(t *testing.T) {
 	})
 	if res.Error != "x: sample mid: boom; gone" {
 		t.Errorf("expired ctx still sampled: %q", res.Error)
+	}
+}
+
+func TestAppendWithin(t *testing.T) {
+	rec := func(s string) classify.Record { return classify.FromText("k", s) }
+	one := int64(rec("aaaa").Size())
+	var ds Dataset
+	var size int64
+	got := ds.AppendWithin(nil, []classify.Record{rec("aaaa"), rec("bbbb"), rec("cccc")}, &size, 2*one)
+	if len(got) != 2 || size <= 2*one || !slices.Contains(ds.Flags, FlagSampleTruncated) || slices.Contains(ds.Flags, FlagRecordTooLarge) {
+		t.Errorf("kept %d, size %d, flags %v", len(got), size, ds.Flags)
+	}
+	var big Dataset
+	size = 0
+	if got := big.AppendWithin(nil, []classify.Record{rec("aaaa")}, &size, 1); len(got) != 0 || !slices.Contains(big.Flags, FlagRecordTooLarge) {
+		t.Errorf("too large: kept %d, flags %v", len(got), big.Flags)
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"sort"
+
+	"github.com/leakwatch/leakwatch/internal/classify"
 )
 
 // ErrNotSampled, returned by a SampleLargest callback, says it left the
@@ -75,4 +77,24 @@ func LargestFirst(datasets []Dataset) []int {
 	}
 	sort.SliceStable(idx, func(a, b int) bool { return size(idx[a]) > size(idx[b]) })
 	return idx
+}
+
+// AppendWithin appends recs to sample while the dataset's running sample
+// size (*size, bytes so far, counted on) stays within maxBytes. The first
+// record that does not fit flags ds sample-truncated (and record-too-large
+// when sample is still empty) and ends the append; *size then exceeds
+// maxBytes, which tells the caller's loop to stop.
+func (ds *Dataset) AppendWithin(sample, recs []classify.Record, size *int64, maxBytes int64) []classify.Record {
+	for _, r := range recs {
+		*size += int64(r.Size())
+		if *size > maxBytes {
+			ds.AddFlag(FlagSampleTruncated)
+			if len(sample) == 0 {
+				ds.AddFlag(FlagRecordTooLarge)
+			}
+			break
+		}
+		sample = append(sample, r)
+	}
+	return sample
 }

@@ -456,18 +456,7 @@ func (s *session) sample(ctx context.Context, dirs []*dir) {
 				continue
 			}
 			total += int64(len(body))
-			for _, r := range textrec.FromFile(f.Name, string(body), b.SampleRecords-len(recs)) {
-				size += int64(r.Size())
-				if size > b.SampleBytes {
-					// The rest does not fit the dataset's byte budget: say so.
-					d.ds.AddFlag(probe.FlagSampleTruncated)
-					if len(recs) == 0 {
-						d.ds.AddFlag(probe.FlagRecordTooLarge)
-					}
-					break
-				}
-				recs = append(recs, r)
-			}
+			recs = d.ds.AppendWithin(recs, textrec.FromFile(f.Name, string(body), b.SampleRecords-len(recs)), &size, b.SampleBytes)
 		}
 		d.ds.Sample = recs
 		d.ds.Sampled = len(recs)

@@ -107,7 +107,7 @@ type jup struct {
 func (j *jup) run(ctx context.Context, marker bool) (*probe.Result, error) {
 	resp, err := j.h.Get(ctx, "/api/contents")
 	if err != nil {
-		j.res.Error = fmt.Sprintf("jupyter: GET /api/contents: %v", err)
+		j.res.AddErrorf("jupyter: GET /api/contents: %v", err)
 		return j.res, nil
 	}
 	switch {
@@ -118,7 +118,7 @@ func (j *jup) run(ctx context.Context, marker bool) (*probe.Result, error) {
 		j.protected("redirect-to-login", true)
 		return j.res, nil
 	case resp.StatusCode != http.StatusOK:
-		j.res.Error = fmt.Sprintf("jupyter: GET /api/contents: status %d", resp.StatusCode)
+		j.res.AddErrorf("jupyter: GET /api/contents: status %d", resp.StatusCode)
 		return j.res, nil
 	}
 	items, n, err := parseDirectory(resp.Body, j.env.Budget.MaxListed)
@@ -126,7 +126,7 @@ func (j *jup) run(ctx context.Context, marker bool) (*probe.Result, error) {
 		if !marker && j.res.Version == "" {
 			return nil, probe.NotThisService("GET /api/contents is not a contents model")
 		}
-		j.res.Error = fmt.Sprintf("jupyter: GET /api/contents: %v", err)
+		j.res.AddErrorf("jupyter: GET /api/contents: %v", err)
 		return j.res, nil
 	}
 	// Two signals: the API answered its version (or carries Jupyter's
@@ -269,18 +269,7 @@ func (j *jup) sample(ctx context.Context, dirs []*dir) {
 				continue
 			}
 			read++
-			for _, r := range j.fileRecords(ctx, f, b.SampleRecords-len(recs)) {
-				size += int64(r.Size())
-				if size > b.SampleBytes {
-					// The rest does not fit the dataset's byte budget: say so.
-					d.ds.AddFlag(probe.FlagSampleTruncated)
-					if len(recs) == 0 {
-						d.ds.AddFlag(probe.FlagRecordTooLarge)
-					}
-					break
-				}
-				recs = append(recs, r)
-			}
+			recs = d.ds.AppendWithin(recs, j.fileRecords(ctx, f, b.SampleRecords-len(recs)), &size, b.SampleBytes)
 		}
 		d.ds.Sample = recs
 		d.ds.Sampled = len(recs)
