@@ -91,7 +91,7 @@ func (p *Prober) Probe(ctx context.Context, env *probe.Env) (*probe.Result, erro
 	}
 	if env.Budget.MaxDatasets > 0 && (ds.Records == nil || *ds.Records > 0) {
 		if err := sample(ctx, env, &ds); err != nil {
-			res.Error = fmt.Sprintf("memcached: sample: %v", err)
+			res.AddErrorf("memcached: sample: %v", err)
 		}
 	}
 	res.Datasets = append(res.Datasets, ds)
