@@ -151,11 +151,7 @@ func (a *app) scan(ctx context.Context, args []string) (int, error) {
 	if err != nil {
 		return exitUsage, usagef("scan: %v", err)
 	}
-	// Each endpoint in probing may hold a few connections at once (the
-	// look, raced probers): leave file descriptors to the sweep.
-	if limit, _ := sweep.RaiseFDLimit(); limit > 0 {
-		sf.probeWorkers = min(sf.probeWorkers, max(16, int(min(limit/16, 1<<16))))
-	}
+	// scan.Run caps the probe workers to the file-descriptor limit.
 	ceiling, err := limits.ParseSize(sf.memoryCeiling)
 	if err != nil || limits.CheckMemoryCeiling(ceiling) != nil {
 		return exitUsage, usagef("scan: --memory-ceiling: %q: want 1MiB to 64GiB", sf.memoryCeiling)

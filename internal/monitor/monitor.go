@@ -39,6 +39,7 @@ import (
 	"github.com/leakwatch/leakwatch/internal/lifecycle"
 	"github.com/leakwatch/leakwatch/internal/metrics"
 	"github.com/leakwatch/leakwatch/internal/probe"
+	"github.com/leakwatch/leakwatch/internal/scan"
 	"github.com/leakwatch/leakwatch/internal/scope"
 	"github.com/leakwatch/leakwatch/internal/store"
 )
@@ -107,7 +108,7 @@ func New(ctx context.Context, o Options) (*Monitor, error) {
 	m := &Monitor{
 		o: o, cfg: c, byName: map[string]*scopeRunner{},
 		policy: lifecycle.Policy{CloseAfter: c.Monitor.CloseAfter}.WithDefaults(),
-		probes: make(chan struct{}, c.Probe.Workers),
+		probes: make(chan struct{}, scan.CapWorkers(c.Probe.Workers)),
 		logger: o.Logger,
 	}
 	if m.logger == nil {

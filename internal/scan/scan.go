@@ -145,6 +145,21 @@ type Summary struct {
 	Stopped error
 }
 
+// CapWorkers is the number of probe workers a run uses when asked for n
+// (0: limits.DefaultProbe.Workers): each endpoint in probing may hold a few
+// connections at once (the look, raced probers), so the workers are capped
+// to 1/16 of the file-descriptor limit (at least 16), leaving descriptors
+// to the sweep. Callers sharing probe slots across runs size them with it.
+func CapWorkers(n int) int {
+	if n <= 0 {
+		n = limits.DefaultProbe.Workers
+	}
+	if limit, _ := sweep.RaiseFDLimit(); limit > 0 {
+		n = min(n, max(16, int(min(limit/16, 1<<16))))
+	}
+	return n
+}
+
 // Run executes the scan. Findings go to OnFinding as they are made; an
 // error from OnFinding stops the scan. When ctx ends first, every open
 // endpoint already discovered is still reported — probed ones with what
@@ -156,10 +171,7 @@ func Run(ctx context.Context, cfg Config, stats *Stats) (Summary, error) {
 	if stats == nil {
 		stats = &Stats{}
 	}
-	workers := cfg.ProbeWorkers
-	if workers <= 0 {
-		workers = limits.DefaultProbe.Workers
-	}
+	workers := CapWorkers(cfg.ProbeWorkers)
 	start := time.Now()
 	outer := ctx
 	ctx, cancel := context.WithCancelCause(ctx)

@@ -13,6 +13,7 @@ import (
 	"github.com/leakwatch/leakwatch/internal/classify"
 	"github.com/leakwatch/leakwatch/internal/engine"
 	"github.com/leakwatch/leakwatch/internal/finding"
+	"github.com/leakwatch/leakwatch/internal/limits"
 	"github.com/leakwatch/leakwatch/internal/probe"
 	"github.com/leakwatch/leakwatch/internal/scope"
 	"github.com/leakwatch/leakwatch/internal/sweep"
@@ -265,5 +266,19 @@ func TestSweepWait(t *testing.T) {
 	_ = d(context.Background(), endpoints(20), func(scope.Endpoint) {})
 	if stats2.Attempted.Load() != 5 {
 		t.Fatalf("attempted %d after wait failed at the 6th, want 5", stats2.Attempted.Load())
+	}
+}
+
+func TestCapWorkers(t *testing.T) {
+	if n := CapWorkers(3); n != 3 {
+		t.Errorf("CapWorkers(3) = %d", n)
+	}
+	if n := CapWorkers(0); n < 16 || n > limits.DefaultProbe.Workers {
+		t.Errorf("CapWorkers(0) = %d, want 16 to %d", n, limits.DefaultProbe.Workers)
+	}
+	if limit, _ := sweep.RaiseFDLimit(); limit > 0 {
+		if n := CapWorkers(1 << 30); n > max(16, int(limit/16)) {
+			t.Errorf("CapWorkers(1<<30) = %d with %d file descriptors", n, limit)
+		}
 	}
 }
