@@ -183,3 +183,89 @@ func TestDestructionThresholds(t *testing.T) {
 		}
 	}
 }
+
+// TestVanishedNeedsCompleteListing: a dataset absent from a listing that
+// may be incomplete (an error, a truncation flag) is not proven gone; a
+// complete listing proves it gone above DropMin records.
+func TestVanishedNeedsCompleteListing(t *testing.T) {
+	prev := &finding.Finding{Datasets: []finding.Dataset{{Name: "a", Records: finding.Int64(5000)}}}
+	for _, tc := range []struct {
+		name string
+		cur  *finding.Finding
+		lost int64
+	}{
+		{"complete", &finding.Finding{}, 5000},
+		{"error", &finding.Finding{Error: "timeout"}, 0},
+		{"truncated", &finding.Finding{Flags: []string{"datasets-truncated"}}, 0},
+		{"other flag", &finding.Finding{Flags: []string{"ransom-note"}}, 5000},
+	} {
+		in := destruction(prev, tc.cur)
+		var lost int64
+		if in != nil {
+			lost = in.RecordsLost
+		}
+		if lost != tc.lost {
+			t.Errorf("%s: lost %d, want %d", tc.name, lost, tc.lost)
+		}
+	}
+	for n, want := range map[int64]int64{DropMin: 0, DropMin + 1: DropMin + 1} {
+		p := &finding.Finding{Datasets: []finding.Dataset{{Name: "a", Records: finding.Int64(n)}}}
+		in := destruction(p, &finding.Finding{})
+		var lost int64
+		if in != nil {
+			lost = in.RecordsLost
+		}
+		if lost != want {
+			t.Errorf("%d records vanished: lost %d, want %d", n, lost, want)
+		}
+	}
+}
+
+// TestAccessGap: the gap limit is stated exactly when checks in between
+// carried no counters, and an interval with a non-exposed check in it is
+// such a gap.
+func TestAccessGap(t *testing.T) {
+	ev := func(q int64) map[string]any {
+		return map[string]any{EvidenceAccess: AccessEvidence{Measurable: true, Counters: map[string]int64{CounterQueries: q}}}
+	}
+	prev := &finding.Finding{ObservedAt: t0, Evidence: ev(10)}
+	cur := &finding.Finding{ObservedAt: at(5), Evidence: ev(20)}
+	hasGap := func(d *AccessDelta) bool {
+		for _, l := range d.Limits {
+			if strings.Contains(l, "carried no counters") {
+				return true
+			}
+		}
+		return false
+	}
+	if d := ForeignAccess(prev, cur, true); !d.Gap || !hasGap(d) {
+		t.Errorf("gap: %+v", d)
+	}
+	if d := ForeignAccess(prev, cur, false); d.Gap || hasGap(d) {
+		t.Errorf("no gap: %+v", d)
+	}
+	withEv := func(min int, q int64) Observation {
+		o := exposed(min, base)
+		o.Finding.Evidence = ev(q)
+		return o
+	}
+	for _, tc := range []struct {
+		name string
+		obs  []Observation
+		gap  bool
+	}{
+		{"consecutive exposed checks", []Observation{withEv(0, 10), withEv(1, 20)}, false},
+		{"a gone check in between", []Observation{withEv(0, 10), gone(1), withEv(2, 20)}, true},
+	} {
+		_, evs := fold(t, tc.obs...)
+		var d *AccessDelta
+		for _, e := range evs {
+			if e.Kind == EventAccessed {
+				d = e.Access
+			}
+		}
+		if d == nil || d.Gap != tc.gap {
+			t.Errorf("%s: accessed delta %+v, want gap %v", tc.name, d, tc.gap)
+		}
+	}
+}
