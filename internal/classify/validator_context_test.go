@@ -2,6 +2,7 @@ package classify
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/leakwatch/leakwatch/internal/finding"
@@ -147,4 +148,36 @@ func keys(m map[string]finding.ClassCount) string {
 		s += k + " "
 	}
 	return fmt.Sprint("[", s, "]")
+}
+
+// TestFlattenBounds: the flatteners' nesting limits, at their edges, and a
+// document cut inside a number.
+func TestFlattenBounds(t *testing.T) {
+	nest := func(k int) []byte {
+		return []byte(strings.Repeat("[", k) + "1" + strings.Repeat("]", k))
+	}
+	if _, err := FromJSONBytes(nest(10_000)); err != nil {
+		t.Errorf("10,000 levels: %v", err)
+	}
+	if _, err := FromJSONBytes(nest(10_001)); err == nil || !strings.Contains(err.Error(), "nesting too deep") {
+		t.Errorf("10,001 levels: %v, want nesting too deep", err)
+	}
+	for _, doc := range []string{`{"a":-`, `{"a":`, `[-`} {
+		if _, err := FromJSONBytes([]byte(doc)); err == nil {
+			t.Errorf("FromJSONBytes(%s) accepted a cut document", doc)
+		}
+	}
+	deep := func(levels int) any {
+		var v any = "leaf"
+		for i := 0; i < levels; i++ {
+			v = map[string]any{"k": v}
+		}
+		return v
+	}
+	if r := FromJSON(deep(maxDepth)); len(r.Values) != 1 {
+		t.Errorf("a leaf under %d objects: %d values, want 1", maxDepth, len(r.Values))
+	}
+	if r := FromJSON(deep(maxDepth + 1)); len(r.Values) != 0 {
+		t.Errorf("a leaf under %d objects: %d values, want 0", maxDepth+1, len(r.Values))
+	}
 }
