@@ -41,8 +41,22 @@ func (e stopErr) Unwrap() error        { return e.error }
 // It returns ctx's error when ctx ended before every turn was taken (the
 // engine flags the timeout; a prober may also say so in res).
 func SampleLargest(ctx context.Context, res *Result, b Budget, datasets []Dataset, sample func(ctx context.Context, i int, ds *Dataset) error) error {
+	return SampleInOrder(ctx, res, b, datasets, LargestFirst(datasets), sample)
+}
+
+// SampleInOrder is SampleLargest for a prober that orders its datasets
+// itself (by bytes, or as listed): sample is called for datasets[i], i in
+// order; a nil order means the datasets in the order given. Turns, errors,
+// ErrNotSampled, ErrStopSampling and ctx are as in SampleLargest.
+func SampleInOrder(ctx context.Context, res *Result, b Budget, datasets []Dataset, order []int, sample func(ctx context.Context, i int, ds *Dataset) error) error {
+	if order == nil {
+		order = make([]int, len(datasets))
+		for i := range order {
+			order[i] = i
+		}
+	}
 	turns := 0
-	for _, i := range LargestFirst(datasets) {
+	for _, i := range order {
 		if turns >= b.MaxDatasets {
 			return nil
 		}
