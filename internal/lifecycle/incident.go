@@ -191,6 +191,11 @@ func destruction(prev, cur *finding.Finding) *Incident {
 	if len(in.Vanished)+len(in.Dropped) == 0 {
 		return nil
 	}
+	// Stable, whatever order the store listed its datasets in: events,
+	// alerts and reports read the same for the same loss.
+	byName := func(a, b Drop) int { return strings.Compare(a.Name, b.Name) }
+	slices.SortFunc(in.Vanished, byName)
+	slices.SortFunc(in.Dropped, byName)
 	return &in
 }
 
