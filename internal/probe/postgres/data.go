@@ -103,7 +103,7 @@ func measure(ctx context.Context, env *probe.Env, res *probe.Result, s *session)
 	if err != nil {
 		// Logged in, but nothing could be read: not enough to call it exposed.
 		res.Status = finding.StatusUnknown
-		res.Error = err.Error()
+		res.AddError(err)
 		return
 	}
 	res.Status = finding.StatusExposed
@@ -118,31 +118,23 @@ func measure(ctx context.Context, env *probe.Env, res *probe.Result, s *session)
 	res.AddEvidence("databases", dbs)
 
 	tables, errs := listAll(ctx, env, s, dbs)
+	for _, e := range errs {
+		res.AddErrorf("%s", e)
+	}
 	sort.SliceStable(tables, func(i, j int) bool { return tables[i].bytes > tables[j].bytes })
 	if len(tables) > env.Budget.MaxListed {
 		tables = tables[:env.Budget.MaxListed]
 		res.AddFlag(probe.FlagDatasetsTruncated)
 	}
-	samples, serrs := sampleLargest(ctx, env, s, tables)
-	errs = append(errs, serrs...)
-	for i, t := range tables {
+	for _, t := range tables {
 		ds := probe.Dataset{Dataset: finding.Dataset{
 			Name: t.fullName(), Kind: "table", Records: t.records, Fields: t.fields,
 		}}
 		b := t.bytes
 		ds.Bytes = &b
-		if smp, ok := samples[i]; ok {
-			ds.Sample = smp
-			ds.Sampled = len(smp)
-		}
-		if t.sampleCut {
-			ds.AddFlag(probe.FlagSampleTruncated)
-		}
 		res.Datasets = append(res.Datasets, ds)
 	}
-	if len(errs) > 0 {
-		res.Error = strings.Join(errs, "; ")
-	}
+	sampleLargest(ctx, env, res, s, tables)
 }
 
 // overview connects to the login database, notes version and privileges,
@@ -275,42 +267,61 @@ func listColumns(ctx context.Context, conn *pgx.Conn, oids []uint32, byOID map[u
 }
 
 // sampleLargest samples the first MaxDatasets tables (already sorted largest
-// first), one connection per database. It returns samples by table index.
-func sampleLargest(ctx context.Context, env *probe.Env, s *session, tables []*table) (map[int][]classify.Record, []string) {
+// first, res.Datasets[i] is tables[i]), one connection per database: the
+// tables are taken database by database, in the order each database first
+// appears.
+func sampleLargest(ctx context.Context, env *probe.Env, res *probe.Result, s *session, tables []*table) {
 	n := min(env.Budget.MaxDatasets, len(tables))
 	if env.Budget.SampleRecords <= 0 {
-		n = 0
+		return
 	}
 	byDB := map[string][]int{}
-	var order []string
+	var dbs []string
 	for i := 0; i < n; i++ {
 		db := tables[i].db
 		if _, ok := byDB[db]; !ok {
-			order = append(order, db)
+			dbs = append(dbs, db)
 		}
 		byDB[db] = append(byDB[db], i)
 	}
-	out := map[int][]classify.Record{}
-	var errs []string
-	for _, db := range order {
-		if ctx.Err() != nil {
-			break
-		}
-		conn, err := s.connect(ctx, db)
-		if err != nil {
-			errs = append(errs, fmt.Sprintf("sample database %s: %v", db, err))
-			continue
-		}
-		for _, i := range byDB[db] {
-			recs, err := sampleTable(ctx, conn, env.Budget, tables[i])
-			if err != nil {
-				errs = append(errs, fmt.Sprintf("sample %s: %v", tables[i].fullName(), err))
-			}
-			out[i] = recs
-		}
-		conn.Close(ctx)
+	var order []int
+	for _, db := range dbs {
+		order = append(order, byDB[db]...)
 	}
-	return out, errs
+	var conn *pgx.Conn
+	var connDB string
+	var connErr error
+	defer func() {
+		if conn != nil {
+			conn.Close(ctx)
+		}
+	}()
+	_ = probe.SampleInOrder(ctx, res, env.Budget, res.Datasets, order, func(ctx context.Context, i int, ds *probe.Dataset) error {
+		t := tables[i]
+		if t.db != connDB {
+			if conn != nil {
+				conn.Close(ctx)
+			}
+			connDB = t.db
+			conn, connErr = s.connect(ctx, t.db)
+			if connErr != nil {
+				conn = nil
+				return fmt.Errorf("sample database %s: %v", t.db, connErr)
+			}
+		}
+		if conn == nil {
+			return probe.ErrNotSampled // this database's connection failed: said once
+		}
+		recs, err := sampleTable(ctx, conn, env.Budget, t)
+		ds.Sample, ds.Sampled = recs, len(recs)
+		if t.sampleCut {
+			ds.AddFlag(probe.FlagSampleTruncated)
+		}
+		if err != nil {
+			return fmt.Errorf("sample %s: %v", t.fullName(), err)
+		}
+		return nil
+	})
 }
 
 // sampleSQL selects up to limit rows of t, each column cast to text and cut

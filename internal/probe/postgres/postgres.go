@@ -54,7 +54,7 @@ func (p *Prober) Probe(ctx context.Context, env *probe.Env) (*probe.Result, erro
 
 	sess, err := login(ctx, env, res, rep)
 	if err != nil {
-		res.Error = err.Error()
+		res.AddError(err)
 		return res, nil
 	}
 	if sess == nil {
