@@ -112,7 +112,7 @@ func probeNative(ctx context.Context, env *probe.Env) (*probe.Result, error) {
 		if authCodes[int(exc.Code)] {
 			res.Status, res.Auth = finding.StatusProtected, finding.AuthRequired
 		} else {
-			res.Error = "clickhouse: native hello refused: " + exc.Error()
+			res.AddErrorf("clickhouse: native hello refused: %v", exc)
 		}
 		return res, nil
 	}
@@ -129,11 +129,11 @@ func probeNative(ctx context.Context, env *probe.Env) (*probe.Result, error) {
 	// only a logged-in session gets, is the second signal.
 	res.Auth = finding.AuthNone
 	if _, err := c.Write(pingPacket); err != nil {
-		res.Error = fmt.Sprintf("clickhouse: native ping: %v", err)
+		res.AddErrorf("clickhouse: native ping: %v", err)
 		return res, nil
 	}
 	if err := readPong(r); err != nil {
-		res.Error = fmt.Sprintf("clickhouse: native ping: %v", err)
+		res.AddErrorf("clickhouse: native ping: %v", err)
 		return res, nil
 	}
 	res.Status = finding.StatusExposed
@@ -185,7 +185,7 @@ func probeHTTP(ctx context.Context, env *probe.Env) (*probe.Result, error) {
 	if err != nil {
 		if pingOK || clickhouseHeader(ping.Header) {
 			res := newHTTPResult(h)
-			res.Error = fmt.Sprintf("clickhouse: SELECT version(): %v", err)
+			res.AddErrorf("clickhouse: SELECT version(): %v", err)
 			return res, nil
 		}
 		return nil, probe.NotThisService("clickhouse: /ping %d and no query answer: %v", ping.StatusCode, err)
@@ -208,14 +208,14 @@ func probeHTTP(ctx context.Context, env *probe.Env) (*probe.Result, error) {
 		res.AddEvidence("exception", firstLine(ver.Body))
 	case isExc:
 		res.AddEvidence("exception_code", code)
-		res.Error = "clickhouse: SELECT version(): " + firstLine(ver.Body)
+		res.AddErrorf("clickhouse: SELECT version(): %s", firstLine(ver.Body))
 	case ver.StatusCode == http.StatusOK && versionRE.Match(ver.Body):
 		res.Version = strings.TrimSpace(string(ver.Body))
 		res.Auth = finding.AuthNone
 		env.Provisional(res) // identified: reported even if a limit stops the rest
 		c.measure(ctx, res)
 	default:
-		res.Error = fmt.Sprintf("clickhouse: SELECT version(): status %d", ver.StatusCode)
+		res.AddErrorf("clickhouse: SELECT version(): status %d", ver.StatusCode)
 	}
 	return res, nil
 }

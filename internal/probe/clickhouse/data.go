@@ -159,7 +159,7 @@ func (c *client) measure(ctx context.Context, res *probe.Result) {
 	lim := c.env.Budget.MaxResponseBytes
 	dbs, cut, err := c.rowsCut(ctx, "SELECT name FROM system.databases FORMAT JSONEachRow", nil, lim)
 	if err != nil {
-		res.Error = fmt.Sprintf("clickhouse: list databases: %v", err)
+		res.AddErrorf("clickhouse: list databases: %v", err)
 		return
 	}
 	res.Status = finding.StatusExposed
@@ -172,47 +172,49 @@ func (c *client) measure(ctx context.Context, res *probe.Result) {
 		res.AddFlag(probe.FlagDatasetsTruncated)
 	}
 	if err != nil {
-		res.Error = fmt.Sprintf("clickhouse: %v", err)
+		res.AddErrorf("clickhouse: %v", err)
 		return
 	}
-	var errs []string
 	if cut, err := c.addParts(ctx, tables); err != nil {
-		errs = append(errs, err.Error())
+		res.AddErrorf("clickhouse: %v", err)
 	} else if cut {
 		// Parts past the response cap: some tables' rows and bytes unknown.
 		res.AddEvidence("parts_truncated", true)
 		res.AddFlag(probe.FlagDatasetsTruncated)
 	}
 	if cut, err := c.addColumns(ctx, tables); err != nil {
-		errs = append(errs, err.Error())
+		res.AddErrorf("clickhouse: %v", err)
 	} else if cut {
 		// Columns past maxColumns or the response cap: fields incomplete.
 		res.AddEvidence("columns_truncated", true)
 		res.AddFlag(probe.FlagDatasetsTruncated)
 	}
 	sort.SliceStable(tables, func(i, j int) bool { return size(tables[i]) > size(tables[j]) })
-	sampled := 0
 	for _, t := range tables {
-		ds := probe.Dataset{Dataset: finding.Dataset{
+		res.Datasets = append(res.Datasets, probe.Dataset{Dataset: finding.Dataset{
 			Name: t.fullName(), Kind: "table", Records: t.records, Bytes: t.bytes, Fields: t.fields,
-		}}
-		if sampled < c.env.Budget.MaxDatasets && c.env.Budget.SampleRecords > 0 && sampledEngine(t.engine) && ctx.Err() == nil {
-			sampled++
+		}})
+	}
+	if c.env.Budget.SampleRecords > 0 {
+		// Largest by bytes first (the order of res.Datasets); tables of
+		// other engines take no turn.
+		_ = probe.SampleInOrder(ctx, res, c.env.Budget, res.Datasets, nil, func(ctx context.Context, i int, ds *probe.Dataset) error {
+			t := tables[i]
+			if !sampledEngine(t.engine) {
+				return probe.ErrNotSampled
+			}
 			recs, cut, err := c.sample(ctx, t)
 			if cut {
 				ds.AddFlag(probe.FlagSampleTruncated)
 			}
-			if err != nil {
-				errs = append(errs, fmt.Sprintf("sample %s: %v", t.fullName(), err))
-			}
 			ds.Sample, ds.Sampled = recs, len(recs)
-		}
-		res.Datasets = append(res.Datasets, ds)
+			if err != nil {
+				return fmt.Errorf("clickhouse: sample %s: %v", t.fullName(), err)
+			}
+			return nil
+		})
 	}
 	c.readAccess(ctx, res)
-	if len(errs) > 0 {
-		res.Error = "clickhouse: " + strings.Join(errs, "; ")
-	}
 }
 
 func size(t *table) int64 {
