@@ -20,14 +20,13 @@ package mongodb
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"errors"
-	"slices"
 	"strings"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
+	"github.com/leakwatch/leakwatch/internal/classify"
 	"github.com/leakwatch/leakwatch/internal/finding"
 	"github.com/leakwatch/leakwatch/internal/probe"
 )
@@ -159,7 +158,7 @@ func (p *Prober) measure(ctx context.Context, s *session, res *probe.Result) {
 			protect(res, err)
 			return
 		}
-		res.Error = "mongodb: listDatabases: " + err.Error()
+		res.AddErrorf("mongodb: listDatabases: %v", err)
 		return
 	}
 	res.AddEvidence("databases_listed", len(dbs))
@@ -373,31 +372,17 @@ func stats(ctx context.Context, s *session, c collection, b probe.Budget) (probe
 	return d, nil
 }
 
-// sampleAll samples the largest datasets first, up to MaxDatasets.
+// sampleAll samples the largest datasets first, up to MaxDatasets. An empty
+// collection, or one whose sample failed, takes no turn; a failed sample is
+// evidence (sample_error), not the result's error.
 func (p *Prober) sampleAll(ctx context.Context, s *session, res *probe.Result) {
 	b := s.env.Budget
-	if b.SampleRecords <= 0 || b.MaxDatasets <= 0 {
+	if b.SampleRecords <= 0 {
 		return
 	}
-	order := make([]int, len(res.Datasets))
-	for i := range order {
-		order[i] = i
-	}
-	records := func(i int) int64 {
-		if r := res.Datasets[i].Records; r != nil {
-			return *r
-		}
-		return -1
-	}
-	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(records(b), records(a)) })
-	sampled := 0
-	for _, i := range order {
-		if sampled >= b.MaxDatasets || ctx.Err() != nil {
-			break
-		}
-		d := &res.Datasets[i]
-		if records(i) == 0 {
-			continue
+	_ = probe.SampleLargest(ctx, res, b, res.Datasets, func(ctx context.Context, _ int, d *probe.Dataset) error {
+		if d.Records != nil && *d.Records == 0 {
+			return probe.ErrNotSampled
 		}
 		db, coll, _ := strings.Cut(d.Name, ".")
 		docs, fewer, err := sample(ctx, s, db, coll, b)
@@ -410,27 +395,21 @@ func (p *Prober) sampleAll(ctx context.Context, s *session, res *probe.Result) {
 			// Even one document is past the budget: say so, do not drop it silently.
 			d.AddFlag(probe.FlagRecordTooLarge)
 			d.AddFlag(probe.FlagSampleTruncated)
-			continue
+			return probe.ErrNotSampled
 		}
 		if err != nil {
 			res.AddEvidence("sample_error", err.Error())
-			continue
+			return probe.ErrNotSampled
 		}
-		sampled++
-		var used int64
+		recs := make([]classify.Record, 0, len(docs))
 		for _, doc := range docs {
-			r := toRecord(doc)
-			if used += int64(r.Size()); used > b.SampleBytes {
-				d.AddFlag(probe.FlagSampleTruncated)
-				if len(d.Sample) == 0 {
-					d.AddFlag(probe.FlagRecordTooLarge)
-				}
-				break
-			}
-			d.Sample = append(d.Sample, r)
+			recs = append(recs, toRecord(doc))
 		}
+		var used int64
+		d.Sample = d.AppendWithin(d.Sample, recs, &used, b.SampleBytes)
 		d.Sampled = len(d.Sample)
-	}
+		return nil
+	})
 }
 
 // sample reads up to SampleRecords documents in one answer of at most
