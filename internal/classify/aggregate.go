@@ -31,16 +31,6 @@ type classAgg struct {
 
 const maxFields = 12
 
-// hashed classes get keyed hashes. Device models and coordinates are left
-// out: they identify no one and repeat across unrelated stores, so a match
-// says nothing.
-var hashed = func() (h [numClasses]bool) {
-	for c := range h {
-		h[c] = class(c) != cDeviceModel && class(c) != cGeo
-	}
-	return
-}()
-
 // maxTries bounds the attempts to find distinct examples and hash inputs
 // per class and dataset.
 const maxTries = 256

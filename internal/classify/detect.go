@@ -521,5 +521,4 @@ var (
 		}
 		return m
 	}()
-	pairRules = [numClasses]string{cPassword: "text:password_pair", cAuthToken: "text:auth_token_pair", cAPIKey: "text:api_key_pair"}
 )

@@ -1,7 +1,6 @@
 package classify
 
 import (
-	"strings"
 	"unicode"
 	"unicode/utf8"
 )
@@ -15,10 +14,10 @@ func (s *scanner) field(v string, vc *valueCtx, pi *pathInfo, strong bool, start
 		return
 	}
 	if strong {
-		if pi.sig[cDeviceID] >= minConf {
-			d := s.dets[start]
-			if d.c == cMAC || d.c == cIP {
-				s.add(det{c: cDeviceID, conf: pi.sig[cDeviceID], rule: pi.rule[cDeviceID], raw: v})
+		claimed := s.dets[start].c
+		for _, c := range alongsideClasses {
+			if pi.sig[c] >= minConf && classTable[c].alongside.has(claimed) {
+				s.add(det{c: c, conf: pi.sig[c], rule: pi.rule[c], raw: v})
 			}
 		}
 		return
@@ -34,167 +33,15 @@ func (s *scanner) field(v string, vc *valueCtx, pi *pathInfo, strong bool, start
 	}
 }
 
-// fieldCheck confirms a field-announced class on the value.
+// fieldCheck confirms a field-announced class on the value (the class's
+// classDef.fieldCheck).
 func (s *scanner) fieldCheck(c class, sig float32, v string, vc *valueCtx, pi *pathInfo) (det, bool) {
 	d := det{c: c, conf: sig, rule: pi.rule[c], raw: v}
-	switch c {
-	case cEmail, cCard, cNationalID:
-		switch c {
-		case cNationalID:
-			switch {
-			case ninoOK(v):
-				d.label, d.rule = "nino", "value:nino"
-			case dniOK(v):
-				d.label, d.rule = "dni", "value:dni"
-			case len(v) == 9 && isDigits(v) && v != "000000000":
-				d.label = "ssn"
-			case sig >= 0.8 && len(v) >= 6 && len(v) <= 20 && hasDigit(v) && idAlphabet(v):
-				d.conf = sig - 0.1
-			default:
-				return d, false
-			}
-			return d, true
-		case cCard:
-			// Card-shaped values were tried by the strong pass.
-			return d, false
-		}
-		return d, false // emails only by value
-	case cMAC, cIP, cBank:
-		if c == cBank && sig >= 0.7 && len(v) >= 6 && len(v) <= 18 && isDigits(v) {
-			d.conf = sig - 0.05
-			d.label = "account"
-			return d, true
-		}
-		return d, false // confirmed only by the value detectors
-	case cPhone:
-		if e164, ok := s.phoneIn(v, pi, true); ok {
-			d.norm = e164
-			return d, true
-		}
-	case cDOB:
-		if _, ok := parseDate(v, s.now); ok {
-			return d, true
-		}
-	case cGeo:
-		if latLonPair(v) {
-			return d, true
-		}
-		if pi.lat || pi.lon || pi.sig[cGeo] >= 0.8 {
-			if strings.IndexByte(v, '.') > 0 {
-				if _, ok := coord(v, 180); ok {
-					return d, true
-				}
-			}
-		}
-		if len(v) >= 5 && len(v) <= 12 && pi.rule[c] == "field:geohash" {
-			return d, true
-		}
-	case cPasswordHash:
-		if k := hexHashKind(v); k != "" {
-			d.label, d.rule = k, hashRules[k]
-			return d, true
-		}
-		if len(v) >= 20 && allIn(v, b64Byte) {
-			d.label, d.conf = "hash", sig-0.1
-			return d, true
-		}
-	case cPassword:
-		if len(v) < 3 || len(v) > 128 {
-			return d, false
-		}
-		if k := hexHashKind(v); k != "" {
-			d.c, d.label, d.rule = cPasswordHash, k, "value:hex_"+k
-			return d, true
-		}
-		if _, ok := parseDate(v, s.now); ok {
-			return d, false
-		}
-		if isDigits(v) && len(v) > 10 { // a timestamp or counter
-			return d, false
-		}
-		return d, true
-	case cAuthToken:
-		t := v
-		if strings.HasPrefix(t, "Bearer ") || strings.HasPrefix(t, "bearer ") {
-			t = t[7:]
-		}
-		if uuidShape(t) {
-			d.rule = pi.rule[c] + "+uuid"
-			d.label = "token"
-			return d, true
-		}
-		if opaqueToken(t) && !hexDateLike(t) {
-			d.label = "token"
-			if pi.sig[cAPIKey] > pi.sig[cAuthToken] {
-				return d, false
-			}
-			return d, true
-		}
-	case cAPIKey:
-		if strings.HasPrefix(v, "-----BEGIN") {
-			d.label = "private key"
-			return d, true
-		}
-		if azureKeyShape(v) {
-			d.label, d.rule = "azure storage key", "value:azure_storage_key"
-			return d, true
-		}
-		if opaqueToken(v) {
-			d.label = "key"
-			return d, true
-		}
-	case cUsername:
-		if len(v) < 2 || len(v) > 64 || isDigits(v) || !hasLetter(v) || hasSpace(v) || strings.IndexByte(v, '@') >= 0 && emailOK(v) {
-			return d, false
-		}
-		if uuidShape(v) {
-			return d, false
-		}
-		if _, ok := parseDate(v, s.now); ok {
-			return d, false
-		}
-		return d, true
-	case cPersonName:
-		if !nameShape(v) {
-			return d, false
-		}
-		if sig < 0.6 {
-			// Bare "name": only when the value reads like a person.
-			if !knownFirstName(v) {
-				return d, false
-			}
-			d.conf = 0.7
-		}
-		return d, true
-	case cWifiSSID:
-		if len(v) > 32 || isDigits(v) && len(v) < 4 {
-			return d, false
-		}
-		return d, true
-	case cDeviceID:
-		if len(v) < 4 || len(v) > 128 || hasSpace(v) || !hasDigit(v) && !uuidShape(v) && len(v) < 8 {
-			return d, false
-		}
-		if _, ok := parseDate(v, s.now); ok {
-			return d, false
-		}
-		return d, true
-	case cDeviceModel:
-		if len(v) < 2 || len(v) > 64 || !hasLetter(v) || strings.IndexByte(v, '@') >= 0 {
-			return d, false
-		}
-		return d, true
-	case cPostalAddress:
-		if len(v) < 3 || len(v) > 256 {
-			return d, false
-		}
-		if !hasLetter(v) {
-			// postcodes
-			return d, len(v) <= 10 && hasDigit(v)
-		}
-		return d, true
+	check := classTable[c].fieldCheck
+	if check == nil {
+		return d, false
 	}
-	return d, false
+	return check(s, d, sig, v, pi)
 }
 
 func hasDigit(s string) bool {

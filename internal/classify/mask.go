@@ -7,124 +7,39 @@ import (
 )
 
 // mask renders a detection as an example that says what the value is
-// without enough of it to reconstruct it: at most a first character, a
-// provider/scheme prefix, the last four digits of a card, or a vendor (OUI)
-// half of a MAC address.
+// without enough of it to reconstruct it (the class's classDef.mask): at
+// most a first character, a provider/scheme prefix, the last four digits of
+// a card, or a vendor (OUI) half of a MAC address.
 func mask(d det) string {
-	v := d.raw
-	switch d.c {
-	case cEmail:
-		at := strings.LastIndexByte(v, '@')
-		if at <= 0 {
-			return "***@***"
-		}
-		dom := v[at+1:]
-		dot := strings.LastIndexByte(dom, '.')
-		if dot <= 0 {
-			return first(v) + "***@***"
-		}
-		return first(v) + "***@" + first(dom) + strings.Repeat("*", min(utf8.RuneCountInString(dom[:dot])-1, 8)) + strings.ToLower(dom[dot:])
-	case cAuthToken, cAPIKey:
-		lbl := d.label
-		if lbl == "" {
-			lbl = "token"
-		}
-		switch {
-		case strings.HasPrefix(lbl, "JWT"):
-			return safePrefix(v, 4) + "…[" + lbl + "]"
-		case d.prefix > 0:
-			return safePrefix(v, d.prefix) + "…[" + lbl + "]"
-		}
-		return "…[" + lbl + ", " + strconv.Itoa(len(v)) + " chars]"
-	case cPasswordHash:
-		lbl := d.label
-		if lbl == "" {
-			lbl = "hash"
-		}
-		if d.prefix > 0 {
-			return safePrefix(v, d.prefix) + "…[" + lbl + "]"
-		}
-		return "…[" + lbl + "]"
-	case cPassword:
-		return "[password, " + strconv.Itoa(utf8.RuneCountInString(v)) + " chars]"
-	case cCard:
-		digits := d.norm
-		if len(digits) < 12 {
-			return "••••[card]"
-		}
-		return "••••" + digits[len(digits)-4:] + " [" + d.label + "]"
-	case cBank:
-		if d.label == "iban" && len(d.norm) > 6 {
-			return d.norm[:2] + "••…••" + d.norm[len(d.norm)-2:] + " [iban]"
-		}
-		return "••••[account]"
-	case cNationalID:
-		lbl := d.label
-		if lbl == "" {
-			lbl = "national id"
-		}
-		return "•••[" + lbl + "]"
-	case cPhone:
-		n := d.norm
-		if n == "" {
-			n = v
-		}
-		if len(n) > 6 && n[0] == '+' {
-			// country code (up to 3 digits) and the last two digits
-			cc := n[1:2]
-			return "+" + cc + "•••••" + n[len(n)-2:]
-		}
-		return "•••••" + lastN(n, 2)
-	case cIP:
-		if strings.IndexByte(v, ':') >= 0 && strings.Count(v, ".") != 3 {
-			if i := strings.IndexByte(v, ':'); i > 0 {
-				return v[:i] + ":…[ipv6]"
-			}
-			return "…[ipv6]"
-		}
-		if i := strings.IndexByte(v, '.'); i > 0 {
-			return v[:i] + ".x.x.x"
-		}
-		return "x.x.x.x"
-	case cMAC:
-		n := d.norm
-		if len(n) == 12 {
-			return n[0:2] + ":" + n[2:4] + ":" + n[4:6] + ":xx:xx:xx"
-		}
-		return "xx:xx:xx:xx:xx:xx"
-	case cGeo:
-		return "[lat/lon]"
-	case cDOB:
-		if y, ok := yearOf(v); ok {
-			return strconv.Itoa(y/10) + "x-xx-xx"
-		}
-		return "[date]"
-	case cPersonName:
-		var parts []string
-		for _, w := range strings.Fields(v) {
-			parts = append(parts, first(w)+"***")
-			if len(parts) == 3 {
-				break
-			}
-		}
-		return strings.Join(parts, " ")
-	case cPostalAddress:
-		return "[address, " + strconv.Itoa(len(strings.Fields(v))) + " words]"
-	case cWifiSSID, cUsername, cDeviceModel:
-		if utf8.RuneCountInString(v) <= 3 {
-			return "***"
-		}
-		if d.c == cDeviceModel {
-			return first(v) + first(v[len(first(v)):]) + "***"
-		}
-		return first(v) + "***"
-	case cDeviceID:
-		if utf8.RuneCountInString(v) <= 6 {
-			return "***"
-		}
-		return first(v) + "…[" + strconv.Itoa(len(v)) + " chars]"
+	if d.c < numClasses && classTable[d.c].mask != nil {
+		return classTable[d.c].mask(d)
 	}
 	return "***"
+}
+
+// maskToken masks auth tokens and API keys: a provider prefix where the
+// detector allows one, the label, and the length.
+func maskToken(d det) string {
+	v := d.raw
+	lbl := d.label
+	if lbl == "" {
+		lbl = "token"
+	}
+	switch {
+	case strings.HasPrefix(lbl, "JWT"):
+		return safePrefix(v, 4) + "…[" + lbl + "]"
+	case d.prefix > 0:
+		return safePrefix(v, d.prefix) + "…[" + lbl + "]"
+	}
+	return "…[" + lbl + ", " + strconv.Itoa(len(v)) + " chars]"
+}
+
+// maskShort masks short names (usernames, SSIDs): the first character.
+func maskShort(d det) string {
+	if utf8.RuneCountInString(d.raw) <= 3 {
+		return "***"
+	}
+	return first(d.raw) + "***"
 }
 
 // first returns the first character of s.

@@ -54,8 +54,8 @@ func newTermMatcher() (*termMatcher, error) {
 		pats = append(pats, pat)
 		tm.terms = append(tm.terms, d)
 	}
-	for c, list := range fieldTerms {
-		for _, spec := range list {
+	for c := range numClasses {
+		for _, spec := range classTable[c].terms {
 			term, conf := parseTerm(spec)
 			d := termDef{class: c, conf: conf, term: term, tokens: strings.Count(term, " ") + 1}
 			add(" "+term+" ", d)

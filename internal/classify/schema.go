@@ -15,14 +15,6 @@ type schemaHit struct {
 	fields []string
 }
 
-// schemaTypes maps store types (Elasticsearch mappings, SQL column types)
-// to classes.
-var schemaTypes = map[string]class{
-	"geo_point": cGeo, "geo_shape": cGeo, "geography": cGeo, "point": cGeo, "geometry": cGeo,
-	"ip": cIP, "inet": cIP, "cidr": cIP, "ipv4": cIP, "ipv6": cIP,
-	"macaddr": cMAC, "macaddr8": cMAC,
-}
-
 // schemaClasses classifies the schema alone: field names with a strong
 // signal (≥0.7) and typed fields.
 func (r *run) schemaClasses(fields []finding.Field) map[class]*schemaHit {

@@ -35,7 +35,7 @@ func (s *scanner) detectText(v string, vc *valueCtx) {
 	if vc.has(kgCtxCard) || hasCardRun(v) {
 		s.cardsInText(v, vc)
 	}
-	if vc.has(kgCtxPassword) || vc.has(kgCtxToken) || vc.has(kgCtxKey) {
+	if vc.groups&pairGroups != 0 {
 		s.pairsInText(v, vc)
 	}
 	_ = start
@@ -129,18 +129,12 @@ func (s *scanner) cardsInText(v string, vc *valueCtx) {
 	}
 }
 
-// pairsInText reads "password: x", "pwd=x", "token=…", "api_key: …".
+// pairsInText reads "password: x", "pwd=x", "token=…", "api_key: …": a
+// context keyword of a class's classDef.pair, then '=' or ':' and the value.
 func (s *scanner) pairsInText(v string, vc *valueCtx) {
 	for _, h := range vc.hits {
-		var c class
-		switch h.group {
-		case kgCtxPassword:
-			c = cPassword
-		case kgCtxToken:
-			c = cAuthToken
-		case kgCtxKey:
-			c = cAPIKey
-		default:
+		c := pairClass[h.group]
+		if c == numClasses {
 			continue
 		}
 		k := h.pos
@@ -166,21 +160,19 @@ func (s *scanner) pairsInText(v string, vc *valueCtx) {
 		if len(val) < 4 || nullish(val) {
 			continue
 		}
-		switch c {
-		case cPassword:
-			if hashKind(val) != "" {
-				continue // found by the word pass
-			}
-			s.add(det{c: cPassword, conf: 0.75, rule: "text:password_pair", raw: val})
-		case cAuthToken, cAPIKey:
-			if _, ok := jwtAlg(val); ok {
-				continue
-			}
-			if opaqueToken(val) && !uuidShape(val) {
-				s.add(det{c: c, conf: 0.75, rule: pairRules[c], raw: val, label: "token"})
-			}
+		if p := classTable[c].pair; p.ok(val) {
+			s.add(det{c: c, conf: 0.75, rule: p.rule, raw: val, label: p.label})
 		}
 	}
+}
+
+// tokenPairOK accepts an opaque token as the value of a token or key pair;
+// JWTs are found by the word pass, UUIDs are no secret.
+func tokenPairOK(val string) bool {
+	if _, ok := jwtAlg(val); ok {
+		return false
+	}
+	return opaqueToken(val) && !uuidShape(val)
 }
 
 // phonesInText reads "+CC …" numbers written with spaces, dashes, dots or
