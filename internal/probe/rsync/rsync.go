@@ -146,7 +146,7 @@ func (p *Prober) Probe(ctx context.Context, env *probe.Env) (*probe.Result, erro
 		res.AddFlag(probe.FlagDatasetsTruncated)
 	}
 	if err != nil {
-		res.Error = err.Error()
+		res.AddError(err)
 		return res, nil
 	}
 	res.AddEvidence("modules", len(mods))
@@ -197,13 +197,13 @@ type run struct {
 func (r *run) module(ctx context.Context, m module) {
 	c, err := dial(ctx, r.env)
 	if err != nil {
-		r.res.Error = err.Error()
+		r.res.AddError(err)
 		return
 	}
 	defer c.Close()
 	a, last, _, err := c.request(m.Name, 0)
 	if err != nil {
-		r.res.Error = err.Error()
+		r.res.AddError(err)
 		return
 	}
 	switch a {
@@ -240,10 +240,12 @@ func (r *run) module(ctx context.Context, m module) {
 		r.res.AddFlag(probe.FlagDatasetsTruncated)
 	}
 	dirs := groupByDir(m.Name, entries, complete)
-	r.sample(ctx, m.Name, dirs)
-	for _, d := range dirs {
-		r.res.Datasets = append(r.res.Datasets, d.ds)
+	datasets := make([]probe.Dataset, len(dirs))
+	for i, d := range dirs {
+		datasets[i] = d.ds
 	}
+	r.sample(ctx, m.Name, dirs, datasets)
+	r.res.Datasets = append(r.res.Datasets, datasets...)
 }
 
 // finish decides the status from the modules' answers.
@@ -351,21 +353,22 @@ func groupByDir(mod string, entries []fileEntry, complete bool) []*dir {
 	return order
 }
 
-// sample fetches small text-like files of the largest directories.
-func (r *run) sample(ctx context.Context, mod string, dirs []*dir) {
-	order := append([]*dir(nil), dirs...)
-	sort.SliceStable(order, func(a, b int) bool { return len(order[a].files) > len(order[b].files) })
+// sample fetches small text-like files of the largest directories (most
+// files first) into datasets[i], the dataset of dirs[i].
+func (r *run) sample(ctx context.Context, mod string, dirs []*dir, datasets []probe.Dataset) {
+	order := make([]int, len(dirs))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return len(dirs[order[a]].files) > len(dirs[order[b]].files) })
 	b := r.env.Budget
 	fetched := 0
-	for i, d := range order {
-		if i >= b.MaxDatasets || ctx.Err() != nil {
-			return
-		}
+	_ = probe.SampleInOrder(ctx, r.res, b, datasets, order, func(ctx context.Context, i int, ds *probe.Dataset) error {
 		var (
 			recs []classify.Record
 			size int64
 		)
-		for _, f := range d.files {
+		for _, f := range dirs[i].files {
 			if fetched >= maxFilesPerModule || r.sampled >= maxSampleTotal || len(recs) >= b.SampleRecords || size >= b.SampleBytes {
 				break
 			}
@@ -374,7 +377,7 @@ func (r *run) sample(ctx context.Context, mod string, dirs []*dir) {
 			}
 			if f.Size > maxFileSize {
 				// A sampleable file too large to read: not silently.
-				d.ds.AddFlag(probe.FlagRecordTooLarge)
+				ds.AddFlag(probe.FlagRecordTooLarge)
 				continue
 			}
 			fetched++
@@ -385,22 +388,12 @@ func (r *run) sample(ctx context.Context, mod string, dirs []*dir) {
 				continue
 			}
 			r.sampled += int64(len(data))
-			for _, rec := range textrec.FromFile(f.Name, string(data), b.SampleRecords-len(recs)) {
-				size += int64(rec.Size())
-				if size > b.SampleBytes {
-					// The rest does not fit the dataset's byte budget: say so.
-					d.ds.AddFlag(probe.FlagSampleTruncated)
-					if len(recs) == 0 {
-						d.ds.AddFlag(probe.FlagRecordTooLarge)
-					}
-					break
-				}
-				recs = append(recs, rec)
-			}
+			recs = ds.AppendWithin(recs, textrec.FromFile(f.Name, string(data), b.SampleRecords-len(recs)), &size, b.SampleBytes)
 		}
-		d.ds.Sample = recs
-		d.ds.Sampled = len(recs)
-	}
+		ds.Sample = recs
+		ds.Sampled = len(recs)
+		return nil
+	})
 }
 
 // fetchFile reads one file of an open module over its own connection: a
