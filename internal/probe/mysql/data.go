@@ -77,24 +77,35 @@ func (s *session) measure(ctx context.Context, res *probe.Result) {
 	if err := s.listColumns(ctx, tables); err != nil {
 		res.AddErrorf("mysql: %v", err)
 	}
-	for i, t := range tables {
+	first := len(res.Datasets)
+	for _, t := range tables {
 		ds := probe.Dataset{Dataset: finding.Dataset{
 			Name: t.fullName(), Kind: "table", Records: t.records, Fields: t.fields,
 		}}
 		b := t.bytes
 		ds.Bytes = &b
-		if i < s.env.Budget.MaxDatasets && s.env.Budget.SampleRecords > 0 && !remoteEngines[strings.ToUpper(t.engine)] && ctx.Err() == nil {
-			recs, err := s.sample(ctx, t)
-			if err != nil {
-				res.AddErrorf("mysql: sample %s: %v", t.fullName(), err)
-			}
-			ds.Sample, ds.Sampled = recs, len(recs)
-			if t.sampleCut {
-				ds.AddFlag(probe.FlagSampleTruncated)
-			}
-		}
 		res.Datasets = append(res.Datasets, ds)
 	}
+	if s.env.Budget.SampleRecords <= 0 {
+		return
+	}
+	// Largest by bytes first (as listed); a table of a remote engine takes
+	// its turn unread.
+	_ = probe.SampleInOrder(ctx, res, s.env.Budget, res.Datasets[first:], nil, func(ctx context.Context, i int, ds *probe.Dataset) error {
+		t := tables[i]
+		if remoteEngines[strings.ToUpper(t.engine)] {
+			return nil
+		}
+		recs, err := s.sample(ctx, t)
+		ds.Sample, ds.Sampled = recs, len(recs)
+		if t.sampleCut {
+			ds.AddFlag(probe.FlagSampleTruncated)
+		}
+		if err != nil {
+			return fmt.Errorf("mysql: sample %s: %v", t.fullName(), err)
+		}
+		return nil
+	})
 }
 
 // listTables reads base tables, largest first. TABLE_ROWS is the storage
