@@ -2,6 +2,7 @@ package zookeeper
 
 import (
 	"context"
+	"fmt"
 	"path"
 	"sort"
 	"strings"
@@ -70,7 +71,8 @@ func (w *walker) measure(ctx context.Context, res *probe.Result, top []string) {
 	}
 	sort.SliceStable(trees, func(i, j int) bool { return trees[i].count > trees[j].count })
 	denied := 0
-	for i, t := range trees {
+	first := len(res.Datasets)
+	for _, t := range trees {
 		ds := probe.Dataset{}
 		ds.Name, ds.Kind = t.path, "path"
 		if t.complete {
@@ -83,13 +85,15 @@ func (w *walker) measure(ctx context.Context, res *probe.Result, top []string) {
 		if t.tooLarge {
 			ds.AddFlag(probe.FlagRecordTooLarge)
 		}
-		if i < w.b.MaxDatasets && ctx.Err() == nil {
-			if err := w.sample(t, &ds); err != nil {
-				res.AddErrorf("zookeeper: sample %s: %v", t.path, err)
-			}
-		}
 		res.Datasets = append(res.Datasets, ds)
 	}
+	// Most znodes first (the order of trees).
+	_ = probe.SampleInOrder(ctx, res, w.b, res.Datasets[first:], nil, func(_ context.Context, i int, ds *probe.Dataset) error {
+		if err := w.sample(trees[i], ds); err != nil {
+			return fmt.Errorf("zookeeper: sample %s: %v", trees[i].path, err)
+		}
+		return nil
+	})
 	if denied > 0 && denied == len(trees) {
 		// The tree is visible but ACLs refuse every subtree's data.
 		protect(res)
