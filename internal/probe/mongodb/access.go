@@ -135,4 +135,3 @@ func currentOpClients(doc bson.Raw) (clients []string, ok bool) {
 	}
 	return clients, true
 }
-
