@@ -79,17 +79,23 @@ func SampleInOrder(ctx context.Context, res *Result, b Budget, datasets []Datase
 // LargestFirst returns the indices of datasets ordered by Records, largest
 // first; unknown counts go last and ties keep their order.
 func LargestFirst(datasets []Dataset) []int {
-	idx := make([]int, len(datasets))
-	for i := range idx {
-		idx[i] = i
-	}
-	size := func(i int) int64 {
+	return OrderBy(len(datasets), func(i int) int64 {
 		if r := datasets[i].Records; r != nil {
 			return *r
 		}
 		return -1
+	})
+}
+
+// OrderBy returns the indices 0..n-1 ordered by key, largest first; ties
+// keep their order. It is the order for SampleInOrder when a prober ranks
+// its datasets by something of its own (files per directory, bytes).
+func OrderBy(n int, key func(i int) int64) []int {
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = i
 	}
-	sort.SliceStable(idx, func(a, b int) bool { return size(idx[a]) > size(idx[b]) })
+	sort.SliceStable(idx, func(a, b int) bool { return key(idx[a]) > key(idx[b]) })
 	return idx
 }
 

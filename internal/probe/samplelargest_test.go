@@ -65,3 +65,10 @@ func TestSampleInOrder(t *testing.T) {
 		t.Errorf("cancelled ctx: %v", err)
 	}
 }
+
+func TestOrderBy(t *testing.T) {
+	key := []int64{1, 5, 1, 7, 5}
+	if got, want := OrderBy(len(key), func(i int) int64 { return key[i] }), []int{3, 1, 4, 0, 2}; !reflect.DeepEqual(got, want) {
+		t.Errorf("OrderBy %v, want %v", got, want)
+	}
+}

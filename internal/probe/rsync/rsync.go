@@ -18,7 +18,6 @@ import (
 	"io"
 	"net"
 	"path"
-	"sort"
 	"strings"
 
 	"github.com/leakwatch/leakwatch/internal/classify"
@@ -356,11 +355,7 @@ func groupByDir(mod string, entries []fileEntry, complete bool) []*dir {
 // sample fetches small text-like files of the largest directories (most
 // files first) into datasets[i], the dataset of dirs[i].
 func (r *run) sample(ctx context.Context, mod string, dirs []*dir, datasets []probe.Dataset) {
-	order := make([]int, len(dirs))
-	for i := range order {
-		order[i] = i
-	}
-	sort.SliceStable(order, func(a, b int) bool { return len(dirs[order[a]].files) > len(dirs[order[b]].files) })
+	order := probe.OrderBy(len(dirs), func(i int) int64 { return int64(len(dirs[i].files)) })
 	b := r.env.Budget
 	fetched := 0
 	_ = probe.SampleInOrder(ctx, r.res, b, datasets, order, func(ctx context.Context, i int, ds *probe.Dataset) error {
