@@ -16,7 +16,6 @@ import (
 	"io"
 	"net"
 	"path"
-	"sort"
 	"strings"
 
 	"github.com/leakwatch/leakwatch/internal/classify"
@@ -248,10 +247,11 @@ func (s *session) explore(ctx context.Context) {
 	if err != nil {
 		s.res.AddError(err)
 	}
-	s.sample(ctx, dirs)
+	first := len(s.res.Datasets)
 	for _, d := range dirs {
 		s.res.Datasets = append(s.res.Datasets, d.ds)
 	}
+	s.sample(ctx, dirs, s.res.Datasets[first:])
 }
 
 // dir is one listed directory.
@@ -418,20 +418,22 @@ func (s *session) openData(ctx context.Context) (net.Conn, error) {
 	return s.env.DialPort(ctx, port)
 }
 
-// sample reads small text-like files of the largest directories.
-func (s *session) sample(ctx context.Context, dirs []*dir) {
-	order := append([]*dir(nil), dirs...)
-	sort.SliceStable(order, func(a, b int) bool { return len(order[a].files) > len(order[b].files) })
+// sample reads small text-like files of the largest directories (most
+// files first) into datasets[i], the dataset of dirs[i].
+func (s *session) sample(ctx context.Context, dirs []*dir, datasets []probe.Dataset) {
+	order := probe.OrderBy(len(dirs), func(i int) int64 { return int64(len(dirs[i].files)) })
 	b := s.env.Budget
 	var total int64
-	for i, d := range order {
-		if i >= b.MaxDatasets || ctx.Err() != nil || total >= maxSampleTotal {
-			return
+	_ = probe.SampleInOrder(ctx, s.res, b, datasets, order, func(ctx context.Context, i int, ds *probe.Dataset) error {
+		if total >= maxSampleTotal {
+			return probe.ErrNotSampled // the probe's sample total is spent: no directory is read
 		}
+		d := dirs[i]
 		var (
 			recs []classify.Record
 			size int64
 			read int
+			lost error // the control connection is gone
 		)
 		for _, f := range d.files {
 			if read >= maxFilesPerDir || len(recs) >= b.SampleRecords || size >= b.SampleBytes || total >= maxSampleTotal {
@@ -442,7 +444,7 @@ func (s *session) sample(ctx context.Context, dirs []*dir) {
 			}
 			if f.Size > maxFileSize {
 				// A sampleable file too large to read: not silently.
-				d.ds.AddFlag(probe.FlagRecordTooLarge)
+				ds.AddFlag(probe.FlagRecordTooLarge)
 				continue
 			}
 			read++
@@ -450,15 +452,16 @@ func (s *session) sample(ctx context.Context, dirs []*dir) {
 			body, _, err := s.transfer(ctx, "RETR "+path.Join(d.path, f.Name), limit)
 			if err != nil {
 				if isTransportErr(err) {
-					s.res.AddError(err)
+					lost = err
 					break
 				}
 				continue
 			}
 			total += int64(len(body))
-			recs = d.ds.AppendWithin(recs, textrec.FromFile(f.Name, string(body), b.SampleRecords-len(recs)), &size, b.SampleBytes)
+			recs = ds.AppendWithin(recs, textrec.FromFile(f.Name, string(body), b.SampleRecords-len(recs)), &size, b.SampleBytes)
 		}
-		d.ds.Sample = recs
-		d.ds.Sampled = len(recs)
-	}
+		ds.Sample = recs
+		ds.Sampled = len(recs)
+		return lost
+	})
 }
