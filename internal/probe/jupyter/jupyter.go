@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"net/url"
 	"path"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -135,10 +134,11 @@ func (j *jup) run(ctx context.Context, marker bool) (*probe.Result, error) {
 	j.res.AddFlag("code-execution")
 	j.apiCounts(ctx)
 	dirs := j.listTree(ctx, items, n, resp.Truncated)
-	j.sample(ctx, dirs)
+	first := len(j.res.Datasets)
 	for _, d := range dirs {
 		j.res.Datasets = append(j.res.Datasets, d.ds)
 	}
+	j.sample(ctx, dirs, j.res.Datasets[first:])
 	return j.res, nil
 }
 
@@ -242,21 +242,18 @@ func escapePath(p string) string {
 	return strings.Join(parts, "/")
 }
 
-// sample reads a few small text-like files of the largest directories.
-func (j *jup) sample(ctx context.Context, dirs []*dir) {
-	order := append([]*dir(nil), dirs...)
-	sort.SliceStable(order, func(a, b int) bool { return len(order[a].files) > len(order[b].files) })
+// sample reads a few small text-like files of the largest directories
+// (most files first) into datasets[i], the dataset of dirs[i].
+func (j *jup) sample(ctx context.Context, dirs []*dir, datasets []probe.Dataset) {
+	order := probe.OrderBy(len(dirs), func(i int) int64 { return int64(len(dirs[i].files)) })
 	b := j.env.Budget
-	for i, d := range order {
-		if i >= b.MaxDatasets || ctx.Err() != nil {
-			return
-		}
+	_ = probe.SampleInOrder(ctx, j.res, b, datasets, order, func(ctx context.Context, i int, ds *probe.Dataset) error {
 		var (
 			recs []classify.Record
 			size int64
 			read int
 		)
-		for _, f := range d.files {
+		for _, f := range dirs[i].files {
 			if read >= maxFilesPerDir || len(recs) >= b.SampleRecords || size >= b.SampleBytes {
 				break
 			}
@@ -265,15 +262,16 @@ func (j *jup) sample(ctx context.Context, dirs []*dir) {
 			}
 			if f.Size != nil && *f.Size > sizeLimit(f.Name) {
 				// A sampleable file too large to read: not silently.
-				d.ds.AddFlag(probe.FlagRecordTooLarge)
+				ds.AddFlag(probe.FlagRecordTooLarge)
 				continue
 			}
 			read++
-			recs = d.ds.AppendWithin(recs, j.fileRecords(ctx, f, b.SampleRecords-len(recs)), &size, b.SampleBytes)
+			recs = ds.AppendWithin(recs, j.fileRecords(ctx, f, b.SampleRecords-len(recs)), &size, b.SampleBytes)
 		}
-		d.ds.Sample = recs
-		d.ds.Sampled = len(recs)
-	}
+		ds.Sample = recs
+		ds.Sampled = len(recs)
+		return nil
+	})
 }
 
 // sizeLimit is the largest size read for a file of this name.
