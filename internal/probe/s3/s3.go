@@ -154,10 +154,11 @@ func (p *Prober) Probe(ctx context.Context, env *probe.Env) (*probe.Result, erro
 		res.AddEvidence("records_lower_bound", lower)
 		res.AddFlag("records-lower-bound")
 	}
-	sampleAll(ctx, h, b, buckets)
+	first := len(res.Datasets)
 	for _, bk := range buckets {
 		res.Datasets = append(res.Datasets, bk.dataset)
 	}
+	sampleAll(ctx, h, res, b, buckets, res.Datasets[first:])
 	return res, nil
 }
 
@@ -277,28 +278,23 @@ func (p *Prober) listBucket(ctx context.Context, h *probe.HTTP, name string) (*b
 	return bk, bucketListed, nil
 }
 
-// sampleAll samples the buckets with the most keys first.
-func sampleAll(ctx context.Context, h *probe.HTTP, b probe.Budget, buckets []*bucket) {
-	order := slices.Clone(buckets)
-	slices.SortStableFunc(order, func(x, y *bucket) int { return cmp.Compare(*y.dataset.Records, *x.dataset.Records) })
-	sampled := 0
-	for _, bk := range order {
-		if sampled >= b.MaxDatasets || ctx.Err() != nil {
-			break
+// sampleAll samples the buckets with the most keys first into
+// datasets[i], the dataset of buckets[i]; a bucket without candidate
+// objects takes no turn.
+func sampleAll(ctx context.Context, h *probe.HTTP, res *probe.Result, b probe.Budget, buckets []*bucket, datasets []probe.Dataset) {
+	_ = probe.SampleLargest(ctx, res, b, datasets, func(ctx context.Context, i int, d *probe.Dataset) error {
+		if len(buckets[i].candidates) == 0 {
+			return probe.ErrNotSampled
 		}
-		if len(bk.candidates) == 0 {
-			continue
-		}
-		sampled++
-		sampleBucket(ctx, h, b, bk)
-	}
+		sampleBucket(ctx, h, b, buckets[i], d)
+		return nil
+	})
 }
 
 // sampleBucket reads candidate objects until the record or byte budget
 // of the dataset is spent.
-func sampleBucket(ctx context.Context, h *probe.HTTP, b probe.Budget, bk *bucket) {
+func sampleBucket(ctx context.Context, h *probe.HTTP, b probe.Budget, bk *bucket, d *probe.Dataset) {
 	var used int64
-	d := &bk.dataset
 	for _, o := range bk.candidates {
 		if len(d.Sample) >= b.SampleRecords || ctx.Err() != nil {
 			break
