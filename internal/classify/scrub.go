@@ -89,9 +89,64 @@ func ScrubText(s string) string {
 	}
 	plain := stripUnsafe(s)
 	if masked, ok := scrubber().maskValues(plain); ok {
+		return finding.VisibleText(maskCardRuns(masked))
+	}
+	if masked := maskCardRuns(plain); masked != plain {
 		return finding.VisibleText(masked)
 	}
 	return finding.VisibleText(s)
+}
+
+// maskCardRuns masks card numbers the detectors leave alone in a bare
+// name, where no field name says "card": runs of 13 to 19 digits, alone or
+// in groups joined by single '-' or ' ', that pass the Luhn check
+// ("invoices/4111111111111111.pdf", "4111-1111-1111-1111"). A number that
+// merely looks like one (a 16-digit id) is masked one time in ten; in a
+// name that costs little.
+func maskCardRuns(s string) string {
+	var b strings.Builder
+	at := 0
+	for i := 0; i < len(s); {
+		if s[i] < '0' || s[i] > '9' || (i > 0 && isAlnum(s[i-1])) {
+			i++
+			continue
+		}
+		// The longest run of digit groups from i.
+		j, end, digits := i, i, 0
+		for j < len(s) {
+			k := j
+			for k < len(s) && s[k] >= '0' && s[k] <= '9' {
+				k++
+			}
+			if k == j {
+				break
+			}
+			digits += k - j
+			end = k
+			if k+1 < len(s) && (s[k] == '-' || s[k] == ' ') && s[k+1] >= '0' && s[k+1] <= '9' {
+				j = k + 1
+				continue
+			}
+			break
+		}
+		if digits >= 13 && digits <= 19 && (end == len(s) || !isAlnum(s[end])) && luhn(s[i:end]) {
+			last4 := make([]byte, 0, 4)
+			for k := end - 1; k >= i && len(last4) < 4; k-- {
+				if s[k] >= '0' && s[k] <= '9' {
+					last4 = append([]byte{s[k]}, last4...)
+				}
+			}
+			b.WriteString(s[at:i])
+			b.WriteString("••••" + string(last4) + " [card]")
+			at = end
+		}
+		i = end // s[i] is a digit, so end > i
+	}
+	if at == 0 {
+		return s
+	}
+	b.WriteString(s[at:])
+	return b.String()
 }
 
 // ScrubFieldName scrubs a field path: values the detectors find are

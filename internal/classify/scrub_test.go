@@ -246,3 +246,33 @@ func TestScrubMasksTokenDatasetNamesAndEvidenceKeys(t *testing.T) {
 		t.Fatalf("raw token-shaped name written: %s", out)
 	}
 }
+
+// TestScrubMasksCardNumbersInNames: a card number in a bare name (no field
+// name says "card") is masked when it passes Luhn, plain or grouped; other
+// digit runs stay.
+func TestScrubMasksCardNumbersInNames(t *testing.T) {
+	for _, tc := range []struct{ in, raw string }{
+		{"4111111111111111", "4111111111111111"},
+		{"invoices/4111111111111111.pdf", "4111111111111111"},
+		{"card 4111-1111-1111-1111 blocked", "4111-1111-1111-1111"},
+		{"cc_5500 0000 0000 0004", "5500 0000 0000 0004"},
+		{"378282246310005", "378282246310005"},
+	} {
+		got := ScrubName(tc.in)
+		if strings.Contains(got, tc.raw) || !strings.Contains(got, "[card]") {
+			t.Errorf("ScrubName(%q) = %q: card number kept", tc.in, got)
+		}
+	}
+	for _, keep := range []string{
+		"4111111111111112",        // fails Luhn
+		"logs-20261206-000001",    // dates and counters
+		"events-1733472000",       // an epoch
+		"12345678901234567890123", // too long for a card
+		"id4111111111111111",      // part of a longer word
+		"v2.19.6", "2026.12.06",
+	} {
+		if got := ScrubName(keep); got != keep && !strings.Contains(got, "[token") {
+			t.Errorf("ScrubName(%q) = %q, want it kept", keep, got)
+		}
+	}
+}
