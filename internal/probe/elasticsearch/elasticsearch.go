@@ -168,8 +168,8 @@ func (p *Prober) probeOpen(ctx context.Context, env *probe.Env, h *probe.HTTP, r
 	}
 
 	var ransom []string
-	sampled := 0
 	own := ownSearches{}
+	first := len(res.Datasets)
 	for _, ii := range indices {
 		if len(res.Datasets) >= env.Budget.MaxListed {
 			res.AddEvidence("indices_listed_limit", env.Budget.MaxListed)
@@ -183,14 +183,15 @@ func (p *Prober) probeOpen(ctx context.Context, env *probe.Env, h *probe.HTTP, r
 			ransom = append(ransom, ii.Name)
 			ds.Flags = append(ds.Flags, "ransom-note")
 		}
-		if !ii.Hidden && !ii.Closed && sampled < env.Budget.MaxDatasets && ctx.Err() == nil {
-			sampled++
-			if err := p.describe(ctx, env, h, &ds, own); err != nil {
-				res.AddError(err)
-			}
-		}
 		res.Datasets = append(res.Datasets, ds)
 	}
+	// In listing order; hidden and closed indices take no turn.
+	_ = probe.SampleInOrder(ctx, res, env.Budget, res.Datasets[first:], nil, func(ctx context.Context, i int, ds *probe.Dataset) error {
+		if indices[i].Hidden || indices[i].Closed {
+			return probe.ErrNotSampled
+		}
+		return p.describe(ctx, env, h, ds, own)
+	})
 	if len(ransom) > 0 {
 		res.AddFlag("ransom-note")
 		res.AddEvidence("ransom_indices", ransom)
