@@ -1,10 +1,8 @@
 package ftp
 
 import (
-	"fmt"
-	"os"
-	"path/filepath"
-	"slices"
+	"bufio"
+	"net"
 	"strings"
 	"testing"
 
@@ -19,17 +17,8 @@ import (
 // holding it must say record-too-large.
 func TestOversizedFileFlagged(t *testing.T) {
 	s := testenv.StartVsftpd(t, testenv.FTPOptions{Anonymous: true})
-	big := strings.Repeat("jane.doe@example.com,secret\n", (maxFileSize/28)+100)
-	if err := os.WriteFile(filepath.Join(s.Root, "zz-huge-export.csv"), []byte(big), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	res, err := probetest.Check(t, New(), s.Addr, s.Port)
-	if err != nil {
-		t.Fatalf("probe: %v", err)
-	}
-	if res.Status != finding.StatusExposed {
-		t.Fatalf("status %s (error %q), want exposed", res.Status, res.Error)
-	}
+	probetest.OversizedFile(t, s.Root, "zz-huge-export.csv", maxFileSize)
+	res := probetest.Exposed(t, New(), s.Addr, s.Port, nil)
 	probetest.WantDatasetFlag(t, res, probe.FlagRecordTooLarge)
 }
 
@@ -37,20 +26,38 @@ func TestOversizedFileFlagged(t *testing.T) {
 // must flag the result datasets-truncated, not only note it in evidence.
 func TestManySubdirsFlagged(t *testing.T) {
 	s := testenv.StartVsftpd(t, testenv.FTPOptions{Anonymous: true})
-	for i := range maxSubdirs + 5 {
-		d := filepath.Join(s.Root, fmt.Sprintf("zz-dir-%02d", i))
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatal(err)
+	probetest.ManySubdirs(t, s.Root, maxSubdirs+5)
+	probetest.Exposed(t, New(), s.Addr, s.Port, nil, probe.FlagDatasetsTruncated)
+}
+
+// A probe cut after identification (here: a hand-written server that
+// identifies, then stalls until the probe deadline) leaves what it proved
+// in env.ProvisionalResult, which the engine reports flagged partial
+// instead of nothing (ARCHITECTURE.md, "Adding a prober", step 2).
+func TestPartialAfterIdentification(t *testing.T) {
+	srv := probetest.Stall(t, func(c net.Conn) {
+		c.Write([]byte("220 FTP server ready\r\n"))
+		br := bufio.NewReader(c)
+		for {
+			line, err := br.ReadString('\n')
+			if err != nil {
+				return
+			}
+			verb, _, _ := strings.Cut(strings.TrimSpace(line), " ")
+			switch verb {
+			case "USER":
+				c.Write([]byte("331 password please\r\n"))
+			case "PASS":
+				c.Write([]byte("230 logged in\r\n"))
+			case "PWD":
+				c.Write([]byte("257 \"/\" is the current directory\r\n"))
+			default:
+				return // silent from here on
+			}
 		}
-		if err := os.WriteFile(filepath.Join(d, "a.txt"), []byte("x\n"), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	res, err := probetest.Check(t, New(), s.Addr, s.Port)
-	if err != nil {
-		t.Fatalf("probe: %v", err)
-	}
-	if res.Status != finding.StatusExposed || !slices.Contains(res.Flags, probe.FlagDatasetsTruncated) {
-		t.Fatalf("status %s flags %v, want exposed with %s", res.Status, res.Flags, probe.FlagDatasetsTruncated)
+	})
+	prov, _, _ := probetest.ProbeCut(t, New(), srv.Addr, srv.Port)
+	if prov.Status != finding.StatusExposed || prov.Auth != finding.AuthNone {
+		t.Errorf("provisional %+v", prov)
 	}
 }
