@@ -17,13 +17,7 @@ func TestJupyter(t *testing.T) {
 
 	t.Run("open", func(t *testing.T) {
 		before := testenv.TreeDigest(t, open.Dir)
-		res, err := probetest.Run(t, p, open.Addr, open.Port)
-		if err != nil {
-			t.Fatalf("probe: %v", err)
-		}
-		if res.Status != finding.StatusExposed || res.Auth != finding.AuthNone {
-			t.Fatalf("status %s/%s (%s), want exposed/none", res.Status, res.Auth, res.Error)
-		}
+		res := probetest.Open(t, p, open.Addr, open.Port)
 		if res.Product != "jupyter-notebook" || !strings.HasPrefix(res.Version, "6.") {
 			t.Errorf("product %q version %q", res.Product, res.Version)
 		}
@@ -86,13 +80,7 @@ func TestJupyter(t *testing.T) {
 
 	t.Run("token", func(t *testing.T) {
 		before := testenv.TreeDigest(t, locked.Dir)
-		res, err := probetest.Run(t, p, locked.Addr, locked.Port)
-		if err != nil {
-			t.Fatalf("probe: %v", err)
-		}
-		if res.Status != finding.StatusProtected || res.Auth != finding.AuthRequired {
-			t.Fatalf("status %s/%s, want protected/required", res.Status, res.Auth)
-		}
+		res := probetest.Protected(t, p, locked.Addr, locked.Port)
 		if len(res.Datasets) != 0 || len(res.Flags) != 0 {
 			t.Errorf("datasets %v flags %v on a protected server", res.Datasets, res.Flags)
 		}

@@ -1,11 +1,8 @@
 package jupyter
 
 import (
-	"fmt"
-	"os"
-	"path/filepath"
-	"slices"
-	"strings"
+	"io"
+	"net/http"
 	"testing"
 
 	"github.com/leakwatch/leakwatch/internal/finding"
@@ -19,47 +16,34 @@ import (
 // holding it must say record-too-large.
 func TestOversizedFileFlagged(t *testing.T) {
 	s := testenv.StartJupyter(t, testenv.JupyterOptions{})
-	big := strings.Repeat("jane.doe@example.com,secret\n", (maxFileSize/28)+100)
-	if err := os.WriteFile(filepath.Join(s.Dir, "zz-huge-export.csv"), []byte(big), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	res, err := probetest.Run(t, New(), s.Addr, s.Port)
-	if err != nil {
-		t.Fatalf("probe: %v", err)
-	}
-	if res.Status != finding.StatusExposed {
-		t.Fatalf("status %s (error %q), want exposed", res.Status, res.Error)
-	}
-	for _, d := range res.Datasets {
-		if slices.Contains(d.Flags, probe.FlagRecordTooLarge) {
-			return
-		}
-	}
-	var names []string
-	for _, d := range res.Datasets {
-		names = append(names, d.Name+"="+strings.Join(d.Flags, "+"))
-	}
-	t.Fatalf("no dataset flagged %s: %v", probe.FlagRecordTooLarge, names)
+	probetest.OversizedFile(t, s.Dir, "zz-huge-export.csv", maxFileSize)
+	res := probetest.Exposed(t, New(), s.Addr, s.Port, nil)
+	probetest.WantDatasetFlag(t, res, probe.FlagRecordTooLarge)
 }
 
 // TestManySubdirsFlagged: a tree with more subdirectories than are listed
 // must flag the result datasets-truncated, not only note it in evidence.
 func TestManySubdirsFlagged(t *testing.T) {
 	s := testenv.StartJupyter(t, testenv.JupyterOptions{})
-	for i := range maxSubdirs + 5 {
-		d := filepath.Join(s.Dir, fmt.Sprintf("zz-dir-%02d", i))
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatal(err)
+	probetest.ManySubdirs(t, s.Dir, maxSubdirs+5)
+	probetest.Exposed(t, New(), s.Addr, s.Port, nil, probe.FlagDatasetsTruncated)
+}
+
+// A probe cut after identification (here: a hand-written server that
+// identifies, then stalls until the probe deadline) leaves what it proved
+// in env.ProvisionalResult, which the engine reports flagged partial
+// instead of nothing (ARCHITECTURE.md, "Adding a prober", step 2).
+func TestPartialAfterIdentification(t *testing.T) {
+	srv := probetest.ServeHTTP(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api" && r.Method == http.MethodGet {
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, `{"version": "2.14.0"}`)
+			return
 		}
-		if err := os.WriteFile(filepath.Join(d, "a.txt"), []byte("x\n"), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	res, err := probetest.Run(t, New(), s.Addr, s.Port)
-	if err != nil {
-		t.Fatalf("probe: %v", err)
-	}
-	if res.Status != finding.StatusExposed || !slices.Contains(res.Flags, probe.FlagDatasetsTruncated) {
-		t.Fatalf("status %s flags %v, want exposed with %s", res.Status, res.Flags, probe.FlagDatasetsTruncated)
+		<-r.Context().Done() // nothing past identification answers
+	}))
+	prov, _, _ := probetest.ProbeCut(t, New(), srv.Addr, srv.Port)
+	if prov.Product != "jupyter-server" || prov.Version != "2.14.0" || prov.Status == finding.StatusExposed {
+		t.Errorf("provisional %+v", prov)
 	}
 }
