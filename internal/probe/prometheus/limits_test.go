@@ -3,6 +3,7 @@ package prometheus
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -23,14 +24,9 @@ func hugeFleet(targets, configBytes int) http.Handler {
 			fmt.Fprint(w, `{"status":"success","data":{"version":"2.42.0","revision":"r"}}`)
 		case "/api/v1/targets":
 			bw := bufio.NewWriter(w)
-			bw.WriteString(`{"status":"success","data":{"activeTargets":[`)
-			for i := range targets {
-				if i > 0 {
-					bw.WriteString(",")
-				}
-				fmt.Fprintf(bw, `{"scrapePool":"node","scrapeUrl":"http://127.0.0.1:%d/metrics","labels":{"instance":"host-%d"}}`, 1000+i%60000, i)
-			}
-			bw.WriteString(`],"droppedTargets":[]}}`)
+			probetest.WriteList(bw, `{"status":"success","data":{"activeTargets":[`, targets, func(w io.Writer, i int) {
+				fmt.Fprintf(w, `{"scrapePool":"node","scrapeUrl":"http://127.0.0.1:%d/metrics","labels":{"instance":"host-%d"}}`, 1000+i%60000, i)
+			}, `],"droppedTargets":[]}}`)
 			bw.Flush()
 		case "/api/v1/status/config":
 			fmt.Fprintf(w, `{"status":"success","data":{"yaml":"scrape_configs:\n- job_name: x\n  basic_auth:\n    username: u\n    password: %s\n"}}`, strings.Repeat("p", configBytes))
@@ -50,19 +46,10 @@ func hugeFleet(targets, configBytes int) http.Handler {
 // silently (issue 8 items 6 and 10).
 func TestTargetsPastCapKept(t *testing.T) {
 	s := probetest.ServeHTTP(t, hugeFleet(5000, 4096))
-	b := probetest.Budget()
-	b.MaxResponseBytes = 64 << 10
-	b.SampleBytes = 1024
-	res, err := probetest.RunBudget(t, New(), s.Addr, s.Port, b)
-	if err != nil {
-		t.Fatalf("probe: %v", err)
-	}
-	if res.Status != finding.StatusExposed {
-		t.Fatalf("status %s (error %q), want exposed", res.Status, res.Error)
-	}
-	if !slices.Contains(res.Flags, probe.FlagDatasetsTruncated) {
-		t.Errorf("flags %v lack %s", res.Flags, probe.FlagDatasetsTruncated)
-	}
+	res := probetest.Exposed(t, New(), s.Addr, s.Port, func(b *probe.Budget) {
+		b.MaxResponseBytes = 64 << 10
+		b.SampleBytes = 1024
+	}, probe.FlagDatasetsTruncated)
 	var targets, config *probe.Dataset
 	for i := range res.Datasets {
 		switch res.Datasets[i].Name {
@@ -77,5 +64,24 @@ func TestTargetsPastCapKept(t *testing.T) {
 	}
 	if config == nil || !slices.Contains(config.Flags, probe.FlagRecordTooLarge) {
 		t.Errorf("config dataset %+v, want flag %s", config, probe.FlagRecordTooLarge)
+	}
+}
+
+// A probe cut after identification (here: a hand-written server that
+// identifies, then stalls until the probe deadline) leaves what it proved
+// in env.ProvisionalResult, which the engine reports flagged partial
+// instead of nothing (ARCHITECTURE.md, "Adding a prober", step 2).
+func TestPartialAfterIdentification(t *testing.T) {
+	srv := probetest.ServeHTTP(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api/v1/status/buildinfo" && r.Method == http.MethodGet {
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, `{"status":"success","data":{"version":"2.53.0","revision":"abc"}}`)
+			return
+		}
+		<-r.Context().Done() // nothing past identification answers
+	}))
+	prov, _, _ := probetest.ProbeCut(t, New(), srv.Addr, srv.Port)
+	if prov.Product != "prometheus" || prov.Version != "2.53.0" || prov.Status == finding.StatusExposed {
+		t.Errorf("provisional %+v", prov)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/leakwatch/leakwatch/internal/finding"
 	"github.com/leakwatch/leakwatch/internal/probe"
 	"github.com/leakwatch/leakwatch/internal/probe/probetest"
 	"github.com/leakwatch/leakwatch/internal/testenv"
@@ -18,13 +17,7 @@ func TestPrometheus(t *testing.T) {
 	t.Run("open", func(t *testing.T) {
 		open.WaitTargets(t, testenv.PrometheusTargets)
 		before, series := open.Digest(t)
-		res, err := probetest.Run(t, p, open.Addr, open.Port)
-		if err != nil {
-			t.Fatalf("probe: %v", err)
-		}
-		if res.Status != finding.StatusExposed || res.Auth != finding.AuthNone {
-			t.Fatalf("status %s/%s (%s), want exposed/none", res.Status, res.Auth, res.Error)
-		}
+		res := probetest.Open(t, p, open.Addr, open.Port)
 		if res.Product != "prometheus" || !strings.HasPrefix(res.Version, "2.") {
 			t.Errorf("product %q version %q", res.Product, res.Version)
 		}
@@ -76,16 +69,7 @@ func TestPrometheus(t *testing.T) {
 	})
 
 	t.Run("basic-auth", func(t *testing.T) {
-		res, err := probetest.Run(t, p, locked.Addr, locked.Port)
-		if err != nil {
-			t.Fatalf("probe: %v", err)
-		}
-		if res.Status != finding.StatusProtected || res.Auth != finding.AuthRequired {
-			t.Fatalf("status %s/%s, want protected/required", res.Status, res.Auth)
-		}
-		if len(res.Datasets) != 0 {
-			t.Errorf("datasets on a protected server: %v", res.Datasets)
-		}
+		probetest.Protected(t, p, locked.Addr, locked.Port)
 	})
 }
 
