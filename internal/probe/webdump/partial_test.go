@@ -1,15 +1,11 @@
 package webdump
 
 import (
-	"context"
 	"io"
 	"net/http"
-	"net/netip"
 	"testing"
-	"time"
 
 	"github.com/leakwatch/leakwatch/internal/finding"
-	"github.com/leakwatch/leakwatch/internal/probe"
 	"github.com/leakwatch/leakwatch/internal/probe/probetest"
 )
 
@@ -26,32 +22,8 @@ func TestPartialAfterIdentification(t *testing.T) {
 		}
 		<-r.Context().Done() // nothing past identification answers
 	}))
-	prov, _, _ := probeCut(t, srv.Addr, srv.Port)
+	prov, _, _ := probetest.ProbeCut(t, New(), srv.Addr, srv.Port)
 	if prov.Status != finding.StatusExposed || len(prov.Datasets) != 1 || prov.Datasets[0].Name != "/" {
 		t.Errorf("provisional %+v", prov)
 	}
-}
-
-// probeCut probes addr:port with a short deadline and returns what the
-// engine would report: the result, or the provisional one when the probe
-// failed.
-func probeCut(t *testing.T, addr netip.Addr, port int) (prov *probe.Result, res *probe.Result, err error) {
-	t.Helper()
-	env := probetest.Env(addr, port)
-	env.Budget.IOTimeout = 700 * time.Millisecond
-	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
-	defer cancel()
-	began := time.Now()
-	res, err = New().Probe(ctx, env)
-	if d := time.Since(began); d > 5*time.Second {
-		t.Errorf("probe took %v", d)
-	}
-	prov = env.ProvisionalResult()
-	if prov == nil {
-		t.Fatalf("no provisional result after identification: res %+v err %v", res, err)
-	}
-	if res != nil && res != prov {
-		t.Errorf("the returned result is not the provisional one")
-	}
-	return prov, res, err
 }

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/leakwatch/leakwatch/internal/finding"
 	"github.com/leakwatch/leakwatch/internal/probe"
 	"github.com/leakwatch/leakwatch/internal/probe/probetest"
 	"github.com/leakwatch/leakwatch/internal/testenv"
@@ -50,13 +49,7 @@ func TestNginx(t *testing.T) {
 
 	t.Run("open", func(t *testing.T) {
 		before := testenv.TreeDigest(t, f.OpenRoot)
-		res, err := probetest.Run(t, p, f.Open.Addr, f.Open.Port)
-		if err != nil {
-			t.Fatalf("probe: %v", err)
-		}
-		if res.Status != finding.StatusExposed || res.Auth != finding.AuthNone {
-			t.Fatalf("status %s/%s, want exposed/none", res.Status, res.Auth)
-		}
+		res := probetest.Open(t, p, f.Open.Addr, f.Open.Port)
 		if res.Product != "nginx" || res.Version != f.Version {
 			t.Errorf("product %q %q, want nginx %q", res.Product, res.Version, f.Version)
 		}
@@ -131,16 +124,7 @@ func TestNginx(t *testing.T) {
 	})
 
 	t.Run("protected", func(t *testing.T) {
-		res, err := probetest.Run(t, p, f.Auth.Addr, f.Auth.Port)
-		if err != nil {
-			t.Fatalf("probe: %v", err)
-		}
-		if res.Status != finding.StatusProtected || res.Auth != finding.AuthRequired {
-			t.Fatalf("status %s/%s, want protected/required", res.Status, res.Auth)
-		}
-		if len(res.Datasets) != 0 {
-			t.Errorf("datasets read from a protected server: %v", keys(datasetByName(res)))
-		}
+		res := probetest.Protected(t, p, f.Auth.Addr, f.Auth.Port)
 		if res.Product != "nginx" {
 			t.Errorf("product %q", res.Product)
 		}
