@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/leakwatch/leakwatch/internal/finding"
 	"github.com/leakwatch/leakwatch/internal/probe"
 	"github.com/leakwatch/leakwatch/internal/probe/probetest"
 	"github.com/leakwatch/leakwatch/internal/testenv"
@@ -17,13 +16,7 @@ func TestRsyncd(t *testing.T) {
 
 	t.Run("open", func(t *testing.T) {
 		before := testenv.TreeDigest(t, open.Dir, "rsyncd.")
-		res, err := probetest.Run(t, p, open.Addr, open.Port)
-		if err != nil {
-			t.Fatalf("probe: %v", err)
-		}
-		if res.Status != finding.StatusExposed || res.Auth != finding.AuthNone {
-			t.Fatalf("status %s/%s (%s), want exposed/none", res.Status, res.Auth, res.Error)
-		}
+		res := probetest.Open(t, p, open.Addr, open.Port)
 		if res.Product != "rsync" || res.Evidence["protocol"] == "" {
 			t.Errorf("product %q evidence %v", res.Product, res.Evidence)
 		}
@@ -68,16 +61,7 @@ func TestRsyncd(t *testing.T) {
 	})
 
 	t.Run("auth-users", func(t *testing.T) {
-		res, err := probetest.Run(t, p, locked.Addr, locked.Port)
-		if err != nil {
-			t.Fatalf("probe: %v", err)
-		}
-		if res.Status != finding.StatusProtected || res.Auth != finding.AuthRequired {
-			t.Fatalf("status %s/%s (%s), want protected/required", res.Status, res.Auth, res.Error)
-		}
-		if len(res.Datasets) != 0 {
-			t.Errorf("datasets on a protected daemon: %v", res.Datasets)
-		}
+		res := probetest.Protected(t, p, locked.Addr, locked.Port)
 		if fmt.Sprint(res.Evidence["modules_auth_required"]) != "[payroll exports]" {
 			t.Errorf("evidence %v", res.Evidence)
 		}
