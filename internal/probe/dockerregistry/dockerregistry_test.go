@@ -7,7 +7,6 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/leakwatch/leakwatch/internal/finding"
 	"github.com/leakwatch/leakwatch/internal/probe"
 	"github.com/leakwatch/leakwatch/internal/probe/probetest"
 	"github.com/leakwatch/leakwatch/internal/testenv"
@@ -18,13 +17,7 @@ func TestOpenRegistry(t *testing.T) {
 	r.Seed(t)
 	before := testenv.TreeDigest(t, r.Root)
 
-	res, err := probetest.Check(t, New(), r.Addr, r.Port)
-	if err != nil {
-		t.Fatalf("probe: %v", err)
-	}
-	if res.Status != finding.StatusExposed || res.Auth != finding.AuthNone {
-		t.Fatalf("status %s/%s, want exposed/none (error %q, evidence %v)", res.Status, res.Auth, res.Error, res.Evidence)
-	}
+	res := probetest.Open(t, New(), r.Addr, r.Port)
 	if res.Product != "docker-registry" || res.Evidence["api_version"] != "registry/2.0" {
 		t.Errorf("product %q evidence %v", res.Product, res.Evidence)
 	}
@@ -40,21 +33,12 @@ func TestOpenRegistry(t *testing.T) {
 		if d.Sampled != wantSampled {
 			t.Errorf("%s: sampled %d, want %d", d.Name, d.Sampled, wantSampled)
 		}
-		paths := map[string]bool{}
-		for _, rec := range d.Sample {
-			for _, v := range rec.Values {
-				paths[v.Path] = true
-			}
-		}
+		paths := probetest.SamplePaths(d)
 		wantPaths := []string{"env.DB_PASSWORD", "env.ADMIN_EMAIL", "env.API_TOKEN", "labels.maintainer", "history.created_by"}
 		if d.Name == "acme/db" {
 			wantPaths = []string{"env.POSTGRES_PASSWORD"}
 		}
-		for _, p := range wantPaths {
-			if !paths[p] {
-				t.Errorf("%s: sample lacks %q (have %v)", d.Name, p, paths)
-			}
-		}
+		probetest.WantPaths(t, d.Name, paths, wantPaths...)
 	}
 	if after := testenv.TreeDigest(t, r.Root); after != before {
 		t.Errorf("registry storage changed by the probe")
@@ -95,16 +79,7 @@ func TestProtectedRegistry(t *testing.T) {
 	r := testenv.StartRegistry(t, testenv.RegistryOptions{Auth: true})
 	r.Seed(t)
 	before := testenv.TreeDigest(t, r.Root)
-	res, err := probetest.Check(t, New(), r.Addr, r.Port)
-	if err != nil {
-		t.Fatalf("probe: %v", err)
-	}
-	if res.Status != finding.StatusProtected || res.Auth != finding.AuthRequired {
-		t.Fatalf("status %s/%s, want protected/required", res.Status, res.Auth)
-	}
-	if len(res.Datasets) != 0 {
-		t.Errorf("protected registry gave datasets %v", res.Datasets)
-	}
+	res := probetest.Protected(t, New(), r.Addr, r.Port)
 	if res.Evidence["auth_scheme"] != "Basic" {
 		t.Errorf("evidence %v, want Basic challenge", res.Evidence)
 	}

@@ -3,12 +3,12 @@ package dockerregistry
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/leakwatch/leakwatch/internal/finding"
 	"github.com/leakwatch/leakwatch/internal/probe"
 	"github.com/leakwatch/leakwatch/internal/probe/probetest"
 	"github.com/leakwatch/leakwatch/internal/testenv"
@@ -25,33 +25,17 @@ func TestCatalogPastCapStaysExposed(t *testing.T) {
 			fmt.Fprint(w, "{}")
 		case "/v2/_catalog":
 			bw := bufio.NewWriter(w)
-			bw.WriteString(`{"repositories":[`)
-			for i := range 20000 {
-				if i > 0 {
-					bw.WriteString(",")
-				}
-				fmt.Fprintf(bw, `"team/app-%06d"`, i)
-			}
-			bw.WriteString(`]}`)
+			probetest.WriteList(bw, `{"repositories":[`, 20000, func(w io.Writer, i int) { fmt.Fprintf(w, `"team/app-%06d"`, i) }, `]}`)
 			bw.Flush()
 		default:
 			w.WriteHeader(http.StatusNotFound)
 		}
 	}))
-	b := probetest.Budget()
-	b.MaxResponseBytes = 64 << 10
-	b.MaxListed = 100000
-	b.SampleRecords = 0
-	res, err := probetest.RunBudget(t, New(), s.Addr, s.Port, b)
-	if err != nil {
-		t.Fatalf("probe: %v", err)
-	}
-	if res.Status != finding.StatusExposed {
-		t.Fatalf("status %s (error %q), want exposed", res.Status, res.Error)
-	}
-	if !slices.Contains(res.Flags, probe.FlagDatasetsTruncated) {
-		t.Errorf("flags %v lack %s", res.Flags, probe.FlagDatasetsTruncated)
-	}
+	res := probetest.Exposed(t, New(), s.Addr, s.Port, func(b *probe.Budget) {
+		b.MaxResponseBytes = 64 << 10
+		b.MaxListed = 100000
+		b.SampleRecords = 0
+	}, probe.FlagDatasetsTruncated)
 	if n := len(res.Datasets); n < 1000 || n >= 20000 {
 		t.Errorf("%d repositories kept, want the ones before the cut", n)
 	}
@@ -63,12 +47,7 @@ func TestCatalogPastCapStaysExposed(t *testing.T) {
 func TestOversizedConfigFlagged(t *testing.T) {
 	r := testenv.StartRegistry(t, testenv.RegistryOptions{})
 	r.PushImage(t, "team/big", "latest", []string{"NOTE=" + strings.Repeat("x", 4096)}, nil)
-	b := probetest.Budget()
-	b.SampleBytes = 512
-	res, err := probetest.RunBudget(t, New(), r.Addr, r.Port, b)
-	if err != nil {
-		t.Fatalf("probe: %v", err)
-	}
+	res := probetest.Probed(t, New(), r.Addr, r.Port, func(b *probe.Budget) { b.SampleBytes = 512 })
 	for _, d := range res.Datasets {
 		if d.Name == "team/big" && slices.Contains(d.Flags, probe.FlagRecordTooLarge) {
 			return
