@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/leakwatch/leakwatch/internal/finding"
 	"github.com/leakwatch/leakwatch/internal/probe"
 	"github.com/leakwatch/leakwatch/internal/probe/probetest"
 	"github.com/leakwatch/leakwatch/internal/testenv"
@@ -31,13 +30,7 @@ func TestOpenServer(t *testing.T) {
 			t.Parallel()
 			s := testenv.StartEtcd(t, testenv.EtcdOptions{Port: tc.port})
 			s.Seed(t, tc.seed)
-			res, err := probetest.Check(t, New(), s.Addr, s.Port, probetest.ReadOnly(s.Digest))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if res.Status != finding.StatusExposed || res.Auth != finding.AuthNone || res.Error != "" {
-				t.Fatalf("status %s auth %s error %q", res.Status, res.Auth, res.Error)
-			}
+			res := probetest.OpenClean(t, New(), s.Addr, s.Port, probetest.ReadOnly(s.Digest))
 			if want := testenv.EtcdVersion(t); res.Product != "etcd" || res.Version != want {
 				t.Errorf("product %q version %q want %q", res.Product, res.Version, want)
 			}
@@ -74,13 +67,7 @@ func TestProtected(t *testing.T) {
 	s := testenv.StartEtcd(t, testenv.EtcdOptions{})
 	s.Seed(t, testenv.EtcdFlat)
 	s.EnableAuth(t, "root-pass-123")
-	res, err := probetest.Check(t, New(), s.Addr, s.Port, probetest.ReadOnly(s.Digest))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Status != finding.StatusProtected || res.Auth != finding.AuthRequired {
-		t.Fatalf("status %s auth %s (%s)", res.Status, res.Auth, res.Error)
-	}
+	res := probetest.Protected(t, New(), s.Addr, s.Port, probetest.ReadOnly(s.Digest))
 	if len(res.Datasets) != 0 || res.Version != testenv.EtcdVersion(t) {
 		t.Fatalf("datasets %v version %q", res.Datasets, res.Version)
 	}

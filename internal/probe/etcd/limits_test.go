@@ -1,7 +1,6 @@
 package etcd
 
 import (
-	"slices"
 	"strings"
 	"testing"
 
@@ -15,19 +14,6 @@ import (
 func TestOversizedValueFlagged(t *testing.T) {
 	s := testenv.StartEtcd(t, testenv.EtcdOptions{})
 	s.Seed(t, [][2]string{{"/dumps/full", strings.Repeat("x", 8192)}, {"/dumps/b", strings.Repeat("y", 8192)}, {"/loose", strings.Repeat("z", 8192)}})
-	b := probetest.Budget()
-	b.SampleBytes = 1024
-	res, err := probetest.RunBudget(t, New(), s.Addr, s.Port, b)
-	if err != nil {
-		t.Fatalf("probe: %v", err)
-	}
-	flagged := 0
-	for _, d := range res.Datasets {
-		if slices.Contains(d.Flags, probe.FlagRecordTooLarge) {
-			flagged++
-		}
-	}
-	if flagged == 0 {
-		t.Fatalf("no dataset flagged %s: %+v", probe.FlagRecordTooLarge, res.Datasets)
-	}
+	res := probetest.Probed(t, New(), s.Addr, s.Port, func(b *probe.Budget) { b.SampleBytes = 1024 })
+	probetest.WantDatasetFlag(t, res, probe.FlagRecordTooLarge)
 }
