@@ -14,16 +14,7 @@ func TestOpenServer(t *testing.T) {
 	t.Parallel()
 	s := testenv.StartInflux(t, testenv.InfluxOptions{}) // a non-standard port
 	s.Seed(t)
-	res, err := probetest.Check(t, New(), s.Addr, s.Port, probetest.ReadOnly(s.Digest))
-	if err != nil {
-		t.Fatalf("probe: %v", err)
-	}
-	if res.Status != finding.StatusExposed || res.Auth != finding.AuthNone {
-		t.Fatalf("status %s auth %s, want exposed/none (error %q)", res.Status, res.Auth, res.Error)
-	}
-	if res.Error != "" {
-		t.Errorf("error: %s", res.Error)
-	}
+	res := probetest.OpenClean(t, New(), s.Addr, s.Port, probetest.ReadOnly(s.Digest))
 	if res.Product != "influxdb" || res.Version != "1.6.7~rc0" {
 		t.Errorf("product %q version %q", res.Product, res.Version)
 	}
@@ -65,13 +56,7 @@ func TestProtectedServer(t *testing.T) {
 	s.CreateAdmin(t, "admin", "Xq7-not-a-default-pw")
 	s.Seed(t)
 	unchanged := probetest.Unchanged(t, s.Digest)
-	res, err = probetest.Check(t, New(), s.Addr, s.Port)
-	if err != nil {
-		t.Fatalf("probe: %v", err)
-	}
-	if res.Status != finding.StatusProtected || res.Auth != finding.AuthRequired {
-		t.Fatalf("status %s auth %s, want protected/required (error %q)", res.Status, res.Auth, res.Error)
-	}
+	res = probetest.Protected(t, New(), s.Addr, s.Port)
 	if res.Version != "1.6.7~rc0" || len(res.Datasets) != 0 || len(res.Flags) != 0 {
 		t.Errorf("version %q datasets %d flags %v", res.Version, len(res.Datasets), res.Flags)
 	}

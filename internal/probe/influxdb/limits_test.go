@@ -3,12 +3,12 @@ package influxdb
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/leakwatch/leakwatch/internal/finding"
 	"github.com/leakwatch/leakwatch/internal/probe"
 	"github.com/leakwatch/leakwatch/internal/probe/probetest"
 )
@@ -28,14 +28,7 @@ func TestDatabasesPastCapStayExposed(t *testing.T) {
 		switch {
 		case q == "SHOW DATABASES":
 			bw := bufio.NewWriter(w)
-			bw.WriteString(`{"results":[{"statement_id":0,"series":[{"name":"databases","columns":["name"],"values":[`)
-			for i := range 5000 {
-				if i > 0 {
-					bw.WriteString(",")
-				}
-				fmt.Fprintf(bw, `["db_%05d"]`, i)
-			}
-			bw.WriteString(`]}]}]}`)
+			probetest.WriteList(bw, `{"results":[{"statement_id":0,"series":[{"name":"databases","columns":["name"],"values":[`, 5000, func(w io.Writer, i int) { fmt.Fprintf(w, `["db_%05d"]`, i) }, `]}]}]}`)
 			bw.Flush()
 		case strings.HasPrefix(q, "SHOW MEASUREMENTS"):
 			fmt.Fprint(w, `{"results":[{"statement_id":0,"series":[{"name":"measurements","columns":["name"],"values":[["m"]]}]}]}`)
@@ -45,21 +38,12 @@ func TestDatabasesPastCapStayExposed(t *testing.T) {
 			fmt.Fprint(w, `{"results":[{"statement_id":0}]}`)
 		}
 	}))
-	b := probetest.Budget()
-	b.MaxResponseBytes = 16 << 10
-	b.SampleBytes = 1024
-	b.MaxListed = 5
-	b.MaxDatasets = 2
-	res, err := probetest.RunBudget(t, New(), s.Addr, s.Port, b)
-	if err != nil {
-		t.Fatalf("probe: %v", err)
-	}
-	if res.Status != finding.StatusExposed {
-		t.Fatalf("status %s (error %q), want exposed", res.Status, res.Error)
-	}
-	if !slices.Contains(res.Flags, probe.FlagDatasetsTruncated) {
-		t.Errorf("flags %v lack %s", res.Flags, probe.FlagDatasetsTruncated)
-	}
+	res := probetest.Exposed(t, New(), s.Addr, s.Port, func(b *probe.Budget) {
+		b.MaxResponseBytes = 16 << 10
+		b.SampleBytes = 1024
+		b.MaxListed = 5
+		b.MaxDatasets = 2
+	}, probe.FlagDatasetsTruncated)
 	if len(res.Datasets) == 0 {
 		t.Fatal("no datasets")
 	}
