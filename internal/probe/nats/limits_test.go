@@ -1,7 +1,6 @@
 package nats
 
 import (
-	"slices"
 	"testing"
 
 	"github.com/leakwatch/leakwatch/internal/probe"
@@ -15,16 +14,7 @@ import (
 func TestOversizedMessageFlagged(t *testing.T) {
 	s := testenv.StartNATS(t, testenv.NATSOptions{})
 	s.Seed(t)
-	b := probetest.Budget()
-	b.SampleBytes = 4 // every seeded message is larger
-	res, err := probetest.RunBudget(t, New(), s.Addr, s.Port, b)
-	if err != nil {
-		t.Fatalf("probe: %v", err)
-	}
-	for _, d := range res.Datasets {
-		if slices.Contains(d.Flags, probe.FlagRecordTooLarge) {
-			return
-		}
-	}
-	t.Fatalf("no dataset flagged %s: %+v", probe.FlagRecordTooLarge, res.Datasets)
+	// every seeded message is larger
+	res := probetest.Probed(t, New(), s.Addr, s.Port, func(b *probe.Budget) { b.SampleBytes = 4 })
+	probetest.WantDatasetFlag(t, res, probe.FlagRecordTooLarge)
 }
