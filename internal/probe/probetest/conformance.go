@@ -148,6 +148,7 @@ type checkOpts struct {
 	digest       func(testing.TB) string
 	budget       func(*probe.Budget)
 	defaultCreds bool
+	listed       bool
 }
 
 // ReadOnly makes Check take digest (the store's state, e.g. a testenv

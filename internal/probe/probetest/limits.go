@@ -195,11 +195,21 @@ func Open(tb testing.TB, p probe.Prober, addr netip.Addr, port int, opts ...Opti
 	return res
 }
 
+// ListedUnread is for a protected store that shows the names of its
+// datasets but not their contents (a visible keyspace or tree): Protected
+// then wants the datasets it lists unsampled, instead of none.
+func ListedUnread() Option { return func(o *checkOpts) { o.listed = true } }
+
 // Protected probes addr:port with p like Check (with opts) and fails the
 // test on an error, unless the store is protected with authentication
-// required, and when the result lists datasets. It returns the result.
+// required, and when the result lists datasets (with ListedUnread: when it
+// samples any). It returns the result.
 func Protected(tb testing.TB, p probe.Prober, addr netip.Addr, port int, opts ...Option) *probe.Result {
 	tb.Helper()
+	var o checkOpts
+	for _, opt := range opts {
+		opt(&o)
+	}
 	res, err := Check(tb, p, addr, port, opts...)
 	if err != nil {
 		tb.Fatalf("probe: %v", err)
@@ -207,7 +217,9 @@ func Protected(tb testing.TB, p probe.Prober, addr netip.Addr, port int, opts ..
 	if res.Status != finding.StatusProtected || res.Auth != finding.AuthRequired {
 		tb.Fatalf("status %s/%s, want protected/required (error %q, evidence %v)", res.Status, res.Auth, res.Error, res.Evidence)
 	}
-	if len(res.Datasets) != 0 {
+	if o.listed {
+		NoSamples(tb, res)
+	} else if len(res.Datasets) != 0 {
 		tb.Errorf("datasets on a protected server: %v", DatasetNames(res))
 	}
 	return res
