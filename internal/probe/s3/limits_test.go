@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/leakwatch/leakwatch/internal/finding"
 	"github.com/leakwatch/leakwatch/internal/probe"
 	"github.com/leakwatch/leakwatch/internal/probe/probetest"
 	"github.com/leakwatch/leakwatch/internal/testenv"
@@ -19,13 +18,7 @@ func TestOversizedObjectFlagged(t *testing.T) {
 	w := testenv.StartWeed(t, testenv.WeedOptions{Anonymous: []string{"List", "Read"}})
 	big := strings.Repeat("jane.doe@example.com,secret\n", maxObjectBytes/28+100)
 	w.Put(t, "exports", map[string][]byte{"customers-full.csv": []byte(big)})
-	res, err := probetest.Run(t, &Prober{}, w.Addr, w.Port)
-	if err != nil {
-		t.Fatalf("probe: %v", err)
-	}
-	if res.Status != finding.StatusExposed {
-		t.Fatalf("status %s (error %q), want exposed", res.Status, res.Error)
-	}
+	res := probetest.Exposed(t, &Prober{}, w.Addr, w.Port, nil)
 	for _, d := range res.Datasets {
 		if d.Name == "exports" {
 			if !slices.Contains(d.Flags, probe.FlagRecordTooLarge) {

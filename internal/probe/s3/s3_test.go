@@ -22,13 +22,7 @@ func TestPublicBucket(t *testing.T) {
 
 	p := New()
 	p.Buckets = append(p.Buckets, "private-data", "public-data")
-	res, err := probetest.Run(t, p, w.Addr, w.Port)
-	if err != nil {
-		t.Fatalf("probe: %v", err)
-	}
-	if res.Status != finding.StatusExposed || res.Auth != finding.AuthNone {
-		t.Fatalf("status %s/%s, want exposed/none (error %q evidence %v)", res.Status, res.Auth, res.Error, res.Evidence)
-	}
+	res := probetest.Open(t, p, w.Addr, w.Port)
 	if res.Product != "seaweedfs" || res.Version == "" {
 		t.Errorf("product %q version %q, want seaweedfs and a version", res.Product, res.Version)
 	}
@@ -50,17 +44,8 @@ func TestPublicBucket(t *testing.T) {
 	if d.Sampled != 7 {
 		t.Errorf("sampled %d records, want 7", d.Sampled)
 	}
-	paths := map[string]bool{}
-	for _, r := range d.Sample {
-		for _, v := range r.Values {
-			paths[v.Path] = true
-		}
-	}
-	for _, want := range []string{"name", "email", "login_token", "full_name", "phone", "DB_PASSWORD", "AWS_SECRET_ACCESS_KEY", "readme.txt"} {
-		if !paths[want] {
-			t.Errorf("sample lacks %q (have %v)", want, paths)
-		}
-	}
+	paths := probetest.SamplePaths(d)
+	probetest.WantPaths(t, "sample", paths, "name", "email", "login_token", "full_name", "phone", "DB_PASSWORD", "AWS_SECRET_ACCESS_KEY", "readme.txt")
 	unchanged()
 }
 
@@ -139,16 +124,7 @@ func TestProtectedService(t *testing.T) {
 	t.Parallel() // each boots its own weed server (seconds of volume setup)
 	w := testenv.StartWeed(t, testenv.WeedOptions{})
 	w.Put(t, "backups", map[string][]byte{"db.sql": []byte("INSERT INTO users VALUES ('a@example.com')")})
-	res, err := probetest.Check(t, New(), w.Addr, w.Port, probetest.ReadOnly(w.Digest))
-	if err != nil {
-		t.Fatalf("probe: %v", err)
-	}
-	if res.Status != finding.StatusProtected || res.Auth != finding.AuthRequired {
-		t.Fatalf("status %s/%s, want protected/required (evidence %v)", res.Status, res.Auth, res.Evidence)
-	}
-	if len(res.Datasets) != 0 {
-		t.Errorf("datasets %v", res.Datasets)
-	}
+	res := probetest.Protected(t, New(), w.Addr, w.Port, probetest.ReadOnly(w.Digest))
 	if res.Evidence["service_listing"] != "AccessDenied" {
 		t.Errorf("evidence %v, want service listing AccessDenied", res.Evidence)
 	}
