@@ -4,31 +4,14 @@ import (
 	"context"
 	"database/sql"
 	"testing"
-	"time"
 
 	mysqldrv "github.com/go-sql-driver/mysql"
 
-	"github.com/leakwatch/leakwatch/internal/finding"
 	"github.com/leakwatch/leakwatch/internal/lifecycle"
 	"github.com/leakwatch/leakwatch/internal/probe"
 	"github.com/leakwatch/leakwatch/internal/probe/probetest"
 	"github.com/leakwatch/leakwatch/internal/testenv"
 )
-
-func observe(t *testing.T, s *testenv.MariaDB) *finding.Finding {
-	t.Helper()
-	res, err := probetest.Run(t, New(), s.Addr, s.Port)
-	if err != nil || res.Status != finding.StatusExposed {
-		t.Fatalf("probe: %v %+v", err, res)
-	}
-	f := &finding.Finding{Target: finding.Target{Host: s.Addr.String(), Port: s.Port}, Service: "mysql",
-		Status: res.Status, Evidence: res.Evidence, ObservedAt: time.Now().UTC()}
-	f.Finalize()
-	if a := lifecycle.ParseAccess(f); a == nil || !a.Measurable || a.Own[probe.CounterQueries] == 0 {
-		t.Fatalf("access evidence %+v", f.Evidence[probe.EvidenceAccess])
-	}
-	return f
-}
 
 // Between two probes a second client runs N statements over TCP and stays
 // connected: the access delta counts those N statements and its
@@ -38,12 +21,9 @@ func TestForeignAccess(t *testing.T) {
 	t.Parallel()
 	s := testenv.StartMariaDB(t, testenv.MariaDBOptions{})
 	s.Seed(t)
-	before := s.Digest(t)
+	unchanged := probetest.Unchanged(t, s.Digest)
 
-	f1 := observe(t, s)
-	f2 := observe(t, s)
-	d := lifecycle.ForeignAccess(f1, f2, false)
-	t.Logf("own only: %s %+v", d.Summary(), d.Counters)
+	f2, d := probetest.ObserveDelta(t, New(), s.Addr, s.Port, probetest.Observe(t, New(), s.Addr, s.Port))
 	if !d.Measurable || *d.ForeignQueries != 0 || *d.ForeignConnections != 0 || len(d.Clients) != 0 {
 		t.Fatalf("leakwatch's own probe counted as foreign: %s %+v", d.Summary(), d.Counters)
 	}
@@ -72,16 +52,12 @@ func TestForeignAccess(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	f3 := observe(t, s)
-	d = lifecycle.ForeignAccess(f2, f3, false)
-	t.Logf("foreign: %s; counters %+v", d.Summary(), d.Counters)
+	_, d = probetest.ObserveDelta(t, New(), s.Addr, s.Port, f2)
 	if !d.Seen() || *d.ForeignQueries < n || *d.ForeignQueries > n+2 || *d.ForeignConnections != 1 {
 		t.Errorf("foreign queries %d connections %d, want %d(+2 at most) and 1", *d.ForeignQueries, *d.ForeignConnections, n)
 	}
 	if len(d.Clients) != 1 || d.Clients[0].Connections != 1 || len(d.NewClients) != 1 {
 		t.Errorf("clients %+v new %v, want the test's one connection", d.Clients, d.NewClients)
 	}
-	if after := s.Digest(t); after != before {
-		t.Fatalf("dataset changed by probe:\n%s\n%s", before, after)
-	}
+	unchanged()
 }

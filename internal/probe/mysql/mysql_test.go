@@ -4,7 +4,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/leakwatch/leakwatch/internal/finding"
 	"github.com/leakwatch/leakwatch/internal/probe"
 	"github.com/leakwatch/leakwatch/internal/probe/probetest"
 	"github.com/leakwatch/leakwatch/internal/testenv"
@@ -14,16 +13,7 @@ func TestOpenRootWithoutPassword(t *testing.T) {
 	t.Parallel()
 	s := testenv.StartMariaDB(t, testenv.MariaDBOptions{}) // a non-standard port
 	s.Seed(t)
-	res, err := probetest.Check(t, New(), s.Addr, s.Port, probetest.ReadOnly(s.Digest))
-	if err != nil {
-		t.Fatalf("probe: %v", err)
-	}
-	if res.Status != finding.StatusExposed || res.Auth != finding.AuthNone {
-		t.Fatalf("status %s auth %s, want exposed/none (error %q)", res.Status, res.Auth, res.Error)
-	}
-	if res.Error != "" {
-		t.Errorf("error: %s", res.Error)
-	}
+	res := probetest.OpenClean(t, New(), s.Addr, s.Port, probetest.ReadOnly(s.Digest))
 	if res.Product != "mariadb" || !strings.HasPrefix(res.Version, "10.11.") {
 		t.Errorf("product %q version %q", res.Product, res.Version)
 	}
@@ -65,16 +55,7 @@ func TestProtected(t *testing.T) {
 	t.Parallel()
 	s := testenv.StartMariaDB(t, testenv.MariaDBOptions{Port: 3306, RootPassword: "Xq7-not-a-default-pw"})
 	s.Seed(t)
-	res, err := probetest.Check(t, New(), s.Addr, s.Port, probetest.ReadOnly(s.Digest))
-	if err != nil {
-		t.Fatalf("probe: %v", err)
-	}
-	if res.Status != finding.StatusProtected || res.Auth != finding.AuthRequired {
-		t.Fatalf("status %s auth %s, want protected/required (error %q)", res.Status, res.Auth, res.Error)
-	}
-	if len(res.Datasets) != 0 {
-		t.Errorf("protected server gave %d datasets", len(res.Datasets))
-	}
+	res := probetest.Protected(t, New(), s.Addr, s.Port, probetest.ReadOnly(s.Digest))
 	if res.Product != "mariadb" || !strings.HasPrefix(res.Version, "10.11.") {
 		t.Errorf("product %q version %q", res.Product, res.Version)
 	}
