@@ -15,16 +15,7 @@ func TestOpenTrustServer(t *testing.T) {
 	s := testenv.StartPostgres(t, testenv.PostgresOptions{HBA: "trust"}) // a non-standard port
 	s.Seed(t)
 
-	res, err := probetest.Check(t, New(), s.Addr, s.Port, probetest.ReadOnly(s.Digest))
-	if err != nil {
-		t.Fatalf("probe: %v", err)
-	}
-	if res.Status != finding.StatusExposed || res.Auth != finding.AuthNone {
-		t.Fatalf("status %s auth %s, want exposed/none (error %q)", res.Status, res.Auth, res.Error)
-	}
-	if res.Error != "" {
-		t.Errorf("error: %s", res.Error)
-	}
+	res := probetest.OpenClean(t, New(), s.Addr, s.Port, probetest.ReadOnly(s.Digest))
 	if res.Product != "postgresql" || !strings.HasPrefix(res.Version, "15.") {
 		t.Errorf("product %q version %q", res.Product, res.Version)
 	}
@@ -86,16 +77,7 @@ func TestProtected(t *testing.T) {
 			}
 			s := testenv.StartPostgres(t, testenv.PostgresOptions{Port: port, HBA: tc.hba, Password: "Xq7-not-a-default-pw"})
 			s.Seed(t)
-			res, err := probetest.Check(t, New(), s.Addr, s.Port, probetest.ReadOnly(s.Digest))
-			if err != nil {
-				t.Fatalf("probe: %v", err)
-			}
-			if res.Status != finding.StatusProtected || res.Auth != finding.AuthRequired {
-				t.Fatalf("status %s auth %s, want protected/required (error %q)", res.Status, res.Auth, res.Error)
-			}
-			if len(res.Datasets) != 0 {
-				t.Errorf("protected server gave %d datasets", len(res.Datasets))
-			}
+			res := probetest.Protected(t, New(), s.Addr, s.Port, probetest.ReadOnly(s.Digest))
 			if tc.method != "" && res.Evidence["auth_method"] != tc.method {
 				t.Errorf("auth_method %v, want %s", res.Evidence["auth_method"], tc.method)
 			}

@@ -12,6 +12,16 @@ import (
 	"github.com/leakwatch/leakwatch/internal/testenv"
 )
 
+// TestLimitsFlagged: rows left unread because the sample byte budget was
+// reached flag the dataset sample-truncated, and tables past MaxListed
+// flag the result datasets-truncated — a limit never drops data silently.
+func TestLimitsFlagged(t *testing.T) {
+	t.Parallel()
+	s := testenv.StartPostgres(t, testenv.PostgresOptions{HBA: "trust"})
+	s.Seed(t)
+	probetest.SampleCutFlagged(t, func() probe.Prober { return New() }, s.Addr, s.Port)
+}
+
 // TestDatabaseCapFlagged: a server with more databases than maxDatabases
 // gets the first maxDatabases (by name) listed and the result flagged
 // datasets-truncated; the databases past the cap were dropped silently
