@@ -101,6 +101,15 @@ const (
 	maxLeaves = 4096
 )
 
+// toRecords flattens documents into classifier records, one each.
+func toRecords(docs []bson.Raw) []classify.Record {
+	recs := make([]classify.Record, 0, len(docs))
+	for _, doc := range docs {
+		recs = append(recs, toRecord(doc))
+	}
+	return recs
+}
+
 // toRecord flattens a BSON document into a classifier record. Array
 // indices are dropped from paths, binary values are skipped, ObjectIDs are
 // written in hex and dates in RFC 3339.

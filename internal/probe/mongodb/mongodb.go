@@ -26,7 +26,6 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
-	"github.com/leakwatch/leakwatch/internal/classify"
 	"github.com/leakwatch/leakwatch/internal/finding"
 	"github.com/leakwatch/leakwatch/internal/probe"
 )
@@ -401,12 +400,8 @@ func (p *Prober) sampleAll(ctx context.Context, s *session, res *probe.Result) {
 			res.AddEvidence("sample_error", err.Error())
 			return probe.ErrNotSampled
 		}
-		recs := make([]classify.Record, 0, len(docs))
-		for _, doc := range docs {
-			recs = append(recs, toRecord(doc))
-		}
 		var used int64
-		d.Sample = d.AppendWithin(d.Sample, recs, &used, b.SampleBytes)
+		d.Sample = d.AppendWithin(d.Sample, toRecords(docs), &used, b.SampleBytes)
 		d.Sampled = len(d.Sample)
 		return nil
 	})
