@@ -79,6 +79,12 @@ type AccessEvidence struct {
 	// index), DatasetsOwn this probe's share of them.
 	Datasets    map[string]map[string]int64 `json:"datasets,omitempty"`
 	DatasetsOwn map[string]map[string]int64 `json:"datasets_own,omitempty"`
+	// DatasetSums says which counters are sums of per-dataset counters
+	// ("queries" = Σ search + get over indices). Between two readings such
+	// a counter's change is summed over the datasets present in both (and
+	// new ones), so a dataset deleted in between lowers no total and reads
+	// as no restart.
+	DatasetSums map[string][]string `json:"dataset_sums,omitempty"`
 	// Clients are the other clients connected at the reading, by address;
 	// leakwatch's own connections (matched by their local address and
 	// port) are left out and counted in OwnConnections.
@@ -268,14 +274,23 @@ func ForeignAccess(prev, cur *finding.Finding, gap bool) *AccessDelta {
 		d.Limits = append(d.Limits, "checks between the readings carried no counters: their own requests are unknown, foreign numbers are upper bounds")
 	}
 	d.Counters = map[string]CounterDelta{}
+	vanished := false
 	for name, to := range ca.Counters {
 		from, ok := pa.Counters[name]
 		if !ok {
 			continue
 		}
-		cd := counterDelta(from, to, ca.Own[name]+pa.OwnAfter[name])
+		own := ca.Own[name] + pa.OwnAfter[name]
+		cd, gone, ok := datasetSumDelta(pa, ca, name, own)
+		if !ok {
+			cd = counterDelta(from, to, own)
+		}
+		vanished = vanished || gone
 		d.Counters[name] = cd
 		d.Reset = d.Reset || cd.Reset
+	}
+	if vanished {
+		d.Limits = append(d.Limits, "datasets were deleted between the readings: requests to them in that interval are not counted")
 	}
 	if d.Reset {
 		d.Limits = append(d.Limits, "a counter went down: the store restarted or reset its counters; foreign numbers count only since then (lower bounds)")
@@ -322,6 +337,63 @@ func ForeignAccess(prev, cur *finding.Finding, gap bool) *AccessDelta {
 }
 
 // counterDelta computes one counter's interval.
+// datasetSumDelta computes the change of a counter that is a sum of
+// per-dataset counters (AccessEvidence.DatasetSums) dataset by dataset:
+// datasets in both readings add their change (a dataset whose counter went
+// down was recreated or reset: its new value counts), new datasets add
+// their value, deleted ones add nothing (gone reports that). ok is false
+// when the readings do not allow it — no such sum, or a reading's datasets
+// do not add up to its counter (a listing cut short) — and the counter's
+// own change is used.
+func datasetSumDelta(pa, ca *AccessEvidence, name string, own int64) (cd CounterDelta, gone, ok bool) {
+	subs := ca.DatasetSums[name]
+	if len(subs) == 0 || !slices.Equal(subs, pa.DatasetSums[name]) {
+		return cd, false, false
+	}
+	sum := func(ds map[string]int64) int64 {
+		var n int64
+		for _, c := range subs {
+			n = finding.SatAdd(n, ds[c])
+		}
+		return n
+	}
+	total := func(a *AccessEvidence) int64 {
+		var n int64
+		for _, ds := range a.Datasets {
+			n = finding.SatAdd(n, sum(ds))
+		}
+		return n
+	}
+	if total(pa) != pa.Counters[name] || total(ca) != ca.Counters[name] {
+		return cd, false, false
+	}
+	var delta int64
+	reset := false
+	for ds, cur := range ca.Datasets {
+		now := sum(cur)
+		prev, seen := pa.Datasets[ds]
+		switch {
+		case !seen:
+			delta = finding.SatAdd(delta, now)
+		case now < sum(prev):
+			delta, reset = finding.SatAdd(delta, now), true
+		default:
+			delta = finding.SatAdd(delta, now-sum(prev))
+		}
+	}
+	for ds := range pa.Datasets {
+		if _, ok := ca.Datasets[ds]; !ok {
+			gone = true
+		}
+	}
+	cd = CounterDelta{From: pa.Counters[name], To: ca.Counters[name], Own: own, Delta: delta, Reset: reset}
+	cd.Foreign = delta - own
+	if cd.Foreign < 0 {
+		cd.Foreign, cd.OwnExceeded = 0, true
+	}
+	return cd, gone, true
+}
+
 func counterDelta(from, to, own int64) CounterDelta {
 	cd := CounterDelta{From: from, To: to, Own: own}
 	if to < from {

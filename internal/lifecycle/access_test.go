@@ -162,3 +162,39 @@ func TestAccessedEvent(t *testing.T) {
 		t.Fatalf("foreign: %v", ks)
 	}
 }
+
+// A counter that sums per-dataset counters (Elasticsearch queries over
+// indices) changes dataset by dataset: an index deleted between the
+// readings lowers the total but is no restart, and the requests to the
+// indices still there are counted exactly; a listing that does not add up
+// falls back to the total.
+func TestForeignAccessDeletedDataset(t *testing.T) {
+	t0 := time.Date(2026, 11, 28, 15, 0, 0, 0, time.UTC)
+	sums := map[string][]string{CounterQueries: {"search", "get"}}
+	prev := &AccessEvidence{Measurable: true, DatasetSums: sums,
+		Counters: map[string]int64{CounterQueries: 1010},
+		Datasets: map[string]map[string]int64{"customers": {"search": 1000, "get": 0}, "products": {"search": 10, "get": 0}}}
+	cur := &AccessEvidence{Measurable: true, DatasetSums: sums,
+		Counters: map[string]int64{CounterQueries: 20},
+		Own:      map[string]int64{CounterQueries: 3},
+		Datasets: map[string]map[string]int64{"products": {"search": 15, "get": 1}, "read_me": {"search": 4}}}
+	d := ForeignAccess(accessSnap(t0, prev), accessSnap(t0.Add(time.Minute), cur), false)
+	if d.Reset {
+		t.Fatal("a deleted index read as a counter reset")
+	}
+	// products +6, read_me +4 (new), minus 3 own = 7.
+	if d.ForeignQueries == nil || *d.ForeignQueries != 7 {
+		t.Fatalf("foreign %v, want 7", d.ForeignQueries)
+	}
+	if !strings.Contains(strings.Join(d.Limits, "; "), "deleted") {
+		t.Errorf("limits do not say that a dataset was deleted: %v", d.Limits)
+	}
+	// A cut listing (datasets do not add up to the counter): the total is
+	// used, and its drop is a reset.
+	cut := *cur
+	cut.Counters = map[string]int64{CounterQueries: 500}
+	d = ForeignAccess(accessSnap(t0, prev), accessSnap(t0.Add(time.Minute), &cut), false)
+	if !d.Reset {
+		t.Error("a falling total without a complete per-dataset reading must read as a reset")
+	}
+}

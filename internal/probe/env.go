@@ -57,6 +57,8 @@ type Env struct {
 	inScope ScopeFunc
 	acct    *Account
 	dials   atomic.Int64
+	// requests counts the HTTP requests sent through the env's clients.
+	requests atomic.Int64
 	dialer  net.Dialer
 
 	provisional  atomic.Pointer[Result]
@@ -147,6 +149,12 @@ func (e *Env) DialPort(ctx context.Context, port int) (net.Conn, error) {
 	bc.stop = context.AfterFunc(ctx, func() { _ = c.SetDeadline(time.Unix(1, 0)) })
 	return bc, nil
 }
+
+// HTTPRequests is how many HTTP requests the env's HTTP clients sent so
+// far. Behind a reverse proxy each may have opened a connection of its own
+// to the store, so access evidence counts the larger of this and the env's
+// own connections as leakwatch's.
+func (e *Env) HTTPRequests() int64 { return e.requests.Load() }
 
 // LocalAddrs are the local address and port of every connection the env
 // opened so far, in order: a prober reading the store's client list tells

@@ -91,6 +91,7 @@ func (h *HTTP) Do(ctx context.Context, method, path string, body []byte, content
 	if !strings.HasPrefix(path, "/") {
 		path = "/" + path
 	}
+	h.env.requests.Add(1)
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)

@@ -18,8 +18,11 @@ const accessMethod = "_stats (search, get, indexing; every copy of every shard) 
 	"reads by id), indexing = index_total + delete_total; queries = Σ searches + Σ gets over all indices; own = " +
 	"the counts and sample searches this probe ran (mappings, listings and statistics are no searches); " +
 	"connections = _nodes/_local/stats/http total_opened (HTTP connections to the node this probe talks to), " +
-	"own = the connections this probe opened. Limits: a search skipping shards (routing, can_match) counts less " +
-	"than one; the node's HTTP counters cover only that node"
+	"own = the larger of the connections and the requests this probe made (a reverse proxy may open one upstream " +
+	"connection per request), so foreign connections are a lower bound. Between two readings queries are summed " +
+	"over the indices present in both (and new ones), so a deleted index is no counter reset. Limits: a search " +
+	"skipping shards (routing, can_match) counts less than one; requests to an index deleted between two readings " +
+	"are not counted; the node's HTTP counters cover only that node"
 
 // ownSearches counts the searches (counts, samples) this probe ran per
 // index.
@@ -80,10 +83,14 @@ func readAccess(ctx context.Context, env *probe.Env, h *probe.HTTP, own ownSearc
 		}
 	}
 	a.Counters = map[string]int64{probe.CounterQueries: queries}
+	a.DatasetSums = map[string][]string{probe.CounterQueries: {"search", "get"}}
 	a.Own = map[string]int64{probe.CounterQueries: ownQ}
 	if opened, current, err := httpStats(ctx, h); err == nil {
 		a.Counters[probe.CounterConnections] = opened
-		a.Own[probe.CounterConnections] = int64(len(env.LocalAddrs()))
+		// A reverse proxy in front of the node (nginx) opens a connection
+		// upstream per request it passes on: count the larger of the
+		// probe's connections and its requests as its own.
+		a.Own[probe.CounterConnections] = max(int64(len(env.LocalAddrs())), env.HTTPRequests())
 		a.Gauges = map[string]int64{"http_current_open": current}
 	} else {
 		a.Missing = append(a.Missing, "_nodes/_local/stats/http")
