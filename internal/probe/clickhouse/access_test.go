@@ -6,27 +6,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/leakwatch/leakwatch/internal/finding"
 	"github.com/leakwatch/leakwatch/internal/lifecycle"
 	"github.com/leakwatch/leakwatch/internal/probe"
 	"github.com/leakwatch/leakwatch/internal/probe/probetest"
 	"github.com/leakwatch/leakwatch/internal/testenv"
 )
-
-func observe(t *testing.T, s *testenv.ClickHouse) *finding.Finding {
-	t.Helper()
-	res, err := probetest.Run(t, New(), s.Addr, s.HTTPPort)
-	if err != nil || res.Status != finding.StatusExposed {
-		t.Fatalf("probe: %v %+v", err, res)
-	}
-	f := &finding.Finding{Target: finding.Target{Host: s.Addr.String(), Port: s.HTTPPort}, Service: "clickhouse",
-		Status: res.Status, Evidence: res.Evidence, ObservedAt: time.Now().UTC()}
-	f.Finalize()
-	if a := lifecycle.ParseAccess(f); a == nil || !a.Measurable || a.Own[probe.CounterQueries] == 0 {
-		t.Fatalf("access evidence %+v", f.Evidence[probe.EvidenceAccess])
-	}
-	return f
-}
 
 // TestForeignAccess on a real clickhouse-server 18.16: two probes in a
 // row show no foreign queries (leakwatch's own are all counted), and
@@ -36,12 +20,9 @@ func TestForeignAccess(t *testing.T) {
 	t.Parallel()
 	s := testenv.StartClickHouse(t, testenv.ClickHouseOptions{})
 	s.Seed(t)
-	before := s.Digest(t)
+	unchanged := probetest.Unchanged(t, s.Digest)
 
-	f1 := observe(t, s)
-	f2 := observe(t, s)
-	d := lifecycle.ForeignAccess(f1, f2, false)
-	t.Logf("own only: %s %+v", d.Summary(), d.Counters)
+	f2, d := probetest.ObserveDelta(t, New(), s.Addr, s.HTTPPort, probetest.Observe(t, New(), s.Addr, s.HTTPPort))
 	if !d.Measurable || d.ForeignQueries == nil || *d.ForeignQueries != 0 || d.Counters["select_queries"].Foreign != 0 {
 		t.Fatalf("leakwatch's own probe counted as foreign: %s %+v", d.Summary(), d.Counters)
 	}
@@ -53,15 +34,11 @@ func TestForeignAccess(t *testing.T) {
 	for i := range n {
 		s.Query(t, fmt.Sprintf("SELECT count() + %d FROM shop.users", i))
 	}
-	f3 := observe(t, s)
-	d = lifecycle.ForeignAccess(f2, f3, false)
-	t.Logf("foreign: %s; counters %+v", d.Summary(), d.Counters)
+	_, d = probetest.ObserveDelta(t, New(), s.Addr, s.HTTPPort, f2)
 	if !d.Seen() || *d.ForeignQueries != n || d.Counters["select_queries"].Foreign != n {
 		t.Errorf("foreign queries %d (select %d), want %d", *d.ForeignQueries, d.Counters["select_queries"].Foreign, n)
 	}
-	if after := s.Digest(t); after != before {
-		t.Fatalf("dataset changed by probe:\n%s\n%s", before, after)
-	}
+	unchanged()
 }
 
 // TestForeignAccessQueryLog: where system.query_log is on, the evidence
@@ -73,14 +50,12 @@ func TestForeignAccessQueryLog(t *testing.T) {
 	t.Parallel()
 	s := testenv.StartClickHouse(t, testenv.ClickHouseOptions{QueryLog: true})
 	s.Seed(t)
-	before := s.Digest(t)
+	unchanged := probetest.Unchanged(t, s.Digest)
 	time.Sleep(500 * time.Millisecond) // the seed's queries flushed to the log
 
-	f1 := observe(t, s)
+	f1 := probetest.Observe(t, New(), s.Addr, s.HTTPPort)
 	time.Sleep(500 * time.Millisecond) // f1's own queries flushed: they must not count
-	f2 := observe(t, s)
-	d := lifecycle.ForeignAccess(f1, f2, false)
-	t.Logf("own only: %s %+v", d.Summary(), d.Counters)
+	f2, d := probetest.ObserveDelta(t, New(), s.Addr, s.HTTPPort, f1)
 	if lg, ok := d.Counters["logged_queries_others"]; !ok || lg.Foreign != 0 || *d.ForeignQueries != 0 {
 		t.Fatalf("leakwatch's own queries counted as others': %+v", d.Counters)
 	}
@@ -93,16 +68,12 @@ func TestForeignAccessQueryLog(t *testing.T) {
 		s.Query(t, fmt.Sprintf("SELECT count() + %d FROM shop.users", i))
 	}
 	time.Sleep(500 * time.Millisecond)
-	f3 := observe(t, s)
-	d = lifecycle.ForeignAccess(f2, f3, false)
-	t.Logf("foreign: %s; counters %+v clients %+v", d.Summary(), d.Counters, d.Clients)
+	_, d = probetest.ObserveDelta(t, New(), s.Addr, s.HTTPPort, f2)
 	if lg := d.Counters["logged_queries_others"]; lg.Foreign != n || *d.ForeignQueries != n {
 		t.Errorf("logged foreign %d, events foreign %d, want %d", lg.Foreign, *d.ForeignQueries, n)
 	}
 	if len(d.Clients) == 0 {
 		t.Errorf("no client address for the second client: %+v", d)
 	}
-	if after := s.Digest(t); after != before {
-		t.Fatalf("dataset changed by probe:\n%s\n%s", before, after)
-	}
+	unchanged()
 }

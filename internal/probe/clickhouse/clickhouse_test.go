@@ -17,16 +17,7 @@ func TestOpenServer(t *testing.T) {
 	unchanged := probetest.Unchanged(t, s.Digest)
 
 	t.Run("http", func(t *testing.T) {
-		res, err := probetest.Check(t, New(), s.Addr, s.HTTPPort)
-		if err != nil {
-			t.Fatalf("probe: %v", err)
-		}
-		if res.Status != finding.StatusExposed || res.Auth != finding.AuthNone {
-			t.Fatalf("status %s auth %s, want exposed/none (error %q)", res.Status, res.Auth, res.Error)
-		}
-		if res.Error != "" {
-			t.Errorf("error: %s", res.Error)
-		}
+		res := probetest.OpenClean(t, New(), s.Addr, s.HTTPPort)
 		if res.Product != "clickhouse" || res.Version != "18.16.1" {
 			t.Errorf("product %q version %q", res.Product, res.Version)
 		}
@@ -80,13 +71,7 @@ func TestProtectedServer(t *testing.T) {
 	unchanged := probetest.Unchanged(t, s.Digest)
 	for name, port := range map[string]int{"http": s.HTTPPort, "native": s.NativePort} {
 		t.Run(name, func(t *testing.T) {
-			res, err := probetest.Check(t, New(), s.Addr, port)
-			if err != nil {
-				t.Fatalf("probe: %v", err)
-			}
-			if res.Status != finding.StatusProtected || res.Auth != finding.AuthRequired {
-				t.Fatalf("status %s auth %s, want protected/required (error %q)", res.Status, res.Auth, res.Error)
-			}
+			res := probetest.Protected(t, New(), s.Addr, port)
 			if res.Product != "clickhouse" || len(res.Datasets) != 0 {
 				t.Errorf("product %q datasets %d", res.Product, len(res.Datasets))
 			}
