@@ -23,16 +23,10 @@ import (
 func TestAccessNotMeasurableOnFerretDB(t *testing.T) {
 	s := testenv.StartFerret(t, testenv.FerretOptions{})
 	s.Seed(t)
-	before := s.Digest(t)
+	unchanged := probetest.Unchanged(t, s.Digest)
 	var fs []*finding.Finding
 	for range 2 {
-		res, err := probetest.Run(t, New(), s.Addr, s.Port)
-		if err != nil || res.Status != finding.StatusExposed {
-			t.Fatalf("probe: %v %+v", err, res)
-		}
-		f := &finding.Finding{Target: finding.Target{Host: s.Addr.String(), Port: s.Port}, Service: "mongodb",
-			Status: res.Status, Evidence: res.Evidence, ObservedAt: time.Now().UTC()}
-		f.Finalize()
+		f := probetest.AccessFinding(t, New(), s.Addr, s.Port)
 		a := lifecycle.ParseAccess(f)
 		if a == nil || a.Measurable || !strings.Contains(a.Why, "opcounters") || !strings.Contains(a.Why, "FerretDB") ||
 			len(a.Missing) != 2 {
@@ -44,9 +38,7 @@ func TestAccessNotMeasurableOnFerretDB(t *testing.T) {
 	if d == nil || d.Measurable || d.ForeignQueries != nil || d.Seen() {
 		t.Errorf("delta %+v", d)
 	}
-	if after := s.Digest(t); after != before {
-		t.Fatalf("dataset changed by probe:\n%s\n%s", before, after)
-	}
+	unchanged()
 }
 
 // serverStatus is the part of a mongod answer the evidence reads.

@@ -1,11 +1,9 @@
 package mongodb
 
 import (
-	"context"
 	"net/http"
 	"testing"
 
-	"github.com/leakwatch/leakwatch/internal/finding"
 	"github.com/leakwatch/leakwatch/internal/probe"
 	"github.com/leakwatch/leakwatch/internal/probe/probetest"
 	"github.com/leakwatch/leakwatch/internal/testenv"
@@ -14,13 +12,7 @@ import (
 func TestOpenServer(t *testing.T) {
 	s := testenv.StartFerret(t, testenv.FerretOptions{Port: 27017})
 	s.Seed(t)
-	res, err := probetest.Check(t, New(), s.Addr, s.Port, probetest.ReadOnly(s.Digest))
-	if err != nil {
-		t.Fatalf("probe: %v", err)
-	}
-	if res.Status != finding.StatusExposed || res.Auth != finding.AuthNone {
-		t.Fatalf("status %s/%s, want exposed/none (error %q, evidence %v)", res.Status, res.Auth, res.Error, res.Evidence)
-	}
+	res := probetest.Open(t, New(), s.Addr, s.Port, probetest.ReadOnly(s.Digest))
 	if res.Product != "ferretdb" || res.Version != "1.24.2" {
 		t.Errorf("product %q version %q, want ferretdb 1.24.2", res.Product, res.Version)
 	}
@@ -48,31 +40,17 @@ func TestOpenServer(t *testing.T) {
 	if len(res.Datasets) != len(want) {
 		t.Errorf("got %d datasets, want %d", len(res.Datasets), len(want))
 	}
-	paths := map[string]bool{}
-	for _, r := range got["crm.customers"].Sample {
-		for _, v := range r.Values {
-			paths[v.Path] = true
-		}
-	}
-	for _, p := range []string{"name", "email", "login_token", "address.city", "devices.mac", "created", "_id"} {
-		if !paths[p] {
-			t.Errorf("sample lacks path %q (have %v)", p, paths)
-		}
-	}
+	paths := probetest.SamplePaths(got["crm.customers"])
+	probetest.WantPaths(t, "sample", paths, "name", "email", "login_token", "address.city", "devices.mac", "created", "_id")
 }
 
 func TestSampleBudget(t *testing.T) {
 	s := testenv.StartFerret(t, testenv.FerretOptions{})
 	s.Seed(t)
-	env := probetest.Env(s.Addr, s.Port)
-	env.Budget.SampleRecords = 4
-	env.Budget.MaxDatasets = 1
-	ctx, cancel := context.WithTimeout(context.Background(), env.Budget.Timeout)
-	defer cancel()
-	res, err := New().Probe(ctx, env)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := probetest.Probed(t, New(), s.Addr, s.Port, func(b *probe.Budget) {
+		b.SampleRecords = 4
+		b.MaxDatasets = 1
+	})
 	sampled := 0
 	for _, d := range res.Datasets {
 		if d.Sampled > 0 {
@@ -90,16 +68,7 @@ func TestSampleBudget(t *testing.T) {
 func TestProtectedServer(t *testing.T) {
 	s := testenv.StartFerret(t, testenv.FerretOptions{Auth: true})
 	s.Seed(t)
-	res, err := probetest.Check(t, New(), s.Addr, s.Port, probetest.ReadOnly(s.Digest))
-	if err != nil {
-		t.Fatalf("probe: %v", err)
-	}
-	if res.Status != finding.StatusProtected || res.Auth != finding.AuthRequired {
-		t.Fatalf("status %s/%s, want protected/required (error %q, evidence %v)", res.Status, res.Auth, res.Error, res.Evidence)
-	}
-	if len(res.Datasets) != 0 {
-		t.Errorf("protected server gave datasets: %v", res.Datasets)
-	}
+	res := probetest.Protected(t, New(), s.Addr, s.Port, probetest.ReadOnly(s.Digest))
 	if res.Evidence["auth_error_code"] != int32(codeUnauthorized) {
 		t.Errorf("evidence %v, want auth error 13", res.Evidence)
 	}
