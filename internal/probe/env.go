@@ -59,7 +59,7 @@ type Env struct {
 	dials   atomic.Int64
 	// requests counts the HTTP requests sent through the env's clients.
 	requests atomic.Int64
-	dialer  net.Dialer
+	dialer   net.Dialer
 
 	provisional  atomic.Pointer[Result]
 	onIdentified func()
