@@ -16,7 +16,7 @@ func TestJupyter(t *testing.T) {
 	p := New()
 
 	t.Run("open", func(t *testing.T) {
-		before := testenv.TreeDigest(t, open.Dir)
+		unchanged := probetest.TreeUnchanged(t, open.Dir)
 		res := probetest.Open(t, p, open.Addr, open.Port)
 		if res.Product != "jupyter-notebook" || !strings.HasPrefix(res.Version, "6.") {
 			t.Errorf("product %q version %q", res.Product, res.Version)
@@ -45,15 +45,7 @@ func TestJupyter(t *testing.T) {
 				t.Errorf("%s: %+v, want %d records", name, d.Dataset, n)
 			}
 		}
-		paths := func(d probe.Dataset) map[string]int {
-			m := map[string]int{}
-			for _, r := range d.Sample {
-				for _, v := range r.Values {
-					m[v.Path]++
-				}
-			}
-			return m
-		}
+		paths := probetest.PathCounts
 		root := paths(ds["/"])
 		if root["cell_source"] != 2 || root["email"] != 3 || root["full_name"] != 3 || root["line"] != 1 {
 			t.Errorf("root sample paths %v", root)
@@ -73,13 +65,11 @@ func TestJupyter(t *testing.T) {
 		if data["user_email"] != 2 || data["DB_PASSWORD"] != 1 || data["API_TOKEN"] != 1 {
 			t.Errorf("data sample paths %v", data)
 		}
-		if after := testenv.TreeDigest(t, open.Dir); after != before {
-			t.Error("notebook tree changed during the probe")
-		}
+		unchanged()
 	})
 
 	t.Run("token", func(t *testing.T) {
-		before := testenv.TreeDigest(t, locked.Dir)
+		unchanged := probetest.TreeUnchanged(t, locked.Dir)
 		res := probetest.Protected(t, p, locked.Addr, locked.Port)
 		if len(res.Datasets) != 0 || len(res.Flags) != 0 {
 			t.Errorf("datasets %v flags %v on a protected server", res.Datasets, res.Flags)
@@ -87,9 +77,7 @@ func TestJupyter(t *testing.T) {
 		if res.Version == "" {
 			t.Error("version missing (GET /api answers without a token)")
 		}
-		if after := testenv.TreeDigest(t, locked.Dir); after != before {
-			t.Error("notebook tree changed during the probe")
-		}
+		unchanged()
 	})
 }
 
