@@ -48,7 +48,7 @@ func TestNginx(t *testing.T) {
 	p := New()
 
 	t.Run("open", func(t *testing.T) {
-		before := testenv.TreeDigest(t, f.OpenRoot)
+		unchanged := probetest.TreeUnchanged(t, f.OpenRoot)
 		res := probetest.Open(t, p, f.Open.Addr, f.Open.Port)
 		if res.Product != "nginx" || res.Version != f.Version {
 			t.Errorf("product %q %q, want nginx %q", res.Product, res.Version, f.Version)
@@ -108,9 +108,7 @@ func TestNginx(t *testing.T) {
 		if res.Evidence["git_head"] != "refs/heads/main" {
 			t.Errorf("git_head evidence %v", res.Evidence["git_head"])
 		}
-		if after := testenv.TreeDigest(t, f.OpenRoot); after != before {
-			t.Error("served tree changed during the probe")
-		}
+		unchanged()
 	})
 
 	t.Run("catch-all", func(t *testing.T) {
