@@ -15,7 +15,7 @@ func TestRsyncd(t *testing.T) {
 	p := New()
 
 	t.Run("open", func(t *testing.T) {
-		before := testenv.TreeDigest(t, open.Dir, "rsyncd.")
+		unchanged := probetest.TreeUnchanged(t, open.Dir, "rsyncd.")
 		res := probetest.Open(t, p, open.Addr, open.Port)
 		if res.Product != "rsync" || res.Evidence["protocol"] == "" {
 			t.Errorf("product %q evidence %v", res.Product, res.Evidence)
@@ -40,24 +40,14 @@ func TestRsyncd(t *testing.T) {
 		if d := ds["files"]; d.Kind != "module" || d.Bytes == nil || *d.Bytes < 120000 {
 			t.Errorf("module dataset %+v", d.Dataset)
 		}
-		paths := func(d probe.Dataset) map[string]int {
-			m := map[string]int{}
-			for _, r := range d.Sample {
-				for _, v := range r.Values {
-					m[v.Path]++
-				}
-			}
-			return m
-		}
+		paths := probetest.PathCounts
 		if root := paths(ds["files"]); root["email"] != 2 || root["full_name"] != 2 || root["contact"] != 1 {
 			t.Errorf("root sample %v (%v)", root, res.Evidence)
 		}
 		if bk := paths(ds["files/backups"]); bk["password_hash"] != 1 || bk["DB_PASSWORD"] != 1 {
 			t.Errorf("backups sample %v (%v)", bk, res.Evidence)
 		}
-		if after := testenv.TreeDigest(t, open.Dir, "rsyncd."); after != before {
-			t.Error("module tree changed during the probe")
-		}
+		unchanged()
 	})
 
 	t.Run("auth-users", func(t *testing.T) {
@@ -69,9 +59,5 @@ func TestRsyncd(t *testing.T) {
 }
 
 func TestConformance(t *testing.T) {
-	probetest.Conform(t, probetest.Conformance{New: func() probe.Prober { return New() }, NotThis: []probetest.Other{
-		{Name: "ftp", Banner: probetest.FTPBanner},
-		{Name: "http", Banner: probetest.HTTPBadRequest},
-		{Name: "ssh", Banner: probetest.SSHBanner},
-	}})
+	probetest.Conform(t, probetest.Conformance{New: func() probe.Prober { return New() }, NotThis: probetest.Banners(t, "ftp", "http", "ssh")})
 }
