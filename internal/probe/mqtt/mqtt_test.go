@@ -65,9 +65,5 @@ func TestProtectedBroker(t *testing.T) {
 }
 
 func TestConformance(t *testing.T) {
-	probetest.Conform(t, probetest.Conformance{New: func() probe.Prober { return New() }, NotThis: []probetest.Other{
-		{Name: "http", Banner: probetest.HTTPBadRequest},
-		{Name: "redis", Banner: probetest.RedisError},
-		{Name: "ssh", Banner: probetest.SSHBanner},
-	}})
+	probetest.Conform(t, probetest.Conformance{New: func() probe.Prober { return New() }, NotThis: probetest.Banners(t, "http", "redis", "ssh")})
 }
