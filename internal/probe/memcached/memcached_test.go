@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/leakwatch/leakwatch/internal/finding"
 	"github.com/leakwatch/leakwatch/internal/probe"
 	"github.com/leakwatch/leakwatch/internal/probe/probetest"
 	"github.com/leakwatch/leakwatch/internal/testenv"
@@ -28,13 +27,7 @@ func TestOpenServer(t *testing.T) {
 			t.Parallel()
 			s := testenv.StartMemcached(t, testenv.MemcachedOptions{Port: tc.port, Args: tc.args})
 			s.Seed(t)
-			res, err := probetest.Check(t, New(), s.Addr, s.Port, probetest.ReadOnly(s.Digest))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if res.Status != finding.StatusExposed || res.Auth != finding.AuthNone || res.Error != "" {
-				t.Fatalf("status %s auth %s error %q", res.Status, res.Auth, res.Error)
-			}
+			res := probetest.OpenClean(t, New(), s.Addr, s.Port, probetest.ReadOnly(s.Digest))
 			if want := testenv.MemcachedVersion(t); res.Product != "memcached" || res.Version != want {
 				t.Errorf("product %q version %q, want %q", res.Product, res.Version, want)
 			}
@@ -48,17 +41,8 @@ func TestOpenServer(t *testing.T) {
 			if d.Sampled != len(testenv.MemcachedSeed) || len(d.Sample) != len(testenv.MemcachedSeed) {
 				t.Errorf("sampled %d", d.Sampled)
 			}
-			paths := map[string]bool{}
-			for _, r := range d.Sample {
-				for _, v := range r.Values {
-					paths[v.Path] = true
-				}
-			}
-			for _, p := range []string{"email", "name", "token", "login_token", "ip", "apikey", "greeting", "_key"} {
-				if !paths[p] {
-					t.Errorf("sample lacks %q (have %v)", p, paths)
-				}
-			}
+			paths := probetest.SamplePaths(d)
+			probetest.WantPaths(t, "sample", paths, "email", "name", "token", "login_token", "ip", "apikey", "greeting", "_key")
 		})
 	}
 }
@@ -99,13 +83,7 @@ func TestProtected(t *testing.T) {
 
 func checkProtected(t *testing.T, s *testenv.Memcached, mech string) {
 	t.Helper()
-	res, err := probetest.Check(t, New(), s.Addr, s.Port)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Status != finding.StatusProtected || res.Auth != finding.AuthRequired {
-		t.Fatalf("status %s auth %s", res.Status, res.Auth)
-	}
+	res := probetest.Protected(t, New(), s.Addr, s.Port)
 	if res.Evidence["auth_challenge"] != mech || len(res.Datasets) != 0 {
 		t.Fatalf("evidence %v datasets %v", res.Evidence, res.Datasets)
 	}
@@ -115,9 +93,5 @@ func checkProtected(t *testing.T, s *testenv.Memcached, mech string) {
 }
 
 func TestConformance(t *testing.T) {
-	probetest.Conform(t, probetest.Conformance{New: func() probe.Prober { return New() }, NotThis: []probetest.Other{
-		{Name: "http", Banner: probetest.HTTPBadRequest},
-		{Name: "redis", Banner: probetest.RedisError},
-		{Name: "smtp", Banner: probetest.SMTPBanner},
-	}})
+	probetest.Conform(t, probetest.Conformance{New: func() probe.Prober { return New() }, NotThis: probetest.Banners(t, "http", "redis", "smtp")})
 }
