@@ -6,7 +6,6 @@ import (
 	"net"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/leakwatch/leakwatch/internal/finding"
 	"github.com/leakwatch/leakwatch/internal/lifecycle"
@@ -19,15 +18,8 @@ import (
 // (evidence as plain JSON data).
 func observe(t *testing.T, s *testenv.Redis) *finding.Finding {
 	t.Helper()
-	res, err := probetest.Run(t, New(), s.Addr, s.Port)
-	if err != nil || res.Status != finding.StatusExposed {
-		t.Fatalf("probe: %v %+v", err, res)
-	}
-	f := &finding.Finding{Target: finding.Target{Host: s.Addr.String(), Port: s.Port}, Service: "redis",
-		Status: res.Status, Evidence: res.Evidence, ObservedAt: time.Now().UTC()}
-	f.Finalize()
-	a := lifecycle.ParseAccess(f)
-	if a == nil || !a.Measurable || a.Counters[probe.CounterQueries] == 0 || a.Own[probe.CounterQueries] == 0 {
+	f := probetest.Observe(t, New(), s.Addr, s.Port)
+	if a := lifecycle.ParseAccess(f); a.Counters[probe.CounterQueries] == 0 {
 		t.Fatalf("access evidence %+v", f.Evidence[probe.EvidenceAccess])
 	}
 	return f
@@ -42,7 +34,7 @@ func TestForeignAccess(t *testing.T) {
 	t.Parallel()
 	s := testenv.StartRedis(t, testenv.RedisOptions{Config: []string{"protected-mode no"}})
 	s.Seed(t)
-	before := s.Digest(t)
+	unchanged := probetest.Unchanged(t, s.Digest)
 
 	f1 := observe(t, s)
 	f2 := observe(t, s)
@@ -81,7 +73,5 @@ func TestForeignAccess(t *testing.T) {
 	if len(d.Clients) != 1 || d.Clients[0].Addr != other || d.Clients[0].Connections != 1 || len(d.NewClients) != 1 {
 		t.Errorf("clients %+v new %v, want only %s", d.Clients, d.NewClients, other)
 	}
-	if after := s.Digest(t); after != before {
-		t.Fatalf("dataset changed by probe:\n%s\n%s", before, after)
-	}
+	unchanged()
 }

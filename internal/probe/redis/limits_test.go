@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"fmt"
 	"net"
-	"slices"
 	"strings"
 	"testing"
 
@@ -28,14 +27,6 @@ func TestOversizedValueFlagged(t *testing.T) {
 	if line, err := bufio.NewReader(c).ReadString('\n'); err != nil || !strings.HasPrefix(line, "+OK") {
 		t.Fatalf("set: %q %v", line, err)
 	}
-	res, err := probetest.Run(t, New(), s.Addr, s.Port)
-	if err != nil {
-		t.Fatalf("probe: %v", err)
-	}
-	for _, d := range res.Datasets {
-		if slices.Contains(d.Flags, probe.FlagSampleTruncated) {
-			return
-		}
-	}
-	t.Fatalf("no dataset flagged %s: %+v", probe.FlagSampleTruncated, res.Datasets)
+	res := probetest.Probed(t, New(), s.Addr, s.Port, nil)
+	probetest.WantDatasetFlag(t, res, probe.FlagSampleTruncated)
 }

@@ -17,16 +17,7 @@ func TestOpenServer(t *testing.T) {
 	s.Seed(t)
 	cmdsBefore := s.Commands(t)
 
-	res, err := probetest.Check(t, New(), s.Addr, s.Port, probetest.ReadOnly(s.Digest))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Status != finding.StatusExposed || res.Auth != finding.AuthNone {
-		t.Fatalf("status %s auth %s (%s)", res.Status, res.Auth, res.Error)
-	}
-	if res.Error != "" {
-		t.Errorf("error: %s", res.Error)
-	}
+	res := probetest.OpenClean(t, New(), s.Addr, s.Port, probetest.ReadOnly(s.Digest))
 	if want := testenv.RedisVersion(t); res.Product != "redis" || res.Version != want {
 		t.Errorf("product %q version %q, want redis %q", res.Product, res.Version, want)
 	}
@@ -83,17 +74,10 @@ func TestProtected(t *testing.T) {
 				s.User, s.Pass = "", "s3cret-pass"
 			}
 			s.Seed(t)
-			res, err := probetest.Check(t, New(), s.Addr, s.Port, probetest.ReadOnly(s.Digest))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if res.Status != finding.StatusProtected || res.Auth != finding.AuthRequired {
-				t.Fatalf("status %s auth %s", res.Status, res.Auth)
-			}
+			res := probetest.Protected(t, New(), s.Addr, s.Port, probetest.ReadOnly(s.Digest), probetest.ListedUnread())
 			if res.Evidence["auth_challenge"] != tt.challenge {
 				t.Errorf("evidence %v", res.Evidence)
 			}
-			probetest.NoSamples(t, res)
 			if tt.flag != "" && !slices.Contains(res.Flags, tt.flag) {
 				t.Errorf("flags %v lack %s", res.Flags, tt.flag)
 			}
