@@ -2,10 +2,8 @@ package zookeeper
 
 import (
 	"fmt"
-	"slices"
 	"testing"
 
-	"github.com/leakwatch/leakwatch/internal/finding"
 	"github.com/leakwatch/leakwatch/internal/probe"
 	"github.com/leakwatch/leakwatch/internal/probe/probetest"
 	"github.com/leakwatch/leakwatch/internal/testenv"
@@ -48,19 +46,7 @@ func TestManyChildrenKept(t *testing.T) {
 func TestOversizedValueFlagged(t *testing.T) {
 	s := testenv.StartZooKeeper(t, testenv.ZooKeeperOptions{})
 	s.Seed(t, "")
-	b := probetest.Budget()
-	b.SampleBytes = 4 // every seeded value is larger
-	res, err := probetest.RunBudget(t, New(), s.Addr, s.Port, b)
-	if err != nil {
-		t.Fatalf("probe: %v", err)
-	}
-	if res.Status != finding.StatusExposed {
-		t.Fatalf("status %s (error %q), want exposed", res.Status, res.Error)
-	}
-	for _, d := range res.Datasets {
-		if slices.Contains(d.Flags, probe.FlagRecordTooLarge) {
-			return
-		}
-	}
-	t.Fatalf("no dataset flagged %s", probe.FlagRecordTooLarge)
+	// every seeded value is larger
+	res := probetest.Exposed(t, New(), s.Addr, s.Port, func(b *probe.Budget) { b.SampleBytes = 4 })
+	probetest.WantDatasetFlag(t, res, probe.FlagRecordTooLarge)
 }

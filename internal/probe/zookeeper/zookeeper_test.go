@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/leakwatch/leakwatch/internal/finding"
 	"github.com/leakwatch/leakwatch/internal/probe"
 	"github.com/leakwatch/leakwatch/internal/probe/probetest"
 	"github.com/leakwatch/leakwatch/internal/testenv"
@@ -16,13 +15,7 @@ func TestOpenServer(t *testing.T) {
 	t.Parallel()
 	s := testenv.StartZooKeeper(t, testenv.ZooKeeperOptions{Port: 2181})
 	s.Seed(t, "")
-	res, err := probetest.Check(t, New(), s.Addr, s.Port, probetest.ReadOnly(func(tb testing.TB) string { return s.Digest(tb) }))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Status != finding.StatusExposed || res.Auth != finding.AuthNone || res.Error != "" {
-		t.Fatalf("status %s auth %s error %q", res.Status, res.Auth, res.Error)
-	}
+	res := probetest.OpenClean(t, New(), s.Addr, s.Port, probetest.ReadOnly(func(tb testing.TB) string { return s.Digest(tb) }))
 	if res.Product != "zookeeper" || res.Version != "3.8.0" || res.Evidence["mode"] != "standalone" {
 		t.Errorf("product %q version %q evidence %v", res.Product, res.Version, res.Evidence)
 	}
@@ -64,14 +57,8 @@ func TestProtected(t *testing.T) {
 			t.Parallel()
 			s := testenv.StartZooKeeper(t, testenv.ZooKeeperOptions{})
 			s.Seed(t, auth, tc.acl...)
-			before := s.Digest(t, auth)
-			res, err := probetest.Check(t, New(), s.Addr, s.Port)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if res.Status != finding.StatusProtected || res.Auth != finding.AuthRequired {
-				t.Fatalf("status %s auth %s (%s)", res.Status, res.Auth, res.Error)
-			}
+			unchanged := probetest.Unchanged(t, func(tb testing.TB) string { return s.Digest(tb, auth) })
+			res := probetest.Protected(t, New(), s.Addr, s.Port, probetest.ListedUnread())
 			for _, d := range res.Datasets {
 				if d.Sampled != 0 || d.Records != nil {
 					t.Errorf("%s read: %+v", d.Name, d.Dataset)
@@ -80,9 +67,7 @@ func TestProtected(t *testing.T) {
 			if tc.flag != "" && !slices.Contains(res.Flags, tc.flag) {
 				t.Errorf("flags %v", res.Flags)
 			}
-			if after := s.Digest(t, auth); after != before {
-				t.Fatalf("tree changed by probe:\n%s\n---\n%s", before, after)
-			}
+			unchanged()
 		})
 	}
 }
