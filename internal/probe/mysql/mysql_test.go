@@ -18,18 +18,7 @@ func TestOpenRootWithoutPassword(t *testing.T) {
 		t.Errorf("product %q version %q", res.Product, res.Version)
 	}
 	want := testenv.MariaDBSeedRows
-	for name, n := range want {
-		d := probetest.Dataset(t, res, name)
-		if d.Kind != "table" || d.Records == nil || *d.Records != n {
-			t.Errorf("%s: kind %q records %v, want table/%d", name, d.Kind, d.Records, n)
-		}
-		if d.Bytes == nil || *d.Bytes <= 0 {
-			t.Errorf("%s: bytes %v", name, d.Bytes)
-		}
-		if d.Sampled != int(n) || len(d.Sample) != int(n) {
-			t.Errorf("%s: sampled %d (%d records), want %d", name, d.Sampled, len(d.Sample), n)
-		}
-	}
+	probetest.WantTables(t, res, want)
 	if len(res.Datasets) != len(want) {
 		t.Errorf("%d datasets, want %d (views and system schemas left out)", len(res.Datasets), len(want))
 	}
