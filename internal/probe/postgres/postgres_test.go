@@ -22,18 +22,7 @@ func TestOpenTrustServer(t *testing.T) {
 	if res.Evidence["auth_method"] != "trust" {
 		t.Errorf("auth_method evidence %v", res.Evidence["auth_method"])
 	}
-	for name, n := range testenv.PostgresSeedRows {
-		d := probetest.Dataset(t, res, name)
-		if d.Kind != "table" || d.Records == nil || *d.Records != n {
-			t.Errorf("%s: kind %q records %v, want table/%d", name, d.Kind, d.Records, n)
-		}
-		if d.Bytes == nil || *d.Bytes <= 0 {
-			t.Errorf("%s: bytes %v", name, d.Bytes)
-		}
-		if d.Sampled != int(n) || len(d.Sample) != int(n) {
-			t.Errorf("%s: sampled %d (%d records), want %d", name, d.Sampled, len(d.Sample), n)
-		}
-	}
+	probetest.WantTables(t, res, testenv.PostgresSeedRows)
 	if d := probetest.Dataset(t, res, "postgres.public.fresh"); d.Records != nil {
 		t.Errorf("never analyzed table: records %d, want unknown", *d.Records)
 	}
