@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/leakwatch/leakwatch/internal/finding"
 	"github.com/leakwatch/leakwatch/internal/probe"
 	"github.com/leakwatch/leakwatch/internal/probe/probetest"
 	"github.com/leakwatch/leakwatch/internal/testenv"
@@ -52,13 +51,7 @@ func TestProtectedBroker(t *testing.T) {
 	t.Parallel()
 	s := testenv.StartMosquitto(t, testenv.MosquittoOptions{User: "iot", Password: "iot-pass-123"})
 	s.Seed(t)
-	res, err := probetest.Check(t, New(), s.Addr, s.Port, probetest.ReadOnly(s.Digest))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Status != finding.StatusProtected || res.Auth != finding.AuthRequired || len(res.Datasets) != 0 {
-		t.Fatalf("status %s auth %s datasets %v", res.Status, res.Auth, res.Datasets)
-	}
+	res := probetest.Protected(t, New(), s.Addr, s.Port, probetest.ReadOnly(s.Digest))
 	if res.Evidence["connack_rc"] != rcNotAuthorized {
 		t.Errorf("evidence %v", res.Evidence)
 	}
