@@ -4,7 +4,6 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/leakwatch/leakwatch/internal/finding"
 	"github.com/leakwatch/leakwatch/internal/probe"
 	"github.com/leakwatch/leakwatch/internal/probe/probetest"
 	"github.com/leakwatch/leakwatch/internal/testenv"
@@ -47,13 +46,7 @@ func TestTokenAuth(t *testing.T) {
 	t.Parallel()
 	s := testenv.StartNATS(t, testenv.NATSOptions{Token: "s3cret-token-123"})
 	s.Seed(t)
-	res, err := probetest.Check(t, New(), s.Addr, s.Port, probetest.ReadOnly(s.Digest))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Status != finding.StatusProtected || res.Auth != finding.AuthRequired || len(res.Datasets) != 0 {
-		t.Fatalf("status %s auth %s datasets %v (%s)", res.Status, res.Auth, res.Datasets, res.Error)
-	}
+	res := probetest.Protected(t, New(), s.Addr, s.Port, probetest.ReadOnly(s.Digest))
 	if res.Evidence["auth_required"] != true || res.Version != testenv.NATSVersion(t) {
 		t.Errorf("evidence %v version %q", res.Evidence, res.Version)
 	}
