@@ -183,17 +183,19 @@ type AccessDelta struct {
 	Limits []string `json:"limits,omitempty"`
 }
 
-// Seen tells whether the interval shows use by others: foreign requests
-// or connections, or a client address not connected at the previous
+// Seen tells whether the interval shows use by others: foreign requests,
+// or a client address not connected at the previous
 // reading. (Other clients that merely stay connected are listed in every
 // delta, but are news only once.)
 func (d *AccessDelta) Seen() bool {
 	if d == nil || !d.Measurable {
 		return false
 	}
-	return (d.ForeignQueries != nil && *d.ForeignQueries > 0) ||
-		(d.ForeignConnections != nil && *d.ForeignConnections > 0) ||
-		len(d.NewClients) > 0
+	// Connections alone are no use of the data: a port check, a load
+	// balancer's health probe and leakwatch's own sweep (a bare TCP
+	// connect) each open one. They are kept in the delta, but only
+	// requests, or a client address not seen before, make an event.
+	return (d.ForeignQueries != nil && *d.ForeignQueries > 0) || len(d.NewClients) > 0
 }
 
 // Summary is the delta in one line ("31 foreign queries, 2 foreign

@@ -36,8 +36,9 @@ func TestAccessDeltaSeen(t *testing.T) {
 		{&AccessDelta{Measurable: true}, false},
 		{&AccessDelta{Measurable: true, ForeignQueries: zero, ForeignConnections: zero}, false},
 		{&AccessDelta{Measurable: true, ForeignQueries: one}, true},
-		{&AccessDelta{Measurable: true, ForeignConnections: one}, true},
-		{&AccessDelta{Measurable: true, ForeignQueries: zero, ForeignConnections: one}, true},
+		// Connections alone (a port check, leakwatch's own sweep) are no use.
+		{&AccessDelta{Measurable: true, ForeignConnections: one}, false},
+		{&AccessDelta{Measurable: true, ForeignQueries: zero, ForeignConnections: one}, false},
 		{&AccessDelta{Measurable: true, NewClients: []string{"127.0.0.9"}}, true},
 		{&AccessDelta{Measurable: true, Clients: []AccessClient{{Addr: "127.0.0.9"}}}, false},
 	} {
