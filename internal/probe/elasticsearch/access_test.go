@@ -4,29 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"testing"
-	"time"
 
-	"github.com/leakwatch/leakwatch/internal/finding"
-	"github.com/leakwatch/leakwatch/internal/lifecycle"
-	"github.com/leakwatch/leakwatch/internal/probe"
 	"github.com/leakwatch/leakwatch/internal/probe/probetest"
-	"github.com/leakwatch/leakwatch/internal/testenv"
 )
-
-func observe(t *testing.T, n *testenv.SearchNode) *finding.Finding {
-	t.Helper()
-	res, err := probetest.Run(t, New(), n.Addr, n.Port)
-	if err != nil || res.Status != finding.StatusExposed {
-		t.Fatalf("probe: %v %+v", err, res)
-	}
-	f := &finding.Finding{Target: finding.Target{Host: n.Addr.String(), Port: n.Port}, Service: "elasticsearch",
-		Status: res.Status, Evidence: res.Evidence, ObservedAt: time.Now().UTC()}
-	f.Finalize()
-	if a := lifecycle.ParseAccess(f); a == nil || !a.Measurable || a.Own[probe.CounterQueries] == 0 {
-		t.Fatalf("access evidence %+v", f.Evidence[probe.EvidenceAccess])
-	}
-	return f
-}
 
 // Issue 10: between two observations a second client runs 25 searches and
 // reads 3 documents; the access delta reports at least 25 foreign queries
@@ -35,14 +15,8 @@ func observe(t *testing.T, n *testenv.SearchNode) *finding.Finding {
 func TestForeignAccess(t *testing.T) {
 	n := seeded(t)
 	ctx := context.Background()
-	before, err := n.Client.State(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f1 := observe(t, n)
-	f2 := observe(t, n)
-	d := lifecycle.ForeignAccess(f1, f2, false)
-	t.Logf("own only: %s %+v", d.Summary(), d.Counters)
+	unchanged := probetest.Unchanged(t, digest(n))
+	f2, d := probetest.ObserveDelta(t, New(), n.Addr, n.Port, probetest.Observe(t, New(), n.Addr, n.Port))
 	if !d.Measurable || *d.ForeignQueries != 0 || *d.ForeignConnections != 0 {
 		t.Fatalf("leakwatch's own probe counted as foreign: %s %+v", d.Summary(), d.Counters)
 	}
@@ -72,9 +46,7 @@ func TestForeignAccess(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	f3 := observe(t, n)
-	d = lifecycle.ForeignAccess(f2, f3, false)
-	t.Logf("foreign: %s; counters %+v; datasets %v", d.Summary(), d.Counters, d.Datasets)
+	_, d = probetest.ObserveDelta(t, New(), n.Addr, n.Port, f2)
 	if !d.Seen() || *d.ForeignQueries < 25 || *d.ForeignQueries > 28 {
 		t.Errorf("foreign queries %d, want 28 (25 searches + 3 reads)", *d.ForeignQueries)
 	}
@@ -84,11 +56,5 @@ func TestForeignAccess(t *testing.T) {
 	if _, ok := d.Datasets["products"]; ok {
 		t.Errorf("products moved only by leakwatch: %v", d.Datasets)
 	}
-	after, err := n.Client.State(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if before != after {
-		t.Fatalf("node state changed by a probe:\nbefore:\n%s\nafter:\n%s", before, after)
-	}
+	unchanged()
 }

@@ -54,13 +54,7 @@ func seeded(t *testing.T) *testenv.SearchNode {
 
 func TestOpenSearchExposed(t *testing.T) {
 	n := seeded(t)
-	res, err := probetest.Check(t, New(), n.Addr, n.Port)
-	if err != nil {
-		t.Fatalf("probe: %v", err)
-	}
-	if res.Status != finding.StatusExposed || res.Auth != finding.AuthNone {
-		t.Fatalf("status %s auth %s, want exposed/none (error %q)", res.Status, res.Auth, res.Error)
-	}
+	res := probetest.Open(t, New(), n.Addr, n.Port)
 	if res.Product != "opensearch" || !strings.HasPrefix(res.Version, "2.19.") {
 		t.Errorf("product %q version %q, want opensearch 2.19.x", res.Product, res.Version)
 	}
@@ -111,15 +105,10 @@ func TestOpenSearchExposed(t *testing.T) {
 
 func TestSampleBudget(t *testing.T) {
 	n := seeded(t)
-	env := probetest.Env(n.Addr, n.Port)
-	env.Budget.SampleBytes = 4 << 10
-	env.Budget.MaxDatasets = 1
-	ctx, cancel := context.WithTimeout(context.Background(), env.Budget.Timeout)
-	defer cancel()
-	res, err := New().Probe(ctx, env)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := probetest.Probed(t, New(), n.Addr, n.Port, func(b *probe.Budget) {
+		b.SampleBytes = 4 << 10
+		b.MaxDatasets = 1
+	})
 	sampled := 0
 	for _, d := range res.Datasets {
 		if d.Sampled > 0 {
@@ -140,20 +129,21 @@ func TestSampleBudget(t *testing.T) {
 
 func TestReadOnly(t *testing.T) {
 	n := seeded(t)
-	ctx := context.Background()
-	before, err := n.Client.State(ctx)
-	if err != nil {
+	if _, err := probetest.Check(t, New(), n.Addr, n.Port, probetest.ReadOnly(digest(n))); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := probetest.Check(t, New(), n.Addr, n.Port); err != nil {
-		t.Fatal(err)
-	}
-	after, err := n.Client.State(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if before != after {
-		t.Fatalf("node state changed by a probe:\nbefore:\n%s\nafter:\n%s", before, after)
+}
+
+// digest is the node's state (its indices, mappings and counts), for
+// probetest.ReadOnly and probetest.Unchanged.
+func digest(n *testenv.SearchNode) func(testing.TB) string {
+	return func(tb testing.TB) string {
+		tb.Helper()
+		st, err := n.Client.State(context.Background())
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return st
 	}
 }
 
@@ -178,13 +168,7 @@ func TestNginx(t *testing.T) {
 		testenv.NginxSite{Addr: odd, Port: oddPort, Body: fmt.Sprintf(`location / { proxy_pass %s; }`, n.URL())},
 	)
 	t.Run("basic-auth", func(t *testing.T) {
-		res, err := probetest.Check(t, New(), authAddr, 9200)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if res.Status != finding.StatusProtected || res.Auth != finding.AuthRequired || len(res.Datasets) != 0 {
-			t.Fatalf("got %s/%s with %d datasets, want protected", res.Status, res.Auth, len(res.Datasets))
-		}
+		probetest.Protected(t, New(), authAddr, 9200)
 	})
 	t.Run("static", func(t *testing.T) {
 		res, err := probetest.Check(t, New(), staticAddr, 9200)

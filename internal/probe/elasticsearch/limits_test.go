@@ -3,12 +3,12 @@ package elasticsearch
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/leakwatch/leakwatch/internal/finding"
 	"github.com/leakwatch/leakwatch/internal/probe"
 	"github.com/leakwatch/leakwatch/internal/probe/probetest"
 )
@@ -23,14 +23,9 @@ func manyIndices(n, docBytes int) http.Handler {
 			fmt.Fprint(w, `{"name":"n1","cluster_name":"c","cluster_uuid":"u1","version":{"number":"7.10.2"},"tagline":"You Know, for Search"}`)
 		case r.URL.Path == "/_cat/indices":
 			bw := bufio.NewWriterSize(w, 64<<10)
-			bw.WriteString("[")
-			for i := range n {
-				if i > 0 {
-					bw.WriteString(",")
-				}
-				fmt.Fprintf(bw, `{"health":"green","status":"open","index":"idx-%06d","uuid":"uuuuuuuuuuuuuuuuuuuuuu","docs.count":"%d","store.size":"%d"}`, i, i, 1000+i)
-			}
-			bw.WriteString("]")
+			probetest.WriteList(bw, "[", n, func(w io.Writer, i int) {
+				fmt.Fprintf(w, `{"health":"green","status":"open","index":"idx-%06d","uuid":"uuuuuuuuuuuuuuuuuuuuuu","docs.count":"%d","store.size":"%d"}`, i, i, 1000+i)
+			}, "]")
 			bw.Flush()
 		case strings.HasSuffix(r.URL.Path, "/_count"):
 			fmt.Fprint(w, `{"count":3}`)
@@ -50,16 +45,7 @@ func manyIndices(n, docBytes int) http.Handler {
 // read, and say the listing is incomplete.
 func TestManyIndicesStayExposed(t *testing.T) {
 	s := probetest.ServeHTTP(t, manyIndices(70000, 10))
-	res, err := probetest.Run(t, New(), s.Addr, s.Port)
-	if err != nil {
-		t.Fatalf("probe: %v", err)
-	}
-	if res.Status != finding.StatusExposed {
-		t.Fatalf("status %s (error %q), want exposed", res.Status, res.Error)
-	}
-	if !slices.Contains(res.Flags, probe.FlagDatasetsTruncated) {
-		t.Errorf("flags %v lack %s", res.Flags, probe.FlagDatasetsTruncated)
-	}
+	res := probetest.Exposed(t, New(), s.Addr, s.Port, nil, probe.FlagDatasetsTruncated)
 	if got := probetest.Budget().MaxListed; len(res.Datasets) != got {
 		t.Errorf("%d datasets listed, want the listing limit %d", len(res.Datasets), got)
 	}
@@ -103,13 +89,7 @@ func TestParseCatIndicesCut(t *testing.T) {
 // larger than the per-dataset byte budget was dropped without a word.
 func TestOversizedDocumentFlagged(t *testing.T) {
 	s := probetest.ServeHTTP(t, manyIndices(2, 2<<20))
-	res, err := probetest.Run(t, New(), s.Addr, s.Port)
-	if err != nil {
-		t.Fatalf("probe: %v", err)
-	}
-	if res.Status != finding.StatusExposed {
-		t.Fatalf("status %s (error %q), want exposed", res.Status, res.Error)
-	}
+	res := probetest.Exposed(t, New(), s.Addr, s.Port, nil)
 	for _, ds := range res.Datasets {
 		if !slices.Contains(ds.Flags, probe.FlagRecordTooLarge) || !slices.Contains(ds.Flags, probe.FlagSampleTruncated) {
 			t.Errorf("dataset %s flags %v, want %s and %s", ds.Name, ds.Flags, probe.FlagRecordTooLarge, probe.FlagSampleTruncated)
