@@ -43,8 +43,9 @@ var incompleteFlags = []string{"datasets-truncated", "partial", "probe-timeout",
 
 // RansomNotePatterns are (lower-case) substrings of dataset names that
 // extortion bots leave after wiping a store ("READ_ME", "meow", "how to
-// recover"). The Elasticsearch prober flags such indices itself; this list
-// covers every other store (tables, collections, keyspaces, buckets).
+// recover"). The Elasticsearch prober flags such indices with this list;
+// the extortion event applies it to every store (tables, collections,
+// keyspaces, buckets).
 var RansomNotePatterns = []string{
 	"read_me", "readme", "read-me", "meow", "how_to_recover", "how-to-recover",
 	"recover_your_data", "please_read", "warning_read", "your_data_is_backed_up",

@@ -11,6 +11,7 @@ import (
 
 	"github.com/leakwatch/leakwatch/internal/classify"
 	"github.com/leakwatch/leakwatch/internal/finding"
+	"github.com/leakwatch/leakwatch/internal/lifecycle"
 )
 
 // rootInfo is the answer to GET / of an Elasticsearch or OpenSearch node.
@@ -348,21 +349,7 @@ func parseError(body []byte) errorInfo {
 	return errorInfo{}
 }
 
-// ransomPatterns are index names left by extortion bots that wiped a cluster
-// (e.g. "read_me", "meow" campaigns, "how_to_recover_…").
-var ransomPatterns = []string{
-	"read_me", "readme", "read-me", "meow", "how_to_recover", "how-to-recover",
-	"recover_your_data", "please_read", "warning_read", "your_data_is_backed_up",
-	"backup_your_data", "hacked", "pwned", "ransom",
-}
-
-// isRansomNote tells whether an index name looks like a ransom note.
-func isRansomNote(name string) bool {
-	n := strings.ToLower(name)
-	for _, p := range ransomPatterns {
-		if strings.Contains(n, p) {
-			return true
-		}
-	}
-	return false
-}
+// isRansomNote tells whether an index name looks like a ransom note left
+// by extortion bots that wiped a cluster ("read_me", "meow", …): the one
+// list the lifecycle's extortion events use for every store.
+func isRansomNote(name string) bool { return lifecycle.IsRansomNoteName(name) }
