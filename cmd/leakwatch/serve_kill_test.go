@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -12,7 +11,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,6 +22,7 @@ import (
 	"github.com/leakwatch/leakwatch/internal/lifecycle"
 	"github.com/leakwatch/leakwatch/internal/store"
 	"github.com/leakwatch/leakwatch/internal/store/storeopen"
+	"github.com/leakwatch/leakwatch/internal/store/storetest"
 	"github.com/leakwatch/leakwatch/internal/testenv"
 )
 
@@ -573,56 +572,6 @@ func sqlConsistency(t *testing.T, be killBackend) {
 // It returns the number of observations replayed.
 func replayHistory(t *testing.T, st store.Store) int {
 	t.Helper()
-	ctx := context.Background()
-	fs, err := st.ListFindings(ctx, store.FindingFilter{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	pol := lifecycle.DefaultPolicy()
-	replayed := 0
-	for _, f := range fs {
-		d, err := st.GetFinding(ctx, f.ID, store.TimelineQuery{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var obs []store.Observation
-		storedEvents := map[int64][]string{}
-		for _, e := range d.Timeline {
-			if e.Observation != nil {
-				obs = append(obs, *e.Observation)
-			}
-			if e.Event != nil {
-				storedEvents[e.Event.ObservationID] = append(storedEvents[e.Event.ObservationID], string(e.Event.Kind)+"@"+e.Event.At.Format(time.RFC3339Nano))
-			}
-		}
-		slices.SortFunc(obs, func(a, b store.Observation) int { return int(a.ID - b.ID) })
-		var state lifecycle.State
-		for _, o := range obs {
-			full, err := st.GetObservation(ctx, o.ID)
-			if err != nil {
-				t.Fatal(err)
-			}
-			lo := lifecycle.Observation{ID: o.ID, FindingID: o.FindingID, Target: f.Target, Service: f.Service,
-				At: o.At, Outcome: o.Outcome, Reason: o.Reason, Finding: full.Finding, Scope: o.Scope}
-			res, err := pol.Apply(state, lo)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var got []string
-			for _, e := range res.Events {
-				got = append(got, string(e.Kind)+"@"+e.At.Format(time.RFC3339Nano))
-			}
-			if !slices.Equal(got, storedEvents[o.ID]) {
-				t.Errorf("%s observation %d: replay events %v, stored %v", f.ID, o.ID, got, storedEvents[o.ID])
-			}
-			state = res.State
-			replayed++
-		}
-		want, _ := json.Marshal(state)
-		have, _ := json.Marshal(d.Finding.State)
-		if string(want) != string(have) {
-			t.Errorf("%s: replayed state differs from the stored one:\n%s\n%s", f.ID, want, have)
-		}
-	}
+	_, replayed := storetest.ReplayHistory(t, st)
 	return replayed
 }

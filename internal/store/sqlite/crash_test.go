@@ -3,7 +3,6 @@ package sqlite
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os/exec"
@@ -17,8 +16,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/leakwatch/leakwatch/internal/lifecycle"
 	"github.com/leakwatch/leakwatch/internal/store"
+	"github.com/leakwatch/leakwatch/internal/store/storetest"
 )
 
 const crashEndpoints = 8
@@ -239,53 +238,7 @@ func checkCrashConsistency(t *testing.T, s *Store, lines []string) crashStats {
 }
 
 func replay(t *testing.T, s *Store) {
-	ctx := context.Background()
-	fs, err := s.ListFindings(ctx, store.FindingFilter{})
-	if err != nil || len(fs) != crashEndpoints {
-		t.Fatalf("%d findings, %v", len(fs), err)
-	}
-	pol := lifecycle.DefaultPolicy()
-	for _, f := range fs {
-		d, err := s.GetFinding(ctx, f.ID, store.TimelineQuery{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var obs []store.Observation
-		storedEvents := map[int64][]string{}
-		for _, e := range d.Timeline {
-			if e.Observation != nil {
-				obs = append(obs, *e.Observation)
-			}
-			if e.Event != nil {
-				storedEvents[e.Event.ObservationID] = append(storedEvents[e.Event.ObservationID], string(e.Event.Kind)+"@"+e.Event.At.Format(time.RFC3339Nano))
-			}
-		}
-		slices.SortFunc(obs, func(a, b store.Observation) int { return int(a.ID - b.ID) })
-		var state lifecycle.State
-		for _, o := range obs {
-			full, err := s.GetObservation(ctx, o.ID)
-			if err != nil {
-				t.Fatal(err)
-			}
-			lo := lifecycle.Observation{ID: o.ID, FindingID: o.FindingID, Target: f.Target, Service: f.Service,
-				At: o.At, Outcome: o.Outcome, Reason: o.Reason, Finding: full.Finding, Scope: o.Scope}
-			res, err := pol.Apply(state, lo)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var got []string
-			for _, e := range res.Events {
-				got = append(got, string(e.Kind)+"@"+e.At.Format(time.RFC3339Nano))
-			}
-			if !slices.Equal(got, storedEvents[o.ID]) {
-				t.Errorf("%s observation %d: replay events %v, stored %v", f.ID, o.ID, got, storedEvents[o.ID])
-			}
-			state = res.State
-		}
-		want, _ := json.Marshal(state)
-		have, _ := json.Marshal(d.Finding.State)
-		if string(want) != string(have) {
-			t.Errorf("%s: replayed state differs from the stored one:\n%s\n%s", f.ID, want, have)
-		}
+	if n, _ := storetest.ReplayHistory(t, s); n != crashEndpoints {
+		t.Fatalf("%d findings, want %d", n, crashEndpoints)
 	}
 }
