@@ -40,6 +40,11 @@ type Options struct {
 	// it exhausted (after a bounded wait) is reported with what it proved,
 	// flagged memory-ceiling.
 	MemoryCeiling int64
+	// Memory, if set, is the pool to draw from instead of one of the
+	// engine's own (MemoryCeiling is then ignored): engines that run side
+	// by side in one process (serve's scopes, deep and light) share one
+	// ceiling.
+	Memory *probe.MemoryPool
 	// Now is the clock (tests).
 	Now func() time.Time
 }
@@ -72,9 +77,12 @@ func New(opts Options) (*Engine, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.Memory == nil {
+		opts.Memory = probe.NewMemoryPool(opts.MemoryCeiling)
+	}
 	return &Engine{
 		opts: opts,
-		pool: probe.NewMemoryPool(opts.MemoryCeiling),
+		pool: opts.Memory,
 		cpu:  make(chan struct{}, max(2, runtime.GOMAXPROCS(0))),
 	}, nil
 }

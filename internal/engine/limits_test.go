@@ -342,3 +342,45 @@ func TestProbersStartNoGoroutines(t *testing.T) {
 		t.Fatalf("checked only %d prober files", checked)
 	}
 }
+
+// TestSharedMemoryPool: engines given one pool (serve's scopes, its deep
+// and light engines) share one ceiling — together they never hold more.
+func TestSharedMemoryPool(t *testing.T) {
+	const ceiling = 2 << 20
+	pool := probe.NewMemoryPool(ceiling)
+	reader := &funcProber{name: "reader", ports: []int{0}, probe: func(ctx context.Context, env *probe.Env) (*probe.Result, error) {
+		_, err := readAll(ctx, env)
+		time.Sleep(time.Second)
+		return nil, err
+	}}
+	var engines []*Engine
+	for range 2 {
+		engines = append(engines, engineWith(t, func(o *Options) {
+			o.Memory = pool
+			o.MemoryCeiling = 64 << 20 // ignored: the shared pool rules
+			o.Budget.MaxBytes = 1 << 20
+			o.Budget.IOTimeout = 300 * time.Millisecond
+			o.AllProbers = true
+		}, reader))
+	}
+	if engines[0].Memory() != pool || engines[1].Memory() != pool {
+		t.Fatal("engines do not use the pool they were given")
+	}
+	reps := make(chan *Report, 6)
+	for i := range 6 {
+		s := probetest.Endless(t, "", 'y')
+		go func() { reps <- engines[i%2].Probe(context.Background(), probe.Target{Addr: s.Addr, Port: s.Port}) }()
+	}
+	ceilingHit := 0
+	for range 6 {
+		if rep := <-reps; rep.Finding != nil && slices.Contains(rep.Finding.Flags, probe.FlagMemoryCeiling) {
+			ceilingHit++
+		}
+	}
+	if peak := pool.Peak(); peak > ceiling {
+		t.Fatalf("two engines held %d bytes together, shared ceiling %d", peak, ceiling)
+	}
+	if ceilingHit == 0 {
+		t.Error("6 targets × 1 MiB on two engines under one 2 MiB ceiling: none flagged memory-ceiling")
+	}
+}

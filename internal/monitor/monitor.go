@@ -76,7 +76,8 @@ type Monitor struct {
 	cfg     *config.Config
 	policy  lifecycle.Policy
 	limiter *rate.Limiter
-	probes  chan struct{} // shared probe-worker slots
+	probes  chan struct{}     // shared probe-worker slots
+	memory  *probe.MemoryPool // one memory ceiling for every engine
 	scopes  []*scopeRunner
 	byName  map[string]*scopeRunner
 	logger  *slog.Logger
@@ -109,6 +110,7 @@ func New(ctx context.Context, o Options) (*Monitor, error) {
 		o: o, cfg: c, byName: map[string]*scopeRunner{},
 		policy: lifecycle.Policy{CloseAfter: c.Monitor.CloseAfter}.WithDefaults(),
 		probes: make(chan struct{}, scan.CapWorkers(c.Probe.Workers)),
+		memory: probe.NewMemoryPool(int64(c.Probe.MemoryCeiling)),
 		logger: o.Logger,
 	}
 	if m.logger == nil {
@@ -148,7 +150,7 @@ func (m *Monitor) newScope(ctx context.Context, sc *config.Scope) (*scopeRunner,
 		return engine.New(engine.Options{
 			Registry: m.o.Registry, Classifier: m.o.Classifier, Budget: b,
 			AllProbers: !m.cfg.Probe.PortProbersOnly, DefaultCredentials: !m.cfg.Probe.NoDefaultCreds,
-			InScope: built.Allows, MemoryCeiling: int64(m.cfg.Probe.MemoryCeiling),
+			InScope: built.Allows, Memory: m.memory,
 		})
 	}
 	deep, err := mk(deepBudget)
