@@ -59,21 +59,20 @@ func TestFormatStringOutOfRange(t *testing.T) {
 	}
 }
 
-// TestWritersAfterClose: a second Close writes nothing more, and the
-// writers that hold findings until Close (table, SARIF) refuse one after
-// it.
+// TestWritersAfterClose: a second Close writes nothing more, and every
+// writer refuses a Write after Close (the streaming ones as much as those
+// that hold findings until Close).
 func TestWritersAfterClose(t *testing.T) {
 	f := finding.Finding{Target: finding.Target{Host: "127.0.0.5", Port: 6379}, Service: "redis", Status: finding.StatusExposed, Auth: finding.AuthNone}
 	f.Finalize()
 	for _, tc := range []struct {
-		name     string
-		mk       func(*bytes.Buffer) Writer
-		buffered bool
+		name string
+		mk   func(*bytes.Buffer) Writer
 	}{
-		{"table", func(b *bytes.Buffer) Writer { return NewTableWriter(b, Options{}) }, true},
-		{"sarif", func(b *bytes.Buffer) Writer { return NewSARIFWriter(b, Options{}) }, true},
-		{"ocsf", func(b *bytes.Buffer) Writer { return NewOCSFWriter(b, Options{}) }, false},
-		{"jsonl", func(b *bytes.Buffer) Writer { return NewJSONLWriter(b) }, false},
+		{"table", func(b *bytes.Buffer) Writer { return NewTableWriter(b, Options{}) }},
+		{"sarif", func(b *bytes.Buffer) Writer { return NewSARIFWriter(b, Options{}) }},
+		{"ocsf", func(b *bytes.Buffer) Writer { return NewOCSFWriter(b, Options{}) }},
+		{"jsonl", func(b *bytes.Buffer) Writer { return NewJSONLWriter(b) }},
 	} {
 		var b bytes.Buffer
 		w := tc.mk(&b)
@@ -90,10 +89,10 @@ func TestWritersAfterClose(t *testing.T) {
 		if b.Len() != n {
 			t.Errorf("%s: second close wrote %d more bytes", tc.name, b.Len()-n)
 		}
-		if err := w.Write(f); tc.buffered && err == nil {
+		if err := w.Write(f); err == nil {
 			t.Errorf("%s: write after close accepted", tc.name)
 		}
-		if err := w.Close(); err != nil || tc.buffered && b.Len() != n {
+		if err := w.Close(); err != nil || b.Len() != n {
 			t.Errorf("%s: close after a refused write: %v, %d more bytes", tc.name, err, b.Len()-n)
 		}
 	}

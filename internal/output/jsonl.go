@@ -15,10 +15,11 @@ import (
 // line written with a single Write call on the underlying writer. It is
 // safe for concurrent use.
 type JSONLWriter struct {
-	mu  sync.Mutex
-	w   io.Writer
-	buf bytes.Buffer
-	enc *json.Encoder
+	mu     sync.Mutex
+	w      io.Writer
+	buf    bytes.Buffer
+	enc    *json.Encoder
+	closed bool
 }
 
 var _ Writer = (*JSONLWriter)(nil)
@@ -39,6 +40,9 @@ func NewJSONLWriter(w io.Writer) *JSONLWriter {
 func (jw *JSONLWriter) Write(f finding.Finding) error {
 	jw.mu.Lock()
 	defer jw.mu.Unlock()
+	if jw.closed {
+		return fmt.Errorf("output: jsonl: write after close")
+	}
 	line := encodeLine(&jw.buf, jw.enc, &f, func(f *finding.Finding) any { return Normalize(*f) })
 	if _, err := jw.w.Write(line); err != nil {
 		return fmt.Errorf("output: write jsonl: %w", err)
@@ -63,8 +67,14 @@ func encodeLine(buf *bytes.Buffer, enc *json.Encoder, f *finding.Finding, shape 
 	return escapeUnsafeJSON(buf.Bytes())
 }
 
-// Close does nothing: every line is written as it comes.
-func (jw *JSONLWriter) Close() error { return nil }
+// Close ends the stream (every line was written as it came); later Writes
+// fail, as with every writer.
+func (jw *JSONLWriter) Close() error {
+	jw.mu.Lock()
+	defer jw.mu.Unlock()
+	jw.closed = true
+	return nil
+}
 
 // WriteJSONL writes findings as JSONL.
 func WriteJSONL(w io.Writer, findings []finding.Finding) error {

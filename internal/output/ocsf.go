@@ -132,6 +132,8 @@ type OCSFWriter struct {
 	buf  bytes.Buffer
 	enc  *json.Encoder
 	now  func() time.Time // for findings without ObservedAt
+	// closed: later Writes fail, as with every writer.
+	closed bool
 }
 
 var _ Writer = (*OCSFWriter)(nil)
@@ -150,6 +152,9 @@ func NewOCSFWriter(w io.Writer, opts Options) *OCSFWriter {
 func (ow *OCSFWriter) Write(f finding.Finding) error {
 	ow.mu.Lock()
 	defer ow.mu.Unlock()
+	if ow.closed {
+		return fmt.Errorf("output: ocsf: write after close")
+	}
 	line := encodeLine(&ow.buf, ow.enc, &f, func(f *finding.Finding) any {
 		return ocsfFromFinding(Normalize(*f), ow.opts, ow.now)
 	})
@@ -159,8 +164,13 @@ func (ow *OCSFWriter) Write(f finding.Finding) error {
 	return nil
 }
 
-// Close does nothing: every event is written as it comes.
-func (ow *OCSFWriter) Close() error { return nil }
+// Close ends the stream (every event was written as it came).
+func (ow *OCSFWriter) Close() error {
+	ow.mu.Lock()
+	defer ow.mu.Unlock()
+	ow.closed = true
+	return nil
+}
 
 // WriteOCSF writes findings as OCSF JSONL.
 func WriteOCSF(w io.Writer, findings []finding.Finding, opts Options) error {
