@@ -5,19 +5,19 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/leakwatch/leakwatch/internal/classify"
 	"github.com/leakwatch/leakwatch/internal/finding"
 	"github.com/leakwatch/leakwatch/internal/output"
+	"github.com/leakwatch/leakwatch/internal/probe/probetest"
 	"github.com/leakwatch/leakwatch/internal/testenv"
 )
 
@@ -392,22 +392,8 @@ func keysCC(m map[string]finding.ClassCount) []string { return keys(m) }
 // TestBadInput: bad targets and flags exit 2 and contact nothing, even
 // when a valid target precedes the bad one.
 func TestBadInput(t *testing.T) {
-	addr := testenv.Addr(t)
-	l, err := net.Listen("tcp", net.JoinHostPort(addr.String(), "0"))
-	must(t, err)
-	defer l.Close()
-	var accepted atomic.Int64
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			accepted.Add(1)
-			c.Close()
-		}
-	}()
-	live := l.Addr().String()
+	decoy := probetest.NewDecoy(t, netip.Addr{}, 0) // counts connections: none may come
+	live := decoy.AddrPort().String()
 	cases := []struct {
 		args []string
 		want string
@@ -430,7 +416,7 @@ func TestBadInput(t *testing.T) {
 		}
 	}
 	time.Sleep(100 * time.Millisecond)
-	if n := accepted.Load(); n != 0 {
+	if n := decoy.Accepts(); n != 0 {
 		t.Fatalf("%d connections made on bad input", n)
 	}
 }

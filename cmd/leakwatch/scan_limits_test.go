@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,22 +22,8 @@ import (
 // values past a sane maximum (or that overflow) with exit 2, contacting
 // nothing; --sample-bytes used to wrap silently.
 func TestScanNumericFlagsBounded(t *testing.T) {
-	addr := testenv.Addr(t)
-	l, err := net.Listen("tcp", net.JoinHostPort(addr.String(), "0"))
-	must(t, err)
-	defer l.Close()
-	var accepted atomic.Int64
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			accepted.Add(1)
-			c.Close()
-		}
-	}()
-	live := l.Addr().String()
+	decoy := probetest.NewDecoy(t, netip.Addr{}, 0) // counts connections: none may come
+	live := decoy.AddrPort().String()
 	for _, args := range [][]string{
 		{"--sample-bytes", "9999999999GiB"},
 		{"--sample-bytes", "9223372036854775807KiB"},
@@ -63,7 +48,7 @@ func TestScanNumericFlagsBounded(t *testing.T) {
 			t.Errorf("%v: exit %d, stderr %q; want 2 naming the flag", args, code, stderr)
 		}
 	}
-	if n := accepted.Load(); n != 0 {
+	if n := decoy.Accepts(); n != 0 {
 		t.Fatalf("%d connections made on bad input", n)
 	}
 }

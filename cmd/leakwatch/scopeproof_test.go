@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -150,29 +149,8 @@ scopes:
 // the local host when dialed; as a target it is refused with exit 2, and a
 // listener on 127.0.0.1 on that port sees nothing.
 func TestNonTargetNothingContacted(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	var accepts sync.WaitGroup
-	n := 0
-	var mu sync.Mutex
-	accepts.Add(1)
-	go func() {
-		defer accepts.Done()
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			n++
-			mu.Unlock()
-			c.Close()
-		}
-	}()
-	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+	decoy := probetest.NewDecoy(t, netip.MustParseAddr("127.0.0.1"), 0) // 0.0.0.0 would reach it
+	port := strconv.Itoa(decoy.Port)
 	for _, target := range []string{"0.0.0.0:" + port, "[::ffff:0.0.0.0]:" + port, "[::]:" + port, "0.0.0.0/30", "224.0.0.1:" + port} {
 		log := &dialLog{}
 		code, _, stderr := runTraced(t, log, time.Minute, "scan", "--progress", "never", "--key-file", filepath.Join(t.TempDir(), "key"), "--ports", port, target)
@@ -180,9 +158,7 @@ func TestNonTargetNothingContacted(t *testing.T) {
 			t.Errorf("scan %s: exit %d, %d dials, stderr %q", target, code, len(log.all()), stderr)
 		}
 	}
-	l.Close()
-	accepts.Wait()
-	if n != 0 {
+	if n := decoy.Accepts(); n != 0 {
 		t.Fatalf("%d connections reached the local host", n)
 	}
 }
