@@ -159,7 +159,7 @@ func serveNoRaw(t *testing.T, backend string) {
 	hook := newCapture(t, http.StatusOK, "")
 	slack := newCapture(t, http.StatusOK, "ok")
 	pd := newCapture(t, http.StatusAccepted, `{"status":"success","message":"Event processed","dedup_key":"x"}`)
-	mta := testenv.StartExim(t)
+	mta := testenv.StartExim(t, testenv.EximOptions{})
 
 	dir := t.TempDir()
 	storeYAML, logFormat := "{sqlite: history.db}", "text"

@@ -1,7 +1,16 @@
 package testenv
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"fmt"
+	"math/big"
+	"net"
+	"net/netip"
 	"os"
 	"os/exec"
 	"os/user"
@@ -9,8 +18,6 @@ import (
 	"strconv"
 	"testing"
 	"time"
-
-	"net/netip"
 )
 
 // Exim is a real Exim MTA (Debian exim4-daemon-light) on a loopback
@@ -23,10 +30,20 @@ type Exim struct {
 	Mailbox string
 	// Dir holds the config, spool and logs.
 	Dir string
+	// CA trusts the server's certificate (EximOptions.TLS).
+	CA *x509.CertPool
+}
+
+// EximOptions configure StartExim.
+type EximOptions struct {
+	// TLS offers STARTTLS with a fresh self-signed certificate (Exim.CA).
+	TLS bool
+	// User and Password, if set, are required (AUTH PLAIN, after STARTTLS).
+	User, Password string
 }
 
 // StartExim starts Exim, or skips (fails under CI) without it.
-func StartExim(tb testing.TB) *Exim {
+func StartExim(tb testing.TB, o EximOptions) *Exim {
 	tb.Helper()
 	bin := Binary(tb, "exim4")
 	exUser, err := user.Lookup("Debian-exim")
@@ -43,6 +60,25 @@ func StartExim(tb testing.TB) *Exim {
 			tb.Fatal(err)
 		}
 	}
+	tlsConf := "tls_advertise_hosts ="
+	if o.TLS {
+		certFile, keyFile, pool := selfSigned(tb, dir, m.Addr)
+		m.CA = pool
+		tlsConf = fmt.Sprintf("tls_advertise_hosts = *\ntls_certificate = %s\ntls_privatekey = %s", certFile, keyFile)
+	}
+	rcptAuth, auth := "", ""
+	if o.User != "" {
+		rcptAuth = "  deny message = authentication required\n       !authenticated = *\n"
+		auth = fmt.Sprintf(`begin authenticators
+plain:
+  driver = plaintext
+  public_name = PLAIN
+  server_prompts = :
+  server_condition = ${if and {{eq{$auth2}{%s}}{eq{$auth3}{%s}}}}
+  server_set_id = $auth2
+  server_advertise_condition = ${if def:tls_in_cipher}
+`, o.User, o.Password)
+	}
 	conf := fmt.Sprintf(`keep_environment =
 primary_hostname = mta.leakwatch.test
 local_interfaces = <; %[1]s
@@ -54,10 +90,10 @@ domainlist local_domains = example.org
 acl_smtp_rcpt = acl_rcpt
 host_lookup =
 rfc1413_hosts =
-tls_advertise_hosts =
+%[4]s
 begin acl
 acl_rcpt:
-  accept domains = +local_domains
+%[5]s  accept domains = +local_domains
   deny message = relay not permitted
 begin routers
 local:
@@ -67,13 +103,13 @@ local:
 begin transports
 mbox:
   driver = appendfile
-  file = %[4]s
+  file = %[6]s
   user = Debian-exim
   group = Debian-exim
   mode = 0644
 begin retry
 * * F,1m,5s
-`, m.Addr, m.Port, dir, m.Mailbox)
+%[7]s`, m.Addr, m.Port, dir, tlsConf, rcptAuth, m.Mailbox, auth)
 	confFile := filepath.Join(dir, "exim.conf")
 	if err := os.WriteFile(confFile, []byte(conf), 0o644); err != nil {
 		tb.Fatal(err)
@@ -93,4 +129,39 @@ begin retry
 		}
 	})
 	return m
+}
+
+// selfSigned writes a certificate for addr and its key, readable by Exim,
+// and returns a pool that trusts it.
+func selfSigned(tb testing.TB, dir string, addr netip.Addr) (certFile, keyFile string, pool *x509.CertPool) {
+	tb.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "mta.leakwatch.test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, BasicConstraintsValid: true, IsCA: true,
+		IPAddresses: []net.IP{addr.AsSlice()},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	kder, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	for file, blk := range map[string]*pem.Block{certFile: {Type: "CERTIFICATE", Bytes: der}, keyFile: {Type: "PRIVATE KEY", Bytes: kder}} {
+		if err := os.WriteFile(file, pem.EncodeToMemory(blk), 0o600); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	cert, _ := x509.ParseCertificate(der)
+	pool = x509.NewCertPool()
+	pool.AddCert(cert)
+	return certFile, keyFile, pool
 }
