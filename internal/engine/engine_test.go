@@ -44,24 +44,10 @@ type serverFirstStub struct{ stub }
 
 func (*serverFirstStub) ServerFirst() {}
 
+// newEngine is engineWith at probetest's fallback first-byte window.
 func newEngine(t *testing.T, ps ...probe.Prober) *Engine {
 	t.Helper()
-	reg, err := probe.NewRegistry(ps...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	clf, err := classify.New(classify.Options{Key: []byte("0123456789abcdef0123456789abcdef")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := probetest.Budget()
-	b.BannerWait = 300 * time.Millisecond
-	e, err := New(Options{Registry: reg, Classifier: clf, Budget: b, AllProbers: true,
-		InScope: func(ap netip.AddrPort) bool { return ap.Addr().IsLoopback() }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return e
+	return engineWith(t, func(o *Options) { o.Budget.FallbackFirstByte = probetest.Budget().FallbackFirstByte }, ps...)
 }
 
 func notThis() error { return probe.NotThisService("stub") }
