@@ -331,7 +331,7 @@ func (a *app) tracer(on bool) func(*engine.Report) {
 		for _, at := range r.Attempts {
 			fmt.Fprintf(&b, "  %-16s %-16s %8s", at.Prober, at.Outcome, at.Duration.Round(time.Millisecond))
 			if at.Err != nil {
-				fmt.Fprintf(&b, "  %v", at.Err)
+				fmt.Fprintf(&b, "  %s", at.Reason())
 			}
 			b.WriteByte('\n')
 		}

@@ -17,6 +17,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/leakwatch/leakwatch/internal/classify"
 	"github.com/leakwatch/leakwatch/internal/finding"
@@ -96,6 +97,28 @@ type Attempt struct {
 	Outcome  probe.Outcome
 	Err      error
 	Duration time.Duration
+}
+
+// maxReason bounds an attempt's reason as shown in traces and stored.
+const maxReason = 200
+
+// Reason is the attempt's error as text safe to print or store: prober
+// errors may quote what the server said, so values in it are masked like
+// any string from a target (classify.ScrubText), and it is cut to a few
+// hundred bytes. "" when the attempt had no error.
+func (a Attempt) Reason() string {
+	if a.Err == nil {
+		return ""
+	}
+	s := strings.TrimSpace(classify.ScrubText(a.Err.Error()))
+	if len(s) > maxReason {
+		cut := maxReason
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "…"
+	}
+	return s
 }
 
 // Report is what probing one endpoint produced: a finding if a prober
@@ -503,6 +526,7 @@ func (e *Engine) unknown(t probe.Target, flags []string, why string) *finding.Fi
 		Error:      why,
 		ObservedAt: e.opts.Now().UTC().Truncate(time.Millisecond),
 	}
+	classify.Scrub(f) // why quotes prober errors, which may quote the server
 	f.Finalize()
 	return f
 }

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -15,6 +16,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/leakwatch/leakwatch/internal/classify"
 	"github.com/leakwatch/leakwatch/internal/finding"
@@ -382,5 +384,41 @@ func TestSharedMemoryPool(t *testing.T) {
 	}
 	if ceilingHit == 0 {
 		t.Error("6 targets × 1 MiB on two engines under one 2 MiB ceiling: none flagged memory-ceiling")
+	}
+}
+
+// TestNoVerdictErrorScrubbed: the no-verdict finding quotes prober errors,
+// which may quote the server; a value in them is masked like any string
+// from a target.
+func TestNoVerdictErrorScrubbed(t *testing.T) {
+	const raw = "jane.doe@example.com"
+	s := probetest.Tarpit(t)
+	leaky := &funcProber{name: "leaky", ports: []int{s.Port}, probe: func(ctx context.Context, env *probe.Env) (*probe.Result, error) {
+		panic("server said: unknown user " + raw)
+	}}
+	e := engineWith(t, func(o *Options) { o.AllProbers = false }, leaky)
+	rep := e.Probe(context.Background(), probe.Target{Addr: s.Addr, Port: s.Port})
+	if rep.Finding == nil {
+		t.Fatal("no finding for a prober that panicked")
+	}
+	if strings.Contains(rep.Finding.Error, raw) {
+		t.Fatalf("raw value in the no-verdict error: %q", rep.Finding.Error)
+	}
+}
+
+// TestAttemptReasonScrubbedAndBounded: an attempt's error, as traced and
+// stored by serve, masks values the server put in it and stays short.
+func TestAttemptReasonScrubbedAndBounded(t *testing.T) {
+	const raw = "jane.doe@example.com"
+	a := Attempt{Err: fmt.Errorf("redis: -ERR no such user %s%s", raw, strings.Repeat(" é", 500))}
+	got := a.Reason()
+	if strings.Contains(got, raw) {
+		t.Errorf("raw value in the reason: %q", got)
+	}
+	if len(got) > maxReason+len("…") || !utf8.ValidString(got) {
+		t.Errorf("reason of %d bytes (valid UTF-8: %v)", len(got), utf8.ValidString(got))
+	}
+	if (Attempt{}).Reason() != "" {
+		t.Error("reason without an error")
 	}
 }

@@ -27,7 +27,6 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -503,11 +502,7 @@ func hasID(fs []store.Finding, id string) bool {
 func attemptErr(rep *engine.Report) string {
 	for _, a := range rep.Attempts {
 		if a.Err != nil {
-			s := a.Err.Error()
-			if len(s) > 200 {
-				s = s[:200]
-			}
-			return ": " + strings.TrimSpace(s)
+			return ": " + a.Reason()
 		}
 	}
 	return ""
