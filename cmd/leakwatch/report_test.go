@@ -66,13 +66,17 @@ func TestServeEvidenceReport(t *testing.T) {
 	// measured between two observations.
 	waitObservations(t, s, id, 2)
 
+	// One transaction: a check between the statements would split the
+	// loss over two destroyed events.
 	pg.Exec(t, "shop",
+		`BEGIN`,
 		`DROP TABLE orders`,
 		`DELETE FROM customers WHERE id > 20`,
 		`ANALYZE customers`,
 		`CREATE TABLE read_me_to_recover (note text)`,
 		`INSERT INTO read_me_to_recover VALUES ('All your data is backed up. Send 0.05 BTC to bc1qexampleransomaddress0000 and write to recover-data@proton.example')`,
-		`ANALYZE read_me_to_recover`)
+		`ANALYZE read_me_to_recover`,
+		`COMMIT`)
 	destroyed := h.wait(t, lifecycle.EventDestroyed, target, 40*time.Second).a
 	extortion := h.wait(t, lifecycle.EventExtortion, target, 40*time.Second).a
 	for _, a := range []struct {

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -119,17 +120,7 @@ func (m *Memcached) Seed(tb testing.TB) {
 // and set counters.
 func (m *Memcached) Digest(tb testing.TB) string {
 	tb.Helper()
-	var keys []string
-	for _, l := range m.Exchange(tb, "lru_crawler metadump all\r\n", "END") {
-		for _, f := range strings.Fields(l) {
-			if k, ok := strings.CutPrefix(f, "key="); ok {
-				if u, err := url.QueryUnescape(k); err == nil {
-					keys = append(keys, u)
-				}
-			}
-		}
-	}
-	sort.Strings(keys)
+	keys := m.metadump(tb)
 	h := sha256.New()
 	if len(keys) > 0 {
 		for _, l := range m.Exchange(tb, "get "+strings.Join(keys, " ")+"\r\n", "END") {
@@ -142,6 +133,68 @@ func (m *Memcached) Digest(tb testing.TB) string {
 		}
 	}
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// metadump lists every item's key. Right after a probe the LRU crawler may
+// still be busy ("BUSY …", retried, never read as an empty cache), and
+// items the probe read move between LRU segments while a crawl walks them,
+// so one crawl can miss or repeat a key: the keys of three crawls are
+// merged.
+func (m *Memcached) metadump(tb testing.TB) []string {
+	tb.Helper()
+	var keys []string
+	for range 3 {
+		for wait := 50 * time.Millisecond; ; wait *= 2 {
+			lines, busy := m.crawl(tb)
+			if !busy {
+				for _, l := range lines {
+					for _, f := range strings.Fields(l) {
+						if k, ok := strings.CutPrefix(f, "key="); ok {
+							if u, err := url.QueryUnescape(k); err == nil {
+								keys = append(keys, u)
+							}
+						}
+					}
+				}
+				break
+			}
+			if wait > 3*time.Second {
+				tb.Fatal("memcached: lru_crawler still busy")
+			}
+			time.Sleep(wait)
+		}
+	}
+	sort.Strings(keys)
+	return slices.Compact(keys)
+}
+
+// crawl runs one metadump: its lines, or busy when the crawler refused.
+func (m *Memcached) crawl(tb testing.TB) (lines []string, busy bool) {
+	tb.Helper()
+	c, err := net.DialTimeout("tcp", net.JoinHostPort(m.Addr.String(), strconv.Itoa(m.Port)), 2*time.Second)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := c.Write([]byte("lru_crawler metadump all\r\n")); err != nil {
+		tb.Fatal(err)
+	}
+	r := bufio.NewReader(c)
+	for {
+		l, err := r.ReadString('\n')
+		if err != nil {
+			tb.Fatalf("read: %v after %d lines", err, len(lines))
+		}
+		l = strings.TrimRight(l, "\r\n")
+		switch {
+		case l == "END":
+			return lines, false
+		case strings.HasPrefix(l, "BUSY"):
+			return nil, true
+		}
+		lines = append(lines, l)
+	}
 }
 
 // MemcachedVersion is the installed memcached's version.
