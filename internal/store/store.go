@@ -115,6 +115,9 @@ type Store interface {
 	GetScan(ctx context.Context, scanID string) (ScanRun, error)
 	// ListScans lists scan runs, newest first.
 	ListScans(ctx context.Context, f ScanFilter) ([]ScanRun, error)
+
+	// Triage: acknowledgements and the event feed (triage.go).
+	Triage
 }
 
 // RouteFunc says to which notifier routes an event goes. It runs inside

@@ -77,6 +77,7 @@ func Run(t *testing.T, factory Factory) {
 		{"Routes", testRoutes},
 		{"ScanRuns", testScanRuns},
 		{"OutOfScope", testOutOfScope},
+		{"Triage", testTriage},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -121,6 +121,7 @@ var Migrations = []Migration{
 		`CREATE INDEX outbox_due ON outbox(next_attempt, id) WHERE delivered_at IS NULL AND gave_up_at IS NULL`,
 		`CREATE INDEX outbox_event ON outbox(event_id)`,
 	}},
+	{Version: 2, Name: "acknowledgements", SQL: migrationAcks},
 }
 
 // expand replaces the type macros.
