@@ -82,23 +82,49 @@ type Options struct {
 	// Report holds the free text of incident reports (controller, DPO,
 	// measures: config report:) for /api/v1/findings/{id}/report.
 	Report report.Options
+	// Session, if set, also accepts a request without a bearer token when
+	// it returns true (the dashboard's session cookie). It is asked for
+	// GET and HEAD requests only, so a cookie can never change state.
+	Session func(r *http.Request) bool
+}
+
+// Tokens are accepted bearer tokens, kept as SHA-256 digests.
+type Tokens [][32]byte
+
+// NewTokens digests the non-empty tokens.
+func NewTokens(tokens []string) Tokens {
+	var out Tokens
+	for _, t := range tokens {
+		if t != "" {
+			out = append(out, sha256.Sum256([]byte(t)))
+		}
+	}
+	return out
+}
+
+// Match returns the 1-based index of the token tok is, or 0, in constant
+// time over the tokens' content (digests are compared, so their lengths do
+// not leak either).
+func (ts Tokens) Match(tok string) int {
+	got := sha256.Sum256([]byte(tok))
+	idx := 0
+	for i := range ts {
+		eq := subtle.ConstantTimeCompare(got[:], ts[i][:])
+		idx = subtle.ConstantTimeSelect(eq, i+1, idx)
+	}
+	return idx
 }
 
 // Server is the API's http.Handler.
 type Server struct {
 	o      Options
-	tokens [][32]byte
+	tokens Tokens
 	mux    *http.ServeMux
 }
 
 // New makes the handler.
 func New(o Options) *Server {
-	s := &Server{o: o, mux: http.NewServeMux()}
-	for _, t := range o.Tokens {
-		if t != "" {
-			s.tokens = append(s.tokens, sha256.Sum256([]byte(t)))
-		}
-	}
+	s := &Server{o: o, mux: http.NewServeMux(), tokens: NewTokens(o.Tokens)}
 	if s.o.Logger == nil {
 		s.o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -149,14 +175,10 @@ func (s *Server) auth(next http.Handler) http.Handler {
 func (s *Server) authorized(r *http.Request) bool {
 	scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return false
+		safe := r.Method == http.MethodGet || r.Method == http.MethodHead
+		return safe && s.o.Session != nil && s.o.Session(r)
 	}
-	got := sha256.Sum256([]byte(strings.TrimSpace(tok)))
-	match := 0
-	for i := range s.tokens {
-		match |= subtle.ConstantTimeCompare(got[:], s.tokens[i][:])
-	}
-	return match == 1
+	return s.tokens.Match(strings.TrimSpace(tok)) > 0
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
