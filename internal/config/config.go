@@ -57,6 +57,9 @@ type Config struct {
 	// Report holds the free-text parts of incident reports (`leakwatch
 	// report`): who the controller and the DPO are, the measures taken.
 	Report Report `yaml:"report"`
+	// Cluster, if set, makes serve a coordinator of scan workers
+	// (`leakwatch worker`) over NATS JetStream; see Cluster.
+	Cluster *Cluster `yaml:"cluster"`
 
 	// File is where the config was read from ("" if parsed from bytes).
 	File string `yaml:"-"`
@@ -218,6 +221,9 @@ type Scope struct {
 	Tags map[string]string `yaml:"tags"`
 	// Notify names the notifiers for this scope (default: all).
 	Notify []string `yaml:"notify"`
+	// Sites are the vantage points (worker sites) that sweep this scope
+	// when a cluster is configured (default: cluster.sites).
+	Sites []string `yaml:"sites"`
 }
 
 // EventKinds are the lifecycle events a notifier may filter on: the
@@ -305,8 +311,12 @@ func (c *Config) ApplyDefaults() {
 			}
 		}
 	}
+	c.Cluster.defaults()
 	for i := range c.Scopes {
 		s := &c.Scopes[i]
+		if c.Cluster != nil && len(s.Sites) == 0 {
+			s.Sites = append([]string(nil), c.Cluster.Sites...)
+		}
 		if s.Cadence.D == 0 {
 			s.Cadence = c.Monitor.Cadence
 		}

@@ -52,6 +52,9 @@ func (c *Config) Validate() error {
 	if err := c.Report.Validate(); err != nil {
 		return under("report", err)
 	}
+	if err := c.validateCluster(); err != nil {
+		return err
+	}
 	if len(c.Scopes) == 0 {
 		return fieldErr("scopes", "at least one scope is required (see leakwatch.example.yaml)")
 	}

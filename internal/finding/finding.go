@@ -149,6 +149,25 @@ type Finding struct {
 	Evidence   map[string]any `json:"evidence,omitempty"`
 	Error      string         `json:"error,omitempty"`
 	ObservedAt time.Time      `json:"observed_at"`
+	// ReachableFrom names the sites (vantage points of a clustered
+	// deployment, `leakwatch worker --site`) from which the service
+	// answered, sorted; empty for a single-process scan. SiteInternet
+	// among them raises the severity (Assess).
+	ReachableFrom []string `json:"reachable_from,omitempty"`
+}
+
+// SiteInternet is the site label of vantage points outside every private
+// network: a store that answers there is reachable by anyone.
+const SiteInternet = "internet"
+
+// FromInternet tells whether SiteInternet is among ReachableFrom.
+func (f *Finding) FromInternet() bool {
+	for _, s := range f.ReachableFrom {
+		if s == SiteInternet {
+			return true
+		}
+	}
+	return false
 }
 
 // Fingerprint is the stable id of host:port:service.
@@ -225,7 +244,18 @@ func IsCredential(class string) bool { return credentialClasses[class] }
 //   - exposed with some records: medium
 //   - exposed but empty: low
 //   - protected / unknown: info
+//
+// A service reachable from the internet (FromInternet) is one level worse
+// (at most critical): anyone can find it, not only those inside.
 func Assess(f *Finding) Severity {
+	s := assess(f)
+	if f.FromInternet() && s != SeverityCritical {
+		s = [...]Severity{SeverityLow, SeverityMedium, SeverityHigh, SeverityCritical}[s.Rank()]
+	}
+	return s
+}
+
+func assess(f *Finding) Severity {
 	if f.Status != StatusExposed {
 		return SeverityInfo
 	}

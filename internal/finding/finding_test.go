@@ -138,3 +138,27 @@ func TestAssess(t *testing.T) {
 		t.Errorf("class kinds")
 	}
 }
+
+// TestAssessInternet: a store that answers from the internet site is one
+// level worse; from inside sites only, unchanged.
+func TestAssessInternet(t *testing.T) {
+	exposed := func(sites ...string) *Finding {
+		return &Finding{Status: StatusExposed, ReachableFrom: sites,
+			Datasets: []Dataset{{Name: "d", Records: Int64(10)}}}
+	}
+	for _, c := range []struct {
+		f    *Finding
+		want Severity
+	}{
+		{exposed(), SeverityMedium},
+		{exposed("dc-fra"), SeverityMedium},
+		{exposed("dc-fra", SiteInternet), SeverityHigh},
+		{&Finding{Status: StatusProtected, ReachableFrom: []string{SiteInternet}}, SeverityLow},
+		{&Finding{Status: StatusProtected, ReachableFrom: []string{"vpc"}}, SeverityInfo},
+		{&Finding{Status: StatusExposed, Flags: []string{"canary"}, ReachableFrom: []string{SiteInternet}}, SeverityCritical},
+	} {
+		if got := Assess(c.f); got != c.want {
+			t.Errorf("Assess(%s from %v) = %s, want %s", c.f.Status, c.f.ReachableFrom, got, c.want)
+		}
+	}
+}

@@ -78,6 +78,7 @@ func Run(t *testing.T, factory Factory) {
 		{"ScanRuns", testScanRuns},
 		{"OutOfScope", testOutOfScope},
 		{"Triage", testTriage},
+		{"ReachableFrom", testReachableFrom},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -768,5 +769,43 @@ func testScanRuns(t *testing.T, f Factory) {
 	}
 	if runs, _ := s.ListScans(ctx, store.ScanFilter{Scope: "lab", Limit: 5}); len(runs) != 1 {
 		t.Errorf("list by scope %+v", runs)
+	}
+}
+
+// testReachableFrom: the sites a clustered check was made from travel with
+// the finding — in the stored observation, the finding's last snapshot
+// and its severity (internet raises it) — and a later check from other
+// sites replaces them.
+func testReachableFrom(t *testing.T, f Factory) {
+	s := f(t, store.Options{})
+	ctx := ctxT(t)
+	fx := NewFixture("127.0.0.12", 6379)
+	obs := fx.Exposed(T0, "", map[string]int64{"db0": 10})
+	obs.Finding.ReachableFrom = []string{"dc-fra", finding.SiteInternet}
+	obs.Finding.Severity = finding.Assess(obs.Finding)
+	rec := record(t, s, "scan-a", obs)
+	o, err := s.GetObservation(ctx, rec.ObservationID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(o.Finding.ReachableFrom, []string{"dc-fra", "internet"}) || o.Severity != finding.SeverityHigh {
+		t.Errorf("observation: reachable_from %v, severity %s", o.Finding.ReachableFrom, o.Severity)
+	}
+	list, err := s.ListFindings(ctx, store.FindingFilter{})
+	if err != nil || len(list) != 1 {
+		t.Fatalf("list: %v, %d findings", err, len(list))
+	}
+	if l := list[0]; l.Last == nil || !slices.Equal(l.Last.ReachableFrom, []string{"dc-fra", "internet"}) || l.Severity != finding.SeverityHigh {
+		t.Errorf("finding: last %+v, severity %s", l.Last, l.Severity)
+	}
+	inside := fx.Exposed(T0.Add(mins(1)), "", map[string]int64{"db0": 10})
+	inside.Finding.ReachableFrom = []string{"dc-fra"}
+	record(t, s, "scan-b", inside)
+	d, err := s.GetFinding(ctx, fx.ID(), store.TimelineQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(d.Finding.Last.ReachableFrom, []string{"dc-fra"}) {
+		t.Errorf("after an inside-only check: reachable_from %v", d.Finding.Last.ReachableFrom)
 	}
 }
