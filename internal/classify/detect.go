@@ -44,6 +44,9 @@ type scanner struct {
 	// the word being classified (Presidio-style window).
 	inText       bool
 	ctxLo, ctxHi int
+	// scratch of the recall detectors (persontext.go, address.go)
+	toks  []ptok
+	atoms []atom
 }
 
 // ctxWindow is how far context words may stand from a value in text.
@@ -138,7 +141,7 @@ func (s *scanner) detect(v string, vc *valueCtx) {
 	}
 	text := false
 	if vc.space && hasSpace(v) && !strings.HasPrefix(v, "-----BEGIN") {
-		text = len(v) > 64 || !pi.any
+		text = !pi.any || len(v) > 64 && !keepWhole(pi, v)
 		if !text {
 			// A field class that takes spaces reads the value whole;
 			// others see free text.
@@ -159,6 +162,9 @@ func (s *scanner) detect(v string, vc *valueCtx) {
 	s.strong(v, vc, pi, true)
 	strong := len(s.dets) > start
 	s.field(v, vc, pi, strong, start)
+	if len(s.dets) == start {
+		s.valueOnly(v, vc, pi)
+	}
 }
 
 // strong runs the value detectors that need no field name; whole says the

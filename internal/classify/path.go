@@ -25,6 +25,9 @@ type pathInfo struct {
 	version, numericID, timeish bool
 	// lat/lon mark one half of a coordinate pair.
 	lat, lon bool
+	// thing: the field names a thing (product.name, company, city, title):
+	// its values are read as no person by value alone.
+	thing bool
 }
 
 // termMatcher finds field-name terms with one Aho-Corasick pass over the
@@ -489,6 +492,10 @@ func (e *RuleClassifier) contextual(pi *pathInfo, leaf, parents, parentLast []st
 	// A "name" under a thing is no person.
 	if whole == "name" && anyIn(parentLast, thingParents) {
 		pi.sig[cPersonName] = 0
+		pi.thing = true
+	}
+	if anyIn(leaf, thingParents) || anyIn(leaf, thingLeaves) {
+		pi.thing = true
 	}
 	_ = last
 }

@@ -68,6 +68,12 @@ var (
 		"plugin", "vendor", "manufacturer", "merchant", "bank", "carrier", "network")
 )
 
+// thingLeaves name what is no person when the field is read by value alone.
+var thingLeaves = toSet("title", "label", "subject", "description", "desc", "caption", "summary", "headline",
+	"street", "town", "locality", "state", "province", "nationality", "language", "lang", "currency",
+	"color", "colour", "genre", "species", "breed", "os", "platform", "agent", "ua", "useragent",
+	"manufacturer", "make", "model", "series", "edition")
+
 func toSet(words ...string) map[string]bool {
 	m := make(map[string]bool, len(words))
 	for _, w := range words {

@@ -38,6 +38,7 @@ func (s *scanner) detectText(v string, vc *valueCtx) {
 	if vc.groups&pairGroups != 0 {
 		s.pairsInText(v, vc)
 	}
+	s.textRecall(v, vc)
 	_ = start
 }
 
@@ -121,7 +122,7 @@ func (s *scanner) cardsInText(v string, vc *valueCtx) {
 		if digits >= 13 && digits <= 19 && (j == len(v) || !isAlnum(v[j])) {
 			cand := v[i:j]
 			s.ctxLo, s.ctxHi = i-ctxWindow, j+ctxWindow/2
-			if strings.IndexByte(cand, ' ') >= 0 || strings.IndexByte(cand, '-') >= 0 {
+			if (strings.IndexByte(cand, ' ') >= 0 || strings.IndexByte(cand, '-') >= 0) && !s.claimed(cand) {
 				s.card(cand, vc, nil, false)
 			}
 		}

@@ -91,7 +91,11 @@ func TestValidatorContext(t *testing.T) {
 		{`{"phone":"020 7946 0958"}`, "phone", true},
 		{`{"phone":"020 79"}`, "phone", false},
 		{`{"phone":"4915123456789"}`, "phone", true},
-		{`{"note":"020 7946 0958"}`, "phone", false},
+		// Under a neutral name a national number written in groups is a
+		// phone when it is valid with its trunk prefix (issue 12); a bare
+		// run of digits is not.
+		{`{"note":"020 7946 0958"}`, "phone", true},
+		{`{"note":"02079460958"}`, "phone", false},
 		// A Luhn-valid card number, bare, is a card under a neutral name
 		// and not under a name that says it is something else (an id, a
 		// time, a phone, a device, a bank account, a national id).

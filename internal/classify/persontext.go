@@ -1,0 +1,336 @@
+package classify
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Person names in free text and under neutral field names, without a model:
+// runs of capitalised words checked against the given-name and surname
+// lists of many countries (namelists.go), and context cues ("my name is",
+// "Name:", honorifics, greetings, "says", signature lines) that vouch for a
+// capitalised run the lists do not know.
+
+// ptok is one word of a text: its byte span, what stands between it and
+// the previous word, and its shape.
+type ptok struct {
+	lo, hi int
+	cap    bool // Capitalised (first letter upper case, the rest not all upper case)
+	upper  bool // ALL CAPS
+	init   bool // an initial: one upper-case letter, maybe with a dot
+	join   bool // only one space (or ". " after an initial) separates it from the previous word
+	glued  bool // touches a digit, '@', '/', '_' or '.' inside a token: part of an identifier
+}
+
+// wordsOf splits v into words of letters (any script; inner apostrophes
+// and hyphens kept), appending to toks.
+func wordsOf(v string, toks []ptok) []ptok {
+	toks = toks[:0]
+	i := 0
+	prevEnd := -1
+	for i < len(v) {
+		r, n := utf8.DecodeRuneInString(v[i:])
+		if !unicode.IsLetter(r) {
+			i += n
+			continue
+		}
+		lo := i
+		first := r
+		lowerSeen, upperRest := false, 0
+		letters := 0
+		for i < len(v) {
+			r, n = utf8.DecodeRuneInString(v[i:])
+			if unicode.IsLetter(r) || unicode.IsMark(r) {
+				if letters > 0 {
+					if unicode.IsUpper(r) {
+						upperRest++
+					} else {
+						lowerSeen = true
+					}
+				}
+				letters++
+				i += n
+				continue
+			}
+			if (r == '\'' || r == '’' || r == '-') && i+n < len(v) {
+				r2, _ := utf8.DecodeRuneInString(v[i+n:])
+				if unicode.IsLetter(r2) {
+					i += n
+					continue
+				}
+			}
+			break
+		}
+		t := ptok{lo: lo, hi: i}
+		isUp := unicode.IsUpper(first)
+		t.init = isUp && letters == 1
+		t.upper = isUp && letters > 1 && !lowerSeen
+		t.cap = isUp && letters > 1 && lowerSeen && upperRest <= 2
+		if t.init && i < len(v) && v[i] == '.' {
+			t.hi = i + 1
+			i++
+		}
+		if lo > 0 {
+			c := v[lo-1]
+			if c >= '0' && c <= '9' || c == '@' || c == '/' || c == '_' || c == '\\' || c == '=' || c == '.' && lo > 1 && v[lo-2] != ' ' {
+				t.glued = true
+			}
+		}
+		if t.hi < len(v) {
+			c := v[t.hi]
+			if c >= '0' && c <= '9' || c == '@' || c == '_' || c == '/' || c == '(' || c == '.' && t.hi+1 < len(v) && isAlnum(v[t.hi+1]) {
+				t.glued = true
+			}
+		}
+		if prevEnd >= 0 {
+			gap := v[prevEnd:lo]
+			t.join = gap == " " || gap == ". " && len(toks) > 0 && toks[len(toks)-1].init
+		}
+		prevEnd = t.hi
+		toks = append(toks, t)
+	}
+	return toks
+}
+
+// nameParticles may stand inside a name in lower case.
+var nameParticles = toSet("van", "von", "der", "den", "de", "del", "della", "di", "da", "dos", "das", "du",
+	"la", "le", "ten", "ter", "bin", "ibn", "al", "el", "y", "zu", "af", "av")
+
+// personCues are words right before a capitalised run that say a person
+// is named ("my name is X", "Mr. X", "Hi X", "says X", "Name: X").
+var personCues = toSet("mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "madam", "herr", "frau",
+	"señor", "señora", "sr", "sra", "monsieur", "madame", "mme", "mlle", "signor", "signora",
+	"hi", "hello", "hey", "dear", "thanks", "regards", "sincerely", "cheers", "is", "am", "named",
+	"called", "calls", "says", "said", "asked", "told", "by", "contact", "name", "signed", "ask",
+	"wrote", "met", "meet", "with", "from", "attn", "patient", "customer", "client", "employee")
+
+// personCueAfter: words right after a run that say it names a person
+// ("X says", "X wrote").
+var personCueAfter = toSet("says", "said", "wrote", "asked", "told", "replied", "explained", "added")
+
+// peopleInText finds person names in free text.
+func (s *scanner) peopleInText(v string) {
+	if !mayHoldName(v) {
+		return
+	}
+	s.toks = wordsOf(v, s.toks)
+	toks := s.toks
+	for i := 0; i < len(toks); i++ {
+		t := toks[i]
+		if !t.cap || t.glued {
+			continue
+		}
+		// the run: capitalised words, initials and particles joined by
+		// single spaces
+		j := i + 1
+		for j < len(toks) && j-i < 5 && toks[j].join && !toks[j].glued {
+			w := toks[j]
+			if w.cap || w.init || nameParticles[v[w.lo:w.hi]] && j+1 < len(toks) && toks[j+1].cap && toks[j+1].join {
+				j++
+				continue
+			}
+			break
+		}
+		if lo, hi, conf := s.personRun(v, toks, i, j); conf > 0 {
+			s.ctxLo, s.ctxHi = toks[lo].lo-ctxWindow, toks[hi-1].hi+ctxWindow/2
+			s.add(det{c: cPersonName, conf: conf, rule: "text:person_name", raw: v[toks[lo].lo:toks[hi-1].hi]})
+			i = hi - 1
+			continue
+		}
+		i = j - 1
+	}
+}
+
+// personRun decides whether toks[i:j] (a run of capitalised words) names a
+// person; it returns the span kept and a confidence (0: no).
+func (s *scanner) personRun(v string, toks []ptok, i, j int) (lo, hi int, conf float32) {
+	// Cut the run at the first ordinary word after its first one ("Abt
+	// Associates", "Kevin Street").
+	var flags [5]uint8
+	n := 0
+	for k := i; k < j; k++ {
+		w := v[toks[k].lo:toks[k].hi]
+		f := uint8(0)
+		if toks[k].cap {
+			f = nameFlags(w)
+		}
+		if k > i && f&nameStop != 0 {
+			break
+		}
+		flags[n] = f
+		n++
+	}
+	for n > 1 && !toks[i+n-1].cap { // a run ends on a name word
+		n--
+	}
+	j = i + n
+	cue := s.personCue(v, toks, i, j)
+	first := flags[0]
+	last := flags[n-1]
+	named := 0 // words the lists know (ordinary words excluded)
+	for k := 0; k < n; k++ {
+		if flags[k]&(nameGiven|nameSurname) != 0 && flags[k]&nameStop == 0 {
+			named++
+		}
+	}
+	switch {
+	case first&nameStop != 0 && !(n >= 2 && first&nameGiven != 0 && last&nameSurname != 0 && last&nameStop == 0):
+		// "The …", "Will …", "Street …" — unless a given name that is
+		// also a word opens a known surname ("Rose Kelly").
+		if first&nameGiven == 0 || !cue {
+			return 0, 0, 0
+		}
+		return i, j, 0.75
+	case cue:
+		return i, j, 0.8
+	case n >= 2 && first&nameGiven != 0 && (named >= 2 || last&nameStop == 0):
+		return i, j, 0.75
+	case n >= 2 && named >= 2:
+		return i, j, 0.7
+	case n == 1 && first&nameGiven != 0 && first&nameStop == 0 && s.singleNameOK(v, toks, i):
+		return i, j, 0.65
+	}
+	return 0, 0, 0
+}
+
+// singleNameOK: a lone given name counts when it stands among ordinary
+// words — the next word is lower case or the sentence ends ("Kevin had
+// given Alma his address", "Thanks, Carla.") — and neither opens a place or
+// organisation phrase ("in Florence") nor a product or company name ("Mac
+// OS X", "Jordan Brand"). At the start of a sentence a verb must follow
+// ("Catherine is …"): a capitalised first word is often just a word.
+func (s *scanner) singleNameOK(v string, toks []ptok, i int) bool {
+	sentenceStart := i == 0 || strings.ContainsAny(v[toks[i-1].hi:toks[i].lo], ".!?\n:>")
+	if i > 0 && !sentenceStart {
+		p := toks[i-1]
+		if p.cap || p.upper {
+			return false
+		}
+		switch lowerASCII(v[p.lo:p.hi]) {
+		case "in", "at", "to", "from", "of", "near", "via", "into", "visit", "visited", "the", "a", "an", "on", "for", "like":
+			return false
+		}
+	}
+	if i+1 < len(toks) {
+		nx := toks[i+1]
+		gap := v[toks[i].hi:nx.lo]
+		if strings.ContainsAny(gap, ".!?") || gap == ", " && !sentenceStart {
+			return true
+		}
+		if nx.cap || nx.upper || nx.init || strings.ContainsAny(gap, "/-_@") {
+			return false
+		}
+		if sentenceStart {
+			return singleAfter[lowerASCII(v[nx.lo:nx.hi])]
+		}
+		return true
+	}
+	return !sentenceStart || i > 0
+}
+
+// singleAfter: verbs after a sentence-initial lone name ("Catherine is").
+var singleAfter = toSet("is", "was", "has", "had", "will", "would", "can", "could", "did", "does", "and",
+	"said", "says", "went", "came", "called", "asked", "told", "wrote", "wants", "wanted", "likes",
+	"liked", "loves", "loved", "lives", "lived", "works", "worked", "thinks", "thought", "knows",
+	"knew", "gave", "got", "gets", "made", "makes", "sent", "sends", "replied", "needs", "needed")
+
+// personCue reports a cue word right before the run (skipping a possessive
+// "my"/"is" chain: "my name is X") or right after it.
+func (s *scanner) personCue(v string, toks []ptok, i, j int) bool {
+	if i > 0 {
+		p := toks[i-1]
+		gap := v[p.hi:toks[i].lo]
+		if len(gap) <= 3 && (p.hi-p.lo) <= 9 {
+			w := lowerASCII(v[p.lo:p.hi])
+			if personCues[w] {
+				switch w {
+				case "is", "am":
+					// only "my name is X", "I am X"
+					if i >= 2 {
+						q := lowerASCII(v[toks[i-2].lo:toks[i-2].hi])
+						if q == "name" || q == "i" || q == "names" || w == "is" && q == "this" {
+							return true
+						}
+					}
+					return false
+				case "name":
+					return gap == ": " || gap == ":" || gap == " is "
+				case "by", "with", "from", "meet", "met", "contact", "ask":
+					// weak: only before two or more capitalised words
+					return j-i >= 2
+				}
+				return true
+			}
+		}
+	}
+	if j < len(toks) {
+		nx := toks[j]
+		if nx.lo-toks[j-1].hi <= 2 && personCueAfter[lowerASCII(v[nx.lo:nx.hi])] {
+			return true
+		}
+	}
+	return false
+}
+
+// mayHoldName is a cheap test: an upper-case ASCII letter or a non-ASCII
+// byte somewhere.
+func mayHoldName(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c >= 'A' && c <= 'Z' || c >= 0x80 {
+			return true
+		}
+	}
+	return false
+}
+
+// personValue reads a whole value under a neutral or weak field as a
+// person name: name-shaped, and its words known to the lists (a given name
+// first, or given name and surname), or under a name field any known word.
+func (s *scanner) personValue(v string, nameField bool) bool {
+	if !nameShape(v) || !mayHoldName(v) {
+		return false
+	}
+	s.toks = wordsOf(v, s.toks)
+	toks := s.toks
+	if len(toks) == 0 || len(toks) > 5 {
+		return false
+	}
+	var given, sur, stop, caps, known int
+	for k, t := range toks {
+		if t.init {
+			continue
+		}
+		w := v[t.lo:t.hi]
+		if !t.cap && !t.upper {
+			if nameParticles[w] && k > 0 {
+				continue
+			}
+			if !nameField {
+				return false
+			}
+		}
+		caps++
+		f := nameFlags(w)
+		if f&nameStop != 0 {
+			stop++
+			continue
+		}
+		if f&(nameGiven|nameSurname) != 0 {
+			known++
+		}
+		if f&nameGiven != 0 && k == 0 {
+			given++
+		}
+		if f&nameSurname != 0 && k > 0 {
+			sur++
+		}
+	}
+	if caps == 0 || stop > 0 && !nameField {
+		return false
+	}
+	if nameField {
+		return known > 0 && stop < caps
+	}
+	return given > 0 && (caps == 1 || known >= 2 || sur > 0) || caps >= 2 && known >= 2
+}

@@ -1,0 +1,75 @@
+package classify
+
+import "strings"
+
+// Hooks of the recall detectors (issue 12): free text, long values under
+// field classes that take spaces, and values under neutral field names.
+
+// textRecall runs the context- and list-based detectors on free text:
+// national phone numbers, person names, postal addresses.
+func (s *scanner) textRecall(v string, vc *valueCtx) {
+	if hasDigit(v) {
+		s.nationalPhonesInText(v, vc)
+		s.addressesInText(v)
+	}
+	s.peopleInText(v)
+}
+
+// keepWhole reports that a value with spaces is read whole under its field
+// class rather than as free text: the field announces a class whose values
+// hold spaces, and the value is not longer than such a value gets (a long
+// address under "address" keeps its class; a log line under "name" does
+// not).
+func keepWhole(pi *pathInfo, v string) bool {
+	for c := class(0); c < numClasses; c++ {
+		if pi.sig[c] <= 0 || !spaceFriendly.has(c) {
+			continue
+		}
+		if len(v) <= 64 || c == cPostalAddress && len(v) <= 256 {
+			return true
+		}
+	}
+	return false
+}
+
+// valueOnly finds classes by the value alone when neither a value detector
+// nor the field name found anything: national phone numbers written in
+// groups, national ids that pass their checks, person names the lists
+// know, postal addresses by their grammar, router-default Wi-Fi names and
+// catalogued device models.
+func (s *scanner) valueOnly(v string, vc *valueCtx, pi *pathInfo) {
+	if len(v) < 2 || len(v) > 256 || pi.version {
+		return
+	}
+	switch {
+	case len(v) == 11 && v[3] == '-' && v[6] == '-':
+		if ssnOK(v) && pi.sig[cPhone] == 0 && !pi.numericID {
+			s.add(det{c: cNationalID, conf: 0.6, rule: "value:ssn", raw: v, label: "ssn"})
+		}
+		return
+	case len(v) == 9 && dniOK(v):
+		s.add(det{c: cNationalID, conf: 0.6, rule: "value:dni", raw: v, label: "dni"})
+		return
+	case (len(v) == 9 || len(v) == 13) && v[0] >= 'A' && v[0] <= 'Z' && ninoOK(v) && hasSpace(v) == (len(v) == 13):
+		s.add(det{c: cNationalID, conf: 0.6, rule: "value:nino", raw: v, label: "nino"})
+		return
+	}
+	if hasDigit(v) {
+		var buf [20]byte
+		if _, plus, ok := phoneDigits(v, &buf); ok && !plus {
+			if !pi.numericID && !pi.timeish && (hasSpace(v) || strings.IndexByte(v, '-') > 0 || strings.IndexByte(v, '(') >= 0 || strings.IndexByte(v, '.') > 0) && !phoneLookalike(v, 2) {
+				if e164, ok := s.nationalPhone(v); ok {
+					s.add(det{c: cPhone, conf: 0.6, rule: "value:phone_national", raw: v, norm: e164})
+				}
+			}
+			return
+		}
+		if lo, hi, ok := s.addressIn(v); ok && hi-lo >= len(v)/3 {
+			s.add(det{c: cPostalAddress, conf: 0.7, rule: "value:postal_address", raw: v})
+			return
+		}
+	}
+	if !pi.thing && s.personValue(v, false) {
+		s.add(det{c: cPersonName, conf: 0.65, rule: "value:person_name", raw: v})
+	}
+}
