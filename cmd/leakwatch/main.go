@@ -70,6 +70,7 @@ Usage:
 
 Commands:
   scan      sweep targets once, probe every data store found, print findings
+  classify  classify exports and dumps (JSON lines, JSON, CSV/TSV, text) offline
   canary    mint and list canary values that prove a leaked copy is yours
   probers   list the data stores leakwatch can probe, with their ports
   findings  list the findings in the monitoring history (open, closed, all)
@@ -97,6 +98,8 @@ func (a *app) run(ctx context.Context, args []string) int {
 	switch args[0] {
 	case "scan":
 		code, err = a.scan(ctx, args[1:])
+	case "classify":
+		code, err = a.classifyCmd(ctx, args[1:])
 	case "canary":
 		err = a.canary(args[1:])
 	case "probers":
