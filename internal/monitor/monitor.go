@@ -35,6 +35,7 @@ import (
 	"github.com/leakwatch/leakwatch/internal/classify"
 	"github.com/leakwatch/leakwatch/internal/config"
 	"github.com/leakwatch/leakwatch/internal/engine"
+	"github.com/leakwatch/leakwatch/internal/finding"
 	"github.com/leakwatch/leakwatch/internal/lifecycle"
 	"github.com/leakwatch/leakwatch/internal/metrics"
 	"github.com/leakwatch/leakwatch/internal/probe"
@@ -67,6 +68,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Resolver resolves scope hostnames (nil: the system resolver).
 	Resolver scope.Resolver
+	// Remote, if set, runs the sweeps' chunks on cluster workers (see
+	// Remote); Chunk is then the work item size.
+	Remote Remote
 }
 
 // Monitor schedules sweeps and re-checks of all scopes.
@@ -90,6 +94,7 @@ type scopeRunner struct {
 	deep    *engine.Engine
 	light   *engine.Engine
 	hash    string
+	spec    ScopeSpec
 	trigger chan struct{}
 
 	mu       sync.Mutex
@@ -164,6 +169,7 @@ func (m *Monitor) newScope(ctx context.Context, sc *config.Scope) (*scopeRunner,
 	return &scopeRunner{
 		m: m, cfg: sc, sc: built, deep: deep, light: light,
 		hash: hex.EncodeToString(h[:6]), trigger: make(chan struct{}, 1),
+		spec: ScopeSpec{Targets: sc.Targets, Excludes: sc.Exclude, Ports: ports},
 	}, nil
 }
 
@@ -256,6 +262,9 @@ func (r *scopeRunner) recheckLoop(ctx context.Context) {
 	if err := r.scopeCheck(ctx); err != nil && ctx.Err() == nil {
 		r.m.logger.Error("scope check failed", "scope", r.cfg.Name, "err", err)
 	}
+	if r.m.o.Remote != nil {
+		return // the sweeps at the sites are the checks (see Remote)
+	}
 	for {
 		t := time.NewTimer(jitter(r.cfg.Recheck.D, 0.1))
 		select {
@@ -313,6 +322,12 @@ func (r *scopeRunner) record(ctx context.Context, runID string, obs lifecycle.Ob
 		}
 		return
 	}
+	r.recorded(obs, rec)
+}
+
+// recorded counts and logs what recording obs did; events wake the
+// dispatcher.
+func (r *scopeRunner) recorded(obs lifecycle.Observation, rec store.Recorded) {
 	if mt := r.m.o.Metrics; mt != nil && !rec.Duplicate {
 		mt.Observations.WithLabelValues(string(obs.Outcome)).Inc()
 		for _, e := range rec.Events {
@@ -434,59 +449,93 @@ func addrPort(host string, port int) (netip.AddrPort, bool) {
 	return netip.AddrPortFrom(a.Unmap(), uint16(port)), true
 }
 
-// observeReport turns one probe report of an endpoint into observations:
-// the identified service's (if exposed, or if it is a tracked open
-// finding), and gone/unknown ones for the other open findings known at
-// that endpoint.
+// observeReport turns one probe report of an endpoint into observations
+// (Observations) and records them.
 func (r *scopeRunner) observeReport(ctx context.Context, runID string, rep *engine.Report, known []store.Finding, kind string) {
 	if mt := r.m.o.Metrics; mt != nil {
 		mt.ProbesTotal.WithLabelValues(string(rep.Outcome()), kind).Inc()
 	}
 	now := time.Now().UTC().Truncate(time.Millisecond)
-	f := rep.Finding
-	if rep.Unidentified() {
+	for _, obs := range Observations(CheckOf(rep), known, r.cfg.Name, now) {
+		r.record(ctx, runID, obs)
+	}
+}
+
+// Check is one probe report of an open endpoint reduced to what the
+// history needs, in a form that travels (a cluster worker's result).
+type Check struct {
+	Target probe.Target `json:"target"`
+	// Finding is the report's finding (nil: no prober identified the
+	// service).
+	Finding *finding.Finding `json:"finding,omitempty"`
+	Outcome probe.Outcome    `json:"outcome"`
+	// Unidentified: a limit stopped every prober before one identified
+	// the service (engine.Report.Unidentified).
+	Unidentified bool `json:"unidentified,omitempty"`
+	// OutOfScope: the engine refused to contact the endpoint.
+	OutOfScope bool `json:"out_of_scope,omitempty"`
+	// Reason is the first attempt's error, ": "-prefixed ("" if none).
+	Reason string `json:"reason,omitempty"`
+}
+
+// CheckOf reduces a report to a Check.
+func CheckOf(rep *engine.Report) Check {
+	return Check{
+		Target: rep.Target, Finding: rep.Finding, Outcome: rep.Outcome(),
+		Unidentified: rep.Unidentified(), OutOfScope: outOfScope(rep), Reason: attemptErr(rep),
+	}
+}
+
+// Observations are what one check of an endpoint records in scope at
+// now: the identified service's (if exposed, or if it is a tracked open
+// finding), and gone/unknown ones for the other open findings known at
+// that endpoint.
+func Observations(c Check, known []store.Finding, scopeName string, now time.Time) []lifecycle.Observation {
+	var out []lifecycle.Observation
+	f := c.Finding
+	if c.Unidentified {
 		// A limit stopped every prober before one identified the service:
 		// that says nothing about the services known here — they are not
 		// gone, their state is unknown for this check.
 		for _, k := range known {
-			r.record(ctx, runID, lifecycle.Observation{
+			out = append(out, lifecycle.Observation{
 				FindingID: k.ID, Target: k.Target, Service: k.Service, At: now,
 				Outcome: lifecycle.OutcomeUnknown, Reason: "no verdict: " + f.Error,
 			})
 		}
-		return
+		return out
 	}
 	if f != nil {
 		if f.Status == "exposed" || hasID(known, f.ID) {
-			r.record(ctx, runID, lifecycle.FromFinding(f, r.cfg.Name))
+			out = append(out, lifecycle.FromFinding(f, scopeName))
 		}
 		for _, k := range known {
 			if k.ID != f.ID {
-				r.record(ctx, runID, lifecycle.Gone(k.Target, k.Service, now, "another service answers: "+f.Service, r.cfg.Name))
+				out = append(out, lifecycle.Gone(k.Target, k.Service, now, "another service answers: "+f.Service, scopeName))
 			}
 		}
-		return
+		return out
 	}
-	out := rep.Outcome()
-	if outOfScope(rep) {
+	if c.OutOfScope {
 		// The engine refused the endpoint itself: it left the scope (the
 		// callers filter first; this is the last line).
 		for _, k := range known {
-			r.record(ctx, runID, lifecycle.OutOfScope(k.Target, k.Service, now, "endpoint no longer in scope "+r.cfg.Name, r.cfg.Name))
+			out = append(out, lifecycle.OutOfScope(k.Target, k.Service, now, "endpoint no longer in scope "+scopeName, scopeName))
 		}
-		return
+		return out
 	}
 	for _, k := range known {
-		switch out {
+		switch c.Outcome {
 		case probe.OutcomeTimeout, probe.OutcomeProtocolError:
-			r.record(ctx, runID, lifecycle.Observation{
+			out = append(out, lifecycle.Observation{
 				FindingID: k.ID, Target: k.Target, Service: k.Service, At: now,
-				Outcome: lifecycle.OutcomeUnknown, Reason: string(out) + attemptErr(rep),
+				Outcome: lifecycle.OutcomeUnknown, Reason: string(c.Outcome) + c.Reason,
 			})
 		default:
-			r.record(ctx, runID, lifecycle.Gone(k.Target, k.Service, now, string(out), r.cfg.Name))
+			out = append(out, lifecycle.Gone(k.Target, k.Service, now, string(c.Outcome), scopeName))
 		}
 	}
+	return out
 }
 
 // outOfScope tells whether the engine refused to contact the endpoint at

@@ -85,6 +85,9 @@ func (r *scopeRunner) sweep(ctx context.Context) error {
 	if err != nil {
 		return r.finish(ctx, run, start, fmt.Errorf("list open findings: %w", err))
 	}
+	if r.m.o.Remote != nil {
+		return r.finish(ctx, run, start, r.remoteSweep(ctx, run, skip, known))
+	}
 	var done int64
 	chunk := make([]scope.Endpoint, 0, r.m.o.Chunk)
 	flush := func() error {

@@ -1,0 +1,408 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/leakwatch/leakwatch/internal/finding"
+	"github.com/leakwatch/leakwatch/internal/monitor"
+)
+
+// CoordinatorOptions configure a Coordinator.
+type CoordinatorOptions struct {
+	JS    jetstream.JetStream
+	Names Names
+	// DB is the PostgreSQL history database (the store's), where results
+	// are kept (cluster_results) until their chunk is recorded.
+	DB *pgxpool.Pool
+	// InFlight caps a sweep's chunks waiting for results (default 32).
+	InFlight int
+	// AckWait of the site consumers (default 30s).
+	AckWait time.Duration
+	// MaxDeliver: deliveries before a work item is parked (default 5).
+	MaxDeliver int
+	Logger     *slog.Logger
+}
+
+// Coordinator is the cluster side of `leakwatch serve`: it implements
+// monitor.Remote (publishes a chunk's work items, waits for their results
+// and merges them over the sites) and ingests results into PostgreSQL
+// (Ingest, run only by the active coordinator).
+type Coordinator struct {
+	o CoordinatorOptions
+
+	mu      sync.Mutex
+	waiters map[string]chan struct{} // chunk key → closed when one of its results is stored
+	sites   map[string]bool          // site consumers made
+
+	// Counters (metrics).
+	ingested, duplicates, parkedSeen, published atomic.Int64
+}
+
+// schema is the coordinator's own table: one row per work item's first
+// result (the idempotency key of results).
+const schema = `CREATE TABLE IF NOT EXISTS cluster_results (
+	item_id     text PRIMARY KEY,
+	run_id      text NOT NULL,
+	site        text NOT NULL,
+	attempt     integer NOT NULL,
+	worker      text NOT NULL,
+	parked      boolean NOT NULL,
+	error       text NOT NULL DEFAULT '',
+	body        bytea NOT NULL,
+	received_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS cluster_results_run ON cluster_results (run_id)`
+
+// NewCoordinator sets up the streams and the results table.
+func NewCoordinator(ctx context.Context, o CoordinatorOptions) (*Coordinator, error) {
+	if o.JS == nil || o.DB == nil {
+		return nil, errors.New("cluster: incomplete coordinator options")
+	}
+	if o.InFlight <= 0 {
+		o.InFlight = 32
+	}
+	if o.AckWait <= 0 {
+		o.AckWait = 30 * time.Second
+	}
+	if o.MaxDeliver <= 0 {
+		o.MaxDeliver = 5
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if err := Setup(ctx, o.JS, o.Names); err != nil {
+		return nil, err
+	}
+	if err := Migrate(ctx, o.DB); err != nil {
+		return nil, err
+	}
+	return &Coordinator{o: o, waiters: map[string]chan struct{}{}, sites: map[string]bool{}}, nil
+}
+
+// Migrate creates the results table (idempotent; concurrent coordinators
+// are serialised by a transaction-scoped advisory lock).
+func Migrate(ctx context.Context, db *pgxpool.Pool) error {
+	tx, err := db.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("cluster: migrate: %w", err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, 0)`, leaseClass); err != nil {
+		return fmt.Errorf("cluster: migrate: %w", err)
+	}
+	if _, err := tx.Exec(ctx, schema); err != nil {
+		return fmt.Errorf("cluster: migrate: %w", err)
+	}
+	return tx.Commit(ctx)
+}
+
+// InFlight implements monitor.Remote.
+func (c *Coordinator) InFlight() int { return c.o.InFlight }
+
+// CoordinatorStats are the coordinator's counters.
+type CoordinatorStats struct {
+	// Ingested results stored; Duplicates: results of an item already
+	// stored (a redelivered item's second result); Parked results seen.
+	Ingested, Duplicates, Parked, Published int64
+}
+
+// Stats reads the counters.
+func (c *Coordinator) Stats() CoordinatorStats {
+	return CoordinatorStats{Ingested: c.ingested.Load(), Duplicates: c.duplicates.Load(), Parked: c.parkedSeen.Load(), Published: c.published.Load()}
+}
+
+// RunChunk implements monitor.Remote: it publishes the chunk's work item
+// for each site that has no stored result yet (the message id makes a
+// repeat within two minutes a no-op; a later repeat only costs a second
+// sweep of the chunk, whose result is ignored), waits for every site's
+// result in cluster_results, and merges them.
+func (c *Coordinator) RunChunk(ctx context.Context, ch monitor.Chunk) (monitor.ChunkResult, error) {
+	ids := make([]string, len(ch.Sites))
+	for i, site := range ch.Sites {
+		ids[i] = ItemID(ch.RunID, ch.Start, site)
+	}
+	key := chunkKey(ids[0])
+	defer func() {
+		c.mu.Lock()
+		delete(c.waiters, key)
+		c.mu.Unlock()
+	}()
+	published := false
+	for {
+		c.mu.Lock()
+		wake := c.waiters[key]
+		if wake == nil {
+			wake = make(chan struct{})
+			c.waiters[key] = wake
+		}
+		c.mu.Unlock()
+		rows, err := c.stored(ctx, ids)
+		if err == nil && len(rows) == len(ids) {
+			return merge(ch, rows)
+		}
+		if err != nil && ctx.Err() == nil {
+			c.o.Logger.Warn("read results (retrying)", "err", err)
+		}
+		if err == nil && !published {
+			for i, site := range ch.Sites {
+				if _, ok := rows[ids[i]]; ok {
+					continue
+				}
+				if err := c.publish(ctx, ch, site, ids[i]); err != nil {
+					return monitor.ChunkResult{}, err
+				}
+			}
+			published = true
+		}
+		// Wake on a stored result of this chunk, or look again after a
+		// while (a result stored by a previous coordinator, a lost wake).
+		t := time.NewTimer(2 * time.Second)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return monitor.ChunkResult{}, context.Cause(ctx)
+		case <-t.C:
+		case <-wake:
+			t.Stop()
+		}
+	}
+}
+
+// chunkKey is the chunk part (RunID/Start) of an item id.
+func chunkKey(itemID string) string {
+	if i := strings.LastIndexByte(itemID, '/'); i >= 0 {
+		return itemID[:i]
+	}
+	return itemID
+}
+
+// publish sends one work item, retrying until JetStream stores it.
+func (c *Coordinator) publish(ctx context.Context, ch monitor.Chunk, site, id string) error {
+	c.mu.Lock()
+	made := c.sites[site]
+	c.mu.Unlock()
+	if !made {
+		if err := retryCtx(ctx, func() error {
+			_, err := SiteConsumer(ctx, c.o.JS, c.o.Names, site, c.o.AckWait)
+			return err
+		}); err != nil {
+			return err
+		}
+		c.mu.Lock()
+		c.sites[site] = true
+		c.mu.Unlock()
+	}
+	data, err := encode(Item{
+		ID: id, RunID: ch.RunID, Scope: ch.Scope, Site: site, Start: ch.Start, Spec: ch.Spec,
+		Endpoints: ch.Endpoints, MaxDeliver: c.o.MaxDeliver, Published: time.Now().UTC(),
+	})
+	if err != nil {
+		return err
+	}
+	err = retryCtx(ctx, func() error {
+		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		_, err := c.o.JS.Publish(pctx, c.o.Names.WorkSubject(site), data, jetstream.WithMsgID(id))
+		if err != nil && ctx.Err() == nil {
+			c.o.Logger.Warn("publish work item (retrying)", "item", id, "err", err)
+		}
+		return err
+	})
+	if err == nil {
+		c.published.Add(1)
+	}
+	return err
+}
+
+// retryCtx calls f until it succeeds or ctx ends, backing off to 2s.
+func retryCtx(ctx context.Context, f func() error) error {
+	wait := 100 * time.Millisecond
+	for {
+		if err := f(); err == nil {
+			return nil
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return context.Cause(ctx)
+		case <-t.C:
+		}
+		wait = min(2*wait, 2*time.Second)
+	}
+}
+
+// stored reads the stored results of ids.
+func (c *Coordinator) stored(ctx context.Context, ids []string) (map[string]Result, error) {
+	rows, err := c.o.DB.Query(ctx, `SELECT item_id, body FROM cluster_results WHERE item_id = ANY($1)`, ids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]Result{}
+	for rows.Next() {
+		var id string
+		var body []byte
+		if err := rows.Scan(&id, &body); err != nil {
+			return nil, err
+		}
+		var r Result
+		if err := decode(body, &r); err != nil {
+			return nil, err
+		}
+		out[id] = r
+	}
+	return out, rows.Err()
+}
+
+// merge folds the sites' results of a chunk into one check per open
+// endpoint: the most telling check wins (exposed, then protected, then
+// any identified service, then the rest), and its finding's ReachableFrom
+// lists every site where the same service answered.
+func merge(ch monitor.Chunk, rows map[string]Result) (monitor.ChunkResult, error) {
+	var res monitor.ChunkResult
+	type entry struct {
+		best  monitor.Check
+		sites map[string][]string // finding id → sites
+	}
+	byEP := map[string]*entry{}
+	var order []string
+	for _, site := range ch.Sites {
+		r := rows[ItemID(ch.RunID, ch.Start, site)]
+		if r.Parked {
+			res.Parked = append(res.Parked, site)
+			continue
+		}
+		for _, c := range r.Checks {
+			key := c.Target.AddrPort().String()
+			e := byEP[key]
+			if e == nil {
+				e = &entry{best: c, sites: map[string][]string{}}
+				byEP[key] = e
+				order = append(order, key)
+			} else if rank(c) > rank(e.best) {
+				e.best = c
+			}
+			if c.Finding != nil && !c.Unidentified {
+				e.sites[c.Finding.ID] = append(e.sites[c.Finding.ID], site)
+			}
+		}
+	}
+	for _, key := range order {
+		e := byEP[key]
+		c := e.best
+		if c.Finding != nil && !c.Unidentified {
+			f := *c.Finding
+			f.ReachableFrom = slices.Sorted(slices.Values(e.sites[f.ID]))
+			f.Severity = finding.Assess(&f)
+			c.Finding = &f
+		}
+		res.Checks = append(res.Checks, c)
+	}
+	return res, nil
+}
+
+// rank orders checks by how much they tell.
+func rank(c monitor.Check) int {
+	switch {
+	case c.Finding == nil:
+		return 0
+	case c.Unidentified:
+		return 1
+	case c.Finding.Status == finding.StatusExposed:
+		return 4
+	case c.Finding.Status == finding.StatusProtected:
+		return 3
+	}
+	return 2
+}
+
+// Ingest consumes results until ctx ends: each is stored in
+// cluster_results (the first result of an item wins; a repeat is a
+// no-op), then acked, then its chunk's waiter is woken. A database error
+// is retried without acking, so no result is dropped; the message stays
+// in the stream until stored.
+func (c *Coordinator) Ingest(ctx context.Context) error {
+	var cons jetstream.Consumer
+	if err := retryCtx(ctx, func() error {
+		var err error
+		cons, err = c.o.JS.CreateOrUpdateConsumer(ctx, c.o.Names.ResultStream(), jetstream.ConsumerConfig{
+			Durable: ResultConsumer, AckPolicy: jetstream.AckExplicitPolicy, AckWait: 30 * time.Second,
+			MaxDeliver: -1, MaxAckPending: 1024,
+		})
+		if err != nil && ctx.Err() == nil {
+			c.o.Logger.Warn("results consumer (retrying)", "err", err)
+		}
+		return err
+	}); err != nil {
+		return err
+	}
+	for ctx.Err() == nil {
+		batch, err := cons.Fetch(64, jetstream.FetchMaxWait(time.Second))
+		if err != nil {
+			if ctx.Err() == nil {
+				c.o.Logger.Warn("fetch results", "err", err)
+				sleep(ctx, time.Second)
+			}
+			continue
+		}
+		for msg := range batch.Messages() {
+			c.ingest(ctx, msg)
+		}
+	}
+	return nil
+}
+
+func (c *Coordinator) ingest(ctx context.Context, msg jetstream.Msg) {
+	var r Result
+	if err := decode(msg.Data(), &r); err != nil || r.ItemID == "" {
+		c.o.Logger.Error("undecodable result dropped", "subject", msg.Subject(), "err", err)
+		_ = msg.Term()
+		return
+	}
+	var inserted bool
+	err := retryCtx(ctx, func() error {
+		tag, err := c.o.DB.Exec(ctx, `INSERT INTO cluster_results (item_id, run_id, site, attempt, worker, parked, error, body)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (item_id) DO NOTHING`,
+			r.ItemID, r.RunID, r.Site, r.Attempt, r.Worker, r.Parked, r.Error, msg.Data())
+		if err != nil {
+			if ctx.Err() == nil {
+				c.o.Logger.Warn("store result (retrying)", "item", r.ItemID, "err", err)
+			}
+			return err
+		}
+		inserted = tag.RowsAffected() == 1
+		return nil
+	})
+	if err != nil {
+		return // ctx ended: not acked, redelivered to the next coordinator
+	}
+	if inserted {
+		c.ingested.Add(1)
+		if r.Parked {
+			c.parkedSeen.Add(1)
+		}
+	} else {
+		c.duplicates.Add(1)
+	}
+	if err := msg.Ack(); err != nil && ctx.Err() == nil {
+		c.o.Logger.Debug("ack result", "err", err) // redelivered; storing it again is a no-op
+	}
+	c.mu.Lock()
+	if w := c.waiters[chunkKey(r.ItemID)]; w != nil {
+		close(w)
+		delete(c.waiters, chunkKey(r.ItemID))
+	}
+	c.mu.Unlock()
+}
