@@ -19,14 +19,26 @@ import (
 //   - post boxes and military addresses ("P.O. Box 104", "PSC 7951, Box
 //     9972", "Unit 5477 Box 8244") and units ("Apt. 839", "Suite 727").
 
-// streetTypesAfter end an English-style street name ("… Street").
-var streetTypesAfter = toSet("street", "st", "avenue", "ave", "av", "road", "rd", "lane", "ln", "drive", "dr",
-	"boulevard", "blvd", "court", "ct", "place", "pl", "way", "terrace", "ter", "parkway", "pkwy",
-	"highway", "hwy", "circle", "cir", "trail", "trl", "crescent", "cres", "close", "gardens", "grove",
-	"row", "walk", "alley", "plaza", "square", "sq", "squares", "mews", "wharf", "quay", "esplanade",
-	"rise", "vale", "glen", "hollow", "crossing", "expressway", "freeway", "turnpike", "pike", "loop",
-	"bypass", "causeway", "parade", "promenade", "str", "ridge", "heights", "junction", "meadows",
-	"mall", "lodge", "creek", "park", "point", "pass", "bridge", "greens", "path", "track")
+// streetTypesAfter end an English-style street name ("… Street"): the
+// street suffixes of USPS Publication 28 (a US government work), their
+// common abbreviations and a few British ones.
+var streetTypesAfter = toSet(strings.Fields(`
+alley aly annex arcade avenue ave av bayou beach bend bluff bluffs bottom boulevard blvd branch bridge
+brook brooks burg burgs bypass camp canyon cape causeway center centre centers circle cir circles cliff
+cliffs club common commons corner corners course court ct courts cove coves creek crescent cres crest
+crossing crossroad curve dale dam divide drive dr drives estate estates expressway extension extensions
+falls ferry field fields flat flats ford fords forest forge forges fork forks fort freeway garden gardens
+gateway glen glens green greens grove groves harbor harbors harbour haven heights highway hwy hill hills
+hollow inlet island islands isle junction junctions key keys knoll knolls lake lakes land landing lane ln
+light lights loaf lock locks lodge loop mall manor manors meadow meadows mews mill mills mission motorway
+mount mountain mountains neck orchard oval overpass park parks parkway pkwy parkways pass passage path
+pike pine pines place pl plain plains plaza point points port ports prairie radial ramp ranch rapid
+rapids rest ridge ridges river road rd roads route row rue run shoal shoals shore shores skyway spring
+springs spur spurs square sq squares station stravenue stream street st streets summit terrace ter
+throughway trace track trafficway trail trl trailer tunnel turnpike underpass union unions valley
+valleys viaduct view views village villages ville vista walk walks wall way ways well wells close
+esplanade parade promenade quay wharf rise vale wynd str
+`)...)
 
 // streetTypesBefore open a street name that the number follows ("Rue …",
 // "Via …", "Calle …").
@@ -36,6 +48,10 @@ var streetTypesBefore = toSet("rue", "avenue", "boulevard", "bd", "allée", "all
 	"ronda", "travesía", "travesia", "rua", "praça", "praca", "travessa", "estrada", "alameda",
 	"ul", "ulica", "al", "aleja", "os", "osiedle", "pl", "plac", "calea", "strada", "bulevardul",
 	"ulitsa", "prospekt", "leoforos", "odos", "rambla")
+
+// streetTypesAfterNumber: abbreviations that stand between a street name
+// and its number ("Kálmán Imre u. 12", "Pentelis Str. 35").
+var streetTypesAfterNumber = toSet("u", "utca", "út", "str", "st", "ul", "g", "gt", "vej", "tie", "katu")
 
 // streetSuffixes end a compound street word ("Hauptstraße", "Kerkstraat",
 // "Storgatan", "Koskikatu").
@@ -138,9 +154,15 @@ func (s *scanner) addressIn(v string) (lo, hi int, ok bool) {
 		return 0, 0, false
 	}
 	s.atoms, s.buf = atomsOf(v, s.atoms, s.buf)
+	return s.addressAt(v, 0)
+}
+
+// addressAt finds the first address whose first atom is at index k0 or
+// later (s.atoms holds v's atoms).
+func (s *scanner) addressAt(v string, k0 int) (lo, hi int, ok bool) {
 	as := s.atoms
 	low := func(a atom) []byte { return s.buf[a.llo:a.lhi] }
-	for k := 0; k < len(as); k++ {
+	for k := k0; k < len(as); k++ {
 		a := as[k]
 		switch {
 		case a.num && a.hi-a.lo <= 6:
@@ -155,6 +177,8 @@ func (s *scanner) addressIn(v string) (lo, hi int, ok bool) {
 			}
 		case a.cap && hasStreetSuffix(low(a)) && k+1 < len(as) && as[k+1].num && !sameLineBreak(v, a.hi, as[k+1].lo):
 			return a.lo, as[k+1].hi, true
+		case a.cap && k+2 < len(as) && streetTypesAfterNumber[string(low(as[k+1]))] && as[k+2].num && v[as[k+1].hi] == '.' && !sameLineBreak(v, a.lo, as[k+2].lo):
+			return a.lo, as[k+2].hi, true
 		case streetTypesBefore[string(low(a))] && (a.cap || len(low(a)) == 2):
 			// type, 1–5 words, number
 			for m := k + 1; m < len(as) && m <= k+6; m++ {
@@ -187,12 +211,38 @@ func sameLineBreak(v string, a, b int) bool {
 	return strings.IndexByte(v[a:b], '\n') >= 0
 }
 
-// addressesInText finds a postal address in free text.
+// addressesInText finds the postal addresses in free text; their spans
+// are kept in s.addr so that the words of a street ("Victor Hugo u. 49")
+// are no person.
 func (s *scanner) addressesInText(v string) {
-	lo, hi, ok := s.addressIn(v)
-	if !ok {
+	s.addr = s.addr[:0]
+	if !hasDigit(v) {
 		return
 	}
-	s.ctxLo, s.ctxHi = lo-ctxWindow, hi+ctxWindow/2
-	s.add(det{c: cPostalAddress, conf: 0.75, rule: "text:postal_address", raw: v[lo:hi]})
+	s.atoms, s.buf = atomsOf(v, s.atoms, s.buf)
+	k := 0
+	for k < len(s.atoms) {
+		lo, hi, ok := s.addressAt(v, k)
+		if !ok {
+			break
+		}
+		if len(s.addr) == 0 {
+			s.ctxLo, s.ctxHi = lo-ctxWindow, hi+ctxWindow/2
+			s.add(det{c: cPostalAddress, conf: 0.75, rule: "text:postal_address", raw: v[lo:hi]})
+		}
+		s.addr = append(s.addr, [2]int{lo, hi})
+		for k < len(s.atoms) && s.atoms[k].lo < hi {
+			k++
+		}
+	}
+}
+
+// inAddress reports that [lo,hi) overlaps an address found in the text.
+func (s *scanner) inAddress(lo, hi int) bool {
+	for _, a := range s.addr {
+		if lo < a[1] && a[0] < hi {
+			return true
+		}
+	}
+	return false
 }

@@ -47,6 +47,7 @@ type scanner struct {
 	// scratch of the recall detectors (persontext.go, address.go)
 	toks  []ptok
 	atoms []atom
+	addr  [][2]int // address spans of the current text
 }
 
 // ctxWindow is how far context words may stand from a value in text.

@@ -62,7 +62,16 @@ func wordsOf(v string, toks []ptok) []ptok {
 			}
 			break
 		}
-		t := ptok{lo: lo, hi: i}
+		end := i
+		if end-lo > 3 && (v[end-2:end] == "'s" || end-lo > 5 && v[end-4:end] == "’s") {
+			// possessive: "Matej's" is "Matej"
+			if v[end-2] == '\'' {
+				end -= 2
+			} else {
+				end -= 4
+			}
+		}
+		t := ptok{lo: lo, hi: end}
 		isUp := unicode.IsUpper(first)
 		t.init = isUp && letters == 1
 		t.upper = isUp && letters > 1 && !lowerSeen
@@ -103,11 +112,13 @@ var personCues = toSet("mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "ma
 	"señor", "señora", "sr", "sra", "monsieur", "madame", "mme", "mlle", "signor", "signora",
 	"hi", "hello", "hey", "dear", "thanks", "regards", "sincerely", "cheers", "is", "am", "named",
 	"called", "calls", "says", "said", "asked", "told", "by", "contact", "name", "signed", "ask",
-	"wrote", "met", "meet", "with", "from", "attn", "patient", "customer", "client", "employee")
+	"wrote", "met", "meet", "with", "from", "attn", "patient", "customer", "client", "employee",
+	"i'm", "im", "i’m", "to")
 
 // personCueAfter: words right after a run that say it names a person
 // ("X says", "X wrote").
-var personCueAfter = toSet("says", "said", "wrote", "asked", "told", "replied", "explained", "added")
+var personCueAfter = toSet("says", "said", "wrote", "asked", "told", "replied", "explained", "added",
+	"shouted", "lives", "lived", "spent", "married", "died", "born")
 
 // peopleInText finds person names in free text.
 func (s *scanner) peopleInText(v string) {
@@ -120,6 +131,9 @@ func (s *scanner) peopleInText(v string) {
 		t := toks[i]
 		if !t.cap || t.glued {
 			continue
+		}
+		if f := nameFlags(v[t.lo:t.hi]); f&nameStop != 0 && f&nameGiven == 0 {
+			continue // "Hi", "Mr", "The": a run starts after it
 		}
 		// the run: capitalised words, initials and particles joined by
 		// single spaces
@@ -147,6 +161,9 @@ func (s *scanner) peopleInText(v string) {
 func (s *scanner) personRun(v string, toks []ptok, i, j int) (lo, hi int, conf float32) {
 	// Cut the run at the first ordinary word after its first one ("Abt
 	// Associates", "Kevin Street").
+	if s.inAddress(toks[i].lo, toks[j-1].hi) || streetAround(v, toks, i, j) {
+		return 0, 0, 0
+	}
 	var flags [5]uint8
 	n := 0
 	for k := i; k < j; k++ {
@@ -156,10 +173,16 @@ func (s *scanner) personRun(v string, toks []ptok, i, j int) (lo, hi int, conf f
 			f = nameFlags(w)
 		}
 		if k > i && f&nameStop != 0 {
+			if streetTypesAfter[lowerASCII(w)] || orgWords[lowerASCII(w)] {
+				return 0, 0, 0 // "Elisabeth Parks", "Thomas Investments"
+			}
 			break
 		}
 		flags[n] = f
 		n++
+	}
+	if orgList(v, toks, i, j) {
+		return 0, 0, 0
 	}
 	for n > 1 && !toks[i+n-1].cap { // a run ends on a name word
 		n--
@@ -174,6 +197,15 @@ func (s *scanner) personRun(v string, toks []ptok, i, j int) (lo, hi int, conf f
 			named++
 		}
 	}
+	initialInside, suffixed := false, false
+	for k := i + 1; k < j-1; k++ {
+		if toks[k].init {
+			initialInside = true
+		}
+	}
+	if n >= 2 && toks[j-1].cap && surnameShape(v[toks[j-1].lo:toks[j-1].hi]) {
+		suffixed = true
+	}
 	switch {
 	case first&nameStop != 0 && !(n >= 2 && first&nameGiven != 0 && last&nameSurname != 0 && last&nameStop == 0):
 		// "The …", "Will …", "Street …" — unless a given name that is
@@ -184,6 +216,14 @@ func (s *scanner) personRun(v string, toks []ptok, i, j int) (lo, hi int, conf f
 		return i, j, 0.75
 	case cue:
 		return i, j, 0.8
+	case n >= 3 && initialInside && toks[i].cap && toks[j-1].cap:
+		// "Ravil G Yefimov", "Alvir D. Pušaver"
+		return i, j, 0.75
+	case n >= 2 && suffixed && first&nameStop == 0:
+		return i, j, 0.7
+	case n >= 2 && n <= 4 && wholeLine(v, toks[i].lo, toks[j-1].hi) && named >= 1:
+		// a line of its own in a signature or address block
+		return i, j, 0.7
 	case n >= 2 && first&nameGiven != 0 && (named >= 2 || last&nameStop == 0):
 		return i, j, 0.75
 	case n >= 2 && named >= 2:
@@ -192,6 +232,64 @@ func (s *scanner) personRun(v string, toks []ptok, i, j int) (lo, hi int, conf f
 		return i, j, 0.65
 	}
 	return 0, 0, 0
+}
+
+// streetAround: the run is a street's name — a house number right before
+// or after it ("Joaquin Suarez 2906", "420 Gairbekov Rapids") or a street
+// type right after it.
+func streetAround(v string, toks []ptok, i, j int) bool {
+	lo, hi := toks[i].lo, toks[j-1].hi
+	k := lo - 1
+	for k >= 0 && v[k] == ' ' {
+		k--
+	}
+	if k >= 0 && k < lo-1 && v[k] >= '0' && v[k] <= '9' {
+		return true
+	}
+	if hi+1 < len(v) && v[hi] == ' ' && v[hi+1] >= '0' && v[hi+1] <= '9' {
+		return true
+	}
+	if j < len(toks) && toks[j].join {
+		w := lowerASCII(v[toks[j].lo:toks[j].hi])
+		return streetTypesAfter[w] || orgWords[w]
+	}
+	return false
+}
+
+// orgWords end an organisation's name ("Russell Investments", "Thomas and
+// Sons").
+var orgWords = toSet("inc", "ltd", "llc", "llp", "plc", "gmbh", "ag", "sa", "srl", "bv", "nv", "oy", "ab", "as",
+	"co", "corp", "corporation", "company", "group", "associates", "partners", "holdings", "investments",
+	"consulting", "orchestra", "sons", "brothers", "bros", "enterprises", "industries", "foundation",
+	"institute", "agency", "labs", "studio", "studios", "ventures", "capital", "management", "logistics",
+	"motors", "airlines", "insurance", "trust", "fund", "society", "association", "council", "bank",
+	"university", "college", "school", "hospital", "clinic", "hotel", "restaurant", "bakery", "pharmacy",
+	"solutions", "systems", "technologies", "technology", "software", "media", "records", "publishing")
+
+// orgList: "Clark, Romero and Hall", "Thomas and Sons" — names joined by
+// commas and "and" that form a firm's name.
+func orgList(v string, toks []ptok, i, j int) bool {
+	if j-i != 1 {
+		return false
+	}
+	hi := toks[j-1].hi
+	rest := v[hi:]
+	if strings.HasPrefix(rest, " and ") || strings.HasPrefix(rest, " & ") {
+		// "X and Y" is two people unless Y ends a firm's name
+		k := j + 1
+		if k < len(toks) && orgWords[lowerASCII(v[toks[k].lo:toks[k].hi])] {
+			return true
+		}
+		return false
+	}
+	if strings.HasPrefix(rest, ", ") && j+2 < len(toks) && toks[j].cap {
+		w := v[toks[j+1].lo:toks[j+1].hi]
+		return w == "and" || w == "&"
+	}
+	if i >= 2 && v[toks[i-1].lo:toks[i-1].hi] == "and" && strings.HasPrefix(v[toks[i-2].hi:], ", ") {
+		return true
+	}
+	return false
 }
 
 // singleNameOK: a lone given name counts when it stands among ordinary
@@ -230,7 +328,7 @@ func (s *scanner) singleNameOK(v string, toks []ptok, i int) bool {
 }
 
 // singleAfter: verbs after a sentence-initial lone name ("Catherine is").
-var singleAfter = toSet("is", "was", "has", "had", "will", "would", "can", "could", "did", "does", "and",
+var singleAfter = toSet("is", "was", "spent", "shouted", "has", "had", "will", "would", "can", "could", "did", "does", "and",
 	"said", "says", "went", "came", "called", "asked", "told", "wrote", "wants", "wanted", "likes",
 	"liked", "loves", "loved", "lives", "lived", "works", "worked", "thinks", "thought", "knows",
 	"knew", "gave", "got", "gets", "made", "makes", "sent", "sends", "replied", "needs", "needed")
@@ -255,7 +353,10 @@ func (s *scanner) personCue(v string, toks []ptok, i, j int) bool {
 					}
 					return false
 				case "name":
-					return gap == ": " || gap == ":" || gap == " is "
+					return gap == ": " || gap == ":" || gap == " is " || gap == "? "
+				case "to":
+					// "change it to X Y", "speak to X Y": two or more words
+					return j-i >= 2 && i >= 2 && toks[i-2].hi-toks[i-2].lo <= 6 && !toks[i-2].cap
 				case "by", "with", "from", "meet", "met", "contact", "ask":
 					// weak: only before two or more capitalised words
 					return j-i >= 2
@@ -267,6 +368,43 @@ func (s *scanner) personCue(v string, toks []ptok, i, j int) bool {
 	if j < len(toks) {
 		nx := toks[j]
 		if nx.lo-toks[j-1].hi <= 2 && personCueAfter[lowerASCII(v[nx.lo:nx.hi])] {
+			return true
+		}
+	}
+	return false
+}
+
+// wholeLine: v[lo:hi] stands alone on its line (">" quote marks and
+// spaces aside).
+func wholeLine(v string, lo, hi int) bool {
+	for k := lo - 1; k >= 0 && v[k] != '\n'; k-- {
+		if c := v[k]; c != ' ' && c != '>' && c != '\t' {
+			return false
+		}
+	}
+	for k := hi; k < len(v) && v[k] != '\n' && v[k] != '\r'; k++ {
+		if c := v[k]; c != ' ' && c != '\t' {
+			return false
+		}
+	}
+	return true
+}
+
+// surnameEndings are suffixes that make a capitalised word a likely
+// surname in many languages (Slavic, Nordic, Greek, Romanian, Armenian,
+// Turkish, Italian).
+var surnameEndings = []string{"ova", "eva", "ovа", "ov", "ev", "ski", "ska", "sky", "skiy", "skaya", "vich",
+	"ić", "vić", "enko", "chuk", "yan", "ian", "sson", "sen", "dottir", "dóttir", "escu", "poulos",
+	"akis", "oglu", "oğlu", "ová", "ský", "ská", "shvili", "dze", "idis", "ides", "nen"}
+
+// surnameShape: a capitalised word of 5+ letters with a surname ending.
+func surnameShape(w string) bool {
+	if len(w) < 5 {
+		return false
+	}
+	lw := strings.ToLower(w)
+	for _, e := range surnameEndings {
+		if strings.HasSuffix(lw, e) && len(lw) >= len(e)+3 {
 			return true
 		}
 	}
