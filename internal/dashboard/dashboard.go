@@ -40,6 +40,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/leakwatch/leakwatch/internal/api"
 	"github.com/leakwatch/leakwatch/internal/store"
@@ -202,7 +203,37 @@ func (d *Dashboard) render(w http.ResponseWriter, code int, name string, data an
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(code)
-	_, _ = w.Write(buf.Bytes())
+	_, _ = w.Write(visibleControls(buf.Bytes()))
+}
+
+// visibleControls replaces the C0 control characters (but tab and line
+// ends) and DEL in a rendered page with their Unicode control pictures
+// (ESC → ␛): a terminal escape sequence in a name a scanned server chose
+// shows as text. Markup never holds them, so the page is otherwise as
+// rendered.
+func visibleControls(b []byte) []byte {
+	clean := true
+	for _, c := range b {
+		if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return b
+	}
+	out := make([]byte, 0, len(b)+64)
+	for _, c := range b {
+		switch {
+		case c == 0x7f:
+			out = append(out, "\u2421"...)
+		case c < 0x20 && c != '\t' && c != '\n' && c != '\r':
+			out = utf8.AppendRune(out, rune(0x2400+int(c)))
+		default:
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // plain answers with a short text message.
