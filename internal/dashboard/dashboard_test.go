@@ -210,7 +210,10 @@ func TestAuth(t *testing.T) {
 			c = e.client(t)
 			ck := e.login(t, c)
 			raw := ""
-			for _, l := range func() []string { r, _ := do(t, e.client(t), "POST", e.srv.URL+"/ui/login", url.Values{"token": {testToken}}); return r.Header.Values("Set-Cookie") }() {
+			for _, l := range func() []string {
+				r, _ := do(t, e.client(t), "POST", e.srv.URL+"/ui/login", url.Values{"token": {testToken}})
+				return r.Header.Values("Set-Cookie")
+			}() {
 				raw += l
 			}
 			if !ck.HttpOnly || ck.SameSite != http.SameSiteStrictMode || ck.Path != "/" || ck.Secure != tlsOn || len(ck.Value) < 40 {
