@@ -159,8 +159,10 @@ var classTable = [numClasses]classDef{
 				return d, false
 			}
 			if sig < 0.6 {
-				// Bare "name": only when the value reads like a person.
-				if !knownFirstName(v) {
+				// Bare "name": only when the value reads like a person —
+				// a word of it is a given name or surname of the lists
+				// (namelists.go) or the built-in first names.
+				if !knownFirstName(v) && !s.personValue(v, true) {
 					return d, false
 				}
 				d.conf = 0.7
@@ -615,6 +617,11 @@ var classTable = [numClasses]classDef{
 			"numero seguridad social:0.95", "insee:0.8", "personnummer:0.95", "bsn:0.8", "pesel:0.95",
 		},
 		fieldCheck: func(s *scanner, d det, sig float32, v string, pi *pathInfo) (det, bool) {
+			if idSchemeRejects(v) {
+				// shaped like an SSN, NINO or DNI, and its checks fail:
+				// the field name alone is no proof
+				return d, false
+			}
 			switch {
 			case ninoOK(v):
 				d.label, d.rule = "nino", "value:nino"

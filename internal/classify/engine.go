@@ -207,7 +207,8 @@ var valueKeywords = func() []valueKeyword {
 	add(kgCtxToken, "token", "bearer", "session", "sessionid", "jsessionid", "authorization")
 	add(kgCtxKey, "api_key", "apikey", "api-key", "secret", "client_secret", "access_key")
 	add(kgCtxCard, "card", "visa", "mastercard", "amex", "credit", "kreditkarte", "tarjeta", "carte")
-	add(kgCtxPhone, "phone", "tel", "mobile", "call", "whatsapp", "sms", "cell", "telefon", "teléfono", "handy", "fax")
+	add(kgCtxPhone, "phone", "tel", "mobile", "call", "whatsapp", "sms", "cell", "telefon", "teléfono", "handy", "fax",
+		"answering", "dial", "reach me", "messages to", "puhelin", "telefoon", "téléphone", "portable", "móvil", "celular")
 	add(kgCtxSSN, "ssn", "social security", "national insurance", "nino", "dni", "passport")
 	add(kgCtxDOB, "born", "birthday", "birth", "dob", "geburtstag", "nacimiento", "naissance")
 	add(kgCtxIP, "ip", "address", "addr", "client", "remote", "host", "from")

@@ -143,6 +143,8 @@ man men woman women boy girl child children people person family friend friends 
 water fire earth air gold iron stone wood rose lily ivy holly daisy iris heather dawn
 will may can must shall might
 bot user customer agent admin manager support
+cam camera pro max mini plus lite ultra hub router tv smart door doorbell lamp light speaker watch tablet
+pad air cable charger bottle hose garden desk chair table notebook
 san santa santo são sao los las fort lake cape mount port saint sainte
 afghanistan albania algeria andorra angola argentina armenia australia austria azerbaijan bahamas
 bahrain bangladesh barbados belarus belgium belize benin bhutan bolivia bosnia botswana brazil brunei

@@ -494,7 +494,7 @@ func (e *RuleClassifier) contextual(pi *pathInfo, leaf, parents, parentLast []st
 		pi.sig[cPersonName] = 0
 		pi.thing = true
 	}
-	if anyIn(leaf, thingParents) || anyIn(leaf, thingLeaves) {
+	if thingParents[whole] || anyIn(leaf, thingLeaves) {
 		pi.thing = true
 	}
 	_ = last

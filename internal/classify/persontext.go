@@ -172,11 +172,14 @@ func (s *scanner) personRun(v string, toks []ptok, i, j int) (lo, hi int, conf f
 		if toks[k].cap {
 			f = nameFlags(w)
 		}
-		if k > i && f&nameStop != 0 {
-			if streetTypesAfter[lowerASCII(w)] || orgWords[lowerASCII(w)] {
-				return 0, 0, 0 // "Elisabeth Parks", "Thomas Investments"
+		if k > i {
+			lw := lowerASCII(w)
+			if orgWords[lw] || streetTypesAfter[lw] && (f&nameSurname == 0 || f&nameStop != 0 || afterCorner(v, toks[i].lo)) {
+				return 0, 0, 0 // "Herceg Gateway", "Thomas Investments"
 			}
-			break
+			if f&nameStop != 0 {
+				break
+			}
 		}
 		flags[n] = f
 		n++
@@ -254,6 +257,12 @@ func streetAround(v string, toks []ptok, i, j int) bool {
 		return streetTypesAfter[w] || orgWords[w]
 	}
 	return false
+}
+
+// afterCorner: the run follows "corner of … and" or "at"/"on": a street.
+func afterCorner(v string, lo int) bool {
+	pre := v[max(0, lo-40):lo]
+	return strings.Contains(pre, "corner of") || strings.HasSuffix(pre, " on ") || strings.HasSuffix(pre, " at ")
 }
 
 // orgWords end an organisation's name ("Russell Investments", "Thomas and
@@ -468,7 +477,12 @@ func (s *scanner) personValue(v string, nameField bool) bool {
 		return false
 	}
 	if nameField {
-		return known > 0 && stop < caps
+		return stop == 0 && (given > 0 || sur > 0 && caps >= 2 || caps == 1 && known > 0)
 	}
-	return given > 0 && (caps == 1 || known >= 2 || sur > 0) || caps >= 2 && known >= 2
+	if caps == 1 && len(toks) == 1 {
+		// one word: a given name, or a surname of 4+ letters
+		f := nameFlags(v)
+		return f&nameGiven != 0 || f&nameSurname != 0 && len(v) >= 4 || surnameShape(v)
+	}
+	return given > 0 || known >= 2 || caps >= 2 && (sur > 0 || surnameShape(v[toks[len(toks)-1].lo:toks[len(toks)-1].hi]))
 }

@@ -61,6 +61,11 @@ func (s *scanner) nationalPhonesInText(v string, vc *valueCtx) {
 			continue
 		}
 		e164, ok := s.nationalPhone(cand)
+		if !ok && ctx && grouped {
+			// next to a phone word: a number valid in some common region
+			// without its trunk prefix, or a local number ("467 3395")
+			e164, ok = anyRegionPhone(cand)
+		}
 		if !ok {
 			i = j
 			continue
@@ -104,7 +109,7 @@ func (s *scanner) nationalPhone(cand string) (string, bool) {
 	case n >= 10 && d[0] == '0' && d[1] == '0':
 		return phoneE164("+"+string(d[2:]), "")
 	}
-	if e, ok := phoneE164(cand, s.e.region); ok {
+	if e, ok := phoneE164(cand, s.e.region); ok && (s.e.region != "US" && s.e.region != "CA" || nanpGrouping(cand)) {
 		return e, true
 	}
 	if d[0] != '0' {
@@ -122,7 +127,10 @@ func (s *scanner) nationalPhone(cand string) (string, bool) {
 // ("2024-01-31", "31.01.2024"), ZIP+4 ("12345-6789"), IPv4 addresses, SSNs
 // and version strings.
 func phoneLookalike(cand string, groups int) bool {
-	parts := strings.FieldsFunc(cand, func(r rune) bool { return r == ' ' || r == '-' || r == '.' || r == '(' || r == ')' })
+	parts := phoneParts(cand)
+	if len(parts) >= 3 && len(parts[0]) == 4 && (parts[0][:2] == "19" || parts[0][:2] == "20") && len(parts[1]) <= 2 {
+		return true // a date and time
+	}
 	if len(parts) == 3 {
 		a, b, c := len(parts[0]), len(parts[1]), len(parts[2])
 		if a == 4 && b <= 2 && c <= 2 || a <= 2 && b <= 2 && c == 4 || a == 3 && b == 2 && c == 4 && strings.Count(cand, "-") == 2 {
@@ -145,6 +153,52 @@ func (s *scanner) claimed(cand string) bool {
 		if len(d.raw) >= len(cand) && strings.Contains(d.raw, cand) {
 			return true
 		}
+	}
+	return false
+}
+
+// contextRegions are tried for a grouped number next to a phone word that
+// neither the default region nor a trunk prefix explains.
+var contextRegions = []string{"GB", "DE", "FR", "ES", "IT", "NL", "BE", "CH", "AT", "DK", "NO", "SE", "FI",
+	"PL", "CZ", "HU", "PT", "IE", "AU", "NZ", "BR", "MX", "AR", "IN", "ZA"}
+
+// anyRegionPhone reads cand as a national number of one of contextRegions,
+// or as a seven-digit local number (its digits stand for it).
+func anyRegionPhone(cand string) (string, bool) {
+	for _, r := range contextRegions {
+		if e, ok := phoneE164(cand, r); ok {
+			return e, true
+		}
+	}
+	var buf [20]byte
+	if n, _, ok := phoneDigits(cand, &buf); ok && n == 7 {
+		return string(buf[:n]), true
+	}
+	return "", false
+}
+
+func phoneParts(cand string) []string {
+	return strings.FieldsFunc(cand, func(r rune) bool { return r == ' ' || r == '-' || r == '.' || r == '(' || r == ')' })
+}
+
+// nanpGrouping: a North American number is written 3-3-4 (or 1-3-3-4,
+// 3-7); other groupings of ten digits are something else (a licence, an
+// account).
+func nanpGrouping(cand string) bool {
+	p := phoneParts(cand)
+	var l []int
+	for _, x := range p {
+		l = append(l, len(x))
+	}
+	switch len(l) {
+	case 1:
+		return true
+	case 2:
+		return l[0] == 3 && l[1] == 7 || l[0] == 3 && l[1] == 4
+	case 3:
+		return l[0] == 3 && l[1] == 3 && l[2] == 4
+	case 4:
+		return l[0] == 1 && l[1] == 3 && l[2] == 3 && l[3] == 4
 	}
 	return false
 }

@@ -26,7 +26,7 @@ var presidioClasses = map[string]string{
 // loadPresidio reads the set from LEAKWATCH_PRESIDIO_DATA (the file is not
 // part of this repository; scripts/bench-accuracy.sh says how to get it)
 // twice: each sentence as free text, and each labelled entity as the value
-// of a neutral field ("field_1", "field_2", … of one record per sentence).
+// of a neutral field ("v1", "v2", … of one record per sentence).
 func loadPresidio(t *testing.T) (text, neutral []labelled) {
 	path := os.Getenv("LEAKWATCH_PRESIDIO_DATA")
 	if path == "" {
@@ -56,7 +56,7 @@ func loadPresidio(t *testing.T) (text, neutral []labelled) {
 				seen[c] = true
 				classes = append(classes, c)
 			}
-			rec.Values = append(rec.Values, Value{Path: fmt.Sprintf("field_%d", j+1), Text: s.Value})
+			rec.Values = append(rec.Values, Value{Path: fmt.Sprintf("v%d", j+1), Text: s.Value})
 		}
 		note := fmt.Sprintf("[%d]", i)
 		text = append(text, labelled{rec: FromText("message", r.FullText), classes: classes, note: note})

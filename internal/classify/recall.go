@@ -12,7 +12,9 @@ func (s *scanner) textRecall(v string, vc *valueCtx) {
 	if hasDigit(v) {
 		s.nationalPhonesInText(v, vc)
 	}
-	s.peopleInText(v)
+	if !vc.pi.thing {
+		s.peopleInText(v)
+	}
 }
 
 // keepWhole reports that a value with spaces is read whole under its field
@@ -72,4 +74,23 @@ func (s *scanner) valueOnly(v string, vc *valueCtx, pi *pathInfo) {
 	if !pi.thing && s.personValue(v, false) {
 		s.add(det{c: cPersonName, conf: 0.65, rule: "value:person_name", raw: v})
 	}
+}
+
+// idSchemeRejects reports a value with the shape of a national id that has
+// checks (US SSN ddd-dd-dddd, UK NINO AB123456C, Spanish DNI 12345678Z)
+// which the checks reject: under a national-id field it is no id.
+func idSchemeRejects(v string) bool {
+	switch {
+	case len(v) == 11 && v[3] == '-' && v[6] == '-' && isDigits(v[:3]) && isDigits(v[4:6]) && isDigits(v[7:]):
+		return !ssnOK(v)
+	case len(v) == 9 && isDigits(v[:8]) && (v[8]|0x20) >= 'a' && (v[8]|0x20) <= 'z':
+		return !dniOK(v)
+	case len(v) == 9 && isDigits(v) && (v[:3] == "000" || v[:3] == "666" || v[0] == '9' || v[3:5] == "00" || v[5:] == "0000"):
+		return true
+	}
+	t := strings.ReplaceAll(v, " ", "")
+	if len(t) == 9 && (t[0]|0x20) >= 'a' && (t[0]|0x20) <= 'z' && (t[1]|0x20) >= 'a' && (t[1]|0x20) <= 'z' && isDigits(t[2:8]) && (t[8]|0x20) >= 'a' && (t[8]|0x20) <= 'z' {
+		return !ninoOK(t)
+	}
+	return false
 }
