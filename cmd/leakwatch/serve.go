@@ -21,6 +21,7 @@ import (
 	"github.com/leakwatch/leakwatch/internal/api"
 	"github.com/leakwatch/leakwatch/internal/classify"
 	"github.com/leakwatch/leakwatch/internal/config"
+	"github.com/leakwatch/leakwatch/internal/dashboard"
 	"github.com/leakwatch/leakwatch/internal/lifecycle"
 	"github.com/leakwatch/leakwatch/internal/metrics"
 	"github.com/leakwatch/leakwatch/internal/monitor"
@@ -103,6 +104,7 @@ type server struct {
 	disp     *alert.Dispatcher
 	metrics  *metrics.Metrics
 	listener net.Listener
+	dash     *dashboard.Dashboard
 }
 
 func newServer(ctx context.Context, cfg *config.Config, logger *slog.Logger) (_ *server, err error) {
@@ -159,13 +161,20 @@ func newServer(ctx context.Context, cfg *config.Config, logger *slog.Logger) (_ 
 	}
 	s.mon, err = monitor.New(ctx, monitor.Options{
 		Config: cfg, Store: s.st, Registry: registry, Classifier: clf,
-		Metrics: s.metrics, OnEvents: s.disp.Kick, Logger: logger,
+		Metrics: s.metrics, OnEvents: s.onEvents, Logger: logger,
 	})
 	if err != nil {
 		return nil, usagef("%v", err)
 	}
 	if !cfg.API.Disable {
 		if s.listener, err = api.Listen(cfg.API.Listen); err != nil {
+			return nil, err
+		}
+		s.dash, err = dashboard.New(dashboard.Options{
+			Store: s.st, Tokens: tokens(cfg), Scopes: s.scopeViews, Trigger: s.trigger, Logger: logger,
+			Endpoints: func(name string) int { return int(s.mon.Endpoints(name)) },
+		})
+		if err != nil {
 			return nil, err
 		}
 	}
@@ -222,11 +231,11 @@ func (s *server) run(ctx context.Context) error {
 	start("monitor", s.mon.Run)
 	start("alerts", s.disp.Run)
 	if s.listener != nil {
-		h := api.New(api.Options{
+		h := dashboard.Mount(api.New(api.Options{
 			Store: s.st, Tokens: tokens(s.cfg), Metrics: s.metrics.Registry, PublicMetrics: s.cfg.API.PublicMetrics,
-			Scopes: s.scopeViews, Trigger: s.trigger, Logger: s.logger,
+			Scopes: s.scopeViews, Trigger: s.trigger, Logger: s.logger, Session: s.dash.Session,
 			Report: report.Options{Controller: s.cfg.Report.Controller, DPO: s.cfg.Report.DPO, Measures: s.cfg.Report.Measures},
-		})
+		}), s.dash)
 		start("api", func(ctx context.Context) error { return api.Serve(ctx, s.listener, h) })
 	}
 	wg.Wait()
@@ -236,6 +245,15 @@ func (s *server) run(ctx context.Context) error {
 		return err
 	default:
 		return nil
+	}
+}
+
+// onEvents runs after observations produced lifecycle events: it wakes the
+// alert dispatcher and the dashboard's live streams.
+func (s *server) onEvents() {
+	s.disp.Kick()
+	if s.dash != nil {
+		s.dash.Notify()
 	}
 }
 
