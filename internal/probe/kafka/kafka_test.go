@@ -1,0 +1,157 @@
+package kafka
+
+import (
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/leakwatch/leakwatch/internal/probe"
+	"github.com/leakwatch/leakwatch/internal/probe/probetest"
+	"github.com/leakwatch/leakwatch/internal/testenv"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	testenv.StopSharedKafka()
+	os.Exit(code)
+}
+
+// sharedBroker is the package's one real broker, seeded once.
+func sharedBroker(t *testing.T) *testenv.Kafka {
+	t.Helper()
+	k := testenv.SharedKafka(t, "kafka-probe", 0, 0)
+	k.SeedKafka(t)
+	return k
+}
+
+func TestOpenBroker(t *testing.T) {
+	k := sharedBroker(t)
+	res := probetest.OpenClean(t, New(), k.Addr, k.Port, probetest.ReadOnly(k.Digest))
+	if res.Product != "kafka" || res.Version != testenv.KafkaVersion {
+		t.Errorf("product %q version %q, want kafka %s", res.Product, res.Version, testenv.KafkaVersion)
+	}
+	if res.Evidence["cluster_id"] == "" || res.Evidence["brokers"] != 1 || !strings.HasPrefix(res.Evidence["metadata_version"].(string), testenv.KafkaVersion) {
+		t.Errorf("evidence %v", res.Evidence)
+	}
+	got := probetest.Datasets(res)
+	if len(got) != len(testenv.KafkaSeedTopics) {
+		t.Errorf("datasets %v, want the %d seeded topics", probetest.DatasetNames(res), len(testenv.KafkaSeedTopics))
+	}
+	for _, want := range testenv.KafkaSeedTopics {
+		d, ok := got[want.Name]
+		if !ok {
+			t.Errorf("topic %s not listed", want.Name)
+			continue
+		}
+		if d.Kind != "topic" || d.Records == nil || *d.Records != want.Records || d.Sampled != int(want.Records) || len(d.Flags) != 0 {
+			t.Errorf("topic %s: kind %s records %s sampled %d flags %v; want %d records, all sampled (codec %s)",
+				want.Name, d.Kind, probetest.Ptr(d.Records), d.Sampled, d.Flags, want.Records, want.Codec)
+		}
+	}
+	probetest.WantPaths(t, "customers", probetest.SamplePaths(got["customers"]),
+		"email", "full_name", "phone", "address.street", "_key", "_headers.user_email", "_headers.source")
+	probetest.WantPaths(t, "device-events", probetest.SamplePaths(got["device-events"]), "mac_address", "wifi_ssid", "device_model", "ip")
+	probetest.WantPaths(t, "audit-log", probetest.SamplePaths(got["audit-log"]), "_value")
+	probetest.WantPaths(t, "payments", probetest.SamplePaths(got["payments"]), "card_number")
+	probetest.WantPaths(t, "sessions", probetest.SamplePaths(got["sessions"]), "session_token", "username")
+
+	f := probetest.ToFinding(t, "kafka", probe.Target{Addr: k.Addr, Port: k.Port}, res)
+	classes := map[string]bool{}
+	for _, c := range f.Classes {
+		classes[c] = true
+	}
+	for _, c := range []string{"email", "person_name", "phone", "mac_address", "wifi_ssid", "payment_card", "auth_token", "ip_address"} {
+		if !classes[c] {
+			t.Errorf("finding lacks class %s (has %v)", c, f.Classes)
+		}
+	}
+}
+
+// TestProtectedBroker: the SASL listener (SCRAM-SHA-256) of the same
+// broker answers ApiVersions but drops Metadata; it is protected and
+// shows nothing.
+func TestProtectedBroker(t *testing.T) {
+	k := sharedBroker(t)
+	res := probetest.Protected(t, New(), k.Addr, k.SASLPort, probetest.ReadOnly(k.Digest))
+	if res.Version != testenv.KafkaVersion {
+		t.Errorf("version %q", res.Version)
+	}
+	mechs, _ := res.Evidence["sasl_mechanisms"].([]string)
+	if len(mechs) != 1 || mechs[0] != "SCRAM-SHA-256" {
+		t.Errorf("sasl mechanisms %v, want [SCRAM-SHA-256]", res.Evidence["sasl_mechanisms"])
+	}
+}
+
+// TestReadOnlyRequests reads the broker's own request log: every request
+// leakwatch sent is one of the read-only APIs (no FindCoordinator,
+// JoinGroup, OffsetCommit, CreateTopics, Produce ...), no consumer group
+// exists after probing both listeners, and the topics and offsets are as
+// they were (Unchanged).
+func TestReadOnlyRequests(t *testing.T) {
+	k := sharedBroker(t)
+	check := probetest.Unchanged(t, k.Digest)
+	probetest.Open(t, New(), k.Addr, k.Port)
+	probetest.Protected(t, New(), k.Addr, k.SASLPort)
+	check()
+	api := regexp.MustCompile(`"requestApiKeyName":"([A-Z_]+)"`)
+	seen := map[string]int{}
+	for _, line := range strings.Split(k.RequestLog(t), "\n") {
+		if !strings.Contains(line, `"clientId":"`+clientID+`"`) {
+			continue
+		}
+		m := api.FindStringSubmatch(line)
+		if m == nil {
+			t.Fatalf("request log line without api key: %.300s", line)
+		}
+		seen[m[1]]++
+	}
+	allowed := map[string]bool{"API_VERSIONS": true, "METADATA": true, "LIST_OFFSETS": true, "FETCH": true, "SASL_HANDSHAKE": true}
+	for a, n := range seen {
+		if !allowed[a] {
+			t.Errorf("leakwatch sent %d %s requests", n, a)
+		}
+	}
+	for _, a := range []string{"API_VERSIONS", "METADATA", "LIST_OFFSETS", "FETCH"} {
+		if seen[a] == 0 {
+			t.Errorf("no %s request logged (log format changed?): %v", a, seen)
+		}
+	}
+}
+
+// TestSampleLimits: a sample budget smaller than every record flags
+// record-too-large; a record budget of 2 samples 2 of each topic.
+func TestSampleLimits(t *testing.T) {
+	k := sharedBroker(t)
+	res := probetest.Flagged(t, New(), k.Addr, k.Port, func(b *probe.Budget) { b.SampleBytes = 16 }, probe.FlagRecordTooLarge)
+	for _, d := range res.Datasets {
+		if d.Sampled != 0 {
+			t.Errorf("%s: %d sampled under a 16-byte budget", d.Name, d.Sampled)
+		}
+	}
+	res = probetest.Exposed(t, New(), k.Addr, k.Port, func(b *probe.Budget) { b.SampleRecords = 2; b.MaxDatasets = 2 })
+	sampled := 0
+	for _, d := range res.Datasets {
+		if d.Sampled > 2 {
+			t.Errorf("%s: %d sampled, want <= 2", d.Name, d.Sampled)
+		}
+		if d.Sampled > 0 {
+			sampled++
+		}
+	}
+	if sampled != 2 {
+		t.Errorf("%d topics sampled, want 2 (MaxDatasets)", sampled)
+	}
+	if d := probetest.Dataset(t, res, "customers"); d.Sampled != 2 || *d.Records != 30 {
+		t.Errorf("customers: sampled %d records %s", d.Sampled, probetest.Ptr(d.Records))
+	}
+}
+
+func TestConformance(t *testing.T) {
+	probetest.Conform(t, probetest.Conformance{New: func() probe.Prober { return New() }, NotThis: []probetest.Other{
+		{Name: "http", Banner: probetest.HTTPBadRequest},
+		{Name: "smtp", Banner: probetest.SMTPBanner},
+		{Name: "redis", Banner: probetest.RedisError},
+		{Name: "mysql", Banner: probetest.MySQLGreeting},
+	}})
+}

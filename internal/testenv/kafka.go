@@ -1,0 +1,319 @@
+package testenv
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// Kafka is a real single-node Apache Kafka 4.x broker (kafka_2.13 from
+// Maven Central, KRaft mode) started by testenv/kafkanode, with a
+// PLAINTEXT listener (no authentication) and a SASL_PLAINTEXT listener
+// that takes SCRAM-SHA-256 only (user admin / admin-secret).
+type Kafka struct {
+	Addr     netip.Addr
+	Port     int // PLAINTEXT: open
+	SASLPort int // SASL_PLAINTEXT, SCRAM-SHA-256: protected
+	Dir      string
+}
+
+// KafkaVersion is the release line of the broker testenv/kafkanode runs.
+const KafkaVersion = "4.4"
+
+// HostPort is "ip:port" of the plaintext listener.
+func (k *Kafka) HostPort() string { return netip.AddrPortFrom(k.Addr, uint16(k.Port)).String() }
+
+// StartKafka boots a broker on addr (plaintext port, SASL port; the
+// controller takes a free port of addr) with its files in dir.
+func StartKafka(addr netip.Addr, port, saslPort int, dir string) (*Kafka, error) {
+	if !addr.Is4() || !addr.IsLoopback() {
+		return nil, fmt.Errorf("testenv: kafka address %s is not IPv4 loopback", addr)
+	}
+	if _, err := exec.LookPath("java"); err != nil {
+		return nil, fmt.Errorf("testenv: java not installed: %w", err)
+	}
+	root, err := RepoRoot()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := exec.LookPath("mvn"); err != nil {
+		if _, serr := os.Stat(filepath.Join(root, "testenv", "kafkanode", "target", ".kafkanode-built")); serr != nil {
+			return nil, fmt.Errorf("testenv: mvn not installed: %w", err)
+		}
+	}
+	script := filepath.Join(root, "testenv", "kafkanode", "start.sh")
+	out, err := exec.Command("bash", script, addr.String(), strconv.Itoa(port), strconv.Itoa(saslPort), dir).CombinedOutput()
+	if err != nil {
+		return nil, fmt.Errorf("testenv: start kafka: %w\n%s", err, tail(string(out), 4000))
+	}
+	return &Kafka{Addr: addr, Port: port, SASLPort: saslPort, Dir: dir}, nil
+}
+
+// Stop stops the broker and waits for it to exit.
+func (k *Kafka) Stop() {
+	root, err := RepoRoot()
+	if err != nil {
+		return
+	}
+	_ = exec.Command("bash", filepath.Join(root, "testenv", "kafkanode", "stop.sh"), k.Dir).Run()
+}
+
+var (
+	kafkaMu     sync.Mutex
+	kafkaShared = map[string]*sharedKafka{}
+)
+
+type sharedKafka struct {
+	once sync.Once
+	k    *Kafka
+	err  error
+}
+
+// SharedKafka returns a broker shared by the tests of a package, one per
+// key (a few seconds to boot). Ports 0 mean free ports of a fresh
+// loopback address. Call StopSharedKafka from TestMain after m.Run.
+func SharedKafka(tb testing.TB, key string, port, saslPort int) *Kafka {
+	tb.Helper()
+	kafkaMu.Lock()
+	sk, ok := kafkaShared[key]
+	if !ok {
+		sk = &sharedKafka{}
+		kafkaShared[key] = sk
+	}
+	kafkaMu.Unlock()
+	sk.once.Do(func() {
+		var addr netip.Addr
+		if port != 0 {
+			addr = AddrWithPort(tb, port)
+		} else {
+			addr = Addr(tb)
+			port = FreePort(tb, addr)
+		}
+		for saslPort == 0 || saslPort == port {
+			saslPort = FreePort(tb, addr)
+		}
+		dir, err := os.MkdirTemp("", "leakwatch-kafka-")
+		if err != nil {
+			sk.err = err
+			return
+		}
+		sk.k, sk.err = StartKafka(addr, port, saslPort, dir)
+		if sk.err != nil {
+			os.RemoveAll(dir)
+		}
+	})
+	if sk.err != nil {
+		Unavailable(tb, "kafka broker: %v", sk.err)
+	}
+	return sk.k
+}
+
+// StopSharedKafka stops every shared broker and removes its files.
+func StopSharedKafka() {
+	kafkaMu.Lock()
+	defer kafkaMu.Unlock()
+	var wg sync.WaitGroup
+	for _, sk := range kafkaShared {
+		if sk.k != nil {
+			wg.Add(1)
+			go func(k *Kafka) {
+				defer wg.Done()
+				k.Stop()
+				os.RemoveAll(k.Dir)
+			}(sk.k)
+		}
+	}
+	wg.Wait()
+	kafkaShared = map[string]*sharedKafka{}
+}
+
+// Client is the test's own franz-go client of the plaintext listener
+// (compression codec: "none", "gzip", "snappy", "lz4" or "zstd"), closed
+// when the test ends. It never auto-creates topics.
+func (k *Kafka) Client(tb testing.TB, codec string) *kgo.Client {
+	tb.Helper()
+	opts := []kgo.Opt{kgo.SeedBrokers(k.HostPort()), kgo.ClientID("leakwatch-test"), kgo.RequestTimeoutOverhead(20 * time.Second)}
+	switch codec {
+	case "", "none":
+		opts = append(opts, kgo.ProducerBatchCompression(kgo.NoCompression()))
+	case "gzip":
+		opts = append(opts, kgo.ProducerBatchCompression(kgo.GzipCompression()))
+	case "snappy":
+		opts = append(opts, kgo.ProducerBatchCompression(kgo.SnappyCompression()))
+	case "lz4":
+		opts = append(opts, kgo.ProducerBatchCompression(kgo.Lz4Compression()))
+	case "zstd":
+		opts = append(opts, kgo.ProducerBatchCompression(kgo.ZstdCompression()))
+	default:
+		tb.Fatalf("testenv: unknown codec %q", codec)
+	}
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		tb.Fatalf("testenv: kafka client: %v", err)
+	}
+	tb.Cleanup(cl.Close)
+	return cl
+}
+
+// KafkaTopic is one seeded topic.
+type KafkaTopic struct {
+	Name       string
+	Partitions int32
+	Codec      string
+	Records    int64
+	// Record makes record i (0-based) of the topic.
+	Record func(i int) *kgo.Record
+}
+
+// KafkaSeedTopics are the breach-shaped topics SeedKafka writes: customer
+// profiles as JSON with keys and headers (three partitions, uncompressed),
+// device events as JSON (zstd), audit lines as text (gzip), payment events
+// as JSON (lz4), session tokens as JSON (snappy), and an empty topic.
+var KafkaSeedTopics = []KafkaTopic{
+	{Name: "customers", Partitions: 3, Codec: "none", Records: 30, Record: func(i int) *kgo.Record {
+		v, _ := json.Marshal(map[string]any{"customer_id": 1000 + i, "email": fmt.Sprintf("user%02d@example.com", i),
+			"full_name": kafkaNames[i%len(kafkaNames)], "phone": fmt.Sprintf("+1-202-555-01%02d", i),
+			"address": map[string]any{"street": fmt.Sprintf("%d Main St", i+1), "city": "Springfield"}})
+		return &kgo.Record{Key: []byte(fmt.Sprintf("customer-%d", 1000+i)), Value: v, Partition: int32(i % 3),
+			Headers: []kgo.RecordHeader{{Key: "source", Value: []byte("crm-sync")}, {Key: "user_email", Value: []byte(fmt.Sprintf("user%02d@example.com", i))}}}
+	}},
+	{Name: "device-events", Partitions: 1, Codec: "zstd", Records: 12, Record: func(i int) *kgo.Record {
+		v, _ := json.Marshal(map[string]any{"device_id": fmt.Sprintf("cam-%04d", i), "device_model": "HomeCam Pro 2",
+			"mac_address": fmt.Sprintf("AA:BB:CC:00:00:%02X", i), "wifi_ssid": fmt.Sprintf("HomeNet-%d", i), "ip": fmt.Sprintf("10.0.0.%d", i+1)})
+		return &kgo.Record{Value: v}
+	}},
+	{Name: "audit-log", Partitions: 1, Codec: "gzip", Records: 8, Record: func(i int) *kgo.Record {
+		return &kgo.Record{Value: []byte(fmt.Sprintf("login ok for user%02d@example.com from 192.0.2.%d", i, i+1))}
+	}},
+	{Name: "payments", Partitions: 2, Codec: "lz4", Records: 6, Record: func(i int) *kgo.Record {
+		v, _ := json.Marshal(map[string]any{"order": 500 + i, "card_number": kafkaCard(i), "amount": 12.5 * float64(i+1)})
+		return &kgo.Record{Value: v, Partition: int32(i % 2)}
+	}},
+	{Name: "sessions", Partitions: 1, Codec: "snappy", Records: 4, Record: func(i int) *kgo.Record {
+		v, _ := json.Marshal(map[string]any{"username": fmt.Sprintf("user%02d", i), "session_token": fmt.Sprintf("tok_%032x", (i+1)*7919)})
+		return &kgo.Record{Value: v}
+	}},
+	{Name: "empty-topic", Partitions: 2, Codec: "none"},
+}
+
+// KafkaSecrets are raw seeded values no leakwatch output may contain.
+var KafkaSecrets = []string{"user01@example.com", kafkaCard(0), fmt.Sprintf("tok_%032x", 7919)}
+
+var kafkaNames = []string{"Maria Garcia", "James Smith", "Anna Kowalski", "Mohammed Khan", "Laura Rossi", "Daniel Weber"}
+
+// kafkaCard is a Luhn-valid card number (not one of the well-known test
+// numbers, which classifiers ignore).
+func kafkaCard(i int) string {
+	digits := fmt.Sprintf("453201511283%03d", 100+i)
+	sum := 0
+	for j := len(digits) - 1; j >= 0; j-- {
+		d := int(digits[j] - '0')
+		if (len(digits)-1-j)%2 == 0 {
+			d *= 2
+			if d > 9 {
+				d -= 9
+			}
+		}
+		sum += d
+	}
+	return digits + strconv.Itoa((10-sum%10)%10)
+}
+
+// SeedKafka creates KafkaSeedTopics (once per broker: a second call finds
+// them and returns) and writes their records.
+func (k *Kafka) SeedKafka(tb testing.TB) {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	adm := kadm.NewClient(k.Client(tb, "none"))
+	for _, t := range KafkaSeedTopics {
+		resp, err := adm.CreateTopic(ctx, t.Partitions, 1, nil, t.Name)
+		if err == nil {
+			err = resp.Err
+		}
+		if err != nil {
+			if strings.Contains(err.Error(), "TOPIC_ALREADY_EXISTS") {
+				return // seeded before
+			}
+			tb.Fatalf("testenv: create topic %s: %v", t.Name, err)
+		}
+	}
+	for _, t := range KafkaSeedTopics {
+		if t.Records == 0 {
+			continue
+		}
+		cl := k.Client(tb, t.Codec)
+		recs := make([]*kgo.Record, t.Records)
+		for i := range recs {
+			r := t.Record(i)
+			r.Topic = t.Name
+			recs[i] = r
+		}
+		if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
+			tb.Fatalf("testenv: produce to %s: %v", t.Name, err)
+		}
+	}
+}
+
+// Digest hashes what a read-only prober must leave as it is: the topics
+// with their partitions, every partition's start and end offset, and the
+// consumer groups. The request itself creates nothing.
+func (k *Kafka) Digest(tb testing.TB) string {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	adm := kadm.NewClient(k.Client(tb, "none"))
+	var lines []string
+	td, err := adm.ListTopicsWithInternal(ctx)
+	if err != nil {
+		tb.Fatalf("testenv: kafka list topics: %v", err)
+	}
+	for _, t := range td.Sorted() {
+		lines = append(lines, fmt.Sprintf("topic %s partitions %d", t.Topic, len(t.Partitions)))
+	}
+	for _, list := range []func(context.Context, ...string) (kadm.ListedOffsets, error){adm.ListStartOffsets, adm.ListEndOffsets} {
+		offs, err := list(ctx, td.Names()...)
+		if err != nil {
+			tb.Fatalf("testenv: kafka list offsets: %v", err)
+		}
+		offs.Each(func(o kadm.ListedOffset) {
+			lines = append(lines, fmt.Sprintf("offset %s/%d %d %v", o.Topic, o.Partition, o.Offset, o.Err))
+		})
+	}
+	groups, err := adm.ListGroups(ctx)
+	if err != nil {
+		tb.Fatalf("testenv: kafka list groups: %v", err)
+	}
+	for _, g := range groups.Sorted() {
+		lines = append(lines, "group "+g.Group)
+	}
+	sort.Strings(lines)
+	h := sha256.Sum256([]byte(strings.Join(lines, "\n")))
+	return hex.EncodeToString(h[:]) + " (" + strconv.Itoa(len(lines)) + " lines; groups " + strconv.Itoa(len(groups)) + ")"
+}
+
+// RequestLog is the broker's request log so far (kafka.request.logger at
+// DEBUG: one line per request served, with its client id and api).
+func (k *Kafka) RequestLog(tb testing.TB) string {
+	tb.Helper()
+	b, err := os.ReadFile(filepath.Join(k.Dir, "request.log"))
+	if err != nil {
+		tb.Fatalf("testenv: kafka request log: %v", err)
+	}
+	return string(b)
+}

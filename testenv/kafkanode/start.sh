@@ -1,0 +1,194 @@
+#!/usr/bin/env bash
+# Start a real single-node Apache Kafka 4.x broker (kafka_2.13 from Maven Central, the broker's own main
+# classes; KRaft mode, combined broker+controller) on a loopback address, for leakwatch integration tests.
+#
+#   start.sh HOST PORT SASLPORT DATADIR
+#     HOST      literal IPv4 loopback address, 127.x.y.z (anything else is refused)
+#     PORT      PLAINTEXT listener: no authentication (the "open" broker)
+#     SASLPORT  SASL_PLAINTEXT listener, SCRAM-SHA-256 only (the "protected" broker); the user
+#               admin / admin-secret is created at format time (--add-scram)
+#     DATADIR   gets server.properties, log4j2.properties, data/, node.pid, node.log and
+#               request.log (the broker's request logger: one line per request it served)
+#   The KRaft controller listener is on an ephemeral port of HOST (free at start time).
+#
+# Environment (all optional):
+#   KAFKANODE_HEAP       JVM heap flags            (default: -Xms256m -Xmx256m)
+#   KAFKANODE_JAVA_OPTS  extra JVM flags
+#   KAFKANODE_TIMEOUT    seconds to wait for the broker (default: 120)
+#   KAFKANODE_MVN_ARGS   extra maven args, e.g. -Dmaven.repo.local=/path
+#   JAVA                 java binary (default: $JAVA_HOME/bin/java or java; Java 17+)
+#
+# Exits 0 once the broker logs that it started and both listeners accept connections; on failure
+# prints the log tail and exits 1.
+set -euo pipefail
+
+die() { echo "start.sh: $*" >&2; exit 1; }
+
+[ $# -eq 4 ] || die "usage: start.sh 127.0.0.X PORT SASLPORT DATADIR"
+HOST=$1 PORT=$2 SPORT=$3 DATADIR=$4
+# Network rule: loopback only.
+[[ "$HOST" =~ ^127\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}$ ]] || die "HOST must be a literal 127.x.y.z address, got '$HOST'"
+for p in "$PORT" "$SPORT"; do
+  [[ "$p" =~ ^[0-9]+$ ]] && [ "$p" -ge 1024 ] && [ "$p" -le 65535 ] || die "bad port '$p'"
+done
+[ "$PORT" != "$SPORT" ] || die "PORT and SASLPORT must differ"
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+TIMEOUT=${KAFKANODE_TIMEOUT:-120}
+HEAP=${KAFKANODE_HEAP:--Xms256m -Xmx256m}
+if [ -z "${JAVA:-}" ]; then
+  if [ -n "${JAVA_HOME:-}" ] && [ -x "$JAVA_HOME/bin/java" ]; then JAVA=$JAVA_HOME/bin/java; else JAVA=java; fi
+fi
+command -v "$JAVA" >/dev/null || die "java not found"
+
+mkdir -p "$DATADIR"
+DATADIR=$(cd "$DATADIR" && pwd)
+PIDFILE=$DATADIR/node.pid
+LOG=$DATADIR/node.log
+
+port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
+
+if [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then
+  die "a broker is already running from $DATADIR (pid $(cat "$PIDFILE")); run stop.sh $DATADIR first"
+fi
+port_open "$HOST" "$PORT" && die "something already listens on $HOST:$PORT"
+port_open "$HOST" "$SPORT" && die "something already listens on $HOST:$SPORT"
+
+# ---- build (once; later runs reuse target/ and build offline) -------------------------
+build() {
+  exec 9>"${TMPDIR:-/tmp}/leakwatch-kafkanode-build.lock"
+  flock 9
+  local stamp=$HERE/target/.kafkanode-built
+  if [ -f "$stamp" ] && [ -d "$HERE/target/lib" ] && [ -z "$(find "$HERE/pom.xml" -newer "$stamp" -print -quit)" ]; then
+    exec 9>&-; return 0
+  fi
+  echo "start.sh: fetching the Kafka broker jars with maven ..." >&2
+  local t0=$SECONDS
+  local mvnargs=(-q -B -f "$HERE/pom.xml" ${KAFKANODE_MVN_ARGS:-} package)
+  rm -rf "$HERE/target/lib"
+  if ! mvn -o "${mvnargs[@]}" >"$HERE/.mvn-build.log" 2>&1; then
+    # first time (or new deps): resolve from Maven Central
+    mvn "${mvnargs[@]}" >"$HERE/.mvn-build.log" 2>&1 || { cat "$HERE/.mvn-build.log" >&2; die "maven build failed"; }
+  fi
+  rm -f "$HERE/.mvn-build.log"
+  touch "$stamp"
+  echo "start.sh: build took $((SECONDS - t0)) s" >&2
+  exec 9>&-
+}
+command -v mvn >/dev/null || [ -f "$HERE/target/.kafkanode-built" ] || die "mvn not found"
+build
+
+# ---- configure ------------------------------------------------------------------------
+# The controller port: an ephemeral port of HOST that is free now.
+CPORT=
+for _ in $(seq 50); do
+  c=$(( 20000 + RANDOM % 30000 ))
+  if [ "$c" != "$PORT" ] && [ "$c" != "$SPORT" ] && ! port_open "$HOST" "$c"; then CPORT=$c; break; fi
+done
+[ -n "$CPORT" ] || die "no free controller port on $HOST"
+
+rm -rf "$DATADIR/data"
+mkdir -p "$DATADIR/data" "$DATADIR/tmp"
+cat >"$DATADIR/server.properties" <<PROPS
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@$HOST:$CPORT
+listeners=PLAINTEXT://$HOST:$PORT,SASL_PLAINTEXT://$HOST:$SPORT,CONTROLLER://$HOST:$CPORT
+advertised.listeners=PLAINTEXT://$HOST:$PORT,SASL_PLAINTEXT://$HOST:$SPORT
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT
+sasl.enabled.mechanisms=SCRAM-SHA-256
+listener.name.sasl_plaintext.sasl.enabled.mechanisms=SCRAM-SHA-256
+listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+log.dirs=$DATADIR/data
+num.partitions=1
+num.network.threads=2
+num.io.threads=2
+background.threads=2
+num.recovery.threads.per.data.dir=1
+log.cleaner.threads=1
+offsets.topic.num.partitions=1
+offsets.topic.replication.factor=1
+transaction.state.log.num.partitions=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.num.partitions=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+# left at Kafka's default on purpose: the tests prove the probe's Metadata request auto-creates nothing
+auto.create.topics.enable=true
+PROPS
+cat >"$DATADIR/log4j2.properties" <<PROPS
+status = warn
+appender.out.type = Console
+appender.out.name = OUT
+appender.out.layout.type = PatternLayout
+appender.out.layout.pattern = [%d] %p %m (%c)%n
+appender.req.type = File
+appender.req.name = REQ
+appender.req.fileName = $DATADIR/request.log
+appender.req.layout.type = PatternLayout
+appender.req.layout.pattern = [%d] %m%n
+rootLogger.level = INFO
+rootLogger.appenderRef.out.ref = OUT
+logger.req.name = kafka.request.logger
+logger.req.level = DEBUG
+logger.req.additivity = false
+logger.req.appenderRef.req.ref = REQ
+PROPS
+
+JVM_OPTS=(
+  $HEAP
+  -XX:TieredStopAtLevel=1
+  -XX:+UseSerialGC
+  -Xss512k
+  -XX:+PerfDisableSharedMem
+  -XX:+ExitOnOutOfMemoryError
+  -XX:ActiveProcessorCount=2
+  -Djava.net.preferIPv4Stack=true
+  -Djava.io.tmpdir="$DATADIR/tmp"
+  -Djava.awt.headless=true
+  -Dlog4j2.configurationFile="$DATADIR/log4j2.properties"
+  ${KAFKANODE_JAVA_OPTS:-}
+)
+CP="$HERE/target/lib/*"
+
+T0=$(date +%s%N)
+# Cluster id: 16 random bytes, URL-safe base64 without padding (Kafka's Uuid form).
+CLUSTER_ID=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
+"$JAVA" "${JVM_OPTS[@]}" -cp "$CP" kafka.tools.StorageTool format \
+  --cluster-id "$CLUSTER_ID" --config "$DATADIR/server.properties" --ignore-formatted \
+  --add-scram 'SCRAM-SHA-256=[name=admin,password=admin-secret]' >"$DATADIR/format.log" 2>&1 \
+  || { cat "$DATADIR/format.log" >&2; die "storage format failed"; }
+T1=$(date +%s%N)
+
+# setsid: own session, so the broker survives the calling shell and ignores its SIGHUP/SIGINT.
+setsid "$JAVA" "${JVM_OPTS[@]}" -Dleakwatch.kafkanode="$DATADIR" -cp "$CP" kafka.Kafka "$DATADIR/server.properties" \
+  </dev/null >"$LOG" 2>&1 &
+PID=$!
+echo "$PID" >"$PIDFILE"
+
+fail() {
+  echo "start.sh: $*" >&2
+  echo "---- last lines of $LOG ----" >&2
+  tail -n 40 "$LOG" >&2 || true
+  kill -TERM "$PID" 2>/dev/null || true
+  for _ in $(seq 20); do kill -0 "$PID" 2>/dev/null || break; sleep 0.5; done
+  kill -KILL "$PID" 2>/dev/null || true
+  rm -f "$PIDFILE"
+  exit 1
+}
+
+deadline=$((SECONDS + TIMEOUT))
+while :; do
+  kill -0 "$PID" 2>/dev/null || fail "broker process $PID exited during startup"
+  if grep -q 'Kafka Server started' "$LOG" 2>/dev/null && port_open "$HOST" "$PORT" && port_open "$HOST" "$SPORT"; then
+    break
+  fi
+  [ $SECONDS -lt $deadline ] || fail "no broker on $HOST:$PORT within ${TIMEOUT}s"
+  sleep 0.25
+done
+T2=$(date +%s%N)
+echo "start.sh: kafka up on $HOST:$PORT (plaintext) and $HOST:$SPORT (sasl scram-sha-256) (pid $PID): format $(( (T1 - T0) / 1000000 )) ms, broker $(( (T2 - T1) / 1000000 )) ms" >&2
