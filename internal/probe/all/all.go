@@ -6,6 +6,7 @@ import (
 	"github.com/leakwatch/leakwatch/internal/probe"
 	"github.com/leakwatch/leakwatch/internal/probe/cassandra"
 	"github.com/leakwatch/leakwatch/internal/probe/clickhouse"
+	"github.com/leakwatch/leakwatch/internal/probe/couchdb"
 	"github.com/leakwatch/leakwatch/internal/probe/dockerregistry"
 	"github.com/leakwatch/leakwatch/internal/probe/elasticsearch"
 	"github.com/leakwatch/leakwatch/internal/probe/etcd"
@@ -34,6 +35,7 @@ func Probers() []probe.Prober {
 		elasticsearch.New(),
 		clickhouse.New(),
 		influxdb.New(),
+		couchdb.New(),
 		mysql.New(),
 		postgres.New(),
 		redis.New(),
