@@ -75,7 +75,8 @@ func pouchBinary(tb testing.TB) string {
 
 // StartPouch runs pouchdb-server on its address with a data directory of
 // its own: open ("admin party": every client is a server admin), or with
-// o.Protected an admin configured in its config file. It is stopped when
+// o.Protected an admin configured in its config file. It runs in its data
+// directory, where it writes its request log (log.txt). It is stopped when
 // the test ends.
 func StartPouch(t testing.TB, o PouchOptions) *Pouch {
 	t.Helper()
@@ -163,7 +164,9 @@ var PouchSeedDocs = map[string]int64{"customers": 12, "devices": 5, "_users": 2,
 const pouchCustomerSeed = 1422
 
 // PouchCustomers are the customers database's records.
-func PouchCustomers() []Customer { return Customers(pouchCustomerSeed, int(PouchSeedDocs["customers"])) }
+func PouchCustomers() []Customer {
+	return Customers(pouchCustomerSeed, int(PouchSeedDocs["customers"]))
+}
 
 // PouchSecrets are raw seeded values no leakwatch output may contain.
 func PouchSecrets() []string {
@@ -225,7 +228,8 @@ func (s *Pouch) Digest(t testing.TB) string {
 			fmt.Fprintln(h, docs)
 		} else {
 			// pouchdb-server answers system databases' _all_docs with an
-			// error once an admin exists: its documents one by one.
+			// error once an admin exists: their update_seq stands for
+			// them, and the seeded user is read by its id below.
 			fmt.Fprintln(h, code)
 		}
 		if !strings.HasPrefix(db, "_") {
