@@ -113,7 +113,7 @@ var personCues = toSet("mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "ma
 	"hi", "hello", "hey", "dear", "thanks", "regards", "sincerely", "cheers", "is", "am", "named",
 	"called", "calls", "says", "said", "asked", "told", "by", "contact", "name", "signed", "ask",
 	"wrote", "met", "meet", "with", "from", "attn", "patient", "customer", "client", "employee",
-	"i'm", "im", "i’m", "to")
+	"i'm", "im", "i’m", "to", "me")
 
 // personCueAfter: words right after a run that say it names a person
 // ("X says", "X wrote").
@@ -252,7 +252,7 @@ func streetAround(v string, toks []ptok, i, j int) bool {
 	if hi+1 < len(v) && v[hi] == ' ' && v[hi+1] >= '0' && v[hi+1] <= '9' {
 		return true
 	}
-	if j < len(toks) && toks[j].join {
+	if j < len(toks) && toks[j].join && (toks[j].cap || toks[j].upper) {
 		w := lowerASCII(v[toks[j].lo:toks[j].hi])
 		return streetTypesAfter[w] || orgWords[w]
 	}
@@ -348,6 +348,9 @@ func (s *scanner) personCue(v string, toks []ptok, i, j int) bool {
 	if i > 0 {
 		p := toks[i-1]
 		gap := v[p.hi:toks[i].lo]
+		if gap[0] == ':' && strings.TrimLeft(gap[1:], " \t") == "" {
+			gap = ": "
+		}
 		if len(gap) <= 3 && (p.hi-p.lo) <= 9 {
 			w := lowerASCII(v[p.lo:p.hi])
 			if personCues[w] {
@@ -363,6 +366,13 @@ func (s *scanner) personCue(v string, toks []ptok, i, j int) bool {
 					return false
 				case "name":
 					return gap == ": " || gap == ":" || gap == " is " || gap == "? "
+				case "me":
+					// "people call me X", "everyone calls me X"
+					if i >= 2 {
+						q := lowerASCII(v[toks[i-2].lo:toks[i-2].hi])
+						return q == "call" || q == "calls"
+					}
+					return false
 				case "to":
 					// "change it to X Y", "speak to X Y": two or more words
 					return j-i >= 2 && i >= 2 && toks[i-2].hi-toks[i-2].lo <= 6 && !toks[i-2].cap
