@@ -2,8 +2,8 @@ package kafka
 
 import (
 	"bytes"
-	"context"
 	"compress/gzip"
+	"context"
 	"encoding/binary"
 	"errors"
 	"io"
@@ -108,7 +108,9 @@ func listOffsetsAnswer(corr int32, ts int64, spec []byte) []byte {
 }
 
 func offsetSpec(lo, hi int64) func(int32) []byte {
-	return func(int32) []byte { return binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(nil, uint64(lo)), uint64(hi)) }
+	return func(int32) []byte {
+		return binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(nil, uint64(lo)), uint64(hi))
+	}
 }
 
 // fetchAnswer answers Fetch with set as partition 0's records of "t".
