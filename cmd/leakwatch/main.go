@@ -78,6 +78,8 @@ Commands:
   report    incident report of a finding (GDPR Art. 33) or of a period
   serve     monitor scopes continuously: history, alerts, API, metrics
   check-config  validate and explain a leakwatch.yaml
+  worker    a scan worker of a cluster: sweeps and probes its site's work items
+  cluster   cluster status: coordinators, workers, queues, parked items
   version   print the version
 
 Run 'leakwatch <command> --help' for a command's flags.
@@ -114,6 +116,10 @@ func (a *app) run(ctx context.Context, args []string) int {
 		err = a.serve(ctx, args[1:])
 	case "check-config":
 		err = a.checkConfig(args[1:])
+	case "worker":
+		err = a.worker(ctx, args[1:])
+	case "cluster":
+		err = a.clusterCmd(ctx, args[1:])
 	case "version", "--version", "-v":
 		fmt.Fprintf(a.stdout, "leakwatch %s\n", toolVersion())
 	case "help", "--help", "-h":

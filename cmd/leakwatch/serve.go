@@ -20,6 +20,7 @@ import (
 	"github.com/leakwatch/leakwatch/internal/alert"
 	"github.com/leakwatch/leakwatch/internal/api"
 	"github.com/leakwatch/leakwatch/internal/classify"
+	"github.com/leakwatch/leakwatch/internal/cluster"
 	"github.com/leakwatch/leakwatch/internal/config"
 	"github.com/leakwatch/leakwatch/internal/dashboard"
 	"github.com/leakwatch/leakwatch/internal/lifecycle"
@@ -105,6 +106,7 @@ type server struct {
 	metrics  *metrics.Metrics
 	listener net.Listener
 	dash     *dashboard.Dashboard
+	cluster  *clusterParts // cfg.Cluster set: a coordinator
 }
 
 func newServer(ctx context.Context, cfg *config.Config, logger *slog.Logger) (_ *server, err error) {
@@ -159,10 +161,18 @@ func newServer(ctx context.Context, cfg *config.Config, logger *slog.Logger) (_ 
 	if err != nil {
 		return nil, err
 	}
-	s.mon, err = monitor.New(ctx, monitor.Options{
+	mo := monitor.Options{
 		Config: cfg, Store: s.st, Registry: registry, Classifier: clf,
 		Metrics: s.metrics, OnEvents: s.onEvents, Logger: logger,
-	})
+	}
+	if cfg.Cluster != nil {
+		if s.cluster, err = newClusterParts(ctx, cfg, s); err != nil {
+			return nil, err
+		}
+		mo.Remote, mo.Chunk = s.cluster.coord, cfg.Cluster.Chunk
+		s.metrics.Registry.MustRegister(cluster.Collector(s.cluster.js, s.cluster.names, s.cluster.db, s.cluster.coord, s.cluster.lease.Name))
+	}
+	s.mon, err = monitor.New(ctx, mo)
 	if err != nil {
 		return nil, usagef("%v", err)
 	}
@@ -201,6 +211,7 @@ func (s *server) close() {
 	if s.st != nil {
 		s.st.Close()
 	}
+	s.cluster.close()
 }
 
 // run serves until ctx ends.
@@ -228,7 +239,13 @@ func (s *server) run(ctx context.Context) error {
 			}
 		}()
 	}
-	start("monitor", s.mon.Run)
+	if s.cluster != nil {
+		// Every coordinator serves the API and delivers alerts (the outbox
+		// leases them); only the lease holder plans sweeps and ingests.
+		start("monitor", func(ctx context.Context) error { return s.cluster.lease.Run(ctx, s.cluster.runActive(s)) })
+	} else {
+		start("monitor", s.mon.Run)
+	}
 	start("alerts", s.disp.Run)
 	if s.listener != nil {
 		h := dashboard.Mount(api.New(api.Options{
