@@ -317,3 +317,33 @@ func (k *Kafka) RequestLog(tb testing.TB) string {
 	}
 	return string(b)
 }
+
+// StartKafkaBroker boots a broker for one test (stopped when it ends) on
+// addr with its plaintext and SASL ports, or skips (fails under CI) the
+// test when it cannot.
+func StartKafkaBroker(tb testing.TB, addr netip.Addr, port, saslPort int) *Kafka {
+	tb.Helper()
+	dir, err := os.MkdirTemp("", "leakwatch-kafka-")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	k, err := StartKafka(addr, port, saslPort, dir)
+	if err != nil {
+		os.RemoveAll(dir)
+		Unavailable(tb, "kafka broker: %v", err)
+	}
+	tb.Cleanup(func() {
+		k.Stop()
+		os.RemoveAll(dir)
+	})
+	return k
+}
+
+// KafkaSeedRecords are the record counts SeedKafka writes, by topic.
+func KafkaSeedRecords() map[string]int64 {
+	out := map[string]int64{}
+	for _, t := range KafkaSeedTopics {
+		out[t.Name] = t.Records
+	}
+	return out
+}

@@ -82,7 +82,7 @@ build
 # The controller port: an ephemeral port of HOST that is free now.
 CPORT=
 for _ in $(seq 50); do
-  c=$(( 20000 + RANDOM % 30000 ))
+  c=$(( 41000 + RANDOM % 8000 ))  # clear of the ports probers claim
   if [ "$c" != "$PORT" ] && [ "$c" != "$SPORT" ] && ! port_open "$HOST" "$c"; then CPORT=$c; break; fi
 done
 [ -n "$CPORT" ] || die "no free controller port on $HOST"
