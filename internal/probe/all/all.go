@@ -13,6 +13,7 @@ import (
 	"github.com/leakwatch/leakwatch/internal/probe/ftp"
 	"github.com/leakwatch/leakwatch/internal/probe/influxdb"
 	"github.com/leakwatch/leakwatch/internal/probe/jupyter"
+	"github.com/leakwatch/leakwatch/internal/probe/kafka"
 	"github.com/leakwatch/leakwatch/internal/probe/memcached"
 	"github.com/leakwatch/leakwatch/internal/probe/mongodb"
 	"github.com/leakwatch/leakwatch/internal/probe/mqtt"
@@ -53,6 +54,7 @@ func Probers() []probe.Prober {
 		zookeeper.New(),
 		mqtt.New(),
 		nats.New(),
+		kafka.New(),
 		webdump.New(), // generic HTTP: keep after the HTTP-based store probers
 	}
 }
