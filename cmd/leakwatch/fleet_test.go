@@ -39,6 +39,7 @@ const (
 	fleetMongoPort    = 17017
 	fleetDumpsPort    = 18080
 	fleetKafkaPort    = 19092
+	fleetCouchPort    = 15984
 )
 
 // unknown stands for a dataset whose record count the store cannot give
@@ -128,6 +129,7 @@ func (f *storeFleet) jobs() []bootJob {
 		{"postgres", f.postgres},
 		{"mongodb", f.mongodb},
 		{"influxdb", f.influxdb},
+		{"couchdb", f.couchdb},
 		{"prometheus", f.prometheus},
 		{"etcd", f.etcd},
 		{"docker-registry", f.registry},
@@ -279,6 +281,17 @@ func (f *storeFleet) influxdb(tb testing.TB) {
 		withDigest(protected("influxdb", locked.Addr, locked.Port, "influxdb"), locked.Digest))
 }
 
+func (f *storeFleet) couchdb(tb testing.TB) {
+	open := testenv.StartPouch(tb, testenv.PouchOptions{Addr: f.host(80), Port: fleetCouchPort})
+	open.Seed(tb)
+	locked := testenv.StartPouch(tb, testenv.PouchOptions{Addr: f.host(81), Port: 5984, Protected: true})
+	locked.Seed(tb)
+	f.add(testenv.PouchSecrets(),
+		withDigest(exposed("couchdb", open.Addr, open.Port, "couchdb", testenv.PouchSeedDocs,
+			map[string][]string{"customers": {"email", "auth_token"}, "devices": {"email"}}), open.Digest),
+		withDigest(protected("couchdb", locked.Addr, locked.Port, "couchdb"), locked.Digest))
+}
+
 func (f *storeFleet) prometheus(tb testing.TB) {
 	open := testenv.StartPrometheus(tb, testenv.PrometheusOptions{Addr: f.host(32), Port: 9090})
 	locked := testenv.StartPrometheus(tb, testenv.PrometheusOptions{Addr: f.host(33), Port: 9090, User: "grafana", Password: "Fl33t-prom-pass"})
@@ -402,7 +415,7 @@ func (f *storeFleet) kafka(tb testing.TB) {
 // fleetPorts is every prober's ports and the fleet's unclaimed ones.
 func fleetPorts() string {
 	ports := all.Registry().Ports()
-	for _, p := range []int{fleetRedisPort, fleetPostgresPort, fleetMongoPort, fleetDumpsPort, fleetKafkaPort} {
+	for _, p := range []int{fleetRedisPort, fleetPostgresPort, fleetMongoPort, fleetDumpsPort, fleetKafkaPort, fleetCouchPort} {
 		if !slices.Contains(ports, p) {
 			ports = append(ports, p)
 		}
