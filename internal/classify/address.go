@@ -177,6 +177,9 @@ func (s *scanner) addressAt(v string, k0 int) (lo, hi int, ok bool) {
 			}
 		case a.cap && hasStreetSuffix(low(a)) && k+1 < len(as) && as[k+1].num && !sameLineBreak(v, a.hi, as[k+1].lo):
 			return a.lo, as[k+1].hi, true
+		case a.cap && k+2 < len(as) && as[k+1].cap && streetWord(low(as[k+1])) && as[k+2].num && !sameLineBreak(v, a.lo, as[k+2].lo):
+			// the street word on its own: "Villacher Strasse 89"
+			return a.lo, as[k+2].hi, true
 		case a.cap && k+2 < len(as) && streetTypesAfterNumber[string(low(as[k+1]))] && as[k+2].num && v[as[k+1].hi] == '.' && !sameLineBreak(v, a.lo, as[k+2].lo):
 			return a.lo, as[k+2].hi, true
 		case streetTypesBefore[string(low(a))] && (a.cap || len(low(a)) == 2):
@@ -199,6 +202,17 @@ func (s *scanner) addressAt(v string, k0 int) (lo, hi int, ok bool) {
 		}
 	}
 	return 0, 0, false
+}
+
+// streetWord: a street suffix standing as a word of its own ("Strasse",
+// "Weg", "Straat", "Gata").
+func streetWord(low []byte) bool {
+	for _, suf := range streetSuffixes {
+		if string(low) == suf {
+			return true
+		}
+	}
+	return false
 }
 
 // addrParticles may stand in lower case inside a street name.

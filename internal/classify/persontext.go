@@ -298,6 +298,12 @@ func orgList(v string, toks []ptok, i, j int) bool {
 	if i >= 2 && v[toks[i-1].lo:toks[i-1].hi] == "and" && strings.HasPrefix(v[toks[i-2].hi:], ", ") {
 		return true
 	}
+	if i >= 3 && v[toks[i-1].lo:toks[i-1].hi] == "and" && toks[i-2].cap && v[toks[i-3].hi:toks[i-2].lo] == ", " && toks[i-3].cap {
+		return true // "… and Hall" of "Clark, Romero and Hall"
+	}
+	if i >= 1 && v[toks[i-1].hi:toks[i].lo] == ", " && toks[i-1].cap && strings.HasPrefix(rest, " and ") {
+		return true // "Romero" of "Clark, Romero and Hall"
+	}
 	return false
 }
 

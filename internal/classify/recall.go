@@ -15,6 +15,16 @@ func (s *scanner) textRecall(v string, vc *valueCtx) {
 	if !vc.pi.thing {
 		s.peopleInText(v)
 	}
+	if !vc.pi.any && len(v) <= 64 {
+		// a short value with spaces under a neutral name: a default SSID
+		// or a catalogued model, read whole
+		switch {
+		case routerDefaultSSID(v):
+			s.add(det{c: cWifiSSID, conf: 0.7, rule: "value:ssid_default", raw: v})
+		case catalogModel(v):
+			s.add(det{c: cDeviceModel, conf: 0.7, rule: "value:device_model", raw: v})
+		}
+	}
 }
 
 // keepWhole reports that a value with spaces is read whole under its field
@@ -71,7 +81,25 @@ func (s *scanner) valueOnly(v string, vc *valueCtx, pi *pathInfo) {
 			return
 		}
 	}
-	if !pi.thing && s.personValue(v, false) {
+	if pi.any {
+		return // a field name that announced a class its check refused
+	}
+	switch {
+	case routerDefaultSSID(v):
+		s.add(det{c: cWifiSSID, conf: 0.7, rule: "value:ssid_default", raw: v})
+	case catalogModel(v):
+		s.add(det{c: cDeviceModel, conf: 0.7, rule: "value:device_model", raw: v})
+	case !vc.has(kgSecret) && !vc.has(kgJWT) && randomToken(v):
+		// (a provider prefix or a JWT header whose validator refused the
+		// value makes it no random token)
+		conf := float32(0.6) + s.context(vc, kgCtxToken)
+		if s.near(vc, kgCtxKey) {
+			conf += 0.2
+		}
+		if conf >= minConf {
+			s.add(det{c: cAuthToken, conf: min(conf, 0.9), rule: "value:random_token", raw: v, label: "token"})
+		}
+	case !pi.thing && s.personValue(v, false):
 		s.add(det{c: cPersonName, conf: 0.65, rule: "value:person_name", raw: v})
 	}
 }

@@ -1,0 +1,78 @@
+package classify
+
+import "strings"
+
+// Device models by value alone: a vendor of the catalogue (cameras, video
+// recorders, routers, phones) followed by a model designation with a digit
+// or a product-line word ("Hikvision DS-2CD2142FWD-I", "Reolink RLC-410",
+// "Netgear R7000", "iPhone 13 Pro", "Galaxy S21"), or a vendor's own model
+// code ("SM-G991B", "DS-2CD2042WD-I", "IPC-HDW2431T").
+
+// deviceVendors are lower-case vendor and product-line names.
+var deviceVendors = toSet(
+	// cameras, recorders, doorbells
+	"hikvision", "dahua", "axis", "foscam", "reolink", "wyze", "arlo", "amcrest", "vivotek", "hanwha",
+	"uniview", "annke", "lorex", "swann", "ezviz", "imou", "ring", "nest", "eufy", "blink", "yi",
+	"tapo", "geovision", "mobotix", "bosch", "panasonic", "avtech", "tvt", "milesight",
+	// routers, access points, NAS
+	"netgear", "linksys", "tp-link", "tplink", "d-link", "dlink", "asus", "ubiquiti", "unifi", "mikrotik",
+	"zyxel", "tenda", "fritz!box", "fritzbox", "draytek", "synology", "qnap", "cisco", "meraki", "aruba",
+	"ruckus", "sagemcom", "technicolor", "arris", "zte", "huawei", "totolink", "mercusys", "keenetic",
+	"eero", "orbi", "deco",
+	// phones, tablets
+	"iphone", "ipad", "galaxy", "pixel", "xiaomi", "redmi", "poco", "oneplus", "honor", "oppo", "vivo",
+	"motorola", "moto", "nokia", "xperia", "realme", "lg", "sony", "samsung", "apple", "google",
+)
+
+// modelLineWords may stand for a model without a digit ("iPhone Pro Max",
+// "Nest Cam IQ", "Ring Doorbell").
+var modelLineWords = toSet("pro", "max", "mini", "plus", "ultra", "lite", "cam", "doorbell", "outdoor",
+	"indoor", "iq", "edge", "note", "fold", "flip", "se", "air", "hub", "dome", "bullet", "turret")
+
+// catalogModel reports a value that names a catalogued device model.
+func catalogModel(v string) bool {
+	if len(v) < 4 || len(v) > 64 {
+		return false
+	}
+	if modelCode(v) {
+		return true
+	}
+	f := strings.Fields(v)
+	if len(f) < 2 || len(f) > 6 {
+		return false
+	}
+	k := 0
+	if !deviceVendors[strings.ToLower(f[0])] {
+		return false
+	}
+	if len(f) > 2 && deviceVendors[strings.ToLower(f[1])] {
+		k = 1 // "Apple iPhone 13", "Samsung Galaxy S21"
+	}
+	for _, w := range f[k+1:] {
+		if hasDigit(w) && len(w) <= 20 || modelLineWords[strings.ToLower(w)] {
+			return true
+		}
+	}
+	return false
+}
+
+// modelCode: vendor model codes — Samsung "SM-G991B", Hikvision
+// "DS-2CD2142FWD-I", Dahua "IPC-HDW2431T"/"DH-…", Apple "iPhone14,2".
+func modelCode(v string) bool {
+	switch {
+	case strings.HasPrefix(v, "SM-") && len(v) >= 7 && len(v) <= 12 && v[3] >= 'A' && v[3] <= 'Z' && isDigits(v[4:7]):
+		return true
+	case strings.HasPrefix(v, "DS-") && len(v) >= 9 && len(v) <= 24 && v[3] >= '0' && v[3] <= '9' && upperDigitDash(v[3:]):
+		return true
+	case (strings.HasPrefix(v, "IPC-") || strings.HasPrefix(v, "DH-") || strings.HasPrefix(v, "NVR")) && len(v) >= 7 && len(v) <= 24 && hasDigit(v) && upperDigitDash(v):
+		return true
+	case (strings.HasPrefix(v, "iPhone") || strings.HasPrefix(v, "iPad")) && strings.IndexByte(v, ',') > 0 && len(v) <= 12:
+		i := strings.IndexAny(v, "0123456789")
+		return i > 0 && isDigits(strings.Replace(v[i:], ",", "", 1))
+	}
+	return false
+}
+
+func upperDigitDash(s string) bool {
+	return allIn(s, func(c byte) bool { return c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '/' })
+}
