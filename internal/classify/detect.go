@@ -129,13 +129,14 @@ var spaceFriendly = setOf(cPersonName, cPostalAddress, cDeviceModel, cWifiSSID, 
 
 // detect classifies one value, appending to s.dets.
 func (s *scanner) detect(v string, vc *valueCtx) {
-	v = trimValue(v)
+	v = vc.trim(v)
 	if nullish(v) || len(v) == 20 && v[0] == 'A' && awsExamples[v] {
 		return
 	}
 	pi := vc.pi
 	if strings.HasPrefix(v, "mailto:") {
 		v = v[7:]
+		vc.shift(7)
 	}
 	if s.authHeader(v, vc) {
 		return
@@ -163,6 +164,7 @@ func (s *scanner) detect(v string, vc *valueCtx) {
 	s.strong(v, vc, pi, true)
 	strong := len(s.dets) > start
 	s.field(v, vc, pi, strong, start)
+	s.credentialsIn(v, vc, false)
 	if len(s.dets) == start {
 		s.valueOnly(v, vc, pi)
 	}
@@ -221,6 +223,9 @@ func (s *scanner) strong(v string, vc *valueCtx, pi *pathInfo, whole bool) {
 			return
 		}
 	}
+	if n == 12 && c0 >= '0' && c0 <= '9' && s.maestro12(v, vc, pi) {
+		return
+	}
 	if n >= 15 && n <= 42 && c0 >= 'A' && c0 <= 'Z' || n >= 15 && n <= 42 && c0 >= 'a' && c0 <= 'z' && pi != nil && pi.sig[cBank] > 0 {
 		if len(v) >= 2 && (v[1]|0x20) >= 'a' && (v[1]|0x20) <= 'z' && v[2] >= '0' && v[2] <= '9' && ibanOK(v) {
 			s.add(det{c: cBank, conf: fieldBoost(cBank, 0.95), rule: "value:iban", raw: v, label: "iban", norm: strings.ToUpper(strings.ReplaceAll(v, " ", ""))})
@@ -271,7 +276,8 @@ func (s *scanner) authHeader(v string, vc *valueCtx) bool {
 		s.add(det{c: cAuthToken, conf: 0.95, rule: "value:bearer_jwt", raw: t, label: jwtLabels[alg], prefix: 4})
 		return true
 	}
-	if !(opaqueToken(t) || len(t) >= 8 && allIn(t, b64Byte) && vc.pi.sig[cAuthToken] > 0) {
+	if placeholderSecret(t) || !(opaqueToken(t) || len(t) >= 8 && allIn(t, b64Byte) && vc.pi.sig[cAuthToken] > 0 ||
+		strings.EqualFold(v[:sp], "basic") && basicCredential(t)) {
 		return false
 	}
 	conf := float32(0.85)

@@ -122,3 +122,24 @@ func idSchemeRejects(v string) bool {
 	}
 	return false
 }
+
+// maestro12 reads a 12-digit Maestro number (the shortest card length an
+// issuer uses): only beside a card word or under a card field, since one in
+// ten 12-digit numbers passes Luhn.
+func (s *scanner) maestro12(v string, vc *valueCtx, pi *pathInfo) bool {
+	if !isDigits(v) || !(s.near(vc, kgCtxCard) || pi != nil && pi.sig[cCard] > 0) {
+		return false
+	}
+	if cardBrand([]byte(v)) != "maestro" || !luhn(v) || testCards[v] {
+		return false
+	}
+	conf := float32(0.7)
+	if s.near(vc, kgCtxNeg) {
+		conf -= 0.3
+	}
+	if conf < minConf {
+		return false
+	}
+	s.add(det{c: cCard, conf: conf, rule: "value:card_luhn", raw: v, label: "maestro", norm: v})
+	return true
+}

@@ -149,6 +149,10 @@ func TestPrecisionFixes(t *testing.T) {
 		{`{"name":"Ingrid"}`, ClassPersonName, true},
 		{`{"name":"Oyelaran Hansen"}`, ClassPersonName, true},
 		{`{"name":"Steel Water Bottle"}`, ClassPersonName, false},
+		// legacy 15-digit JCB and 12-digit Maestro beside a card word
+		{`{"message":"Can I withdraw cash using my card 213176828496175 at an ATM?"}`, ClassPaymentCard, true},
+		{`{"message":"What is the limit for card 501864667909?"}`, ClassPaymentCard, true},
+		{`{"message":"order 501864667909 shipped"}`, ClassPaymentCard, false},
 		// long values keep their field class
 		{`{"address":"` + strings.Repeat("Flat 3, ", 1) + `The Old Rectory, 17 Church Lane, Little Snoring, Fakenham, Norfolk NR21 0AA"}`, ClassPostalAddress, true},
 	})

@@ -85,7 +85,7 @@ func cardBrand(d []byte) string {
 		return "amex"
 	case (p4 == 6011 || p2 == 65 || p3 >= 644 && p3 <= 649 || p6 >= 622126 && p6 <= 622925) && n >= 16 && n <= 19:
 		return "discover"
-	case p4 >= 3528 && p4 <= 3589 && n >= 16 && n <= 19:
+	case p4 >= 3528 && p4 <= 3589 && n >= 16 && n <= 19 || (p4 == 2131 || p4 == 1800) && n == 15:
 		return "jcb"
 	case (p3 >= 300 && p3 <= 305 || p2 == 36 || p2 == 38 || p2 == 39) && n >= 14 && n <= 19:
 		return "diners"
