@@ -113,7 +113,9 @@ var personCues = toSet("mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "ma
 	"hi", "hello", "hey", "dear", "thanks", "regards", "sincerely", "cheers", "is", "am", "named",
 	"called", "calls", "says", "said", "asked", "told", "by", "contact", "name", "signed", "ask",
 	"wrote", "met", "meet", "with", "from", "attn", "patient", "customer", "client", "employee",
-	"i'm", "im", "i’m", "to", "me")
+	"i'm", "im", "i’m", "to", "me",
+	// "ich heiße X", "me llamo X", "je m'appelle X", "mi chiamo X", "chamo-me X", "ik heet X"
+	"heiße", "heisse", "llamo", "appelle", "m'appelle", "chiamo", "chamo", "heet", "heter", "hedder", "nazywam")
 
 // personCueAfter: words right after a run that say it names a person
 // ("X says", "X wrote").

@@ -39,6 +39,10 @@ func TestPersonNamesInText(t *testing.T) {
 		{`{"message":"Everyone calls me Csanád"}`, p, true},                        // "calls me"
 		{`{"message":"It was Wisława Szczepańska's house"}`, p, true},              // possessive
 		{`{"message":"Kevin had given Alma the keys"}`, p, true},                   // lone given names
+		{`{"message":"Hallo, ich heiße Oyelaran Tchakounte"}`, p, true},            // German cue
+		{`{"message":"Hola, me llamo Oyelaran"}`, p, true},                         // Spanish cue
+		{`{"message":"Bonjour, je m'appelle Oyelaran"}`, p, true},                  // French cue
+		{`{"message":"Ciao, mi chiamo Oyelaran"}`, p, true},                        // Italian cue
 		{`{"message":"The bus stops at Joaquin Suarez 2906"}`, p, false},           // a street
 		{`{"message":"meet at the corner of Main St and Elisabeth Parks"}`, p, false},
 		{`{"message":"Russell Investments is based in Leeds"}`, p, false},     // a firm
