@@ -206,6 +206,9 @@ type FindingFilter struct {
 	Host        string
 	// IDPrefix keeps findings whose id starts with it (short ids in CLIs).
 	IDPrefix string
+	// UpdatedSince keeps findings whose state was written at or after it
+	// (Finding.UpdatedAt): incremental reads of a cached list.
+	UpdatedSince time.Time
 	// Limit caps the result (0: no cap).
 	Limit int
 }

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/leakwatch/leakwatch/internal/lifecycle"
@@ -63,6 +64,19 @@ func testTriage(t *testing.T, f Factory) {
 		t.Errorf("ListEvents after the last: %d events", len(none))
 	}
 
+	// UpdatedSince: only the findings written at or after the time.
+	clk.Advance(mins(10))
+	mark := clk.Now()
+	record(t, s, "s4", b.Exposed(mark, "email", map[string]int64{"db0": 8}))
+	since, err := s.ListFindings(ctx, store.FindingFilter{UpdatedSince: mark})
+	if err != nil || len(since) != 1 || since[0].ID != b.ID() || since[0].UpdatedAt.Before(mark) {
+		t.Errorf("UpdatedSince %s: %+v, %v", mark, since, err)
+	}
+	if all, _ := s.ListFindings(ctx, store.FindingFilter{UpdatedSince: T0.Add(-time.Hour)}); len(all) != 2 {
+		t.Errorf("UpdatedSince before everything: %d findings", len(all))
+	}
+	evs, _ = s.ListEvents(ctx, store.EventFilter{})
+
 	// Acknowledgements.
 	if _, err := s.Acknowledge(ctx, store.Acknowledgement{FindingID: "no-such-finding", By: "x"}); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("acknowledging an unknown finding: %v, want ErrNotFound", err)
@@ -74,7 +88,7 @@ func testTriage(t *testing.T, f Factory) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if first.ID == 0 || !first.At.Equal(T0) || first.Note != "firewalled <b>today</b>" {
+	if first.ID == 0 || !first.At.Equal(mark) || first.Note != "firewalled <b>today</b>" {
 		t.Errorf("acknowledgement %+v", first)
 	}
 	clk.Advance(mins(5))
@@ -96,15 +110,19 @@ func testTriage(t *testing.T, f Factory) {
 	if len(acks) != 2 || acks[0].ID != second.ID || acks[1].ID != first.ID {
 		t.Fatalf("acknowledgements of a: %+v", acks)
 	}
-	if acks[1] != first || acks[0].Note != second.Note || !acks[0].At.Equal(T0.Add(mins(5))) {
+	if acks[1] != first || acks[0].Note != second.Note || !acks[0].At.Equal(mark.Add(mins(5))) {
 		t.Errorf("stored %+v, returned %+v", acks[1], first)
 	}
 	all, _ := s.ListAcknowledgements(ctx, store.AckFilter{Limit: 2})
 	if len(all) != 2 || all[0].FindingID != b.ID() {
 		t.Errorf("newest two acknowledgements: %+v", all)
 	}
-	// Acknowledging changes no lifecycle state and enqueues nothing.
+	// Acknowledging changes no lifecycle state, enqueues nothing and
+	// leaves the findings' UpdatedAt.
 	if evs2, _ := s.ListEvents(ctx, store.EventFilter{}); len(evs2) != len(evs) {
 		t.Errorf("acknowledging made events: %d, was %d", len(evs2), len(evs))
+	}
+	if since, _ := s.ListFindings(ctx, store.FindingFilter{UpdatedSince: mark.Add(time.Second)}); len(since) != 0 {
+		t.Errorf("acknowledging rewrote %d findings", len(since))
 	}
 }

@@ -89,6 +89,10 @@ func (db *DB) ListFindings(ctx context.Context, flt store.FindingFilter) ([]stor
 		where = append(where, "f.id LIKE ?")
 		args = append(args, likePrefix(flt.IDPrefix))
 	}
+	if !flt.UpdatedSince.IsZero() {
+		where = append(where, "f.updated_at >= ?")
+		args = append(args, db.t(flt.UpdatedSince))
+	}
 	query := `SELECT ` + findingCols + ` FROM findings f`
 	if len(where) > 0 {
 		query += " WHERE " + strings.Join(where, " AND ")

@@ -22,6 +22,8 @@ var migrationAcks = []string{
 		note       TEXT NOT NULL DEFAULT ''
 	)`,
 	`CREATE INDEX acknowledgements_finding ON acknowledgements(finding_id, id)`,
+	// FindingFilter.UpdatedSince: the dashboard's incremental reads.
+	`CREATE INDEX findings_updated ON findings(updated_at)`,
 }
 
 // cut bounds free text to n bytes of valid UTF-8, never splitting a rune.
