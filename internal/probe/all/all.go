@@ -25,6 +25,7 @@ import (
 	"github.com/leakwatch/leakwatch/internal/probe/redis"
 	"github.com/leakwatch/leakwatch/internal/probe/rsync"
 	"github.com/leakwatch/leakwatch/internal/probe/s3"
+	"github.com/leakwatch/leakwatch/internal/probe/solr"
 	"github.com/leakwatch/leakwatch/internal/probe/webdump"
 	"github.com/leakwatch/leakwatch/internal/probe/zookeeper"
 )
@@ -36,6 +37,7 @@ func Probers() []probe.Prober {
 		elasticsearch.New(),
 		clickhouse.New(),
 		influxdb.New(),
+		solr.New(),
 		couchdb.New(),
 		mysql.New(),
 		postgres.New(),

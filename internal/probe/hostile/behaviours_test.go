@@ -54,7 +54,7 @@ var hostileNames = []string{plantedEmail, plantedToken}
 
 func behaviours() []behaviour {
 	bidiText := "ok " + plantedBidi + " " + plantedANSI + " \x00\x07"
-	return []behaviour{
+	return append([]behaviour{
 		// ---- every prober: raw TCP misbehaviour ----
 		{name: "tarpit", serve: fixed(tarpit)},
 		{name: "close-at-once", serve: fixed(closeAtOnce)},
@@ -172,5 +172,5 @@ func behaviours() []behaviour {
 			n, _ := strconv.Atoi(r.URL.Query().Get("n"))
 			http.Redirect(w, r, r.URL.Path+"?n="+strconv.Itoa(n+1), http.StatusMovedPermanently)
 		})))},
-	}
+	}, storeBehaviours()...)
 }
