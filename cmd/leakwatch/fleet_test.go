@@ -40,6 +40,7 @@ const (
 	fleetDumpsPort    = 18080
 	fleetKafkaPort    = 19092
 	fleetCouchPort    = 15984
+	fleetSolrPort     = 18983
 )
 
 // unknown stands for a dataset whose record count the store cannot give
@@ -130,6 +131,7 @@ func (f *storeFleet) jobs() []bootJob {
 		{"mongodb", f.mongodb},
 		{"influxdb", f.influxdb},
 		{"couchdb", f.couchdb},
+		{"solr", f.solr},
 		{"prometheus", f.prometheus},
 		{"etcd", f.etcd},
 		{"docker-registry", f.registry},
@@ -412,10 +414,21 @@ func (f *storeFleet) kafka(tb testing.TB) {
 		withDigest(protected("kafka", k.Addr, k.SASLPort, "kafka"), k.Digest))
 }
 
+func (f *storeFleet) solr(tb testing.TB) {
+	open := testenv.StartSolr(tb, testenv.SolrOptions{Addr: f.host(84), Port: fleetSolrPort})
+	open.Seed(tb)
+	locked := testenv.StartSolr(tb, testenv.SolrOptions{Addr: f.host(85), Port: 8983, Password: "Fl33t-solr-pass"})
+	locked.Seed(tb)
+	f.add(testenv.SolrSecrets(),
+		withDigest(exposed("solr", open.Addr, open.Port, "solr", testenv.SolrSeedDocs,
+			map[string][]string{"customers": {"email", "auth_token", "wifi_ssid", "device_model"}}), open.Digest),
+		withDigest(protected("solr", locked.Addr, locked.Port, "solr"), locked.Digest))
+}
+
 // fleetPorts is every prober's ports and the fleet's unclaimed ones.
 func fleetPorts() string {
 	ports := all.Registry().Ports()
-	for _, p := range []int{fleetRedisPort, fleetPostgresPort, fleetMongoPort, fleetDumpsPort, fleetKafkaPort, fleetCouchPort} {
+	for _, p := range []int{fleetRedisPort, fleetPostgresPort, fleetMongoPort, fleetDumpsPort, fleetKafkaPort, fleetCouchPort, fleetSolrPort} {
 		if !slices.Contains(ports, p) {
 			ports = append(ports, p)
 		}

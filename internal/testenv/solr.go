@@ -269,3 +269,12 @@ func (s *Solr) SetPassword(tb testing.TB, password string) {
 	}
 	tb.Fatal("solr: old password still accepted 15 s after set-user")
 }
+
+// SolrSecrets are raw seeded values no leakwatch output may contain.
+func SolrSecrets() []string {
+	var out []string
+	for _, c := range SolrCustomers() {
+		out = append(out, c.Email, c.AccountToken, c.CameraToken)
+	}
+	return out
+}
