@@ -203,7 +203,7 @@ var valueKeywords = func() []valueKeyword {
 		"sk-proj-", "sk-ant-", "ya29.", "accountkey=", "-----begin", "hooks.slack.com")
 	add(kgHash, "$2a$", "$2b$", "$2y$", "$2x$", "$argon2", "$scrypt$", "$7$", "$y$", "$gy$", "$5$",
 		"$6$", "$1$", "$apr1$", "pbkdf2", "{ssha", "{sha}", "{crypt}", "sha1$", "md5$", "argon2$")
-	add(kgCtxPassword, "password", "passwd", "pwd", "passwort", "contraseña", "contrasena", "mot de passe", "kennwort", "senha")
+	add(kgCtxPassword, "password", "passwd", "pwd", "pass", "passwort", "contraseña", "contrasena", "mot de passe", "kennwort", "senha")
 	add(kgCtxToken, "token", "bearer", "session", "sessionid", "jsessionid", "authorization")
 	add(kgCtxKey, "api_key", "apikey", "api-key", "secret", "client_secret", "access_key")
 	add(kgCtxCard, "card", "visa", "mastercard", "amex", "credit", "kreditkarte", "tarjeta", "carte")

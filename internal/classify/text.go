@@ -35,9 +35,7 @@ func (s *scanner) detectText(v string, vc *valueCtx) {
 	if vc.has(kgCtxCard) || hasCardRun(v) {
 		s.cardsInText(v, vc)
 	}
-	if vc.groups&pairGroups != 0 {
-		s.pairsInText(v, vc)
-	}
+	s.pairsInText(v, vc)
 	s.textRecall(v, vc)
 	_ = start
 }
@@ -130,41 +128,10 @@ func (s *scanner) cardsInText(v string, vc *valueCtx) {
 	}
 }
 
-// pairsInText reads "password: x", "pwd=x", "token=…", "api_key: …": a
-// context keyword of a class's classDef.pair, then '=' or ':' and the value.
+// pairsInText reads credentials in free text: "password: x", "pwd=x",
+// "token=…", URL userinfo, Authorization headers (credtext.go).
 func (s *scanner) pairsInText(v string, vc *valueCtx) {
-	for _, h := range vc.hits {
-		c := pairClass[h.group]
-		if c == numClasses {
-			continue
-		}
-		k := h.pos
-		// skip the rest of the key word
-		for k < len(v) && (isAlnum(v[k]) || v[k] == '_' || v[k] == '-') {
-			k++
-		}
-		for k < len(v) && (v[k] == ' ' || v[k] == '"' || v[k] == '\'') {
-			k++
-		}
-		if k >= len(v) || (v[k] != '=' && v[k] != ':') {
-			continue
-		}
-		k++
-		for k < len(v) && (v[k] == ' ' || v[k] == '"' || v[k] == '\'') {
-			k++
-		}
-		e := k
-		for e < len(v) && !isTextSep(v[e]) && v[e] != '&' {
-			e++
-		}
-		val := v[k:e]
-		if len(val) < 4 || nullish(val) {
-			continue
-		}
-		if p := classTable[c].pair; p.ok(val) {
-			s.add(det{c: c, conf: 0.75, rule: p.rule, raw: val, label: p.label})
-		}
-	}
+	s.credentialsIn(v, vc, true)
 }
 
 // tokenPairOK accepts an opaque token as the value of a token or key pair;
