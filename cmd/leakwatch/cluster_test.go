@@ -381,18 +381,7 @@ func TestClusterEqualsServe(t *testing.T) {
 // results counts the stored work item results.
 func (l *clusterLab) results(t *testing.T) int {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	db, err := pgxpool.New(ctx, l.url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	var n int
-	if err := db.QueryRow(ctx, `SELECT COUNT(*) FROM cluster_results`).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	return n
+	return l.query(t, `SELECT COUNT(*) FROM cluster_results`)
 }
 
 // clusterStatus reads the cluster's status as `leakwatch cluster status`

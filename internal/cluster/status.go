@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
@@ -21,8 +22,9 @@ type Status struct {
 	Sites   []SiteState `json:"sites"`
 	// QueueDepth is the work items not yet done, all sites.
 	QueueDepth int64 `json:"queue_depth"`
-	// Redeliveries: work items delivered again (a worker died, stalled or
-	// failed), all sites, as counted by the consumers.
+	// Redeliveries: work items whose stored result took more than one
+	// delivery (a worker died, stalled or failed on them), from the
+	// results table (0 without db), plus the redelivered items pending now.
 	Redeliveries int64 `json:"redeliveries"`
 	// ResultsPending: results not yet stored by a coordinator.
 	ResultsPending int64 `json:"results_pending"`
@@ -36,9 +38,11 @@ type SiteState struct {
 	Site    string `json:"site"`
 	Workers int    `json:"workers"`
 	// Pending: items waiting; InFlight: delivered, not yet acked.
-	Pending      int64 `json:"pending"`
-	InFlight     int64 `json:"in_flight"`
-	Redeliveries int64 `json:"redeliveries"`
+	Pending  int64 `json:"pending"`
+	InFlight int64 `json:"in_flight"`
+	// Redeliveries: items redelivered and not yet acked (the consumer's
+	// count).
+	Redeliveries int64 `json:"redeliveries_pending"`
 }
 
 // ParkedItem is a work item given up on, with its error.
@@ -60,6 +64,11 @@ func ReadStatus(ctx context.Context, js jetstream.JetStream, n Names, db *pgxpoo
 			return st, err
 		}
 		st.Active = a
+		err = db.QueryRow(ctx, `SELECT COUNT(*) FROM cluster_results WHERE attempt > 1`).Scan(&st.Redeliveries)
+		var pgErr *pgconn.PgError
+		if err != nil && !(errors.As(err, &pgErr) && pgErr.Code == "42P01") { // no coordinator ran yet
+			return st, err
+		}
 	}
 	if kv, err := js.KeyValue(ctx, n.WorkersBucket()); err == nil {
 		keys, err := kv.ListKeys(ctx)
@@ -169,7 +178,8 @@ var (
 	descWorkers      = prometheus.NewDesc("leakwatch_cluster_workers", "Workers with a recent heartbeat, by site.", []string{"site"}, nil)
 	descQueue        = prometheus.NewDesc("leakwatch_cluster_queue_depth", "Work items not yet done, by site (pending, not delivered).", []string{"site"}, nil)
 	descInFlight     = prometheus.NewDesc("leakwatch_cluster_in_flight", "Work items delivered to a worker and not yet acked, by site.", []string{"site"}, nil)
-	descRedeliveries = prometheus.NewDesc("leakwatch_cluster_redeliveries", "Work items delivered more than once, by site.", []string{"site"}, nil)
+	descRedeliveries = prometheus.NewDesc("leakwatch_cluster_redeliveries_pending", "Work items redelivered and not yet acked, by site.", []string{"site"}, nil)
+	descRedelivered  = prometheus.NewDesc("leakwatch_cluster_redelivered_items", "Work items whose stored result took more than one delivery.", nil, nil)
 	descParked       = prometheus.NewDesc("leakwatch_cluster_parked_items", "Work items parked after failing too often (kept 7 days).", nil, nil)
 	descResults      = prometheus.NewDesc("leakwatch_cluster_results_pending", "Results not yet stored by the active coordinator.", nil, nil)
 	descActive       = prometheus.NewDesc("leakwatch_cluster_coordinator_active", "1 if this coordinator holds the lease.", nil, nil)
@@ -179,7 +189,7 @@ var (
 )
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descWorkers, descQueue, descInFlight, descRedeliveries, descParked, descResults, descActive, descIngested, descDuplicates, descPublished} {
+	for _, d := range []*prometheus.Desc{descWorkers, descQueue, descInFlight, descRedeliveries, descRedelivered, descParked, descResults, descActive, descIngested, descDuplicates, descPublished} {
 		ch <- d
 	}
 }
@@ -209,5 +219,6 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descRedeliveries, prometheus.GaugeValue, float64(s.Redeliveries), s.Site)
 	}
 	ch <- prometheus.MustNewConstMetric(descParked, prometheus.GaugeValue, float64(st.ParkedTotal))
+	ch <- prometheus.MustNewConstMetric(descRedelivered, prometheus.GaugeValue, float64(st.Redeliveries))
 	ch <- prometheus.MustNewConstMetric(descResults, prometheus.GaugeValue, float64(st.ResultsPending))
 }
