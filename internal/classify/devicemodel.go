@@ -37,23 +37,57 @@ func catalogModel(v string) bool {
 	if modelCode(v) {
 		return true
 	}
-	f := strings.Fields(v)
-	if len(f) < 2 || len(f) > 6 {
+	// words without allocating: [start, end) pairs
+	var ws [6][2]int
+	n := 0
+	for i := 0; i < len(v); {
+		for i < len(v) && v[i] == ' ' {
+			i++
+		}
+		if i == len(v) {
+			break
+		}
+		if n == len(ws) {
+			return false
+		}
+		j := i
+		for j < len(v) && v[j] != ' ' {
+			j++
+		}
+		ws[n] = [2]int{i, j}
+		n++
+		i = j
+	}
+	if n < 2 || !lowerIn(deviceVendors, v[ws[0][0]:ws[0][1]]) {
 		return false
 	}
 	k := 0
-	if !deviceVendors[strings.ToLower(f[0])] {
-		return false
-	}
-	if len(f) > 2 && deviceVendors[strings.ToLower(f[1])] {
+	if n > 2 && lowerIn(deviceVendors, v[ws[1][0]:ws[1][1]]) {
 		k = 1 // "Apple iPhone 13", "Samsung Galaxy S21"
 	}
-	for _, w := range f[k+1:] {
-		if hasDigit(w) && len(w) <= 20 || modelLineWords[strings.ToLower(w)] {
+	for _, w := range ws[k+1 : n] {
+		t := v[w[0]:w[1]]
+		if hasDigit(t) && len(t) <= 20 || lowerIn(modelLineWords, t) {
 			return true
 		}
 	}
 	return false
+}
+
+// lowerIn looks w up in a set of lower-case words without allocating.
+func lowerIn(set map[string]bool, w string) bool {
+	if len(w) > 32 {
+		return false
+	}
+	var b [32]byte
+	for i := 0; i < len(w); i++ {
+		c := w[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b[i] = c
+	}
+	return set[string(b[:len(w)])]
 }
 
 // modelCode: vendor model codes — Samsung "SM-G991B", Hikvision

@@ -177,8 +177,26 @@ func anyRegionPhone(cand string) (string, bool) {
 	return "", false
 }
 
+// phoneParts splits a candidate into its digit groups (at most 8; the
+// rest is dropped) without allocating.
 func phoneParts(cand string) []string {
-	return strings.FieldsFunc(cand, func(r rune) bool { return r == ' ' || r == '-' || r == '.' || r == '(' || r == ')' })
+	var out [8]string
+	n := 0
+	for i := 0; i < len(cand) && n < len(out); {
+		for i < len(cand) && !(cand[i] >= '0' && cand[i] <= '9') {
+			i++
+		}
+		j := i
+		for j < len(cand) && cand[j] >= '0' && cand[j] <= '9' {
+			j++
+		}
+		if j > i {
+			out[n] = cand[i:j]
+			n++
+		}
+		i = j
+	}
+	return out[:n:n]
 }
 
 // nanpGrouping: a North American number is written 3-3-4 (or 1-3-3-4,
@@ -186,11 +204,11 @@ func phoneParts(cand string) []string {
 // account).
 func nanpGrouping(cand string) bool {
 	p := phoneParts(cand)
-	var l []int
-	for _, x := range p {
-		l = append(l, len(x))
+	var l [8]int
+	for i, x := range p {
+		l[i] = len(x)
 	}
-	switch len(l) {
+	switch len(p) {
 	case 1:
 		return true
 	case 2:

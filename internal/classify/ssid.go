@@ -33,12 +33,21 @@ var ssidPrefixes = []struct {
 	{"Elisa", true}, {"DNA-WLAN", true}, {"Sagemcom", true}, {"Technicolor", true}, {"Thomson", true},
 }
 
+// ssidByFirst indexes ssidPrefixes by their first byte.
+var ssidByFirst = func() (m [256][]int) {
+	for i, e := range ssidPrefixes {
+		m[e.p[0]] = append(m[e.p[0]], i)
+	}
+	return m
+}()
+
 // routerDefaultSSID reports a value shaped like a default SSID.
 func routerDefaultSSID(v string) bool {
 	if len(v) < 4 || len(v) > 32 {
 		return false
 	}
-	for _, e := range ssidPrefixes {
+	for _, i := range ssidByFirst[v[0]] {
+		e := ssidPrefixes[i]
 		if !strings.HasPrefix(v, e.p) {
 			continue
 		}
