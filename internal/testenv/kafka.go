@@ -2,10 +2,18 @@ package testenv
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/sha256"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/hex"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
+	"math/big"
+	"net"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -29,6 +37,7 @@ type Kafka struct {
 	Addr     netip.Addr
 	Port     int // PLAINTEXT: open
 	SASLPort int // SASL_PLAINTEXT, SCRAM-SHA-256: protected
+	TLSPort  int // SSL without client certificates: open over TLS (0: none)
 	Dir      string
 }
 
@@ -38,9 +47,10 @@ const KafkaVersion = "4.4"
 // HostPort is "ip:port" of the plaintext listener.
 func (k *Kafka) HostPort() string { return netip.AddrPortFrom(k.Addr, uint16(k.Port)).String() }
 
-// StartKafka boots a broker on addr (plaintext port, SASL port; the
+// StartKafka boots a broker on addr (plaintext port, SASL port, and a TLS
+// port unless tlsPort is 0, with a fresh self-signed certificate; the
 // controller takes a free port of addr) with its files in dir.
-func StartKafka(addr netip.Addr, port, saslPort int, dir string) (*Kafka, error) {
+func StartKafka(addr netip.Addr, port, saslPort, tlsPort int, dir string) (*Kafka, error) {
 	if !addr.Is4() || !addr.IsLoopback() {
 		return nil, fmt.Errorf("testenv: kafka address %s is not IPv4 loopback", addr)
 	}
@@ -57,11 +67,44 @@ func StartKafka(addr netip.Addr, port, saslPort int, dir string) (*Kafka, error)
 		}
 	}
 	script := filepath.Join(root, "testenv", "kafkanode", "start.sh")
-	out, err := exec.Command("bash", script, addr.String(), strconv.Itoa(port), strconv.Itoa(saslPort), dir).CombinedOutput()
+	args := []string{script, addr.String(), strconv.Itoa(port), strconv.Itoa(saslPort), dir}
+	if tlsPort > 0 {
+		if err := writeKeystore(filepath.Join(dir, "keystore.pem"), addr); err != nil {
+			return nil, err
+		}
+		args = append(args, strconv.Itoa(tlsPort))
+	}
+	out, err := exec.Command("bash", args...).CombinedOutput()
 	if err != nil {
 		return nil, fmt.Errorf("testenv: start kafka: %w\n%s", err, tail(string(out), 4000))
 	}
-	return &Kafka{Addr: addr, Port: port, SASLPort: saslPort, Dir: dir}, nil
+	return &Kafka{Addr: addr, Port: port, SASLPort: saslPort, TLSPort: tlsPort, Dir: dir}, nil
+}
+
+// writeKeystore writes a PEM keystore (PKCS#8 key, then a self-signed
+// certificate for addr) as Kafka's ssl.keystore.type=PEM reads it.
+func writeKeystore(path string, addr netip.Addr) error {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "leakwatch-test-kafka"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(48 * time.Hour),
+		IPAddresses: []net.IP{addr.AsSlice()}, KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return err
+	}
+	p8, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return err
+	}
+	out := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: p8})
+	out = append(out, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})...)
+	return os.WriteFile(path, out, 0o600)
 }
 
 // Stop stops the broker and waits for it to exit.
@@ -86,7 +129,7 @@ type sharedKafka struct {
 
 // SharedKafka returns a broker shared by the tests of a package, one per
 // key (a few seconds to boot). Ports 0 mean free ports of a fresh
-// loopback address. Call StopSharedKafka from TestMain after m.Run.
+// loopback address; the TLS listener takes a free port. Call StopSharedKafka from TestMain after m.Run.
 func SharedKafka(tb testing.TB, key string, port, saslPort int) *Kafka {
 	tb.Helper()
 	kafkaMu.Lock()
@@ -107,12 +150,16 @@ func SharedKafka(tb testing.TB, key string, port, saslPort int) *Kafka {
 		for saslPort == 0 || saslPort == port {
 			saslPort = FreePort(tb, addr)
 		}
+		tlsPort := 0
+		for tlsPort == 0 || tlsPort == port || tlsPort == saslPort {
+			tlsPort = FreePort(tb, addr)
+		}
 		dir, err := os.MkdirTemp("", "leakwatch-kafka-")
 		if err != nil {
 			sk.err = err
 			return
 		}
-		sk.k, sk.err = StartKafka(addr, port, saslPort, dir)
+		sk.k, sk.err = StartKafka(addr, port, saslPort, tlsPort, dir)
 		if sk.err != nil {
 			os.RemoveAll(dir)
 		}
@@ -327,7 +374,7 @@ func StartKafkaBroker(tb testing.TB, addr netip.Addr, port, saslPort int) *Kafka
 	if err != nil {
 		tb.Fatal(err)
 	}
-	k, err := StartKafka(addr, port, saslPort, dir)
+	k, err := StartKafka(addr, port, saslPort, 0, dir)
 	if err != nil {
 		os.RemoveAll(dir)
 		Unavailable(tb, "kafka broker: %v", err)

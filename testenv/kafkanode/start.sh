@@ -2,13 +2,15 @@
 # Start a real single-node Apache Kafka 4.x broker (kafka_2.13 from Maven Central, the broker's own main
 # classes; KRaft mode, combined broker+controller) on a loopback address, for leakwatch integration tests.
 #
-#   start.sh HOST PORT SASLPORT DATADIR
+#   start.sh HOST PORT SASLPORT DATADIR [TLSPORT]
 #     HOST      literal IPv4 loopback address, 127.x.y.z (anything else is refused)
 #     PORT      PLAINTEXT listener: no authentication (the "open" broker)
 #     SASLPORT  SASL_PLAINTEXT listener, SCRAM-SHA-256 only (the "protected" broker); the user
 #               admin / admin-secret is created at format time (--add-scram)
 #     DATADIR   gets server.properties, log4j2.properties, data/, node.pid, node.log and
 #               request.log (the broker's request logger: one line per request it served)
+#     TLSPORT   optional SSL listener (TLS, no client certificate: "open over TLS"); needs
+#               DATADIR/keystore.pem holding a PKCS#8 private key and its certificate chain
 #   The KRaft controller listener is on an ephemeral port of HOST (free at start time).
 #
 # Environment (all optional):
@@ -24,14 +26,17 @@ set -euo pipefail
 
 die() { echo "start.sh: $*" >&2; exit 1; }
 
-[ $# -eq 4 ] || die "usage: start.sh 127.0.0.X PORT SASLPORT DATADIR"
-HOST=$1 PORT=$2 SPORT=$3 DATADIR=$4
+[ $# -eq 4 ] || [ $# -eq 5 ] || die "usage: start.sh 127.0.0.X PORT SASLPORT DATADIR [TLSPORT]"
+HOST=$1 PORT=$2 SPORT=$3 DATADIR=$4 TPORT=${5:-}
 # Network rule: loopback only.
 [[ "$HOST" =~ ^127\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}$ ]] || die "HOST must be a literal 127.x.y.z address, got '$HOST'"
-for p in "$PORT" "$SPORT"; do
+for p in "$PORT" "$SPORT" $TPORT; do
   [[ "$p" =~ ^[0-9]+$ ]] && [ "$p" -ge 1024 ] && [ "$p" -le 65535 ] || die "bad port '$p'"
 done
 [ "$PORT" != "$SPORT" ] || die "PORT and SASLPORT must differ"
+if [ -n "$TPORT" ]; then
+  [ "$TPORT" != "$PORT" ] && [ "$TPORT" != "$SPORT" ] || die "TLSPORT must differ from the other ports"
+fi
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TIMEOUT=${KAFKANODE_TIMEOUT:-120}
@@ -53,6 +58,10 @@ if [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then
 fi
 port_open "$HOST" "$PORT" && die "something already listens on $HOST:$PORT"
 port_open "$HOST" "$SPORT" && die "something already listens on $HOST:$SPORT"
+if [ -n "$TPORT" ]; then
+  port_open "$HOST" "$TPORT" && die "something already listens on $HOST:$TPORT"
+  [ -f "$DATADIR/keystore.pem" ] || die "TLSPORT needs $DATADIR/keystore.pem"
+fi
 
 # ---- build (once; later runs reuse target/ and build offline) -------------------------
 build() {
@@ -83,9 +92,18 @@ build
 CPORT=
 for _ in $(seq 50); do
   c=$(( 41000 + RANDOM % 8000 ))  # clear of the ports probers claim
-  if [ "$c" != "$PORT" ] && [ "$c" != "$SPORT" ] && ! port_open "$HOST" "$c"; then CPORT=$c; break; fi
+  if [ "$c" != "$PORT" ] && [ "$c" != "$SPORT" ] && [ "$c" != "$TPORT" ] && ! port_open "$HOST" "$c"; then CPORT=$c; break; fi
 done
 [ -n "$CPORT" ] || die "no free controller port on $HOST"
+
+LISTENERS=PLAINTEXT://$HOST:$PORT,SASL_PLAINTEXT://$HOST:$SPORT
+SSLPROPS=
+if [ -n "$TPORT" ]; then
+  LISTENERS=$LISTENERS,SSL://$HOST:$TPORT
+  SSLPROPS="ssl.keystore.type=PEM
+ssl.keystore.location=$DATADIR/keystore.pem
+ssl.client.auth=none"
+fi
 
 rm -rf "$DATADIR/data"
 mkdir -p "$DATADIR/data" "$DATADIR/tmp"
@@ -93,11 +111,12 @@ cat >"$DATADIR/server.properties" <<PROPS
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@$HOST:$CPORT
-listeners=PLAINTEXT://$HOST:$PORT,SASL_PLAINTEXT://$HOST:$SPORT,CONTROLLER://$HOST:$CPORT
-advertised.listeners=PLAINTEXT://$HOST:$PORT,SASL_PLAINTEXT://$HOST:$SPORT
+listeners=$LISTENERS,CONTROLLER://$HOST:$CPORT
+advertised.listeners=$LISTENERS
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL,CONTROLLER:PLAINTEXT
+$SSLPROPS
 sasl.enabled.mechanisms=SCRAM-SHA-256
 listener.name.sasl_plaintext.sasl.enabled.mechanisms=SCRAM-SHA-256
 listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
@@ -184,11 +203,12 @@ fail() {
 deadline=$((SECONDS + TIMEOUT))
 while :; do
   kill -0 "$PID" 2>/dev/null || fail "broker process $PID exited during startup"
-  if grep -q 'Kafka Server started' "$LOG" 2>/dev/null && port_open "$HOST" "$PORT" && port_open "$HOST" "$SPORT"; then
+  if grep -q 'Kafka Server started' "$LOG" 2>/dev/null && port_open "$HOST" "$PORT" && port_open "$HOST" "$SPORT" \
+     && { [ -z "$TPORT" ] || port_open "$HOST" "$TPORT"; }; then
     break
   fi
   [ $SECONDS -lt $deadline ] || fail "no broker on $HOST:$PORT within ${TIMEOUT}s"
   sleep 0.25
 done
 T2=$(date +%s%N)
-echo "start.sh: kafka up on $HOST:$PORT (plaintext) and $HOST:$SPORT (sasl scram-sha-256) (pid $PID): format $(( (T1 - T0) / 1000000 )) ms, broker $(( (T2 - T1) / 1000000 )) ms" >&2
+echo "start.sh: kafka up on $HOST:$PORT (plaintext), $HOST:$SPORT (sasl scram-sha-256)${TPORT:+ and $HOST:$TPORT (ssl)} (pid $PID): format $(( (T1 - T0) / 1000000 )) ms, broker $(( (T2 - T1) / 1000000 )) ms" >&2

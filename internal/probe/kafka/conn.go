@@ -20,6 +20,10 @@ const clientID = "leakwatch"
 // than the cap of the request it answers).
 var errFrame = errors.New("kafka: bad frame size")
 
+// errTLSRecord: the answer starts like a TLS record (an alert or a
+// handshake), as an SSL listener answers a plaintext request.
+var errTLSRecord = fmt.Errorf("%w: a TLS record", errFrame)
+
 // readFrame reads one size-prefixed answer of at most max bytes (the size
 // prefix not counted). A larger frame fails with errFrame unless prefix is
 // set: then its first max bytes are returned with cut = true, and the
@@ -28,6 +32,9 @@ func readFrame(r io.Reader, max int64, prefix bool) (body []byte, cut bool, err 
 	var hdr [4]byte
 	if _, err := io.ReadFull(r, hdr[:]); err != nil {
 		return nil, false, err
+	}
+	if (hdr[0] == 0x15 || hdr[0] == 0x16) && hdr[1] == 3 {
+		return nil, false, errTLSRecord
 	}
 	size := int64(int32(binary.BigEndian.Uint32(hdr[:])))
 	if size < 4 {
@@ -57,9 +64,13 @@ func readFrame(r io.Reader, max int64, prefix bool) (body []byte, cut bool, err 
 // connection, and drops the connection after any failure or cut frame.
 type session struct {
 	env  *probe.Env
+	tls  bool // dial with TLS
 	c    net.Conn
 	corr int32
 	f    *kmsg.RequestFormatter
+	// wantsTLS: the last failed call's peer closed before sending a byte,
+	// or answered with a TLS record.
+	wantsTLS bool
 }
 
 func newSession(env *probe.Env) *session {
@@ -78,7 +89,11 @@ func (s *session) close() {
 // first max bytes come back with cut = true (see readFrame).
 func (s *session) call(ctx context.Context, req kmsg.Request, max int64, prefix bool) (body []byte, cut bool, err error) {
 	if s.c == nil {
-		c, err := s.env.Dial(ctx)
+		dial := s.env.Dial
+		if s.tls {
+			dial = s.env.DialTLS
+		}
+		c, err := dial(ctx)
 		if err != nil {
 			return nil, false, err
 		}

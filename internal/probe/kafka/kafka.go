@@ -74,12 +74,24 @@ const (
 // Probe identifies and measures the broker at env.Target.
 func (p *Prober) Probe(ctx context.Context, env *probe.Env) (*probe.Result, error) {
 	s := newSession(env)
-	defer s.close()
-	av, err := s.apiVersions(ctx)
+	defer func() { s.close() }()
+	av, silent, err := s.apiVersions(ctx)
+	if err != nil && silent {
+		// An SSL listener drops a plaintext request or answers it with a
+		// TLS alert: ask again over TLS.
+		ts := newSession(env)
+		ts.tls = true
+		if tav, _, terr := ts.apiVersions(ctx); terr == nil {
+			s.close()
+			s, av, err = ts, tav, nil
+		} else {
+			ts.close()
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
-	res := &probe.Result{Product: "kafka", Version: release(av.SupportedMetadata)}
+	res := &probe.Result{Product: "kafka", Version: release(av.SupportedMetadata), TLS: s.tls}
 	res.AddEvidence("api_keys", len(av.APIs))
 	if av.FinalizedMetadata > 0 {
 		res.AddEvidence("metadata_version", metadataVersionName(av.FinalizedMetadata))
@@ -119,8 +131,14 @@ func (p *Prober) Probe(ctx context.Context, env *probe.Env) (*probe.Result, erro
 // apiVersions asks ApiVersions v3 and, from a broker that does not serve
 // it (error 35, answered in the v0 form), v0. Anything that is not a
 // well-formed answer listing Metadata, Fetch and ListOffsets is another
-// service.
-func (s *session) apiVersions(ctx context.Context) (apiVersions, error) {
+// service; retryTLS says the peer closed without sending a byte or
+// answered with a TLS record (worth asking again over TLS).
+func (s *session) apiVersions(ctx context.Context) (_ apiVersions, retryTLS bool, _ error) {
+	av, err := s.askAPIVersions(ctx)
+	return av, err != nil && s.wantsTLS, err
+}
+
+func (s *session) askAPIVersions(ctx context.Context) (apiVersions, error) {
 	for _, v := range []int16{verAPIVersions, 0} {
 		req := kmsg.NewPtrApiVersionsRequest()
 		req.SetVersion(v)
@@ -131,6 +149,7 @@ func (s *session) apiVersions(ctx context.Context) (apiVersions, error) {
 			case probe.IsTimeout(err), errors.Is(err, probe.ErrOutOfScope), errors.Is(err, probe.ErrBudget), ctx.Err() != nil:
 				return apiVersions{}, fmt.Errorf("kafka: api versions: %w", err)
 			}
+			s.wantsTLS = !s.tls && (errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, errTLSRecord))
 			return apiVersions{}, probe.NotThisService("kafka: api versions: %v", err)
 		}
 		av, err := decodeAPIVersions(body, v)

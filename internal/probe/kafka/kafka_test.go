@@ -68,6 +68,22 @@ func TestOpenBroker(t *testing.T) {
 	}
 }
 
+// TestTLSBroker: an SSL listener without client certificates drops the
+// plaintext ApiVersions; over TLS the broker is as open as the plaintext one.
+func TestTLSBroker(t *testing.T) {
+	k := sharedBroker(t)
+	res := probetest.OpenClean(t, New(), k.Addr, k.TLSPort, probetest.ReadOnly(k.Digest))
+	if !res.TLS || res.Version != testenv.KafkaVersion {
+		t.Errorf("tls %v version %q", res.TLS, res.Version)
+	}
+	got := probetest.Datasets(res)
+	for _, want := range testenv.KafkaSeedTopics {
+		if d := got[want.Name]; d.Records == nil || *d.Records != want.Records || d.Sampled != int(want.Records) {
+			t.Errorf("topic %s: records %s sampled %d, want %d", want.Name, probetest.Ptr(d.Records), d.Sampled, want.Records)
+		}
+	}
+}
+
 // TestProtectedBroker: the SASL listener (SCRAM-SHA-256) of the same
 // broker answers ApiVersions but drops Metadata; it is protected and
 // shows nothing.

@@ -177,6 +177,9 @@ func TestReadFrame(t *testing.T) {
 	if b, cut, err := readFrame(frame(0x7fffffff, "abcdefghijkl"), 10, true); err != nil || !cut || len(b) != 10 {
 		t.Errorf("prefix: %q %v %v", b, cut, err)
 	}
+	if _, _, err := readFrame(bytes.NewReader([]byte{0x15, 3, 3, 0, 2, 2, 50}), 1000, false); !errors.Is(err, errTLSRecord) {
+		t.Errorf("tls alert: %v", err)
+	}
 	if _, _, err := readFrame(frame(100, "abc"), 1000, false); err == nil {
 		t.Error("short frame accepted")
 	}
