@@ -76,9 +76,11 @@ func (s *scanner) valueOnly(v string, vc *valueCtx, pi *pathInfo) {
 			}
 			return
 		}
-		if lo, hi, ok := s.addressIn(v); ok && hi-lo >= len(v)/3 {
-			s.add(det{c: cPostalAddress, conf: 0.7, rule: "value:postal_address", raw: v})
-			return
+		if hasSpace(v) { // no address without a space
+			if lo, hi, ok := s.addressIn(v); ok && hi-lo >= len(v)/3 {
+				s.add(det{c: cPostalAddress, conf: 0.7, rule: "value:postal_address", raw: v})
+				return
+			}
 		}
 	}
 	if pi.any {
