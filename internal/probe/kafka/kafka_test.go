@@ -1,11 +1,13 @@
 package kafka
 
 import (
+	"context"
 	"os"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/leakwatch/leakwatch/internal/finding"
 	"github.com/leakwatch/leakwatch/internal/probe"
 	"github.com/leakwatch/leakwatch/internal/probe/probetest"
 	"github.com/leakwatch/leakwatch/internal/testenv"
@@ -170,4 +172,23 @@ func TestConformance(t *testing.T) {
 		{Name: "redis", Banner: probetest.RedisError},
 		{Name: "mysql", Banner: probetest.MySQLGreeting},
 	}})
+}
+
+// BenchmarkProbe measures one whole probe of the seeded broker (identify,
+// list, count, sample six topics) and the bytes it reads.
+func BenchmarkProbe(b *testing.B) {
+	k := testenv.SharedKafka(b, "kafka-probe", 0, 0)
+	k.SeedKafka(b)
+	var read int64
+	for b.Loop() {
+		env := probetest.Env(k.Addr, k.Port)
+		ctx, cancel := context.WithTimeout(context.Background(), env.Budget.Timeout)
+		res, err := New().Probe(ctx, env)
+		cancel()
+		if err != nil || res.Status != finding.StatusExposed {
+			b.Fatalf("%+v %v", res, err)
+		}
+		read = env.BytesRead()
+	}
+	b.ReportMetric(float64(read), "bytes-read/op")
 }
