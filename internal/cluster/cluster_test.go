@@ -1,0 +1,271 @@
+package cluster
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"errors"
+	"net/netip"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/leakwatch/leakwatch/internal/classify"
+	"github.com/leakwatch/leakwatch/internal/finding"
+	"github.com/leakwatch/leakwatch/internal/monitor"
+	"github.com/leakwatch/leakwatch/internal/probe"
+	"github.com/leakwatch/leakwatch/internal/probe/all"
+	"github.com/leakwatch/leakwatch/internal/scope"
+	"github.com/leakwatch/leakwatch/internal/testenv"
+)
+
+func check(addr string, port int, service string, status finding.Status) monitor.Check {
+	c := monitor.Check{Target: probe.Target{Addr: netip.MustParseAddr(addr), Port: port}, Outcome: probe.Outcome(status)}
+	if service != "" {
+		f := &finding.Finding{Target: finding.Target{Host: addr, Port: port}, Service: service, Status: status,
+			Datasets: []finding.Dataset{{Name: "d", Records: finding.Int64(5)}}}
+		f.Finalize()
+		c.Finding = f
+	}
+	return c
+}
+
+// TestMerge: a chunk's sites fold into one check per endpoint; the most
+// telling check wins; reachable_from lists the sites where the same
+// service answered; internet among them raises the severity; a parked
+// site is reported.
+func TestMerge(t *testing.T) {
+	ch := monitor.Chunk{RunID: "r", Start: 0, Sites: []string{"dc-a", "internet", "vpc"}}
+	rows := map[string]Result{
+		ItemID("r", 0, "dc-a"): {Checks: []monitor.Check{
+			check("127.0.0.5", 6379, "redis", finding.StatusProtected),
+			check("127.0.0.6", 9200, "", finding.StatusUnknown),
+		}},
+		ItemID("r", 0, "internet"): {Checks: []monitor.Check{
+			check("127.0.0.5", 6379, "redis", finding.StatusExposed),
+		}},
+		ItemID("r", 0, "vpc"): {Parked: true, Error: "boom"},
+	}
+	res, err := merge(ch, rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(res.Parked, []string{"vpc"}) || len(res.Checks) != 2 {
+		t.Fatalf("merge: %+v", res)
+	}
+	r := res.Checks[0].Finding
+	if r == nil || r.Status != finding.StatusExposed || !slices.Equal(r.ReachableFrom, []string{"dc-a", "internet"}) || r.Severity != finding.SeverityHigh {
+		t.Errorf("redis: %+v", r)
+	}
+	if res.Checks[1].Finding != nil || res.Checks[1].Target.Port != 9200 {
+		t.Errorf("silent port: %+v", res.Checks[1])
+	}
+	// The input's findings are not changed (results are shared).
+	if f := rows[ItemID("r", 0, "internet")].Checks[0].Finding; f.ReachableFrom != nil {
+		t.Errorf("input finding changed: %v", f.ReachableFrom)
+	}
+}
+
+func TestChunkKey(t *testing.T) {
+	id := ItemID("20261206T0947-abc", 4096, "dc.fra")
+	if k := chunkKey(id); k != "20261206T0947-abc/4096" {
+		t.Errorf("chunkKey(%q) = %q", id, k)
+	}
+}
+
+// TestEncodeBounds: a result too large for one message is refused; a
+// message that expands past the bound does not decode.
+func TestEncodeBounds(t *testing.T) {
+	if _, err := encode(Result{Checks: []monitor.Check{check("127.0.0.5", 6379, "redis", finding.StatusExposed)}}); err != nil {
+		t.Fatalf("small result: %v", err)
+	}
+	if _, err := encode(Result{Checks: []monitor.Check{{Reason: randomText(4 << 20)}}}); !errors.Is(err, ErrTooLarge) {
+		t.Errorf("4 MiB of noise encoded: %v", err)
+	}
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	zw.Write([]byte(`{"item_id":"` + strings.Repeat("x", maxDecoded+10)))
+	zw.Close()
+	var r Result
+	if err := decode(b.Bytes(), &r); err == nil {
+		t.Errorf("oversized message decoded")
+	}
+}
+
+func randomText(n int) string {
+	b := make([]byte, n)
+	x := uint32(2463534242)
+	for i := range b {
+		x ^= x << 13
+		x ^= x >> 17
+		x ^= x << 5
+		b[i] = 'a' + byte(x%26)
+	}
+	return string(b)
+}
+
+// FuzzDecode: no message from NATS crashes the decoder of items and
+// results.
+func FuzzDecode(f *testing.F) {
+	seed, _ := encode(Item{ID: "r/0/a", Endpoints: []scope.Endpoint{{Addr: netip.MustParseAddr("127.0.0.1"), Port: 6379}}})
+	f.Add(seed)
+	seed2, _ := encode(Result{ItemID: "r/0/a", Checks: []monitor.Check{check("127.0.0.5", 6379, "redis", finding.StatusExposed)}})
+	f.Add(seed2)
+	f.Add([]byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var it Item
+		_ = decode(data, &it)
+		var r Result
+		_ = decode(data, &r)
+	})
+}
+
+// natsJS starts a real nats-server with JetStream and connects.
+func natsJS(t *testing.T) jetstream.JetStream {
+	t.Helper()
+	s := testenv.StartNATSJetStream(t)
+	nc, err := nats.Connect(s.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return js
+}
+
+func testWorker(t *testing.T, js jetstream.JetStream, n Names, name, site string) *Worker {
+	t.Helper()
+	clf, err := classify.New(classify.Options{Key: []byte("0123456789abcdef0123456789abcdef")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := probe.DefaultBudget()
+	b.Timeout = 5 * time.Second
+	w, err := NewWorker(WorkerOptions{JS: js, Names: n, Name: name, Site: site, Registry: all.Registry(), Classifier: clf,
+		Budget: b, AllProbers: true, AckWait: 2 * time.Second, ConnectTimeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+// TestPoisonParked (issue 11): against a real nats-server, a work item
+// that fails every time (its scope cannot be built) is parked after
+// MaxDeliver attempts with its error — as the item's result for the
+// coordinator and in the parked stream, where status and metrics show
+// it — and one whose workers died on it (delivered more than MaxDeliver
+// times without a result) is parked without being run again.
+func TestPoisonParked(t *testing.T) {
+	testenv.Binary(t, "nats-server")
+	js := natsJS(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	n := Names{Prefix: "LWT"}
+	if err := Setup(ctx, js, n); err != nil {
+		t.Fatal(err)
+	}
+	// Poison: a target spec the scope parser refuses.
+	bad, _ := encode(Item{ID: "run/0/dc-a", RunID: "run", Site: "dc-a", MaxDeliver: 3,
+		Spec: monitor.ScopeSpec{Targets: []string{"not a target!"}, Ports: []int{6379}}})
+	if _, err := js.Publish(ctx, n.WorkSubject("dc-a"), bad, jetstream.WithMsgID("run/0/dc-a")); err != nil {
+		t.Fatal(err)
+	}
+	// A crasher: delivered 3 times to "workers" that vanish (fetched,
+	// never acked, ack wait 2s).
+	crash, _ := encode(Item{ID: "run/1/dc-b", RunID: "run", Site: "dc-b", MaxDeliver: 2,
+		Spec: monitor.ScopeSpec{Targets: []string{"127.0.0.1"}, Ports: []int{1}}, Endpoints: []scope.Endpoint{{Addr: netip.MustParseAddr("127.0.0.1"), Port: 1}}})
+	if _, err := js.Publish(ctx, n.WorkSubject("dc-b"), crash, jetstream.WithMsgID("run/1/dc-b")); err != nil {
+		t.Fatal(err)
+	}
+	cons, err := SiteConsumer(ctx, js, n, "dc-b", 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		b, err := cons.Fetch(1, jetstream.FetchMaxWait(10*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := 0
+		for range b.Messages() {
+			got++ // dropped: the "worker" died
+		}
+		if got != 1 {
+			t.Fatalf("delivery %d: %d messages", i+1, got)
+		}
+	}
+	wctx, stop := context.WithCancel(ctx)
+	defer stop()
+	for _, site := range []string{"dc-a", "dc-b"} {
+		w := testWorker(t, js, n, "w-"+site, site)
+		go w.Run(wctx)
+	}
+	var st Status
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		if st, err = ReadStatus(ctx, js, n, nil); err == nil && st.ParkedTotal == 2 {
+			break
+		}
+	}
+	if st.ParkedTotal != 2 || len(st.Parked) != 2 {
+		t.Fatalf("status: %+v (err %v)", st, err)
+	}
+	byID := map[string]ParkedItem{}
+	for _, p := range st.Parked {
+		byID[p.ItemID] = p
+	}
+	if p := byID["run/0/dc-a"]; p.Attempts != 3 || !strings.Contains(p.Error, "scope") {
+		t.Errorf("poison item: %+v", p)
+	}
+	if p := byID["run/1/dc-b"]; p.Attempts != 3 || !strings.Contains(p.Error, "without a result") {
+		t.Errorf("crasher: %+v", p)
+	}
+	if st.QueueDepth != 0 {
+		t.Errorf("queue depth %d after parking", st.QueueDepth)
+	}
+	// Both reach the coordinator as parked results.
+	rc, err := js.CreateOrUpdateConsumer(ctx, n.ResultStream(), jetstream.ConsumerConfig{Durable: "t", AckPolicy: jetstream.AckExplicitPolicy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := rc.Fetch(2, jetstream.FetchMaxWait(5*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	parked := 0
+	for m := range b.Messages() {
+		var r Result
+		if decode(m.Data(), &r) == nil && r.Parked && r.Error != "" {
+			parked++
+		}
+	}
+	if parked != 2 {
+		t.Errorf("%d parked results for the coordinator", parked)
+	}
+	// Metrics show them.
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(Collector(js, n, nil, nil, "me"))
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, mf := range mfs {
+		if mf.GetName() == "leakwatch_cluster_parked_items" {
+			found = true
+			if v := mf.GetMetric()[0].GetGauge().GetValue(); v != 2 {
+				t.Errorf("leakwatch_cluster_parked_items = %v", v)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no leakwatch_cluster_parked_items among %d families", len(mfs))
+	}
+}
