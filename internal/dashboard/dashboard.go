@@ -93,6 +93,7 @@ type Dashboard struct {
 	streams  chan struct{} // live-stream slots
 	cspMu    sync.Mutex
 	csp      []string // recent violation reports (bounded)
+	cache    findingCache
 }
 
 // maxStreams bounds concurrent live streams.

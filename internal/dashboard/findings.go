@@ -175,6 +175,18 @@ func statusSince(f *store.Finding) time.Time {
 	return f.FirstSeen
 }
 
+// statusMatches is the status filter: "open" is open, changed or
+// reopened, "all" everything, another value that status.
+func statusMatches(s lifecycle.Status, filter string) bool {
+	switch filter {
+	case "all":
+		return true
+	case "open":
+		return isOpen(s)
+	}
+	return string(s) == filter
+}
+
 // matches is the text search: host, hostname, address and every dataset
 // name ever seen, case-insensitive.
 func matches(f *store.Finding, q string) bool {
@@ -209,27 +221,23 @@ func (d *Dashboard) buildFindings(ctx context.Context, q Query, now time.Time) (
 		return nil, err
 	}
 	fp.LastEvent = last
-	flt := store.FindingFilter{MinSeverity: finding.Severity(q.Severity), Service: q.Service, Scope: q.Scope}
-	switch q.Status {
-	case "open":
-		flt.Status = store.FilterOpen
-	case "closed":
-		flt.Status = store.FilterClosed
-	case "out-of-scope":
-		flt.Status = store.FilterOutOfScope
-	case "changed", "reopened":
-		flt.Statuses = []lifecycle.Status{lifecycle.Status(q.Status)}
-	}
-	list, err := d.o.Store.ListFindings(ctx, flt)
+	list, err := d.cache.findings(ctx, d.o.Store)
 	if err != nil {
 		return nil, err
 	}
+	minRank := finding.Severity(q.Severity).Rank()
 	services, scopes, classes := map[string]bool{}, map[string]bool{}, map[string]bool{}
 	rows := make([]Row, 0, len(list))
 	for _, f := range list {
+		if !statusMatches(f.Status, q.Status) {
+			continue
+		}
 		services[f.Service], scopes[f.Scope] = true, true
 		for _, c := range f.Known.Classes {
 			classes[c] = true
+		}
+		if f.Severity.Rank() < minRank || (q.Service != "" && f.Service != q.Service) || (q.Scope != "" && f.Scope != q.Scope) {
+			continue
 		}
 		if q.Class != "" && !slices.Contains(f.Known.Classes, q.Class) {
 			continue

@@ -120,7 +120,7 @@ func (d *Dashboard) buildOverview(ctx context.Context, now time.Time) (*Overview
 		return nil, err
 	}
 	ov.LastEvent = last
-	list, err := d.o.Store.ListFindings(ctx, store.FindingFilter{})
+	list, err := d.cache.findings(ctx, d.o.Store)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,120 @@
+package dashboard
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/leakwatch/leakwatch/internal/lifecycle"
+	"github.com/leakwatch/leakwatch/internal/store"
+)
+
+// findingCache keeps every finding's current state in memory, so the
+// overview and the findings table do not decode all stored states on each
+// page: after one full read it asks the store only for the findings
+// written since the previous read began (FindingFilter.UpdatedSince, less
+// an overlap for transactions that commit after a later one and for small
+// clock differences between serve hosts sharing PostgreSQL), and reads
+// everything again every cacheFullEvery.
+type findingCache struct {
+	mu   sync.Mutex
+	byID map[string]store.Finding
+	list []store.Finding // in the store's order; read-only for callers
+	read time.Time       // when the previous read began
+	full time.Time       // when the last full read began
+}
+
+const (
+	// cacheOverlap re-reads findings written this long before the newest
+	// one seen (a PostgreSQL transaction may commit after a later one;
+	// SQLite's writes are serialised).
+	cacheOverlap = 5 * time.Second
+	// cacheFullEvery is how often the whole list is read again.
+	cacheFullEvery = 5 * time.Minute
+)
+
+// findings returns every finding, in ListFindings' order: open before
+// closed, worst, most recently seen. The slice must not be modified.
+func (c *findingCache) findings(ctx context.Context, st store.Store) ([]store.Finding, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := time.Now()
+	if c.byID == nil || now.Sub(c.full) > cacheFullEvery {
+		list, err := readAll(ctx, st)
+		if err != nil {
+			return nil, err
+		}
+		c.byID = make(map[string]store.Finding, len(list))
+		for _, f := range list {
+			c.byID[f.ID] = f
+		}
+		c.list, c.full, c.read = list, now, now
+		return c.list, nil
+	}
+	changed, err := st.ListFindings(ctx, store.FindingFilter{UpdatedSince: c.read.Add(-cacheOverlap)})
+	if err != nil {
+		return nil, err
+	}
+	c.read = now
+	dirty := false
+	for _, f := range changed {
+		old, ok := c.byID[f.ID]
+		if ok && old.UpdatedAt.Equal(f.UpdatedAt) && old.Observations == f.Observations {
+			continue
+		}
+		c.byID[f.ID], dirty = f, true
+	}
+	if dirty {
+		list := make([]store.Finding, 0, len(c.byID))
+		for _, f := range c.byID {
+			list = append(list, f)
+		}
+		slices.SortFunc(list, storeOrder)
+		c.list = list
+	}
+	return c.list, nil
+}
+
+// readAll reads every finding in 16 parts (by the first hex digit of the
+// id) on up to GOMAXPROCS connections at once: decoding the stored states is
+// most of the cost, and it runs in parallel. The result is in store order.
+func readAll(ctx context.Context, st store.Store) ([]store.Finding, error) {
+	const digits = "0123456789abcdef"
+	parts := make([][]store.Finding, len(digits))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(max(1, min(4, runtime.GOMAXPROCS(0))))
+	for i := range digits {
+		g.Go(func() error {
+			var err error
+			parts[i], err = st.ListFindings(gctx, store.FindingFilter{IDPrefix: digits[i : i+1]})
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	var out []store.Finding
+	for _, p := range parts {
+		out = append(out, p...)
+	}
+	slices.SortFunc(out, storeOrder)
+	return out, nil
+}
+
+// storeOrder is ListFindings' order.
+func storeOrder(a, b store.Finding) int {
+	closed := func(f store.Finding) int {
+		if f.Status == lifecycle.StatusClosed {
+			return 1
+		}
+		return 0
+	}
+	return cmp.Or(cmp.Compare(closed(a), closed(b)), cmp.Compare(b.Severity.Rank(), a.Severity.Rank()),
+		b.LastSeen.Compare(a.LastSeen), strings.Compare(a.ID, b.ID))
+}
