@@ -3,8 +3,8 @@ package dashboard
 import (
 	"cmp"
 	"context"
-	"slices"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
