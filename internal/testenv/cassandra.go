@@ -12,7 +12,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -68,30 +67,14 @@ func (n *CassandraNode) Stop() {
 	_ = exec.Command("bash", filepath.Join(root, "testenv", "cassandranode", "stop.sh"), n.Dir).Run()
 }
 
-var (
-	cassMu    sync.Mutex
-	cassNodes = map[string]*sharedCassandra{}
-)
-
-type sharedCassandra struct {
-	once sync.Once
-	node *CassandraNode
-	err  error
-}
+var cassNodes sharedServers[*CassandraNode]
 
 // SharedCassandra returns a node shared by the tests of a package, one per
 // key; booting takes 10-20 s. port 0 means the default 9042. Call
 // StopSharedCassandra from TestMain after m.Run.
 func SharedCassandra(tb testing.TB, key string, port int, auth string) *CassandraNode {
 	tb.Helper()
-	cassMu.Lock()
-	sn, ok := cassNodes[key]
-	if !ok {
-		sn = &sharedCassandra{}
-		cassNodes[key] = sn
-	}
-	cassMu.Unlock()
-	sn.once.Do(func() {
+	n, err := cassNodes.get(key, func() (*CassandraNode, error) {
 		if port == 0 {
 			port = 9042
 		}
@@ -104,38 +87,27 @@ func SharedCassandra(tb testing.TB, key string, port int, auth string) *Cassandr
 		}
 		dir, err := os.MkdirTemp("", "leakwatch-cassandra-")
 		if err != nil {
-			sn.err = err
-			return
+			return nil, err
 		}
-		sn.node, sn.err = StartCassandra(addr, port, dir, auth)
-		if sn.err != nil {
+		n, err := StartCassandra(addr, port, dir, auth)
+		if err != nil {
 			os.RemoveAll(dir)
 		}
+		return n, err
 	})
-	if sn.err != nil {
-		Unavailable(tb, "cassandra node: %v", sn.err)
+	if err != nil {
+		Unavailable(tb, "cassandra node: %v", err)
 	}
-	return sn.node
+	return n
 }
 
 // StopSharedCassandra stops every shared Cassandra node (in parallel: a
 // clean shutdown drains for a few seconds) and removes its files.
 func StopSharedCassandra() {
-	cassMu.Lock()
-	defer cassMu.Unlock()
-	var wg sync.WaitGroup
-	for _, sn := range cassNodes {
-		if sn.node != nil {
-			wg.Add(1)
-			go func(n *CassandraNode) {
-				defer wg.Done()
-				n.Stop()
-				os.RemoveAll(n.Dir)
-			}(sn.node)
-		}
-	}
-	wg.Wait()
-	cassNodes = map[string]*sharedCassandra{}
+	cassNodes.stopAll(func(n *CassandraNode) {
+		n.Stop()
+		os.RemoveAll(n.Dir)
+	})
 }
 
 // StartCassandraNode boots a node on addr:port (storage port 7000 on addr)

@@ -21,7 +21,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -116,30 +115,15 @@ func (k *Kafka) Stop() {
 	_ = exec.Command("bash", filepath.Join(root, "testenv", "kafkanode", "stop.sh"), k.Dir).Run()
 }
 
-var (
-	kafkaMu     sync.Mutex
-	kafkaShared = map[string]*sharedKafka{}
-)
-
-type sharedKafka struct {
-	once sync.Once
-	k    *Kafka
-	err  error
-}
+var kafkaShared sharedServers[*Kafka]
 
 // SharedKafka returns a broker shared by the tests of a package, one per
 // key (a few seconds to boot). Ports 0 mean free ports of a fresh
-// loopback address; the TLS listener takes a free port. Call StopSharedKafka from TestMain after m.Run.
+// loopback address; the TLS listener takes a free port. Call
+// StopSharedKafka from TestMain after m.Run.
 func SharedKafka(tb testing.TB, key string, port, saslPort int) *Kafka {
 	tb.Helper()
-	kafkaMu.Lock()
-	sk, ok := kafkaShared[key]
-	if !ok {
-		sk = &sharedKafka{}
-		kafkaShared[key] = sk
-	}
-	kafkaMu.Unlock()
-	sk.once.Do(func() {
+	k, err := kafkaShared.get(key, func() (*Kafka, error) {
 		var addr netip.Addr
 		if port != 0 {
 			addr = AddrWithPort(tb, port)
@@ -156,37 +140,26 @@ func SharedKafka(tb testing.TB, key string, port, saslPort int) *Kafka {
 		}
 		dir, err := os.MkdirTemp("", "leakwatch-kafka-")
 		if err != nil {
-			sk.err = err
-			return
+			return nil, err
 		}
-		sk.k, sk.err = StartKafka(addr, port, saslPort, tlsPort, dir)
-		if sk.err != nil {
+		k, err := StartKafka(addr, port, saslPort, tlsPort, dir)
+		if err != nil {
 			os.RemoveAll(dir)
 		}
+		return k, err
 	})
-	if sk.err != nil {
-		Unavailable(tb, "kafka broker: %v", sk.err)
+	if err != nil {
+		Unavailable(tb, "kafka broker: %v", err)
 	}
-	return sk.k
+	return k
 }
 
 // StopSharedKafka stops every shared broker and removes its files.
 func StopSharedKafka() {
-	kafkaMu.Lock()
-	defer kafkaMu.Unlock()
-	var wg sync.WaitGroup
-	for _, sk := range kafkaShared {
-		if sk.k != nil {
-			wg.Add(1)
-			go func(k *Kafka) {
-				defer wg.Done()
-				k.Stop()
-				os.RemoveAll(k.Dir)
-			}(sk.k)
-		}
-	}
-	wg.Wait()
-	kafkaShared = map[string]*sharedKafka{}
+	kafkaShared.stopAll(func(k *Kafka) {
+		k.Stop()
+		os.RemoveAll(k.Dir)
+	})
 }
 
 // Client is the test's own franz-go client of the plaintext listener

@@ -1,0 +1,48 @@
+package testenv
+
+import "sync"
+
+// sharedServers keeps servers shared by the tests of a package (a JVM that
+// takes seconds to boot), one per key, each started once; stopAll stops
+// them all in parallel (a clean shutdown drains for a few seconds) and
+// forgets them. The zero value is ready to use.
+type sharedServers[T any] struct {
+	mu sync.Mutex
+	m  map[string]*sharedServer[T]
+}
+
+type sharedServer[T any] struct {
+	once sync.Once
+	v    T
+	err  error
+}
+
+// get returns the server of key, started by start on the first call.
+func (s *sharedServers[T]) get(key string, start func() (T, error)) (T, error) {
+	s.mu.Lock()
+	if s.m == nil {
+		s.m = map[string]*sharedServer[T]{}
+	}
+	one, ok := s.m[key]
+	if !ok {
+		one = &sharedServer[T]{}
+		s.m[key] = one
+	}
+	s.mu.Unlock()
+	one.once.Do(func() { one.v, one.err = start() })
+	return one.v, one.err
+}
+
+// stopAll calls stop for every server that started.
+func (s *sharedServers[T]) stopAll(stop func(T)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, one := range s.m {
+		if one.err == nil {
+			wg.Go(func() { stop(one.v) })
+		}
+	}
+	wg.Wait()
+	s.m = nil
+}
