@@ -40,6 +40,7 @@ const (
 	fleetDumpsPort    = 18080
 	fleetKafkaPort    = 19092
 	fleetCouchPort    = 15984
+	fleetChromaPort   = 18000
 	fleetSolrPort     = 18983
 )
 
@@ -131,6 +132,7 @@ func (f *storeFleet) jobs() []bootJob {
 		{"mongodb", f.mongodb},
 		{"influxdb", f.influxdb},
 		{"couchdb", f.couchdb},
+		{"chroma", f.chroma},
 		{"solr", f.solr},
 		{"prometheus", f.prometheus},
 		{"etcd", f.etcd},
@@ -292,6 +294,19 @@ func (f *storeFleet) couchdb(tb testing.TB) {
 		withDigest(exposed("couchdb", open.Addr, open.Port, "couchdb", testenv.PouchSeedDocs,
 			map[string][]string{"customers": {"email", "auth_token"}, "devices": {"email"}}), open.Digest),
 		withDigest(protected("couchdb", locked.Addr, locked.Port, "couchdb"), locked.Digest))
+}
+
+// chroma: today's Chroma (no authentication of its own) open on an
+// unclaimed port; Chroma 0.6 with its token authentication protected.
+func (f *storeFleet) chroma(tb testing.TB) {
+	open := testenv.StartChroma(tb, testenv.ChromaOptions{Addr: f.host(82), Port: fleetChromaPort})
+	open.Seed(tb)
+	locked := testenv.StartChroma(tb, testenv.ChromaOptions{Addr: f.host(83), Port: 8000, Version: testenv.ChromaAuthVersion, Token: "Fl33t-chroma-token"})
+	locked.Seed(tb)
+	f.add(testenv.ChromaSecrets(),
+		withDigest(exposed("chroma", open.Addr, open.Port, "chroma", testenv.ChromaSeedRecords,
+			map[string][]string{"default_database/support_tickets": {"email", "auth_token"}, "research/interview_notes": {"email"}}), open.Digest),
+		withDigest(protected("chroma", locked.Addr, locked.Port, "chroma"), locked.Digest))
 }
 
 func (f *storeFleet) prometheus(tb testing.TB) {

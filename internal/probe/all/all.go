@@ -5,6 +5,7 @@ package all
 import (
 	"github.com/leakwatch/leakwatch/internal/probe"
 	"github.com/leakwatch/leakwatch/internal/probe/cassandra"
+	"github.com/leakwatch/leakwatch/internal/probe/chroma"
 	"github.com/leakwatch/leakwatch/internal/probe/clickhouse"
 	"github.com/leakwatch/leakwatch/internal/probe/couchdb"
 	"github.com/leakwatch/leakwatch/internal/probe/dockerregistry"
@@ -39,6 +40,7 @@ func Probers() []probe.Prober {
 		influxdb.New(),
 		solr.New(),
 		couchdb.New(),
+		chroma.New(),
 		mysql.New(),
 		postgres.New(),
 		redis.New(),
