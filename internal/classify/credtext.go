@@ -33,6 +33,18 @@ func (s *scanner) credentialsIn(v string, vc *valueCtx, text bool) {
 	}
 	if vc.groups&(pairGroups|1<<kgSecret) != 0 { // kgSecret: "AccountKey=" and other provider keys
 		s.keyValuePairs(v, text)
+		if strings.IndexByte(v, '<') >= 0 {
+			s.xmlElements(v)
+		}
+		if indexFold(v, "machine ", 0) >= 0 {
+			s.netrc(v)
+		}
+	}
+	if strings.Contains(v, " -") {
+		s.flags(v)
+	}
+	if strings.Contains(v, " -u ") || strings.Contains(v, " --user") {
+		s.userFlag(v)
 	}
 }
 
@@ -102,7 +114,7 @@ func hostOK(h string) bool {
 // authorizationIn reads "Authorization: <scheme> <credentials>" and a
 // bare "Bearer <token>" inside text.
 func (s *scanner) authorizationIn(v string) {
-	for _, scheme := range [...]string{"bearer", "basic", "token", "digest"} {
+	for _, scheme := range [...]string{"bearer", "basic", "token", "digest", "apikey"} {
 		for from := 0; ; {
 			i := indexFold(v, scheme, from)
 			if i < 0 {
@@ -150,6 +162,11 @@ func (s *scanner) authCredential(scheme, t, rulePrefix string) (det, bool) {
 		}
 	case "digest":
 		return det{}, false // a challenge response: parameters, no secret of its own
+	case "apikey": // Elasticsearch: base64 of id:key
+		if !opaqueToken(t) {
+			return det{}, false
+		}
+		return det{c: cAPIKey, conf: 0.9, rule: rulePrefix + scheme, raw: t, label: "api key"}, true
 	default:
 		if !opaqueToken(t) || uuidShape(t) && scheme == "token" {
 			return det{}, false
@@ -234,19 +251,125 @@ func (s *scanner) keyValuePairs(v string, text bool) {
 		if key == "" || docParam(v[:ks]) {
 			continue
 		}
+		val, end := valueAfter(v, vs)
+		if strings.EqualFold(key, "name") || strings.EqualFold(key, "key") {
+			// <add key="DB_PASSWORD" value="…"/>, <property name="password" value="…"/>
+			if cls, ok := s.credentialKey(val); ok && end < len(v) {
+				if a := indexFold(v[end:min(len(v), end+48)], "value=", 0); a >= 0 {
+					if av, ae := valueAfter(v, end+a+6); credentialValueOK(cls, av, val, text, s.now) {
+						p := classTable[cls].pair
+						s.add(det{c: cls, conf: 0.8, rule: p.rule, raw: av, label: p.label})
+						i = ae - 1
+						continue
+					}
+				}
+			}
+		}
 		cls, ok := s.credentialKey(key)
 		if !ok {
 			continue
 		}
-		val, end := valueAfter(v, vs)
 		if end > i {
 			i = end - 1
 		}
-		if !credentialValueOK(cls, val, key, text, s.now) {
+		s.pair(cls, val, key, text)
+	}
+}
+
+// pair adds a credential of class cls when its value passes.
+func (s *scanner) pair(cls class, val, key string, text bool) {
+	if !credentialValueOK(cls, val, key, text, s.now) {
+		return
+	}
+	p := classTable[cls].pair
+	s.add(det{c: cls, conf: 0.8, rule: p.rule, raw: val, label: p.label})
+}
+
+// xmlElements reads <password>…</password> and other elements named like
+// a credential.
+func (s *scanner) xmlElements(v string) {
+	for i := 0; i < len(v); i++ {
+		if v[i] != '>' || i == 0 {
 			continue
 		}
-		p := classTable[cls].pair
-		s.add(det{c: cls, conf: 0.8, rule: p.rule, raw: val, label: p.label})
+		key, ks := keyBefore(v, i)
+		if key == "" || ks == 0 || v[ks-1] != '<' {
+			continue
+		}
+		e := strings.IndexByte(v[i+1:], '<')
+		if e < 0 || e > 512 || !strings.HasPrefix(v[i+1+e:], "</") {
+			continue
+		}
+		if cls, ok := s.credentialKey(key); ok {
+			s.pair(cls, strings.TrimSpace(v[i+1:i+1+e]), key, false)
+		}
+		i += e
+	}
+}
+
+// flags reads command-line options named like a credential and followed
+// by their value: --password x, -storepass x, --token x, and mysql's
+// -p'x' / -p"x".
+func (s *scanner) flags(v string) {
+	for i := 0; i+2 < len(v); i++ {
+		if v[i] != '-' || i > 0 && v[i-1] != ' ' && v[i-1] != '\t' {
+			continue
+		}
+		j := i
+		for j < len(v) && v[j] == '-' {
+			j++
+		}
+		k := j
+		for k < len(v) && (isAlnum(v[k]) || v[k] == '-' || v[k] == '_') {
+			k++
+		}
+		name := v[j:k]
+		switch {
+		case name == "p" && k < len(v) && (v[k] == '\'' || v[k] == '"'):
+			val, _ := valueAfter(v, k)
+			s.pair(cPassword, val, "password", false)
+		case len(name) >= 3 && k < len(v) && v[k] == ' ':
+			if cls, ok := s.credentialKey(name); ok {
+				val, _ := valueAfter(v, k)
+				if len(val) > 0 && val[0] != '-' {
+					s.pair(cls, val, name, false)
+				}
+			}
+		}
+		i = k
+	}
+}
+
+// netrc reads ".netrc" lines: machine h login u password p.
+func (s *scanner) netrc(v string) {
+	for from := 0; ; {
+		i := indexFold(v, "password ", from)
+		if i < 0 {
+			return
+		}
+		from = i + 9
+		if indexFold(v[max(0, i-128):i], "login ", 0) < 0 {
+			continue
+		}
+		val, _ := valueAfter(v, from)
+		s.pair(cPassword, val, "password", false)
+	}
+}
+
+// userFlag reads curl's and wget's -u/--user user:password.
+func (s *scanner) userFlag(v string) {
+	for _, f := range [...]string{" -u ", " --user ", " --user="} {
+		for from := 0; ; {
+			i := strings.Index(v[from:], f)
+			if i < 0 {
+				break
+			}
+			from += i + len(f)
+			val, _ := valueAfter(v, from)
+			if c := strings.IndexByte(val, ':'); c > 0 && c < len(val)-1 {
+				s.pair(cPassword, val[c+1:], "password", false)
+			}
+		}
 	}
 }
 
@@ -318,10 +441,30 @@ func (s *scanner) credentialKey(key string) (class, bool) {
 			best, conf = c, pi.sig[c]
 		}
 	}
+	if conf == 0 && passSuffix(lo) {
+		return cPassword, true // PGPASSWORD, storepass, srcstorepass: one word the field analysis does not split
+	}
 	if conf < 0.6 || best == cPasswordHash {
 		return 0, false
 	}
 	return best, true
+}
+
+// passSuffix: a one-word key ending in "password", "passwd" or "pass"
+// (not bypass, compass, surpass, trespass, overpass, underpass).
+func passSuffix(lo string) bool {
+	switch {
+	case strings.HasSuffix(lo, "password"), strings.HasSuffix(lo, "passwd"):
+		return true
+	case !strings.HasSuffix(lo, "pass") || len(lo) <= 4:
+		return false
+	}
+	for _, w := range [...]string{"bypass", "compass", "surpass", "trespass", "overpass", "underpass"} {
+		if strings.HasSuffix(lo, w) {
+			return false
+		}
+	}
+	return true
 }
 
 // valueAfter reads the value that starts at i (after spaces): quoted up to
