@@ -145,6 +145,12 @@ will may can must shall might
 bot user customer agent admin manager support
 cam camera pro max mini plus lite ultra hub router tv smart door doorbell lamp light speaker watch tablet
 pad air cable charger bottle hose garden desk chair table notebook
+american british english scottish welsh irish french german spanish italian portuguese dutch belgian
+swiss austrian polish czech slovak slovenian croatian serbian bosnian hungarian romanian bulgarian greek
+turkish russian ukrainian belarusian lithuanian latvian estonian finnish swedish norwegian danish icelandic
+chinese japanese korean indian pakistani arab arabic persian israeli egyptian moroccan nigerian kenyan
+mexican brazilian argentinian argentine chilean colombian peruvian venezuelan cuban canadian australian
+african asian european latin hispanic jewish muslim christian catholic protestant buddhist hindu
 san santa santo são sao los las fort lake cape mount port saint sainte
 afghanistan albania algeria andorra angola argentina armenia australia austria azerbaijan bahamas
 bahrain bangladesh barbados belarus belgium belize benin bhutan bolivia bosnia botswana brazil brunei

@@ -124,13 +124,22 @@ var personCueAfter = toSet("says", "said", "wrote", "asked", "told", "replied", 
 
 // peopleInText finds person names in free text.
 func (s *scanner) peopleInText(v string) {
-	if !mayHoldName(v) {
+	if !mayHoldName(v) && !strings.Contains(v, "name") && !strings.Contains(v, "call me") && !strings.Contains(v, "calls me") {
 		return
 	}
 	s.toks = wordsOf(v, s.toks)
 	toks := s.toks
 	for i := 0; i < len(toks); i++ {
 		t := toks[i]
+		if !t.cap && !t.upper && !t.init && !t.glued && i >= 2 {
+			// "my name is lena andersson", "people call me višeslav": a
+			// lower-case given name right after a strong cue
+			if n := s.lowerNameAfterCue(v, toks, i); n > 0 {
+				s.add(det{c: cPersonName, conf: 0.75, rule: "text:person_name", raw: v[toks[i].lo:toks[i+n-1].hi]})
+				i += n - 1
+			}
+			continue
+		}
 		if !t.cap || t.glued {
 			continue
 		}
@@ -307,6 +316,28 @@ func orgList(v string, toks []ptok, i, j int) bool {
 		return true // "Romero" of "Clark, Romero and Hall"
 	}
 	return false
+}
+
+// lowerNameAfterCue returns how many words from toks[i] form a lower-case
+// name right after "my name is", "name:" or "call(s) me": a listed given
+// name, and a listed surname or surname-shaped word after it.
+func (s *scanner) lowerNameAfterCue(v string, toks []ptok, i int) int {
+	p, q := lowerASCII(v[toks[i-1].lo:toks[i-1].hi]), lowerASCII(v[toks[i-2].lo:toks[i-2].hi])
+	gap := v[toks[i-1].hi:toks[i].lo]
+	if !(p == "is" && q == "name" || p == "me" && (q == "call" || q == "calls") || p == "name" && strings.HasPrefix(gap, ":")) {
+		return 0
+	}
+	f := nameFlags(v[toks[i].lo:toks[i].hi])
+	if f&nameGiven == 0 || f&nameStop != 0 {
+		return 0
+	}
+	if i+1 < len(toks) && toks[i+1].join {
+		w := v[toks[i+1].lo:toks[i+1].hi]
+		if g := nameFlags(w); g&nameSurname != 0 && g&nameStop == 0 || surnameShape(w) {
+			return 2
+		}
+	}
+	return 1
 }
 
 // singleNameOK: a lone given name counts when it stands among ordinary
@@ -498,7 +529,11 @@ func (s *scanner) personValue(v string, nameField bool) bool {
 		return stop == 0 && (given > 0 || sur > 0 && caps >= 2 || caps == 1 && known > 0)
 	}
 	if caps == 1 && len(toks) == 1 {
-		// one word: a given name, or a surname of 4+ letters
+		// one word: a given name, or a surname of 4+ letters; not in
+		// capitals (places, firms and acronyms are written so)
+		if toks[0].upper {
+			return false
+		}
 		f := nameFlags(v)
 		return f&nameGiven != 0 || f&nameSurname != 0 && len(v) >= 4 || surnameShape(v)
 	}
