@@ -195,6 +195,9 @@ func parseGet(b []byte, max int) ([]classify.Record, error) {
 	return recs, nil
 }
 
+// maxFields bounds the metadata keys listed as fields.
+const maxFields = 200
+
 // fields are a collection's schema as the classifier sees it: the
 // embedding (counted, never read), the document text, and the metadata
 // keys of the sample.
@@ -217,6 +220,9 @@ func fields(c collection, recs []classify.Record) []finding.Field {
 		names = append(names, k)
 	}
 	sort.Strings(names)
+	if len(names) > maxFields {
+		names = names[:maxFields]
+	}
 	for _, k := range names {
 		out = append(out, finding.Field{Name: "metadata." + k})
 	}

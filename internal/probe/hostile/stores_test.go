@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/leakwatch/leakwatch/internal/probe"
@@ -13,7 +14,7 @@ import (
 // storeBehaviours are the protocol-shaped cases of the stores added for
 // issue 14, one function per store.
 func storeBehaviours() []behaviour {
-	return solrBehaviours()
+	return slices.Concat(solrBehaviours(), couchdbBehaviours(), chromaBehaviours())
 }
 
 // ---- Solr-shaped ------------------------------------------------------------
