@@ -349,17 +349,27 @@ func (c *Coordinator) Ingest(ctx context.Context) error {
 		return err
 	}
 	for ctx.Err() == nil {
-		batch, err := cons.Fetch(64, jetstream.FetchMaxWait(time.Second))
+		// A continuous pull: results are stored as they arrive.
+		it, err := cons.Messages(jetstream.PullMaxMessages(256))
 		if err != nil {
-			if ctx.Err() == nil {
-				c.o.Logger.Warn("fetch results", "err", err)
-				sleep(ctx, time.Second)
-			}
+			c.o.Logger.Warn("pull results (retrying)", "err", err)
+			sleep(ctx, time.Second)
 			continue
 		}
-		for msg := range batch.Messages() {
+		stop := context.AfterFunc(ctx, it.Stop)
+		for {
+			msg, err := it.Next()
+			if err != nil {
+				if ctx.Err() == nil && !errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+					c.o.Logger.Warn("pull results", "err", err)
+				}
+				break
+			}
 			c.ingest(ctx, msg)
 		}
+		stop()
+		it.Stop()
+		sleep(ctx, 200*time.Millisecond)
 	}
 	return nil
 }

@@ -249,7 +249,8 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg) {
 	start := time.Now()
 	res, err := w.runItem(ctx, it)
 	if ctx.Err() != nil {
-		return // stopping: the item is redelivered to another worker
+		_ = msg.Nak() // stopping: the item goes to another worker now
+		return
 	}
 	var data []byte
 	if err == nil {
