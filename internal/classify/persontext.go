@@ -284,7 +284,11 @@ var orgWords = toSet("inc", "ltd", "llc", "llp", "plc", "gmbh", "ag", "sa", "srl
 	"institute", "agency", "labs", "studio", "studios", "ventures", "capital", "management", "logistics",
 	"motors", "airlines", "insurance", "trust", "fund", "society", "association", "council", "bank",
 	"university", "college", "school", "hospital", "clinic", "hotel", "restaurant", "bakery", "pharmacy",
-	"solutions", "systems", "technologies", "technology", "software", "media", "records", "publishing")
+	"solutions", "systems", "technologies", "technology", "software", "media", "records", "publishing",
+	"research", "finance", "financial", "energy", "health", "healthcare", "pharma", "pharmaceuticals",
+	"analytics", "networks", "communications", "telecom", "electric", "electronics", "foods", "global",
+	"international", "worldwide", "dynamics", "robotics", "therapeutics", "biotech", "realty", "properties",
+	"construction", "engineering", "consultants", "advisors", "services", "store", "stores", "market", "mart")
 
 // orgList: "Clark, Romero and Hall", "Thomas and Sons" — names joined by
 // commas and "and" that form a firm's name.
