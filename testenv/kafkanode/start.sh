@@ -23,69 +23,41 @@
 # Exits 0 once the broker logs that it started and both listeners accept connections; on failure
 # prints the log tail and exits 1.
 set -euo pipefail
-
-die() { echo "start.sh: $*" >&2; exit 1; }
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+NODE=kafkanode
+. "$HERE/../nodelib.sh"
 
 [ $# -eq 4 ] || [ $# -eq 5 ] || die "usage: start.sh 127.0.0.X PORT SASLPORT DATADIR [TLSPORT]"
 HOST=$1 PORT=$2 SPORT=$3 DATADIR=$4 TPORT=${5:-}
-# Network rule: loopback only.
-[[ "$HOST" =~ ^127\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}$ ]] || die "HOST must be a literal 127.x.y.z address, got '$HOST'"
-for p in "$PORT" "$SPORT" $TPORT; do
-  [[ "$p" =~ ^[0-9]+$ ]] && [ "$p" -ge 1024 ] && [ "$p" -le 65535 ] || die "bad port '$p'"
-done
+loopback_host "$HOST"
+for p in "$PORT" "$SPORT" $TPORT; do user_port "$p"; done
 [ "$PORT" != "$SPORT" ] || die "PORT and SASLPORT must differ"
 if [ -n "$TPORT" ]; then
   [ "$TPORT" != "$PORT" ] && [ "$TPORT" != "$SPORT" ] || die "TLSPORT must differ from the other ports"
 fi
 
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TIMEOUT=${KAFKANODE_TIMEOUT:-120}
 HEAP=${KAFKANODE_HEAP:--Xms256m -Xmx256m}
-if [ -z "${JAVA:-}" ]; then
-  if [ -n "${JAVA_HOME:-}" ] && [ -x "$JAVA_HOME/bin/java" ]; then JAVA=$JAVA_HOME/bin/java; else JAVA=java; fi
-fi
-command -v "$JAVA" >/dev/null || die "java not found"
+find_java
 
 mkdir -p "$DATADIR"
 DATADIR=$(cd "$DATADIR" && pwd)
 PIDFILE=$DATADIR/node.pid
 LOG=$DATADIR/node.log
 
-port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
-
 if [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then
   die "a broker is already running from $DATADIR (pid $(cat "$PIDFILE")); run stop.sh $DATADIR first"
 fi
-port_open "$HOST" "$PORT" && die "something already listens on $HOST:$PORT"
-port_open "$HOST" "$SPORT" && die "something already listens on $HOST:$SPORT"
+for p in "$PORT" "$SPORT" $TPORT; do
+  port_open "$HOST" "$p" && die "something already listens on $HOST:$p"
+done
 if [ -n "$TPORT" ]; then
-  port_open "$HOST" "$TPORT" && die "something already listens on $HOST:$TPORT"
   [ -f "$DATADIR/keystore.pem" ] || die "TLSPORT needs $DATADIR/keystore.pem"
 fi
 
 # ---- build (once; later runs reuse target/ and build offline) -------------------------
-build() {
-  exec 9>"${TMPDIR:-/tmp}/leakwatch-kafkanode-build.lock"
-  flock 9
-  local stamp=$HERE/target/.kafkanode-built
-  if [ -f "$stamp" ] && [ -d "$HERE/target/lib" ] && [ -z "$(find "$HERE/pom.xml" -newer "$stamp" -print -quit)" ]; then
-    exec 9>&-; return 0
-  fi
-  echo "start.sh: fetching the Kafka broker jars with maven ..." >&2
-  local t0=$SECONDS
-  local mvnargs=(-q -B -f "$HERE/pom.xml" ${KAFKANODE_MVN_ARGS:-} package)
-  rm -rf "$HERE/target/lib"
-  if ! mvn -o "${mvnargs[@]}" >"$HERE/.mvn-build.log" 2>&1; then
-    # first time (or new deps): resolve from Maven Central
-    mvn "${mvnargs[@]}" >"$HERE/.mvn-build.log" 2>&1 || { cat "$HERE/.mvn-build.log" >&2; die "maven build failed"; }
-  fi
-  rm -f "$HERE/.mvn-build.log"
-  touch "$stamp"
-  echo "start.sh: build took $((SECONDS - t0)) s" >&2
-  exec 9>&-
-}
-command -v mvn >/dev/null || [ -f "$HERE/target/.kafkanode-built" ] || die "mvn not found"
-build
+# shellcheck disable=SC2086
+maven_build ${KAFKANODE_MVN_ARGS:-}
 
 # ---- configure ------------------------------------------------------------------------
 # The controller port: an ephemeral port of HOST that is free now.
@@ -189,26 +161,15 @@ setsid "$JAVA" "${JVM_OPTS[@]}" -Dleakwatch.kafkanode="$DATADIR" -cp "$CP" kafka
 PID=$!
 echo "$PID" >"$PIDFILE"
 
-fail() {
-  echo "start.sh: $*" >&2
-  echo "---- last lines of $LOG ----" >&2
-  tail -n 40 "$LOG" >&2 || true
-  kill -TERM "$PID" 2>/dev/null || true
-  for _ in $(seq 20); do kill -0 "$PID" 2>/dev/null || break; sleep 0.5; done
-  kill -KILL "$PID" 2>/dev/null || true
-  rm -f "$PIDFILE"
-  exit 1
-}
-
 deadline=$((SECONDS + TIMEOUT))
 while :; do
-  kill -0 "$PID" 2>/dev/null || fail "broker process $PID exited during startup"
+  kill -0 "$PID" 2>/dev/null || fail_start "broker process $PID exited during startup"
   if grep -q 'Kafka Server started' "$LOG" 2>/dev/null && port_open "$HOST" "$PORT" && port_open "$HOST" "$SPORT" \
      && { [ -z "$TPORT" ] || port_open "$HOST" "$TPORT"; }; then
     break
   fi
-  [ $SECONDS -lt $deadline ] || fail "no broker on $HOST:$PORT within ${TIMEOUT}s"
+  [ $SECONDS -lt $deadline ] || fail_start "no broker on $HOST:$PORT within ${TIMEOUT}s"
   sleep 0.25
 done
 T2=$(date +%s%N)
-echo "start.sh: kafka up on $HOST:$PORT (plaintext), $HOST:$SPORT (sasl scram-sha-256)${TPORT:+ and $HOST:$TPORT (ssl)} (pid $PID): format $(( (T1 - T0) / 1000000 )) ms, broker $(( (T2 - T1) / 1000000 )) ms" >&2
+echo "$NODE: kafka up on $HOST:$PORT (plaintext), $HOST:$SPORT (sasl scram-sha-256)${TPORT:+ and $HOST:$TPORT (ssl)} (pid $PID): format $(( (T1 - T0) / 1000000 )) ms, broker $(( (T2 - T1) / 1000000 )) ms" >&2

@@ -1,0 +1,87 @@
+# Shell functions the testenv node scripts share (source it: . "$(dirname "$0")/../nodelib.sh").
+# A node script names itself in NODE (messages, lock and stamp names) and keeps its Maven project
+# in HERE; the node's pid is in $DATADIR/node.pid and its output in $DATADIR/node.log.
+
+die() { echo "${NODE:-node}: $*" >&2; exit 1; }
+
+# port_open HOST PORT: something accepts connections there.
+port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
+
+# loopback_host HOST: refuse anything but a literal 127.x.y.z address (network rule).
+loopback_host() {
+  [[ "$1" =~ ^127\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}$ ]] || die "HOST must be a literal 127.x.y.z address, got '$1'"
+}
+
+# user_port PORT: a port in 1024..65535.
+user_port() { [[ "$1" =~ ^[0-9]+$ ]] && [ "$1" -ge 1024 ] && [ "$1" -le 65535 ] || die "bad port '$1'"; }
+
+# find_java: sets JAVA ($JAVA, $JAVA_HOME/bin/java or java).
+find_java() {
+  if [ -z "${JAVA:-}" ]; then
+    if [ -n "${JAVA_HOME:-}" ] && [ -x "$JAVA_HOME/bin/java" ]; then JAVA=$JAVA_HOME/bin/java; else JAVA=java; fi
+  fi
+  command -v "$JAVA" >/dev/null || die "java not found"
+}
+
+# maven_build [EXTRA_MVN_ARGS...]: builds $HERE/pom.xml once (target/.$NODE-built stamps it; a newer
+# pom.xml or src/ rebuilds), offline first, then from Maven Central. Serialised across processes.
+maven_build() {
+  local stamp=$HERE/target/.$NODE-built
+  if [ ! -f "$stamp" ] && ! command -v mvn >/dev/null; then die "mvn not found"; fi
+  exec 9>"${TMPDIR:-/tmp}/leakwatch-$NODE-build.lock"
+  flock 9
+  local srcs=("$HERE/pom.xml")
+  [ -d "$HERE/src" ] && srcs+=("$HERE/src")
+  if [ -f "$stamp" ] && [ -d "$HERE/target/lib" ] && [ -z "$(find "${srcs[@]}" -newer "$stamp" -print -quit)" ]; then
+    exec 9>&-; return 0
+  fi
+  echo "$NODE: building with maven ..." >&2
+  local t0=$SECONDS
+  local mvnargs=(-q -B -f "$HERE/pom.xml" "$@" package)
+  rm -rf "$HERE/target/lib"
+  if ! mvn -o "${mvnargs[@]}" >"$HERE/.mvn-build.log" 2>&1; then
+    # first time (or new deps): resolve from Maven Central
+    mvn "${mvnargs[@]}" >"$HERE/.mvn-build.log" 2>&1 || { cat "$HERE/.mvn-build.log" >&2; die "maven build failed"; }
+  fi
+  rm -f "$HERE/.mvn-build.log"
+  touch "$stamp"
+  echo "$NODE: build took $((SECONDS - t0)) s" >&2
+  exec 9>&-
+}
+
+# fail_start MESSAGE: the node ($PID) did not come up: print the log tail, stop it, exit 1.
+fail_start() {
+  echo "$NODE: $*" >&2
+  echo "---- last lines of $LOG ----" >&2
+  tail -n 40 "$LOG" >&2 || true
+  kill -TERM "$PID" 2>/dev/null || true
+  for _ in $(seq 20); do kill -0 "$PID" 2>/dev/null || break; sleep 0.5; done
+  kill -KILL "$PID" 2>/dev/null || true
+  rm -f "$PIDFILE"
+  exit 1
+}
+
+# stop_node DATADIR MARKER: SIGTERM the pid in DATADIR/node.pid if its command line holds MARKER
+# (guards against a recycled pid), wait up to 30 s, then SIGKILL; remove the pid file.
+stop_node() {
+  local pidfile=$1/node.pid marker=$2
+  if [ ! -f "$pidfile" ]; then
+    echo "$NODE: no $pidfile, nothing to stop" >&2
+    return 0
+  fi
+  local pid
+  pid=$(cat "$pidfile")
+  if kill -0 "$pid" 2>/dev/null && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$marker"; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+    if kill -0 "$pid" 2>/dev/null; then
+      echo "$NODE: pid $pid did not exit after 30 s, sending SIGKILL" >&2
+      kill -KILL "$pid" 2>/dev/null || true
+      for _ in $(seq 20); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+    fi
+    echo "$NODE: stopped pid $pid" >&2
+  else
+    echo "$NODE: pid $pid is not running (stale pid file)" >&2
+  fi
+  rm -f "$pidfile"
+}
