@@ -48,6 +48,10 @@ type scanner struct {
 	toks  []ptok
 	atoms []atom
 	addr  [][2]int // address spans of the current text
+	// region is the country another field of the record names (ISO
+	// 3166 alpha-2, "" for none): national phone numbers are read in it
+	// first.
+	region string
 }
 
 // ctxWindow is how far context words may stand from a value in text.
@@ -438,6 +442,11 @@ var fallbackRegions = []string{"GB", "DE", "FR", "ES", "IT", "NL", "IN", "BR", "
 // national in the default region, then as digits missing their "+"
 // (MSISDN), then national in a few common regions.
 func (s *scanner) phoneField(v string) (string, bool) {
+	if s.region != "" && len(v) > 0 && v[0] != '+' {
+		if e, ok := phoneE164(v, s.region); ok {
+			return e, true
+		}
+	}
 	if e, ok := s.phone(v); ok {
 		return e, true
 	}

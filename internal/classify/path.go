@@ -28,6 +28,9 @@ type pathInfo struct {
 	// thing: the field names a thing (product.name, company, city, title):
 	// its values are read as no person by value alone.
 	thing bool
+	// country: the field names a country (country, country_code, land,
+	// pais, pays): its value tells the region of the record's phones.
+	country bool
 }
 
 // termMatcher finds field-name terms with one Aho-Corasick pass over the
@@ -496,6 +499,9 @@ func (e *RuleClassifier) contextual(pi *pathInfo, leaf, parents, parentLast []st
 	}
 	if thingParents[whole] || anyIn(leaf, thingLeaves) {
 		pi.thing = true
+	}
+	if countryWords[whole] {
+		pi.country = true
 	}
 	_ = last
 }

@@ -109,6 +109,11 @@ func (s *scanner) nationalPhone(cand string) (string, bool) {
 	case n >= 10 && d[0] == '0' && d[1] == '0':
 		return phoneE164("+"+string(d[2:]), "")
 	}
+	if s.region != "" {
+		if e, ok := phoneE164(cand, s.region); ok {
+			return e, true
+		}
+	}
 	if e, ok := phoneE164(cand, s.e.region); ok && (s.e.region != "US" && s.e.region != "CA" || nanpGrouping(cand)) {
 		return e, true
 	}

@@ -161,3 +161,15 @@ func TestPrecisionFixes(t *testing.T) {
 		{`{"address":"` + strings.Repeat("Flat 3, ", 1) + `The Old Rectory, 17 Church Lane, Little Snoring, Fakenham, Norfolk NR21 0AA"}`, ClassPostalAddress, true},
 	})
 }
+
+// TestPhoneRegionFromCountryField: a country field of the record tells the
+// region a national number is read in.
+func TestPhoneRegionFromCountryField(t *testing.T) {
+	checkCases(t, []recallCase{
+		{`{"country":"DK","phone":"32 12 34 56"}`, ClassPhone, true},
+		{`{"phone":"32 12 34 56"}`, ClassPhone, false},
+		{`{"address":{"country":"Denmark"},"note":"32 12 34 56"}`, ClassPhone, true},
+		{`{"note":"32 12 34 56"}`, ClassPhone, false},
+		{`{"country":"Atlantis","note":"32 12 34 56"}`, ClassPhone, false},
+	})
+}

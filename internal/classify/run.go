@@ -102,6 +102,7 @@ func (r *run) record(rec *Record) classSet {
 	matches := r.e.values.FindAllOverlapping(r.lower)
 	mi := 0
 	var seen classSet
+	r.sc.region = r.regionHint(vals)
 	for i, v := range vals {
 		vc := valueCtx{pi: r.path(v.Path), space: r.spaces[i]}
 		base, end := r.offsets[i], r.offsets[i+1]
