@@ -3,7 +3,11 @@ package testenv
 import (
 	"context"
 
+	"fmt"
 	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -31,15 +35,16 @@ func BrowserTab(tb testing.TB) context.Context {
 	tb.Helper()
 	exe := Binary(tb, "chromium")
 	browser.once.Do(func() {
-		browser.dir, browser.err = os.MkdirTemp("", "leakwatch-chromium-")
-		if browser.err != nil {
+		removeStaleProfiles()
+		browser.dir = filepath.Join(os.TempDir(), fmt.Sprintf("%s%d", profilePrefix, os.Getpid()))
+		if browser.err = os.MkdirAll(browser.dir, 0o700); browser.err != nil {
 			return
 		}
 		opts := append(chromedp.DefaultExecAllocatorOptions[:],
 			chromedp.ExecPath(exe),
 			chromedp.UserDataDir(browser.dir),
 			chromedp.WindowSize(1360, 900),
-			chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND"),
+			chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND, EXCLUDE 127.*"),
 			chromedp.Flag("no-proxy-server", true),
 			chromedp.Flag("disable-component-update", true),
 			chromedp.Flag("disable-domain-reliability", true),
@@ -67,6 +72,26 @@ func BrowserTab(tb testing.TB) context.Context {
 	}
 	tb.Cleanup(cancel)
 	return tab
+}
+
+// profilePrefix names the browser profiles in the temp directory, with the
+// pid of the test binary that uses one.
+const profilePrefix = "leakwatch-chromium-"
+
+// removeStaleProfiles removes the profiles of test binaries that have
+// ended (a profile outlives its binary: the browser runs until the process
+// exits, so no cleanup of the binary's can remove it).
+func removeStaleProfiles() {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), profilePrefix+"*"))
+	for _, d := range dirs {
+		pid, err := strconv.Atoi(strings.TrimPrefix(filepath.Base(d), profilePrefix))
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		if _, err := os.Stat(fmt.Sprintf("/proc/%d", pid)); os.IsNotExist(err) {
+			os.RemoveAll(d)
+		}
+	}
 }
 
 // BrowserDir is the browser's profile directory (empty before the first
