@@ -42,7 +42,18 @@ type topicInfo struct {
 	internal  bool
 	parts     []int32
 	low, high map[int32]int64
+	// elsewhere are partitions another broker leads (error 6): their
+	// offsets are not asked there (a broker is one target; its peers are
+	// other targets).
+	elsewhere map[int32]bool
 }
+
+// errNotLeader is NOT_LEADER_OR_FOLLOWER.
+const errNotLeader = 6
+
+// flagLowerBound (dataset and result): the record count leaves out the
+// partitions other brokers lead.
+const flagLowerBound = "records-lower-bound"
 
 // measure lists the topics as datasets with their record counts and
 // samples the largest.
@@ -54,7 +65,7 @@ func (t *topics) measure(ctx context.Context, res *probe.Result, md metadata) {
 			break
 		}
 		ti := &topicInfo{name: tp.Name, internal: tp.Internal || strings.HasPrefix(tp.Name, "__"),
-			low: map[int32]int64{}, high: map[int32]int64{}}
+			low: map[int32]int64{}, high: map[int32]int64{}, elsewhere: map[int32]bool{}}
 		for _, p := range tp.Partitions {
 			ti.parts = append(ti.parts, p.Index)
 		}
@@ -65,7 +76,12 @@ func (t *topics) measure(ctx context.Context, res *probe.Result, md metadata) {
 	for _, ti := range infos {
 		ds := probe.Dataset{}
 		ds.Name, ds.Kind, ds.Hidden = ti.name, "topic", ti.internal
-		ds.Records = ti.records()
+		var lower bool
+		ds.Records, lower = ti.records()
+		if lower {
+			ds.AddFlag(flagLowerBound)
+			res.AddFlag(flagLowerBound)
+		}
 		res.Datasets = append(res.Datasets, ds)
 	}
 	probe.SampleLargest(ctx, res, t.b, res.Datasets[start:], func(ctx context.Context, i int, ds *probe.Dataset) error {
@@ -79,21 +95,29 @@ func (t *topics) measure(ctx context.Context, res *probe.Result, md metadata) {
 // records is the topic's record count, latest − earliest offset summed
 // over its partitions: nil when a partition's offsets are missing, -1 (a
 // count the finding writes as null, flagged count-invalid) when the
-// broker's offsets are impossible.
-func (ti *topicInfo) records() *int64 {
+// broker's offsets are impossible. Partitions other brokers lead are left
+// out, and lower says so.
+func (ti *topicInfo) records() (n *int64, lower bool) {
 	var sum int64
 	for _, p := range ti.parts {
+		if ti.elsewhere[p] {
+			lower = true
+			continue
+		}
 		lo, okl := ti.low[p]
 		hi, okh := ti.high[p]
 		if !okl || !okh {
-			return nil
+			return nil, false
 		}
 		if lo < 0 || hi < lo || hi > finding.MaxCount {
-			return finding.Int64(-1)
+			return finding.Int64(-1), false
 		}
 		sum = finding.SatAdd(sum, hi-lo)
 	}
-	return finding.Int64(sum)
+	if lower && sum == 0 {
+		return nil, true // none of its records are here to count
+	}
+	return finding.Int64(sum), lower
 }
 
 // offsets asks the earliest and latest offset of every partition, a chunk
@@ -110,7 +134,7 @@ func (t *topics) offsets(ctx context.Context, infos []*topicInfo) error {
 			all = append(all, part{ti, p})
 		}
 	}
-	failed := map[int16]int{}
+	failed := map[int16]int{} // error code → partitions
 	for len(all) > 0 && ctx.Err() == nil {
 		chunk := all[:min(len(all), offsetsChunk)]
 		all = all[len(chunk):]
@@ -152,7 +176,12 @@ func (t *topics) offsets(ctx context.Context, infos []*topicInfo) error {
 					ti.high[k.Partition] = off
 				}
 			}
-			for _, code := range errs {
+			for k, code := range errs {
+				ti, ok := byName[k.Topic]
+				if code == errNotLeader && ok && ti.has(k.Partition) {
+					ti.elsewhere[k.Partition] = true
+					continue
+				}
 				failed[code]++
 			}
 		}

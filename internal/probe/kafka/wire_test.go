@@ -215,3 +215,38 @@ func FuzzDecode(f *testing.F) {
 		readFrame(bytes.NewReader(b), 1<<10, true)
 	})
 }
+
+// TestRecordCounts: the count sums latest − earliest; partitions another
+// broker leads make it a flagged lower bound; impossible offsets make it
+// invalid; a missing partition makes it unknown.
+func TestRecordCounts(t *testing.T) {
+	ti := func(lo, hi map[int32]int64, elsewhere ...int32) *topicInfo {
+		t := &topicInfo{parts: []int32{0, 1, 2}, low: lo, high: hi, elsewhere: map[int32]bool{}}
+		for _, p := range elsewhere {
+			t.elsewhere[p] = true
+		}
+		return t
+	}
+	all := map[int32]int64{0: 10, 1: 0, 2: 5}
+	for _, c := range []struct {
+		name  string
+		t     *topicInfo
+		want  int64 // -2: nil
+		lower bool
+	}{
+		{"all here", ti(map[int32]int64{0: 0, 1: 0, 2: 1}, all), 14, false},
+		{"one elsewhere", ti(map[int32]int64{0: 0, 2: 1}, map[int32]int64{0: 10, 2: 5}, 1), 14, true},
+		{"all elsewhere", ti(map[int32]int64{}, map[int32]int64{}, 0, 1, 2), -2, true},
+		{"missing", ti(map[int32]int64{0: 0, 1: 0}, all), -2, false},
+		{"inverted", ti(map[int32]int64{0: 11, 1: 0, 2: 0}, all), -1, false},
+	} {
+		n, lower := c.t.records()
+		got := int64(-2)
+		if n != nil {
+			got = *n
+		}
+		if got != c.want || lower != c.lower {
+			t.Errorf("%s: %d lower %v, want %d lower %v", c.name, got, lower, c.want, c.lower)
+		}
+	}
+}
