@@ -314,6 +314,80 @@ func TestEscaping(t *testing.T) {
 	}
 }
 
+// TestAccessibleMarkup: every page declares its language and title, every
+// visible form control has a label, tables have header cells with a scope,
+// charts are images with a text alternative, and a skip link leads to main.
+func TestAccessibleMarkup(t *testing.T) {
+	e := newEnv(t, false)
+	c := e.client(t)
+	_, login := do(t, c, "GET", e.srv.URL+"/ui/login", nil)
+	e.login(t, c)
+	pages := map[string]string{"login": login}
+	for _, p := range []string{"/ui/", "/ui/findings?status=all", "/ui/findings/" + e.id} {
+		_, pages[p] = do(t, c, "GET", e.srv.URL+p, nil)
+	}
+	for name, page := range pages {
+		doc, err := html.Parse(strings.NewReader(page))
+		if err != nil {
+			t.Fatal(err)
+		}
+		labels := map[string]bool{}
+		var controls []*html.Node
+		var problems []string
+		attr := func(n *html.Node, k string) string {
+			for _, a := range n.Attr {
+				if a.Key == k {
+					return a.Val
+				}
+			}
+			return ""
+		}
+		var walk func(n *html.Node)
+		walk = func(n *html.Node) {
+			if n.Type == html.ElementNode {
+				switch n.Data {
+				case "html":
+					if attr(n, "lang") == "" {
+						problems = append(problems, "no lang")
+					}
+				case "label":
+					labels[attr(n, "for")] = true
+				case "input", "select", "textarea":
+					if attr(n, "type") != "hidden" {
+						controls = append(controls, n)
+					}
+				case "th":
+					if p := n.Parent; p != nil && p.Data == "tr" && attr(n, "scope") == "" {
+						problems = append(problems, "th without scope")
+					}
+				case "svg":
+					if attr(n, "role") != "img" || attr(n, "aria-labelledby") == "" {
+						problems = append(problems, "svg without role=img and a label")
+					}
+				}
+			}
+			for c := n.FirstChild; c != nil; c = c.NextSibling {
+				walk(c)
+			}
+		}
+		walk(doc)
+		for _, c := range controls {
+			if id := attr(c, "id"); (id == "" || !labels[id]) && attr(c, "aria-label") == "" {
+				problems = append(problems, "unlabelled "+c.Data+" "+attr(c, "name"))
+			}
+		}
+		if name != "login" && !strings.Contains(page, `href="#main"`) {
+			problems = append(problems, "no skip link")
+		}
+		if !strings.Contains(page, "<title>") {
+			problems = append(problems, "no title")
+		}
+		for _, p := range problems {
+			t.Errorf("%s: %s", name, p)
+		}
+	}
+}
+
 // TestEventsStream: the live stream sends the events after ?after= and
 // then new ones as they are recorded (woken by Notify).
 func TestEventsStream(t *testing.T) {

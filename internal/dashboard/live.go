@@ -49,6 +49,11 @@ type LiveEvent struct {
 // keepalive is how often an idle stream sends a comment line.
 const keepalive = 15 * time.Second
 
+// maxStream ends a stream after this long; the browser reconnects at once
+// with the Last-Event-ID it saw, so nothing is lost, and a stream of a
+// shutting-down server or a vanished client cannot stay forever.
+const maxStream = 5 * time.Minute
+
 // events streams the store's lifecycle events after ?after= (or the
 // Last-Event-ID a reconnecting browser sends) as Server-Sent Events.
 func (d *Dashboard) events(w http.ResponseWriter, r *http.Request) {
@@ -92,6 +97,8 @@ func (d *Dashboard) events(w http.ResponseWriter, r *http.Request) {
 	defer poll.Stop()
 	idle := time.NewTimer(keepalive)
 	defer idle.Stop()
+	end := time.NewTimer(maxStream)
+	defer end.Stop()
 	for {
 		wake := d.bell.wait()
 		evs, err := d.o.Store.ListEvents(ctx, store.EventFilter{AfterID: after, Limit: 100})
@@ -116,6 +123,8 @@ func (d *Dashboard) events(w http.ResponseWriter, r *http.Request) {
 		}
 		select {
 		case <-ctx.Done():
+			return
+		case <-end.C:
 			return
 		case <-wake:
 		case <-poll.C:

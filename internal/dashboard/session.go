@@ -38,11 +38,12 @@ type sessions struct {
 	m     map[[32]byte]*session
 	ttl   time.Duration
 	now   func() time.Time
-	fails *rate.Limiter // failed logins, process-wide
+	fails   *rate.Limiter // failed logins, process-wide
+	reports *rate.Limiter // logged CSP reports
 }
 
 func newSessions(ttl time.Duration, now func() time.Time) *sessions {
-	return &sessions{m: map[[32]byte]*session{}, ttl: ttl, now: now, fails: rate.NewLimiter(rate.Limit(2), 10)}
+	return &sessions{m: map[[32]byte]*session{}, ttl: ttl, now: now, fails: rate.NewLimiter(rate.Limit(2), 10), reports: rate.NewLimiter(rate.Limit(1), 20)}
 }
 
 func randomToken() string {
@@ -225,7 +226,9 @@ func (d *Dashboard) logout(w http.ResponseWriter, r *http.Request) {
 func (d *Dashboard) cspReport(w http.ResponseWriter, r *http.Request) {
 	b, _ := io.ReadAll(io.LimitReader(r.Body, 8<<10))
 	rep := strings.ToValidUTF8(string(b), "?")
-	d.o.Logger.Warn("dashboard: CSP violation", "report", rep)
+	if d.sessions.reports.Allow() { // anyone can post here: bound the log
+		d.o.Logger.Warn("dashboard: CSP violation", "report", rep)
+	}
 	d.cspMu.Lock()
 	if len(d.csp) >= 100 {
 		d.csp = d.csp[1:]
