@@ -34,10 +34,10 @@ type session struct {
 // sessions are the logins of this process, keyed by the SHA-256 of the
 // cookie value (the table never holds a usable cookie).
 type sessions struct {
-	mu    sync.Mutex
-	m     map[[32]byte]*session
-	ttl   time.Duration
-	now   func() time.Time
+	mu      sync.Mutex
+	m       map[[32]byte]*session
+	ttl     time.Duration
+	now     func() time.Time
 	fails   *rate.Limiter // failed logins, process-wide
 	reports *rate.Limiter // logged CSP reports
 }
