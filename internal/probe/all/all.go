@@ -12,6 +12,7 @@ import (
 	"github.com/leakwatch/leakwatch/internal/probe/elasticsearch"
 	"github.com/leakwatch/leakwatch/internal/probe/etcd"
 	"github.com/leakwatch/leakwatch/internal/probe/ftp"
+	"github.com/leakwatch/leakwatch/internal/probe/hazelcast"
 	"github.com/leakwatch/leakwatch/internal/probe/influxdb"
 	"github.com/leakwatch/leakwatch/internal/probe/jupyter"
 	"github.com/leakwatch/leakwatch/internal/probe/kafka"
@@ -48,6 +49,7 @@ func Probers() []probe.Prober {
 		etcd.New(),
 		mongodb.New(),
 		cassandra.New(),
+		hazelcast.New(),
 		dockerregistry.New(),
 		rabbitmq.New(),
 		s3.New(),
