@@ -50,6 +50,12 @@ func (k *Kafka) HostPort() string { return netip.AddrPortFrom(k.Addr, uint16(k.P
 // port unless tlsPort is 0, with a fresh self-signed certificate; the
 // controller takes a free port of addr) with its files in dir.
 func StartKafka(addr netip.Addr, port, saslPort, tlsPort int, dir string) (*Kafka, error) {
+	return startKafka(addr, port, saslPort, tlsPort, dir, "")
+}
+
+// startKafka is StartKafka; join, if set, is the Dir of a running broker
+// whose cluster the new broker joins (broker role only, node id 2).
+func startKafka(addr netip.Addr, port, saslPort, tlsPort int, dir, join string) (*Kafka, error) {
 	if !addr.Is4() || !addr.IsLoopback() {
 		return nil, fmt.Errorf("testenv: kafka address %s is not IPv4 loopback", addr)
 	}
@@ -73,7 +79,11 @@ func StartKafka(addr netip.Addr, port, saslPort, tlsPort int, dir string) (*Kafk
 		}
 		args = append(args, strconv.Itoa(tlsPort))
 	}
-	out, err := exec.Command("bash", args...).CombinedOutput()
+	cmd := exec.Command("bash", args...)
+	if join != "" {
+		cmd.Env = append(os.Environ(), "KAFKANODE_JOIN="+join)
+	}
+	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return nil, fmt.Errorf("testenv: start kafka: %w\n%s", err, tail(string(out), 4000))
 	}
@@ -164,10 +174,12 @@ func StopSharedKafka() {
 
 // Client is the test's own franz-go client of the plaintext listener
 // (compression codec: "none", "gzip", "snappy", "lz4" or "zstd"), closed
-// when the test ends. It never auto-creates topics.
+// when the test ends. Records go to the partition they name; it never
+// auto-creates topics.
 func (k *Kafka) Client(tb testing.TB, codec string) *kgo.Client {
 	tb.Helper()
-	opts := []kgo.Opt{kgo.SeedBrokers(k.HostPort()), kgo.ClientID("leakwatch-test"), kgo.RequestTimeoutOverhead(20 * time.Second)}
+	opts := []kgo.Opt{kgo.SeedBrokers(k.HostPort()), kgo.ClientID("leakwatch-test"), kgo.RequestTimeoutOverhead(20 * time.Second),
+		kgo.RecordPartitioner(kgo.ManualPartitioner())}
 	switch codec {
 	case "", "none":
 		opts = append(opts, kgo.ProducerBatchCompression(kgo.NoCompression()))
@@ -357,6 +369,31 @@ func StartKafkaBroker(tb testing.TB, addr netip.Addr, port, saslPort int) *Kafka
 		os.RemoveAll(dir)
 	})
 	return k
+}
+
+// Join starts a second broker (node id 2, broker role only) in k's cluster
+// on addr (free ports), stopped when the test ends.
+func (k *Kafka) Join(tb testing.TB, addr netip.Addr) *Kafka {
+	tb.Helper()
+	dir, err := os.MkdirTemp("", "leakwatch-kafka-")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	port := FreePort(tb, addr)
+	sasl := port
+	for sasl == port {
+		sasl = FreePort(tb, addr)
+	}
+	j, err := startKafka(addr, port, sasl, 0, dir, k.Dir)
+	if err != nil {
+		os.RemoveAll(dir)
+		Unavailable(tb, "kafka broker joining %s: %v", k.HostPort(), err)
+	}
+	tb.Cleanup(func() {
+		j.Stop()
+		os.RemoveAll(dir)
+	})
+	return j
 }
 
 // KafkaSeedRecords are the record counts SeedKafka writes, by topic.

@@ -18,6 +18,8 @@
 #   KAFKANODE_JAVA_OPTS  extra JVM flags
 #   KAFKANODE_TIMEOUT    seconds to wait for the broker (default: 120)
 #   KAFKANODE_MVN_ARGS   extra maven args, e.g. -Dmaven.repo.local=/path
+#   KAFKANODE_JOIN       DATADIR of a running broker: start a broker-only node (node id
+#                        KAFKANODE_NODE_ID, default 2) in its cluster instead of a new cluster
 #   JAVA                 java binary (default: $JAVA_HOME/bin/java or java; Java 17+)
 #
 # Exits 0 once the broker logs that it started and both listeners accept connections; on failure
@@ -60,15 +62,34 @@ fi
 maven_build ${KAFKANODE_MVN_ARGS:-}
 
 # ---- configure ------------------------------------------------------------------------
-# The controller port: an ephemeral port of HOST that is free now.
-CPORT=
-for _ in $(seq 50); do
-  c=$(( 41000 + RANDOM % 8000 ))  # clear of the ports probers claim
-  if [ "$c" != "$PORT" ] && [ "$c" != "$SPORT" ] && [ "$c" != "$TPORT" ] && ! port_open "$HOST" "$c"; then CPORT=$c; break; fi
-done
-[ -n "$CPORT" ] || die "no free controller port on $HOST"
-
 LISTENERS=PLAINTEXT://$HOST:$PORT,SASL_PLAINTEXT://$HOST:$SPORT
+JOIN=${KAFKANODE_JOIN:-}
+if [ -n "$JOIN" ]; then
+  [ -f "$JOIN/cluster.id" ] && [ -f "$JOIN/controller" ] || die "KAFKANODE_JOIN=$JOIN is no broker's DATADIR"
+  CLUSTER_ID=$(cat "$JOIN/cluster.id") CONTROLLER=$(cat "$JOIN/controller")
+  NODE_ID=${KAFKANODE_NODE_ID:-2}
+  [[ "$NODE_ID" =~ ^[0-9]+$ ]] && [ "$NODE_ID" != 1 ] || die "bad KAFKANODE_NODE_ID '$NODE_ID'"
+  ROLES="process.roles=broker
+node.id=$NODE_ID
+controller.quorum.voters=1@$CONTROLLER
+listeners=$LISTENERS"
+  SCRAM=()
+else
+  # The controller port: an ephemeral port of HOST that is free now.
+  CPORT=
+  for _ in $(seq 50); do
+    c=$(( 41000 + RANDOM % 8000 ))  # clear of the ports probers claim
+    if [ "$c" != "$PORT" ] && [ "$c" != "$SPORT" ] && [ "$c" != "$TPORT" ] && ! port_open "$HOST" "$c"; then CPORT=$c; break; fi
+  done
+  [ -n "$CPORT" ] || die "no free controller port on $HOST"
+  # Cluster id: 16 random bytes, URL-safe base64 without padding (Kafka's Uuid form).
+  CLUSTER_ID=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
+  ROLES="process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@$HOST:$CPORT
+listeners=$LISTENERS,CONTROLLER://$HOST:$CPORT"
+  SCRAM=(--add-scram 'SCRAM-SHA-256=[name=admin,password=admin-secret]')
+fi
 SSLPROPS=
 if [ -n "$TPORT" ]; then
   LISTENERS=$LISTENERS,SSL://$HOST:$TPORT
@@ -80,10 +101,7 @@ fi
 rm -rf "$DATADIR/data"
 mkdir -p "$DATADIR/data" "$DATADIR/tmp"
 cat >"$DATADIR/server.properties" <<PROPS
-process.roles=broker,controller
-node.id=1
-controller.quorum.voters=1@$HOST:$CPORT
-listeners=$LISTENERS,CONTROLLER://$HOST:$CPORT
+$ROLES
 advertised.listeners=$LISTENERS
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
@@ -147,11 +165,9 @@ JVM_OPTS=(
 CP="$HERE/target/lib/*"
 
 T0=$(date +%s%N)
-# Cluster id: 16 random bytes, URL-safe base64 without padding (Kafka's Uuid form).
-CLUSTER_ID=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
 "$JAVA" "${JVM_OPTS[@]}" -cp "$CP" kafka.tools.StorageTool format \
   --cluster-id "$CLUSTER_ID" --config "$DATADIR/server.properties" --ignore-formatted \
-  --add-scram 'SCRAM-SHA-256=[name=admin,password=admin-secret]' >"$DATADIR/format.log" 2>&1 \
+  "${SCRAM[@]}" >"$DATADIR/format.log" 2>&1 \
   || { cat "$DATADIR/format.log" >&2; die "storage format failed"; }
 T1=$(date +%s%N)
 
@@ -172,4 +188,6 @@ while :; do
   sleep 0.25
 done
 T2=$(date +%s%N)
+echo "$CLUSTER_ID" >"$DATADIR/cluster.id"
+[ -n "$JOIN" ] || echo "$HOST:$CPORT" >"$DATADIR/controller"
 echo "$NODE: kafka up on $HOST:$PORT (plaintext), $HOST:$SPORT (sasl scram-sha-256)${TPORT:+ and $HOST:$TPORT (ssl)} (pid $PID): format $(( (T1 - T0) / 1000000 )) ms, broker $(( (T2 - T1) / 1000000 )) ms" >&2

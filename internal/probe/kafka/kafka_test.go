@@ -2,10 +2,16 @@ package kafka
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/leakwatch/leakwatch/internal/finding"
 	"github.com/leakwatch/leakwatch/internal/probe"
@@ -191,4 +197,64 @@ func BenchmarkProbe(b *testing.B) {
 		read = env.BytesRead()
 	}
 	b.ReportMetric(float64(read), "bytes-read/op")
+}
+
+// TestTwoBrokers: in a cluster of two brokers, a topic's partitions are
+// led by both. Each broker is one target: it counts the records of the
+// partitions it leads (a flagged lower bound), samples only those, and
+// never contacts the other; the two counts add up to the topic's records.
+func TestTwoBrokers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("boots two brokers")
+	}
+	a1, a2 := testenv.Addr(t), testenv.Addr(t)
+	p1, p2 := testenv.FreePort(t, a1), testenv.FreePort(t, a1)
+	for p2 == p1 {
+		p2 = testenv.FreePort(t, a1)
+	}
+	k1 := testenv.StartKafkaBroker(t, a1, p1, p2)
+	k2 := k1.Join(t, a2)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cl := k1.Client(t, "none")
+	adm := kadm.NewClient(cl)
+	if resp, err := adm.CreateTopic(ctx, 4, 1, nil, "spread"); err != nil || resp.Err != nil {
+		t.Fatalf("create topic: %v %v", err, resp.Err)
+	}
+	var recs []*kgo.Record
+	for i := range 40 {
+		recs = append(recs, &kgo.Record{Topic: "spread", Partition: int32(i % 4), Value: fmt.Appendf(nil, `{"email":"user%02d@example.com"}`, i)})
+	}
+	if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
+		t.Fatalf("produce: %v", err)
+	}
+	md, err := adm.Metadata(ctx, "spread")
+	if err != nil {
+		t.Fatal(err)
+	}
+	led := map[int32]int64{}
+	for _, p := range md.Topics["spread"].Partitions {
+		led[p.Leader] += 10
+	}
+	if len(led) != 2 {
+		t.Fatalf("partitions led by %v, want both brokers", led)
+	}
+	var sum int64
+	for i, k := range []*testenv.Kafka{k1, k2} {
+		res := probetest.OpenClean(t, New(), k.Addr, k.Port)
+		d := probetest.Dataset(t, res, "spread")
+		if d.Records == nil || *d.Records != led[int32(i+1)] || d.Sampled != int(*d.Records) || !slices.Contains(d.Flags, flagLowerBound) || !slices.Contains(res.Flags, flagLowerBound) {
+			t.Errorf("broker %d: records %s sampled %d flags %v/%v, want %d (its partitions), flagged %s",
+				i+1, probetest.Ptr(d.Records), d.Sampled, d.Flags, res.Flags, led[int32(i+1)], flagLowerBound)
+		}
+		if res.Evidence["brokers"] != 2 {
+			t.Errorf("broker %d: evidence %v", i+1, res.Evidence)
+		}
+		if d.Records != nil {
+			sum += *d.Records
+		}
+	}
+	if sum != 40 {
+		t.Errorf("the brokers count %d records in all, want 40", sum)
+	}
 }
