@@ -85,7 +85,7 @@ func observationChart(obs []store.Observation, now time.Time) ObsChart {
 var funcs = template.FuncMap{
 	"age":  age,
 	"ago":  func(now, t time.Time) string { return ago(now, t) },
-	"num":  num,
+	"num":  lifecycle.Count,
 	"nump": func(p *int64) string { return nump(p) },
 	"ts": func(t time.Time) string {
 		if t.IsZero() {
@@ -149,27 +149,9 @@ func ago(now, t time.Time) string {
 	return age(now.Sub(t)) + " ago"
 }
 
-// num writes 1,234,567.
-func num(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
-}
-
 func nump(p *int64) string {
 	if p == nil {
 		return "unknown"
 	}
-	return num(*p)
+	return lifecycle.Count(*p)
 }

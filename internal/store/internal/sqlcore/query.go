@@ -276,7 +276,12 @@ func (db *DB) GetObservation(ctx context.Context, id int64) (*store.Observation,
 
 // events reads events matching a WHERE clause, oldest first.
 func (db *DB) events(ctx context.Context, q querier, where string, args ...any) ([]store.Event, error) {
-	rows, err := q.QueryContext(ctx, db.q(`SELECT id, observation_id, payload FROM events `+where+` ORDER BY at, id`), args...)
+	return db.selectEvents(ctx, q, where+` ORDER BY at, id`, args...)
+}
+
+// selectEvents reads the events a clause (WHERE, ORDER BY, LIMIT) selects.
+func (db *DB) selectEvents(ctx context.Context, q querier, clause string, args ...any) ([]store.Event, error) {
+	rows, err := q.QueryContext(ctx, db.q(`SELECT id, observation_id, payload FROM events `+clause), args...)
 	if err != nil {
 		return nil, db.errf("read events: %w", err)
 	}

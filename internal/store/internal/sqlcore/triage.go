@@ -3,7 +3,6 @@ package sqlcore
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"strings"
 	"unicode/utf8"
@@ -97,39 +96,17 @@ func (db *DB) ListAcknowledgements(ctx context.Context, f store.AckFilter) ([]st
 
 // ListEvents implements store.Store.
 func (db *DB) ListEvents(ctx context.Context, f store.EventFilter) ([]store.Event, error) {
-	query, args := `SELECT id, observation_id, payload FROM events WHERE id > ?`, []any{f.AfterID}
+	clause, args := `WHERE id > ?`, []any{f.AfterID}
 	if f.FindingID != "" {
-		query += ` AND finding_id = ?`
+		clause += ` AND finding_id = ?`
 		args = append(args, f.FindingID)
 	}
-	query += ` ORDER BY id`
+	clause += ` ORDER BY id`
 	if f.Limit > 0 {
-		query += ` LIMIT ?`
+		clause += ` LIMIT ?`
 		args = append(args, f.Limit)
 	}
-	rows, err := db.read.QueryContext(ctx, db.q(query), args...)
-	if err != nil {
-		return nil, db.errf("list events: %w", err)
-	}
-	defer rows.Close()
-	var out []store.Event
-	for rows.Next() {
-		var (
-			e   store.Event
-			raw string
-		)
-		if err := rows.Scan(&e.ID, &e.ObservationID, &raw); err != nil {
-			return nil, db.errf("list events: %w", err)
-		}
-		if err := json.Unmarshal([]byte(raw), &e.Event); err != nil {
-			return nil, db.errf("decode event %d: %w", e.ID, err)
-		}
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, db.errf("list events: %w", err)
-	}
-	return out, nil
+	return db.selectEvents(ctx, db.read, clause, args...)
 }
 
 // LastEventID implements store.Store.
