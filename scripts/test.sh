@@ -24,6 +24,8 @@ fi
 go vet ./...
 
 export LEAKWATCH_REQUIRE_SERVICES=1
+# Test artifacts (the dashboard's browser screenshots) land here.
+export LEAKWATCH_ARTIFACTS=${LEAKWATCH_ARTIFACTS:-$PWD/.cache/artifacts}
 go test -race -count=1 -timeout 45m "$@" ./...
 
 # Coverage-guided fuzzing of every Fuzz* target (found automatically), on
