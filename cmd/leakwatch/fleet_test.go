@@ -443,7 +443,7 @@ func (f *storeFleet) solr(tb testing.TB) {
 // fleetPorts is every prober's ports and the fleet's unclaimed ones.
 func fleetPorts() string {
 	ports := all.Registry().Ports()
-	for _, p := range []int{fleetRedisPort, fleetPostgresPort, fleetMongoPort, fleetDumpsPort, fleetKafkaPort, fleetCouchPort, fleetSolrPort} {
+	for _, p := range []int{fleetRedisPort, fleetPostgresPort, fleetMongoPort, fleetDumpsPort, fleetKafkaPort, fleetCouchPort, fleetSolrPort, fleetChromaPort} {
 		if !slices.Contains(ports, p) {
 			ports = append(ports, p)
 		}
