@@ -34,14 +34,15 @@ import (
 // Ports no prober claims: the scan must identify these stores by their
 // answers.
 const (
-	fleetRedisPort    = 16379
-	fleetPostgresPort = 15432
-	fleetMongoPort    = 17017
-	fleetDumpsPort    = 18080
-	fleetKafkaPort    = 19092
-	fleetCouchPort    = 15984
-	fleetChromaPort   = 18000
-	fleetSolrPort     = 18983
+	fleetRedisPort     = 16379
+	fleetPostgresPort  = 15432
+	fleetMongoPort     = 17017
+	fleetDumpsPort     = 18080
+	fleetKafkaPort     = 19092
+	fleetCouchPort     = 15984
+	fleetChromaPort    = 18000
+	fleetSolrPort      = 18983
+	fleetHazelcastPort = 15701
 )
 
 // unknown stands for a dataset whose record count the store cannot give
@@ -134,6 +135,7 @@ func (f *storeFleet) jobs() []bootJob {
 		{"couchdb", f.couchdb},
 		{"chroma", f.chroma},
 		{"solr", f.solr},
+		{"hazelcast", f.hazelcast},
 		{"prometheus", f.prometheus},
 		{"etcd", f.etcd},
 		{"docker-registry", f.registry},
@@ -440,10 +442,23 @@ func (f *storeFleet) solr(tb testing.TB) {
 		withDigest(protected("solr", locked.Addr, locked.Port, "solr"), locked.Digest))
 }
 
+// hazelcast: one JVM, two members: the open one (default cluster name
+// "dev") on an unclaimed port, the protected one (another cluster name, the
+// only gate open-source Hazelcast has) on 5701.
+func (f *storeFleet) hazelcast(tb testing.TB) {
+	h := testenv.StartHazelcast(tb,
+		testenv.HazelcastMember{Addr: f.host(86), Port: fleetHazelcastPort, Cluster: "dev"},
+		testenv.HazelcastMember{Addr: f.host(87), Port: 5701, Cluster: "lw-fleet-9c21"})
+	f.add(testenv.HazelcastSecrets(),
+		withDigest(exposed("hazelcast", h.Members[0].Addr, h.Members[0].Port, "hazelcast", testenv.HazelcastSeedEntries,
+			map[string][]string{"sessions": {"email", "auth_token", "wifi_ssid"}, "customers": {"email", "auth_token"}}), h.Digest(0)),
+		withDigest(protected("hazelcast", h.Members[1].Addr, h.Members[1].Port, "hazelcast"), h.Digest(1)))
+}
+
 // fleetPorts is every prober's ports and the fleet's unclaimed ones.
 func fleetPorts() string {
 	ports := all.Registry().Ports()
-	for _, p := range []int{fleetRedisPort, fleetPostgresPort, fleetMongoPort, fleetDumpsPort, fleetKafkaPort, fleetCouchPort, fleetSolrPort, fleetChromaPort} {
+	for _, p := range []int{fleetRedisPort, fleetPostgresPort, fleetMongoPort, fleetDumpsPort, fleetKafkaPort, fleetCouchPort, fleetSolrPort, fleetHazelcastPort, fleetChromaPort} {
 		if !slices.Contains(ports, p) {
 			ports = append(ports, p)
 		}
