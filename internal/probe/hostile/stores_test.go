@@ -14,7 +14,7 @@ import (
 // storeBehaviours are the protocol-shaped cases of the stores added for
 // issue 14, one function per store.
 func storeBehaviours() []behaviour {
-	return slices.Concat(solrBehaviours(), couchdbBehaviours(), chromaBehaviours(), hazelcastBehaviours())
+	return slices.Concat(solrBehaviours(), couchdbBehaviours(), chromaBehaviours(), hazelcastBehaviours(), kafkaBehaviours())
 }
 
 // ---- Solr-shaped ------------------------------------------------------------
