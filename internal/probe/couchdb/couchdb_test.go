@@ -51,8 +51,9 @@ func TestOpenServer(t *testing.T) {
 	t.Parallel()
 	s := testenv.StartPouch(t, testenv.PouchOptions{})
 	s.Seed(t)
-	mark := len(s.WaitLog(t, "PUT /_users/org.couchdb.user:analyst"))
-	res := probetest.OpenClean(t, New(), s.Addr, s.Port, probetest.ReadOnly(s.Digest))
+	unchanged := probetest.Unchanged(t, s.Digest)
+	mark := len(s.WaitLog(t, "GET /_users/org.couchdb.user:analyst"))
+	res := probetest.OpenClean(t, New(), s.Addr, s.Port)
 	if res.Product != "pouchdb-server" || res.Version != testenv.PouchVersion {
 		t.Errorf("product %q version %q", res.Product, res.Version)
 	}
@@ -102,7 +103,13 @@ func TestOpenServer(t *testing.T) {
 			t.Errorf("the probe sent %q", r)
 		}
 	}
+	// One line a request: /, _session, _all_dbs, each database's info
+	// and its _all_docs sample.
+	if want := 3 + 2*len(testenv.PouchSeedDocs); len(reqs) != want {
+		t.Errorf("%d request lines, want %d: %q", len(reqs), want, reqs)
+	}
 	t.Logf("left behind in log.txt: %d request lines, e.g. %q", len(reqs), reqs[0])
+	unchanged()
 }
 
 // TestProtectedServer: with an admin configured and every user database
