@@ -47,7 +47,8 @@ so accuracy can be measured from outside against any labelled corpus.
 Every read is bounded: at most --max-bytes of each file (the rest is not
 read; the dataset is flagged sample-truncated), records longer than
 --max-record-bytes are skipped (flagged record-too-large), at most
---max-files files of a directory.
+--max-files files of a directory; the report holds at most --sample-records
+records and --sample-bytes of each file (the rest are counted).
 
 Exit codes: 0 no class found, 1 some class found (0 with --exit-zero),
 2 bad usage or unreadable input (malformed JSON/CSV, binary file, missing
@@ -71,6 +72,7 @@ type classifyFlags struct {
 	verbose        bool
 	keyFile        string
 	sampleRecords  int
+	sampleBytes    string
 	maxBytes       string
 	maxRecordBytes string
 	maxFiles       int
@@ -79,6 +81,7 @@ type classifyFlags struct {
 // Defaults of the classify command's bounds.
 const (
 	classifyDefaultSample      = 10000
+	classifyDefaultSampleBytes = 64 << 20
 	classifyDefaultMaxBytes    = 1 << 30
 	classifyDefaultRecordBytes = 1 << 20
 	classifyDefaultMaxFiles    = 10000
@@ -95,6 +98,7 @@ func (a *app) classifyFlagSet(cf *classifyFlags) *pflag.FlagSet {
 	fs.BoolVarP(&cf.verbose, "verbose", "v", false, "list every dataset under the table")
 	fs.StringVar(&cf.keyFile, "key-file", defaultKeyFile(), "per-installation secret key for keyed hashes and canaries (created if missing)")
 	fs.IntVar(&cf.sampleRecords, "sample-records", classifyDefaultSample, "records of each file classified for the report (the rest are counted; estimates extrapolate)")
+	fs.StringVar(&cf.sampleBytes, "sample-bytes", sizeString(classifyDefaultSampleBytes), "bytes of records of each file held for the report at most (the sample stops growing there)")
 	fs.StringVar(&cf.maxBytes, "max-bytes", sizeString(classifyDefaultMaxBytes), "bytes read of each file at most")
 	fs.StringVar(&cf.maxRecordBytes, "max-record-bytes", sizeString(classifyDefaultRecordBytes), "longest record (line, JSON document, CSV row) read; longer ones are skipped")
 	fs.IntVar(&cf.maxFiles, "max-files", classifyDefaultMaxFiles, "files of a directory read at most")
@@ -156,6 +160,7 @@ type classifyRun struct {
 	clf       *classify.RuleClassifier
 	kind      inputKind
 	sample    int
+	sampleMax int // bytes of records held for the report
 	maxBytes  int64
 	maxRecord int
 	perRecord *json.Encoder // nil: dataset report
@@ -196,6 +201,10 @@ func (a *app) classifyCmd(ctx context.Context, args []string) (int, error) {
 	if err != nil {
 		return exitUsage, usagef("classify: --max-bytes: %v", err)
 	}
+	sampleBytes, err := limits.ParseSize(cf.sampleBytes)
+	if err != nil {
+		return exitUsage, usagef("classify: --sample-bytes: %v", err)
+	}
 	maxRecord, err := limits.ParseSize(cf.maxRecordBytes)
 	if err != nil || maxRecord > 256<<20 {
 		return exitUsage, usagef("classify: --max-record-bytes %q: want 1B to 256MiB", cf.maxRecordBytes)
@@ -228,7 +237,7 @@ func (a *app) classifyCmd(ctx context.Context, args []string) (int, error) {
 		out = f
 	}
 	bw := bufio.NewWriterSize(out, 64<<10)
-	cr := &classifyRun{clf: clf, kind: kind, sample: cf.sampleRecords, maxBytes: maxBytes, maxRecord: int(maxRecord)}
+	cr := &classifyRun{clf: clf, kind: kind, sample: cf.sampleRecords, sampleMax: int(min(sampleBytes, 1<<40)), maxBytes: maxBytes, maxRecord: int(maxRecord)}
 	if cf.perRecord {
 		cr.perRecord = json.NewEncoder(bw)
 		cr.perRecord.SetEscapeHTML(false)
@@ -395,6 +404,7 @@ func (cr *classifyRun) dataset(ctx context.Context, in classifyInput, stdin io.R
 	}
 	var sample []classify.Record
 	var n int64
+	held := 0 // bytes of the records in sample
 	fr.emit = func(rec classify.Record, line int) error {
 		n++
 		if n&1023 == 0 {
@@ -411,8 +421,9 @@ func (cr *classifyRun) dataset(ctx context.Context, in classifyInput, stdin io.R
 			}
 			return cr.perRecord.Encode(perRecordLine{Dataset: in.name, Record: n, Line: line, Classes: cls})
 		}
-		if len(sample) < cr.sample {
+		if len(sample) < cr.sample && held < cr.sampleMax {
 			sample = append(sample, rec)
+			held += rec.Size()
 		}
 		return nil
 	}

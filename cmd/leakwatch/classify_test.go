@@ -273,6 +273,12 @@ func TestClassifyBounds(t *testing.T) {
 	if len(d.Classes) != 1 || d.Classes[0].EstimatedRecords == nil || *d.Classes[0].EstimatedRecords != 100 {
 		t.Errorf("estimate from a sample of 10 out of 100: %+v", d.Classes)
 	}
+	// --sample-bytes: the sample stops growing at the cap; all records are counted.
+	code, out, _ = runCLI(t, "", "classify", "--key-file", key, "--format", "jsonl", "--sample-bytes", "1KiB", big)
+	d = decodeFindingList(t, out)[0].Datasets[0]
+	if code != exitExposed || *d.Records != 100 || d.Sampled < 10 || d.Sampled > 20 {
+		t.Errorf("--sample-bytes 1KiB: records %d sampled %d; want 100 and about 1KiB of them", *d.Records, d.Sampled)
+	}
 	// --max-record-bytes: the long record is skipped, its neighbour read.
 	for _, mode := range []string{"jsonl", "json"} {
 		code, out, _ = runCLI(t, "", "classify", "--key-file", key, "--format", "jsonl", "--type", mode, "--max-record-bytes", "1KiB", long)

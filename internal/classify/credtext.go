@@ -79,6 +79,9 @@ func (s *scanner) urlCredentials(v string) {
 			continue
 		}
 		pass := ui[c+1:]
+		if strings.EqualFold(ui[:c], "anonymous") || strings.EqualFold(ui[:c], "ftp") {
+			continue // anonymous FTP: the "password" is a courtesy e-mail or "guest"
+		}
 		if len(pass) < 3 || len(pass) > 256 || nullish(pass) || placeholderSecret(pass) || codeReference(pass, false) {
 			continue
 		}
