@@ -529,8 +529,18 @@ func (s *scanner) personValue(v string, nameField bool) bool {
 	if caps == 0 || stop > 0 && !nameField {
 		return false
 	}
+	initial := false
+	for k := 1; k < len(toks)-1; k++ {
+		if toks[k].init {
+			initial = true
+		}
+	}
+	lastWord := v[toks[len(toks)-1].lo:toks[len(toks)-1].hi]
 	if nameField {
-		return stop == 0 && (given > 0 || sur > 0 && caps >= 2 || caps == 1 && known > 0)
+		// under "name": listed words, or the shape of a full name (a
+		// middle initial, a surname ending) with no ordinary word
+		return stop == 0 && (given > 0 || sur > 0 && caps >= 2 || caps == 1 && known > 0 ||
+			caps >= 2 && (initial || surnameShape(lastWord)))
 	}
 	if caps == 1 && len(toks) == 1 {
 		// one word: a given name, or a surname of 4+ letters; not in

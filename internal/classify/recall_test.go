@@ -153,6 +153,9 @@ func TestPrecisionFixes(t *testing.T) {
 		{`{"name":"Ingrid"}`, ClassPersonName, true},
 		{`{"name":"Oyelaran Hansen"}`, ClassPersonName, true},
 		{`{"name":"Steel Water Bottle"}`, ClassPersonName, false},
+		{`{"name":"Szabina J Gelencsér"}`, ClassPersonName, true},  // a middle initial
+		{`{"name":"Bekbolat Musliyevich"}`, ClassPersonName, true}, // a surname ending
+		{`{"name":"Quarterly Revenue Report"}`, ClassPersonName, false},
 		// legacy 15-digit JCB and 12-digit Maestro beside a card word
 		{`{"message":"Can I withdraw cash using my card 213176828496175 at an ATM?"}`, ClassPaymentCard, true},
 		{`{"message":"What is the limit for card 501864667909?"}`, ClassPaymentCard, true},
