@@ -12,8 +12,9 @@
 //
 // Read-only: the prober never joins a consumer group, commits an offset,
 // opens a fetch session or asks for a topic by name (so nothing is
-// auto-created): it sends only ApiVersions, Metadata, ListOffsets, Fetch
-// (replica −1, sessionless) and, on a SASL listener, SaslHandshake.
+// auto-created): it sends only ApiVersions, Metadata, ListOffsets,
+// DescribeLogDirs (topic sizes), Fetch (replica −1, sessionless) and, on a
+// SASL listener, SaslHandshake.
 package kafka
 
 import (
@@ -57,12 +58,14 @@ const (
 	keyMetadata      = 3
 	keySaslHandshake = 17
 	keyAPIVersions   = 18
+	keyLogDirs       = 35
 
 	verFetch         = 4
 	verListOffsets   = 1
 	verMetadata      = 4
 	verSaslHandshake = 1
 	verAPIVersions   = 3
+	verLogDirs       = 1
 )
 
 // Frame caps of the small answers.
@@ -123,7 +126,7 @@ func (p *Prober) Probe(ctx context.Context, env *probe.Env) (*probe.Result, erro
 	if cut {
 		res.AddFlag(probe.FlagDatasetsTruncated)
 	}
-	t := &topics{s: s, b: env.Budget}
+	t := &topics{s: s, b: env.Budget, av: av}
 	t.measure(ctx, res, md)
 	return res, nil
 }

@@ -56,6 +56,9 @@ func TestOpenBroker(t *testing.T) {
 			t.Errorf("topic %s: kind %s records %s sampled %d flags %v; want %d records, all sampled (codec %s)",
 				want.Name, d.Kind, probetest.Ptr(d.Records), d.Sampled, d.Flags, want.Records, want.Codec)
 		}
+		if d.Bytes == nil || (*d.Bytes > 0) != (want.Records > 0) {
+			t.Errorf("topic %s: bytes %s with %d records", want.Name, probetest.Ptr(d.Bytes), want.Records)
+		}
 	}
 	probetest.WantPaths(t, "customers", probetest.SamplePaths(got["customers"]),
 		"email", "full_name", "phone", "address.street", "_key", "_headers.user_email", "_headers.source")
@@ -130,13 +133,13 @@ func TestReadOnlyRequests(t *testing.T) {
 		}
 		seen[m[1]]++
 	}
-	allowed := map[string]bool{"API_VERSIONS": true, "METADATA": true, "LIST_OFFSETS": true, "FETCH": true, "SASL_HANDSHAKE": true}
+	allowed := map[string]bool{"API_VERSIONS": true, "METADATA": true, "LIST_OFFSETS": true, "DESCRIBE_LOG_DIRS": true, "FETCH": true, "SASL_HANDSHAKE": true}
 	for a, n := range seen {
 		if !allowed[a] {
 			t.Errorf("leakwatch sent %d %s requests", n, a)
 		}
 	}
-	for _, a := range []string{"API_VERSIONS", "METADATA", "LIST_OFFSETS", "FETCH"} {
+	for _, a := range []string{"API_VERSIONS", "METADATA", "LIST_OFFSETS", "DESCRIBE_LOG_DIRS", "FETCH"} {
 		if seen[a] == 0 {
 			t.Errorf("no %s request logged (log format changed?): %v", a, seen)
 		}

@@ -32,8 +32,9 @@ const (
 
 // topics lists and samples an exposed broker's topics.
 type topics struct {
-	s *session
-	b probe.Budget
+	s  *session
+	b  probe.Budget
+	av apiVersions
 }
 
 // topicInfo is one listed topic and its partitions' offsets.
@@ -72,6 +73,8 @@ func (t *topics) measure(ctx context.Context, res *probe.Result, md metadata) {
 		infos = append(infos, ti)
 	}
 	res.AddError(t.offsets(ctx, infos))
+	sizes, err := t.logDirs(ctx)
+	res.AddError(err)
 	start := len(res.Datasets)
 	for _, ti := range infos {
 		ds := probe.Dataset{}
@@ -81,6 +84,9 @@ func (t *topics) measure(ctx context.Context, res *probe.Result, md metadata) {
 		if lower {
 			ds.AddFlag(flagLowerBound)
 			res.AddFlag(flagLowerBound)
+		}
+		if size, ok := sizes[ti.name]; ok {
+			ds.Bytes = finding.Int64(size) // negative: written as null, count-invalid
 		}
 		res.Datasets = append(res.Datasets, ds)
 	}
@@ -190,6 +196,22 @@ func (t *topics) offsets(ctx context.Context, infos []*topicInfo) error {
 		return fmt.Errorf("kafka: list offsets: partitions answered with errors %v", failed)
 	}
 	return ctx.Err()
+}
+
+// logDirs asks DescribeLogDirs (all topics) for the bytes each topic
+// holds on this broker; nil when the broker does not serve it.
+func (t *topics) logDirs(ctx context.Context) (map[string]int64, error) {
+	if r, ok := t.av.Versions(keyLogDirs); !ok || verLogDirs < r.Min || verLogDirs > r.Max {
+		return nil, nil
+	}
+	req := kmsg.NewPtrDescribeLogDirsRequest()
+	req.SetVersion(verLogDirs)
+	req.Topics = nil // every topic
+	body, _, err := t.s.call(ctx, req, t.b.MaxResponseBytes, false)
+	if err != nil {
+		return nil, fmt.Errorf("kafka: describe log dirs: %w", err)
+	}
+	return decodeLogDirs(body)
 }
 
 func (ti *topicInfo) has(p int32) bool {

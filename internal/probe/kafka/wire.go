@@ -453,3 +453,50 @@ func decodeFetch(b []byte, cut bool) ([]fetchedPartition, error) {
 	}
 	return out, nil
 }
+
+// ---- DescribeLogDirs (key 35) v1 -------------------------------------------
+
+// decodeLogDirs decodes a DescribeLogDirs v1 body into the bytes each
+// topic's partitions hold on this broker (future replicas, mid-move
+// between log dirs, left out); log dirs answered with an error are
+// skipped.
+func decodeLogDirs(b []byte) (map[string]int64, error) {
+	r := &reader{b: b}
+	sizes := map[string]int64{}
+	r.int32() // throttle_time_ms
+	n := r.count(8)
+	for i := 0; i < n && r.err == nil; i++ {
+		code := r.int16()
+		r.string() // log dir
+		nt := r.count(6)
+		for j := 0; j < nt && r.err == nil; j++ {
+			name := r.string()
+			np := r.count(21)
+			for k := 0; k < np && r.err == nil; k++ {
+				r.int32() // partition
+				size := r.int64()
+				r.int64() // offset lag
+				future := r.int8() != 0
+				if code == 0 && !future && r.err == nil {
+					sizes[name] = satAddSigned(sizes[name], size)
+				}
+			}
+		}
+	}
+	if err := r.done(); err != nil {
+		return nil, fmt.Errorf("describe log dirs: %w", err)
+	}
+	return sizes, nil
+}
+
+// satAddSigned adds b ≥ 0 to a, keeping a negative (invalid) sum
+// negative and a large one from wrapping.
+func satAddSigned(a, b int64) int64 {
+	if a < 0 || b < 0 {
+		return min(a, b, -1)
+	}
+	if a > math.MaxInt64-b {
+		return math.MaxInt64
+	}
+	return a + b
+}

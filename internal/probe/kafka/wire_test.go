@@ -95,6 +95,20 @@ func TestDecodeListOffsets(t *testing.T) {
 	}
 }
 
+func TestDecodeLogDirs(t *testing.T) {
+	r := kmsg.NewPtrDescribeLogDirsResponse()
+	r.Dirs = []kmsg.DescribeLogDirsResponseDir{
+		{Dir: "/a", Topics: []kmsg.DescribeLogDirsResponseDirTopic{
+			{Topic: "t", Partitions: []kmsg.DescribeLogDirsResponseDirTopicPartition{{Partition: 0, Size: 100}, {Partition: 1, Size: 50}, {Partition: 2, Size: 999, IsFuture: true}}},
+			{Topic: "bad", Partitions: []kmsg.DescribeLogDirsResponseDirTopicPartition{{Partition: 0, Size: -7}, {Partition: 1, Size: 5}}}}},
+		{Dir: "/b", ErrorCode: 57, Topics: []kmsg.DescribeLogDirsResponseDirTopic{{Topic: "t", Partitions: []kmsg.DescribeLogDirsResponseDirTopicPartition{{Size: 1000}}}}},
+	}
+	sizes, err := decodeLogDirs(encode(r, verLogDirs))
+	if err != nil || sizes["t"] != 150 || sizes["bad"] >= 0 {
+		t.Fatalf("%v %v", sizes, err)
+	}
+}
+
 // testBatch is a v2 record batch (kmsg's encoding) of values at base,
 // compressed with codec (0 none, 1 gzip).
 func testBatch(base int64, codec int16, values ...string) []byte {
@@ -209,6 +223,7 @@ func FuzzDecode(f *testing.F) {
 			}
 		}
 		decodeListOffsets(b)
+		decodeLogDirs(b)
 		decodeSaslHandshake(b)
 		n := 0
 		eachRecord(b, 1<<16, func(r record) bool { n++; toRecord(r); return n < 1000 })
