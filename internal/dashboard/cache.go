@@ -21,13 +21,16 @@ import (
 // written since the previous read began (FindingFilter.UpdatedSince, less
 // an overlap for transactions that commit after a later one and for small
 // clock differences between serve hosts sharing PostgreSQL), and reads
-// everything again every cacheFullEvery.
+// everything again every cacheFullEvery in the background (a page waits
+// for a full read only when the cache is empty: the first page after a
+// start).
 type findingCache struct {
-	mu   sync.Mutex
-	byID map[string]store.Finding
-	list []store.Finding // in the store's order; read-only for callers
-	read time.Time       // when the previous read began
-	full time.Time       // when the last full read began
+	mu         sync.Mutex
+	byID       map[string]store.Finding
+	list       []store.Finding // in the store's order; read-only for callers
+	read       time.Time       // when the previous read began
+	full       time.Time       // when the last full read began
+	refreshing bool            // a background full read is running
 }
 
 const (
@@ -45,17 +48,17 @@ func (c *findingCache) findings(ctx context.Context, st store.Store) ([]store.Fi
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	now := time.Now()
-	if c.byID == nil || now.Sub(c.full) > cacheFullEvery {
+	if c.byID == nil {
 		list, err := readAll(ctx, st)
 		if err != nil {
 			return nil, err
 		}
-		c.byID = make(map[string]store.Finding, len(list))
-		for _, f := range list {
-			c.byID[f.ID] = f
-		}
-		c.list, c.full, c.read = list, now, now
+		c.replace(list, now)
 		return c.list, nil
+	}
+	if now.Sub(c.full) > cacheFullEvery && !c.refreshing {
+		c.refreshing = true
+		go c.refresh(st, now)
 	}
 	changed, err := st.ListFindings(ctx, store.FindingFilter{UpdatedSince: c.read.Add(-cacheOverlap)})
 	if err != nil {
@@ -79,6 +82,32 @@ func (c *findingCache) findings(ctx context.Context, st store.Store) ([]store.Fi
 		c.list = list
 	}
 	return c.list, nil
+}
+
+// replace installs a full read that began at start. The next incremental
+// read starts from there, so what was written during the full read is
+// read again.
+func (c *findingCache) replace(list []store.Finding, start time.Time) {
+	c.byID = make(map[string]store.Finding, len(list))
+	for _, f := range list {
+		c.byID[f.ID] = f
+	}
+	c.list, c.full, c.read = list, start, start
+}
+
+// refresh is the periodic full read, off the pages' path.
+func (c *findingCache) refresh(st store.Store, start time.Time) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	list, err := readAll(ctx, st)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.refreshing = false
+	if err != nil {
+		c.full = time.Now() // try again after another period
+		return
+	}
+	c.replace(list, start)
 }
 
 // readAll reads every finding in 16 parts (by the first hex digit of the

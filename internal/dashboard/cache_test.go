@@ -58,4 +58,32 @@ func TestCacheIncremental(t *testing.T) {
 	if got[0].ID != f.ID {
 		t.Errorf("the new critical finding is not first: %s", got[0].ID)
 	}
+
+	// The periodic full read runs in the background; the page that
+	// starts it gets the cached list at once.
+	c.mu.Lock()
+	c.full = time.Now().Add(-2 * cacheFullEvery)
+	c.mu.Unlock()
+	if again, err := c.findings(ctx, e.st); err != nil || len(again) != len(want) {
+		t.Fatalf("read starting a refresh: %d findings, %v", len(again), err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		c.mu.Lock()
+		done, full := !c.refreshing, c.full
+		c.mu.Unlock()
+		if done {
+			if time.Since(full) > cacheFullEvery {
+				t.Fatal("the background full read did not complete")
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the background full read did not end")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if after, _ := c.findings(ctx, e.st); len(after) != len(want) || after[0].ID != f.ID {
+		t.Errorf("after the refresh: %d findings", len(after))
+	}
 }
