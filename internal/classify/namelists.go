@@ -142,7 +142,8 @@ car home house office work job music song film movie book art world life time da
 man men woman women boy girl child children people person family friend friends team
 water fire earth air gold iron stone wood rose lily ivy holly daisy iris heather dawn
 will may can must shall might
-bot user customer agent admin manager support
+bot user customer agent admin manager support server client node cluster service gateway module worker
+host proxy router switch alpha beta gamma delta omega prod production staging test dev
 cam camera pro max mini plus lite ultra hub router tv smart door doorbell lamp light speaker watch tablet
 pad air cable charger bottle hose garden desk chair table notebook
 american british english scottish welsh irish french german spanish italian portuguese dutch belgian

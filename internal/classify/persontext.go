@@ -288,7 +288,10 @@ var orgWords = toSet("inc", "ltd", "llc", "llp", "plc", "gmbh", "ag", "sa", "srl
 	"research", "finance", "financial", "energy", "health", "healthcare", "pharma", "pharmaceuticals",
 	"analytics", "networks", "communications", "telecom", "electric", "electronics", "foods", "global",
 	"international", "worldwide", "dynamics", "robotics", "therapeutics", "biotech", "realty", "properties",
-	"construction", "engineering", "consultants", "advisors", "services", "store", "stores", "market", "mart")
+	"construction", "engineering", "consultants", "advisors", "services", "store", "stores", "market", "mart",
+	"memorial", "museum", "stadium", "arena", "airport", "library", "theatre", "theater", "cathedral",
+	"palace", "castle", "gallery", "festival", "symposium", "conference", "academy", "lectures", "series",
+	"awards", "prize", "tournament", "cup", "league", "band", "quartet", "ensemble", "choir")
 
 // orgList: "Clark, Romero and Hall", "Thomas and Sons" — names joined by
 // commas and "and" that form a firm's name.

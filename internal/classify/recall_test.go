@@ -50,6 +50,9 @@ func TestPersonNamesInText(t *testing.T) {
 		{`{"message":"France was super fun to visit"}`, p, false},             // a country
 		{`{"message":"Made from recycled materials"}`, p, false},              // a capitalised word
 		{`{"message":"The Service Desk opens on Monday"}`, p, false},
+		{`{"message":"Connection refused by Server Alpha at 10:42"}`, p, false}, // system words
+		{`{"message":"Lincoln Memorial closed for repairs"}`, p, false},         // a place's name
+		{`{"message":"Bill Gates founded Microsoft"}`, p, true},
 		{`{"user_agent":"Mozilla/5.0 (iPhone; CPU iPhone OS 16_0 like Mac OS X)"}`, p, false},
 		{`{"product":{"name":"John Deere Tractor"}}`, p, false},
 	})
