@@ -1,12 +1,10 @@
 package testenv
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/netip"
@@ -112,29 +110,11 @@ func (s *Chroma) Base() string {
 // request sends one request (with the token, if any).
 func (s *Chroma) request(t testing.TB, method, path string, body any) (int, []byte) {
 	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			t.Fatal(err)
+	return JSONRequest(t, method, s.Base()+path, body, func(r *http.Request) {
+		if s.token != "" {
+			r.Header.Set("Authorization", "Bearer "+s.token)
 		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, s.Base()+path, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if s.token != "" {
-		req.Header.Set("Authorization", "Bearer "+s.token)
-	}
-	resp, err := (&http.Client{Timeout: 60 * time.Second}).Do(req)
-	if err != nil {
-		t.Fatalf("chroma %s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, b
+	})
 }
 
 // do is request that fails the test unless the answer is 2xx, decoding

@@ -1,12 +1,10 @@
 package testenv
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/netip"
@@ -121,29 +119,12 @@ func (s *Pouch) Base() string {
 // returns the status and body.
 func (s *Pouch) request(t testing.TB, method, path string, body any) (int, string) {
 	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			t.Fatal(err)
+	code, b := JSONRequest(t, method, s.Base()+path, body, func(r *http.Request) {
+		if s.user != "" {
+			r.SetBasicAuth(s.user, s.pass)
 		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, s.Base()+path, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if s.user != "" {
-		req.SetBasicAuth(s.user, s.pass)
-	}
-	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
-	if err != nil {
-		t.Fatalf("pouchdb %s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	})
+	return code, string(b)
 }
 
 // do is request that fails the test unless the answer is 2xx.

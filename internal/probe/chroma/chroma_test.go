@@ -3,9 +3,7 @@ package chroma
 import (
 	"fmt"
 	"net/http"
-	"net/netip"
 	"regexp"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -15,27 +13,10 @@ import (
 	"github.com/leakwatch/leakwatch/internal/testenv"
 )
 
-// classesOf are the classes the classifier finds in a dataset's sample.
-func classesOf(t *testing.T, addr netip.Addr, port int, res *probe.Result, name string) []string {
-	t.Helper()
-	f := probetest.ToFinding(t, "chroma", probe.Target{Addr: addr, Port: port}, res)
-	for _, d := range f.Datasets {
-		if d.Name == name {
-			var out []string
-			for _, c := range d.Classes {
-				out = append(out, c.Class)
-			}
-			return out
-		}
-	}
-	t.Fatalf("no dataset %s in the finding", name)
-	return nil
-}
-
 // wantClasses are the classes each seeded collection's documents and
 // metadata must show.
 var wantClasses = map[string][]string{
-	"default_database/support_tickets": {"email", "auth_token"},
+	"default_database/support_tickets": {"email", "auth_token", "api_key", "person_name", "phone"},
 	"research/interview_notes":         {"email"},
 }
 
@@ -67,14 +48,7 @@ func checkOpen(t *testing.T, s *testenv.Chroma, res *probe.Result, version strin
 	}
 	probetest.WantPaths(t, "tickets", probetest.SamplePaths(probetest.Dataset(t, res, "default_database/support_tickets")),
 		"metadata.customer_email", "metadata.customer_name")
-	for name, want := range wantClasses {
-		have := classesOf(t, s.Addr, s.Port, res, name)
-		for _, c := range want {
-			if !slices.Contains(have, c) {
-				t.Errorf("%s: classes %v lack %s", name, have, c)
-			}
-		}
-	}
+	probetest.WantClasses(t, "chroma", s.Addr, s.Port, res, wantClasses)
 }
 
 // requestLine matches the Rust server's per-request log line.

@@ -3,7 +3,6 @@ package couchdb
 import (
 	"fmt"
 	"net/http"
-	"net/netip"
 	"slices"
 	"strings"
 	"testing"
@@ -24,23 +23,6 @@ func probeRequests(t *testing.T, s *testenv.Pouch, mark int) []string {
 		}
 	}
 	return out
-}
-
-// classesOf are the classes the classifier finds in a dataset's sample.
-func classesOf(t *testing.T, addr netip.Addr, port int, res *probe.Result, name string) []string {
-	t.Helper()
-	f := probetest.ToFinding(t, "couchdb", probe.Target{Addr: addr, Port: port}, res)
-	for _, d := range f.Datasets {
-		if d.Name == name {
-			var out []string
-			for _, c := range d.Classes {
-				out = append(out, c.Class)
-			}
-			return out
-		}
-	}
-	t.Fatalf("no dataset %s in the finding", name)
-	return nil
 }
 
 // TestOpenServer: an admin-party pouchdb-server on a non-standard port is
@@ -85,14 +67,8 @@ func TestOpenServer(t *testing.T) {
 	if p := probetest.SamplePaths(probetest.Dataset(t, res, "customers")); p["_rev"] {
 		t.Error("revision kept in the sample")
 	}
-	for name, want := range map[string][]string{"customers": {"email", "auth_token"}, "devices": {"email"}} {
-		have := classesOf(t, s.Addr, s.Port, res, name)
-		for _, c := range want {
-			if !slices.Contains(have, c) {
-				t.Errorf("%s: classes %v lack %s", name, have, c)
-			}
-		}
-	}
+	probetest.WantClasses(t, "couchdb", s.Addr, s.Port, res, map[string][]string{
+		"customers": {"email", "auth_token", "username"}, "devices": {"email", "auth_token"}, "_users": {"password"}})
 	s.WaitLog(t, "/devices/_all_docs?include_docs=true&limit=")
 	reqs := probeRequests(t, s, mark)
 	if len(reqs) == 0 {
