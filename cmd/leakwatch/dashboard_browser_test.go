@@ -229,7 +229,7 @@ func TestDashboardBrowser(t *testing.T) {
 	// Records arrive with the first deep probe (or a changed event right
 	// after); the row shows them without a reload either.
 	tb.waitFor("records on the row", fmt.Sprintf(
-		`[...document.querySelectorAll("#live-findings tr[data-finding]")].some(r => r.textContent.includes(%q) && r.textContent.includes("%d"))`, target, seededUsers), 60*time.Second)
+		`[...document.querySelectorAll("#live-findings tr[data-finding]")].some(r => r.textContent.includes(%q) && r.querySelector("td.num").textContent === "%d")`, target, seededUsers), 60*time.Second)
 	tb.screenshot("dashboard-findings.png")
 
 	// The overview while it is open.
