@@ -11,7 +11,6 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/leakwatch/leakwatch/internal/probe/probetest"
@@ -49,19 +48,7 @@ func newFaultLab(t *testing.T, ackWait int) *faultLab {
 }
 
 // js connects to the lab's NATS.
-func (l *clusterLab) js(t *testing.T) jetstream.JetStream {
-	t.Helper()
-	nc, err := nats.Connect(l.nats.URL(), nats.MaxReconnects(-1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return js
-}
+func (l *clusterLab) js(t *testing.T) jetstream.JetStream { return l.nats.JetStream(t) }
 
 // inFlight is how many of the site's work items are delivered and not
 // acked (-1 if the consumer does not exist yet).

@@ -15,8 +15,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/leakwatch/leakwatch/internal/cluster"
 	"github.com/leakwatch/leakwatch/internal/lifecycle"
@@ -358,12 +356,12 @@ func TestClusterEqualsServe(t *testing.T) {
 	}
 	var st2 cluster.Status
 	var items int64
-	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(500 * time.Millisecond) {
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(500 * time.Millisecond) {
 		st2, items = clusterStatus(t, l), 0
 		for _, w := range st2.Workers {
 			items += w.Items
 		}
-		if items >= 16 {
+		if items >= 16 && len(st2.Workers) == 3 {
 			break
 		}
 	}
@@ -390,15 +388,7 @@ func clusterStatus(t *testing.T, l *clusterLab) cluster.Status {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	nc, err := nats.Connect(l.nats.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	js := l.js(t)
 	db, err := pgxpool.New(ctx, l.url)
 	if err != nil {
 		t.Fatal(err)

@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -125,22 +124,6 @@ func FuzzDecode(f *testing.F) {
 	})
 }
 
-// natsJS starts a real nats-server with JetStream and connects.
-func natsJS(t *testing.T) jetstream.JetStream {
-	t.Helper()
-	s := testenv.StartNATSJetStream(t)
-	nc, err := nats.Connect(s.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return js
-}
-
 func testWorker(t *testing.T, js jetstream.JetStream, n Names, name, site string) *Worker {
 	t.Helper()
 	clf, err := classify.New(classify.Options{Key: []byte("0123456789abcdef0123456789abcdef")})
@@ -165,7 +148,7 @@ func testWorker(t *testing.T, js jetstream.JetStream, n Names, name, site string
 // times without a result) is parked without being run again.
 func TestPoisonParked(t *testing.T) {
 	testenv.Binary(t, "nats-server")
-	js := natsJS(t)
+	js := testenv.StartNATSJetStream(t).JetStream(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	n := Names{Prefix: "LWT"}

@@ -193,7 +193,7 @@ func (c *Coordinator) publish(ctx context.Context, ch monitor.Chunk, site, id st
 	made := c.sites[site]
 	c.mu.Unlock()
 	if !made {
-		if err := retryCtx(ctx, func() error {
+		if err := monitor.Retry(ctx, func() error {
 			_, err := SiteConsumer(ctx, c.o.JS, c.o.Names, site, c.o.AckWait)
 			return err
 		}); err != nil {
@@ -210,7 +210,7 @@ func (c *Coordinator) publish(ctx context.Context, ch monitor.Chunk, site, id st
 	if err != nil {
 		return err
 	}
-	err = retryCtx(ctx, func() error {
+	err = monitor.Retry(ctx, func() error {
 		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		defer cancel()
 		_, err := c.o.JS.Publish(pctx, c.o.Names.WorkSubject(site), data, jetstream.WithMsgID(id))
@@ -223,24 +223,6 @@ func (c *Coordinator) publish(ctx context.Context, ch monitor.Chunk, site, id st
 		c.published.Add(1)
 	}
 	return err
-}
-
-// retryCtx calls f until it succeeds or ctx ends, backing off to 2s.
-func retryCtx(ctx context.Context, f func() error) error {
-	wait := 100 * time.Millisecond
-	for {
-		if err := f(); err == nil {
-			return nil
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return context.Cause(ctx)
-		case <-t.C:
-		}
-		wait = min(2*wait, 2*time.Second)
-	}
 }
 
 // stored reads the stored results of ids.
@@ -335,7 +317,7 @@ func rank(c monitor.Check) int {
 // in the stream until stored.
 func (c *Coordinator) Ingest(ctx context.Context) error {
 	var cons jetstream.Consumer
-	if err := retryCtx(ctx, func() error {
+	if err := monitor.Retry(ctx, func() error {
 		var err error
 		cons, err = c.o.JS.CreateOrUpdateConsumer(ctx, c.o.Names.ResultStream(), jetstream.ConsumerConfig{
 			Durable: ResultConsumer, AckPolicy: jetstream.AckExplicitPolicy, AckWait: 30 * time.Second,
@@ -348,6 +330,7 @@ func (c *Coordinator) Ingest(ctx context.Context) error {
 	}); err != nil {
 		return err
 	}
+	go c.prune(ctx)
 	for ctx.Err() == nil {
 		// A continuous pull: results are stored as they arrive.
 		it, err := cons.Messages(jetstream.PullMaxMessages(256))
@@ -382,7 +365,7 @@ func (c *Coordinator) ingest(ctx context.Context, msg jetstream.Msg) {
 		return
 	}
 	var inserted bool
-	err := retryCtx(ctx, func() error {
+	err := monitor.Retry(ctx, func() error {
 		tag, err := c.o.DB.Exec(ctx, `INSERT INTO cluster_results (item_id, run_id, site, attempt, worker, parked, error, body)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (item_id) DO NOTHING`,
 			r.ItemID, r.RunID, r.Site, r.Attempt, r.Worker, r.Parked, r.Error, msg.Data())
@@ -415,4 +398,20 @@ func (c *Coordinator) ingest(ctx context.Context, msg jetstream.Msg) {
 		delete(c.waiters, chunkKey(r.ItemID))
 	}
 	c.mu.Unlock()
+}
+
+// ResultRetention is how long stored results are kept (a sweep resumed
+// later than this re-runs its chunks).
+const ResultRetention = 7 * 24 * time.Hour
+
+// prune deletes results older than ResultRetention, hourly, while ctx
+// lasts (the active coordinator's).
+func (c *Coordinator) prune(ctx context.Context) {
+	for ctx.Err() == nil {
+		if _, err := c.o.DB.Exec(ctx, `DELETE FROM cluster_results WHERE received_at < now() - make_interval(secs => $1)`,
+			ResultRetention.Seconds()); err != nil && ctx.Err() == nil {
+			c.o.Logger.Warn("prune results", "err", err)
+		}
+		sleep(ctx, time.Hour)
+	}
 }

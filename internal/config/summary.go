@@ -35,6 +35,9 @@ func (c *Config) Summary(w io.Writer) {
 			to = []string{"(none: findings are only stored)"}
 		}
 		fmt.Fprintf(w, "  alerts to: %s\n", strings.Join(to, ", "))
+		if c.Cluster != nil {
+			fmt.Fprintf(w, "  sites:     %s (swept by their workers)\n", strings.Join(s.Sites, ", "))
+		}
 	}
 	fmt.Fprintln(w)
 	for _, n := range c.Notifiers {
@@ -52,6 +55,10 @@ func (c *Config) Summary(w io.Writer) {
 		fmt.Fprintf(w, "store:     postgres %s\n", c.Store.Postgres)
 	default:
 		fmt.Fprintf(w, "store:     sqlite %s\n", c.Store.SQLite)
+	}
+	if cl := c.Cluster; cl != nil {
+		fmt.Fprintf(w, "cluster:   coordinator over NATS %s (streams %s_*), work items of %d endpoints, %d in flight per sweep, ack wait %s, parked after %d deliveries; one coordinator active (PostgreSQL lease)\n",
+			cl.NATS, cl.Stream, cl.Chunk, cl.InFlight, cl.AckWait, cl.MaxDeliver)
 	}
 	if c.API.Disable {
 		fmt.Fprintln(w, "api:       disabled")

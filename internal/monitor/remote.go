@@ -94,7 +94,7 @@ func (r *scopeRunner) remoteSweep(ctx context.Context, run store.ScanRun, skip i
 		}
 		if moved {
 			c := cursor
-			if err := retry(ctx, func() error {
+			if err := Retry(ctx, func() error {
 				return r.m.o.Store.SaveScanCursor(ctx, run.ID, cursorString(r.hash, c))
 			}); err != nil && saveErr == nil {
 				saveErr = err
@@ -190,7 +190,7 @@ func (r *scopeRunner) recordChunk(ctx context.Context, c Chunk, known map[netip.
 func (r *scopeRunner) recordStrict(ctx context.Context, runID string, obs lifecycle.Observation) error {
 	obs.Scope = r.cfg.Name
 	var rec store.Recorded
-	err := retry(ctx, func() error {
+	err := Retry(ctx, func() error {
 		var err error
 		rec, err = r.m.o.Store.RecordObservation(ctx, runID, obs)
 		if err != nil && ctx.Err() == nil {
@@ -205,8 +205,10 @@ func (r *scopeRunner) recordStrict(ctx context.Context, runID string, obs lifecy
 	return nil
 }
 
-// retry calls f until it succeeds or ctx ends, backing off to 2s.
-func retry(ctx context.Context, f func() error) error {
+// Retry calls f until it succeeds or ctx ends (then it returns ctx's
+// cause), backing off from 100ms to 2s: how the remote path (and the
+// cluster coordinator) waits out a store or queue that is restarting.
+func Retry(ctx context.Context, f func() error) error {
 	wait := 100 * time.Millisecond
 	for {
 		err := f()

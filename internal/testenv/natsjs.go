@@ -8,6 +8,9 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	natsgo "github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // NATSJS is a real nats-server (Debian package) with JetStream on file
@@ -51,6 +54,22 @@ func (s *NATSJS) URL() string {
 func (s *NATSJS) Start() {
 	s.tb.Helper()
 	s.proc = StartAndWait(s.tb, "nats-server", exec.Command(s.bin, "-c", s.conf), s.Addr, s.Port, 20*time.Second)
+}
+
+// JetStream connects a client (reconnecting for ever, so it survives a
+// restart); the connection is closed when the test ends.
+func (s *NATSJS) JetStream(tb testing.TB) jetstream.JetStream {
+	tb.Helper()
+	nc, err := natsgo.Connect(s.URL(), natsgo.MaxReconnects(-1))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return js
 }
 
 // Stop shuts the server down (SIGTERM; JetStream flushes its store).
