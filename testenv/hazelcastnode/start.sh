@@ -19,56 +19,38 @@
 #
 # Exits 0 once every member is up and seeded; on failure prints the log tail and exits 1.
 set -euo pipefail
-
-die() { echo "start.sh: $*" >&2; exit 1; }
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+NODE=hazelcastnode
+. "$HERE/../nodelib.sh"
 
 [ $# -ge 3 ] || die "usage: start.sh DATADIR SEEDFILE 127.0.0.X:PORT:CLUSTER..."
 DATADIR=$1 SEED=$2
 shift 2
 ARGS=()
 for m in "$@"; do
-  # Network rule: loopback only. The Java launcher checks this again.
-  [[ "$m" =~ ^127\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}:[0-9]+:[A-Za-z0-9_.-]+$ ]] || die "MEMBER must be 127.x.y.z:PORT:CLUSTER, got '$m'"
+  [[ "$m" =~ ^[0-9.]+:[0-9]+:[A-Za-z0-9_.-]+$ ]] || die "MEMBER must be 127.x.y.z:PORT:CLUSTER, got '$m'"
+  IFS=: read -r h p _ <<<"$m"
+  loopback_host "$h" # the Java launcher checks this again
+  user_port "$p"
+  port_open "$h" "$p" && die "something already listens on $h:$p"
   ARGS+=(--member "$m")
 done
 [ -z "$SEED" ] || { [ -f "$SEED" ] || die "no seed file $SEED"; ARGS+=(--seed "$SEED"); }
 
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TIMEOUT=${HZNODE_TIMEOUT:-180}
 HEAP=${HZNODE_HEAP:--Xms64m -Xmx256m}
-if [ -z "${JAVA:-}" ]; then
-  if [ -n "${JAVA_HOME:-}" ] && [ -x "$JAVA_HOME/bin/java" ]; then JAVA=$JAVA_HOME/bin/java; else JAVA=java; fi
-fi
-command -v "$JAVA" >/dev/null || die "java not found"
+find_java
 
 mkdir -p "$DATADIR"
 DATADIR=$(cd "$DATADIR" && pwd)
 PIDFILE=$DATADIR/node.pid
 LOG=$DATADIR/node.log
 
-# ---- build (once; later runs reuse target/ and build offline) -------------------------
-build() {
-  exec 9>"${TMPDIR:-/tmp}/leakwatch-hazelcastnode-build.lock"
-  flock 9
-  local stamp=$HERE/target/.hazelcastnode-built
-  if [ -f "$stamp" ] && [ -d "$HERE/target/lib" ] \
-     && [ -z "$(find "$HERE/pom.xml" "$HERE/src" -newer "$stamp" -print -quit)" ]; then
-    exec 9>&-; return 0
-  fi
-  echo "start.sh: building the Hazelcast launcher with maven ..." >&2
-  local t0=$SECONDS
-  local mvnargs=(-q -B -f "$HERE/pom.xml" ${HZNODE_MVN_ARGS:-} package)
-  if ! mvn -o "${mvnargs[@]}" >"$HERE/.mvn-build.log" 2>&1; then
-    # first time (or new deps): resolve from Maven Central
-    mvn "${mvnargs[@]}" >"$HERE/.mvn-build.log" 2>&1 || { cat "$HERE/.mvn-build.log" >&2; die "maven build failed"; }
-  fi
-  rm -f "$HERE/.mvn-build.log"
-  touch "$stamp"
-  echo "start.sh: build took $((SECONDS - t0)) s" >&2
-  exec 9>&-
-}
-command -v mvn >/dev/null || [ -f "$HERE/target/.hazelcastnode-built" ] || die "mvn not found"
-build
+if [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then
+  die "members are already running from $DATADIR (pid $(cat "$PIDFILE")); run stop.sh $DATADIR first"
+fi
+
+maven_build ${HZNODE_MVN_ARGS:-}
 
 # ---- launch ---------------------------------------------------------------------------
 mkdir -p "$DATADIR/tmp"
@@ -98,24 +80,13 @@ setsid "$JAVA" "${JVM_OPTS[@]}" -cp "$HERE/target/classes:$HERE/target/lib/*" le
 PID=$!
 echo "$PID" >"$PIDFILE"
 
-fail() {
-  echo "start.sh: $*" >&2
-  echo "---- last lines of $LOG ----" >&2
-  tail -n 40 "$LOG" >&2 || true
-  kill -TERM "$PID" 2>/dev/null || true
-  for _ in $(seq 20); do kill -0 "$PID" 2>/dev/null || break; sleep 0.5; done
-  kill -KILL "$PID" 2>/dev/null || true
-  rm -f "$PIDFILE"
-  exit 1
-}
-
 deadline=$((SECONDS + TIMEOUT))
 while :; do
-  kill -0 "$PID" 2>/dev/null || fail "node process $PID exited during startup"
+  kill -0 "$PID" 2>/dev/null || fail_start "node process $PID exited during startup"
   if grep -q 'HZNODE READY' "$LOG" 2>/dev/null; then
     break
   fi
-  [ $SECONDS -lt $deadline ] || fail "members not up within ${TIMEOUT}s"
+  [ $SECONDS -lt $deadline ] || fail_start "members not up within ${TIMEOUT}s"
   sleep 0.3
 done
 T1=$(date +%s%N)

@@ -19,59 +19,31 @@
 #
 # Exits 0 once the node has loaded its cores and answers HTTP; on failure prints the log tail and exits 1.
 set -euo pipefail
-
-die() { echo "start.sh: $*" >&2; exit 1; }
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+NODE=solrnode
+. "$HERE/../nodelib.sh"
 
 [ $# -eq 4 ] || [ $# -eq 5 ] || die "usage: start.sh 127.0.0.X PORT DATADIR CORE[,CORE...] [PASSWORD]"
 HOST=$1 PORT=$2 DATADIR=$3 CORES=$4 PASSWORD=${5:-}
-# Network rule: loopback only. The Java launcher checks this again.
-[[ "$HOST" =~ ^127\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}$ ]] || die "HOST must be a literal 127.x.y.z address, got '$HOST'"
-[[ "$PORT" =~ ^[0-9]+$ ]] && [ "$PORT" -ge 1024 ] && [ "$PORT" -le 65535 ] || die "bad PORT '$PORT'"
+loopback_host "$HOST" # the Java launcher checks this again
+user_port "$PORT"
 [[ "$CORES" =~ ^[A-Za-z0-9_,]*$ ]] || die "bad CORES '$CORES'"
 
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TIMEOUT=${SOLRNODE_TIMEOUT:-180}
 HEAP=${SOLRNODE_HEAP:--Xms128m -Xmx384m}
-if [ -z "${JAVA:-}" ]; then
-  if [ -n "${JAVA_HOME:-}" ] && [ -x "$JAVA_HOME/bin/java" ]; then JAVA=$JAVA_HOME/bin/java; else JAVA=java; fi
-fi
-command -v "$JAVA" >/dev/null || die "java not found"
+find_java
 
 mkdir -p "$DATADIR"
 DATADIR=$(cd "$DATADIR" && pwd)
 PIDFILE=$DATADIR/node.pid
 LOG=$DATADIR/node.log
 
-port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
-
 if [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then
   die "a node is already running from $DATADIR (pid $(cat "$PIDFILE")); run stop.sh $DATADIR first"
 fi
 port_open "$HOST" "$PORT" && die "something already listens on $HOST:$PORT"
 
-# ---- build (once; later runs reuse target/ and build offline) -------------------------
-build() {
-  exec 9>"${TMPDIR:-/tmp}/leakwatch-solrnode-build.lock"
-  flock 9
-  local stamp=$HERE/target/.solrnode-built
-  if [ -f "$stamp" ] && [ -d "$HERE/target/lib" ] \
-     && [ -z "$(find "$HERE/pom.xml" "$HERE/src" -newer "$stamp" -print -quit)" ]; then
-    exec 9>&-; return 0
-  fi
-  echo "start.sh: building the Solr launcher with maven ..." >&2
-  local t0=$SECONDS
-  local mvnargs=(-q -B -f "$HERE/pom.xml" ${SOLRNODE_MVN_ARGS:-} package)
-  if ! mvn -o "${mvnargs[@]}" >"$HERE/.mvn-build.log" 2>&1; then
-    # first time (or new deps): resolve from Maven Central
-    mvn "${mvnargs[@]}" >"$HERE/.mvn-build.log" 2>&1 || { cat "$HERE/.mvn-build.log" >&2; die "maven build failed"; }
-  fi
-  rm -f "$HERE/.mvn-build.log"
-  touch "$stamp"
-  echo "start.sh: build took $((SECONDS - t0)) s" >&2
-  exec 9>&-
-}
-command -v mvn >/dev/null || [ -f "$HERE/target/.solrnode-built" ] || die "mvn not found"
-build
+maven_build ${SOLRNODE_MVN_ARGS:-}
 
 # ---- launch ---------------------------------------------------------------------------
 mkdir -p "$DATADIR/tmp"
@@ -101,24 +73,13 @@ setsid "$JAVA" "${JVM_OPTS[@]}" -cp "$HERE/target/classes:$HERE/target/lib/*" le
 PID=$!
 echo "$PID" >"$PIDFILE"
 
-fail() {
-  echo "start.sh: $*" >&2
-  echo "---- last lines of $LOG ----" >&2
-  tail -n 40 "$LOG" >&2 || true
-  kill -TERM "$PID" 2>/dev/null || true
-  for _ in $(seq 20); do kill -0 "$PID" 2>/dev/null || break; sleep 0.5; done
-  kill -KILL "$PID" 2>/dev/null || true
-  rm -f "$PIDFILE"
-  exit 1
-}
-
 deadline=$((SECONDS + TIMEOUT))
 while :; do
-  kill -0 "$PID" 2>/dev/null || fail "node process $PID exited during startup"
+  kill -0 "$PID" 2>/dev/null || fail_start "node process $PID exited during startup"
   if grep -q 'SOLRNODE READY' "$LOG" 2>/dev/null && port_open "$HOST" "$PORT"; then
     break
   fi
-  [ $SECONDS -lt $deadline ] || fail "no Solr on $HOST:$PORT within ${TIMEOUT}s"
+  [ $SECONDS -lt $deadline ] || fail_start "no Solr on $HOST:$PORT within ${TIMEOUT}s"
   sleep 0.3
 done
 T1=$(date +%s%N)
