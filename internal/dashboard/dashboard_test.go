@@ -19,7 +19,9 @@ import (
 	"github.com/leakwatch/leakwatch/internal/finding"
 	"github.com/leakwatch/leakwatch/internal/lifecycle"
 	"github.com/leakwatch/leakwatch/internal/store"
+	"github.com/leakwatch/leakwatch/internal/store/postgres"
 	"github.com/leakwatch/leakwatch/internal/store/sqlite"
+	"github.com/leakwatch/leakwatch/internal/testenv"
 )
 
 const testToken = "dashboard-test-token-0123456789"
@@ -43,11 +45,18 @@ type env struct {
 // beside the API.
 func newEnv(t *testing.T, tlsOn bool) *env {
 	t.Helper()
-	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "lw.db"), store.Options{})
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "lw.db"), store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return newEnvOn(t, st, tlsOn)
+}
+
+// newEnvOn is newEnv on a given (empty) store.
+func newEnvOn(t *testing.T, st store.Store, tlsOn bool) *env {
+	t.Helper()
+	ctx := context.Background()
+	var err error
 	t.Cleanup(func() { st.Close() })
 	e := &env{st: st, tls: tlsOn}
 	now := time.Now().UTC()
@@ -384,6 +393,51 @@ func TestAccessibleMarkup(t *testing.T) {
 		}
 		for _, p := range problems {
 			t.Errorf("%s: %s", name, p)
+		}
+	}
+}
+
+// TestPostgresBackend: every page, the live stream and an
+// acknowledgement on a real PostgreSQL history.
+func TestPostgresBackend(t *testing.T) {
+	srv := testenv.StartPostgres(t, testenv.PostgresOptions{})
+	st, err := postgres.Open(context.Background(), srv.URL(srv.NewDatabase(t)), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnvOn(t, st, false)
+	c := e.client(t)
+	e.login(t, c)
+	var token string
+	for _, p := range []string{"/ui/", "/ui/findings?status=all&q=script", "/ui/findings/" + e.id} {
+		resp, body := do(t, c, "GET", e.srv.URL+p, nil)
+		if resp.StatusCode != 200 || strings.Contains(body, "<script>alert") {
+			t.Fatalf("GET %s: %d", p, resp.StatusCode)
+		}
+		token = csrfOf(t, body)
+	}
+	resp, _ := do(t, c, "POST", e.srv.URL+"/ui/findings/"+e.id+"/ack", url.Values{"note": {"seen"}, "csrf": {token}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("ack: %d", resp.StatusCode)
+	}
+	if _, body := do(t, c, "GET", e.srv.URL+"/ui/findings/"+e.id, nil); !strings.Contains(body, "<blockquote>seen</blockquote>") {
+		t.Error("the acknowledgement is not on the page")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", e.srv.URL+"/ui/events?after=0", nil)
+	sresp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sresp.Body.Close()
+	buf := make([]byte, 64<<10)
+	var got string
+	for !strings.Contains(got, `"kind":"closed"`) {
+		n, err := sresp.Body.Read(buf)
+		got += string(buf[:n])
+		if err != nil {
+			t.Fatalf("stream: %v after %q", err, got)
 		}
 	}
 }
