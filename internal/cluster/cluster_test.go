@@ -19,6 +19,7 @@ import (
 	"github.com/leakwatch/leakwatch/internal/monitor"
 	"github.com/leakwatch/leakwatch/internal/probe"
 	"github.com/leakwatch/leakwatch/internal/probe/all"
+	"github.com/leakwatch/leakwatch/internal/probe/probetest"
 	"github.com/leakwatch/leakwatch/internal/scope"
 	"github.com/leakwatch/leakwatch/internal/testenv"
 )
@@ -250,5 +251,59 @@ func TestPoisonParked(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("no leakwatch_cluster_parked_items among %d families", len(mfs))
+	}
+}
+
+// TestInProgressExtends (issue 11): a chunk that takes longer than the
+// ack wait (a tarpit holds its probe for the probe timeout) stays with
+// its worker — the worker reports progress — and is done once, on the
+// first delivery.
+func TestInProgressExtends(t *testing.T) {
+	testenv.Binary(t, "nats-server")
+	js := testenv.StartNATSJetStream(t).JetStream(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	n := Names{Prefix: "LWP"}
+	if err := Setup(ctx, js, n); err != nil {
+		t.Fatal(err)
+	}
+	tp := probetest.Tarpit(t)
+	ep := scope.Endpoint{Addr: tp.Addr, Port: tp.Port}
+	spec := monitor.ScopeSpec{Targets: []string{netip.AddrPortFrom(tp.Addr, uint16(tp.Port)).String()}, Ports: []int{tp.Port}}
+	item, _ := encode(Item{ID: "run/0/s", RunID: "run", Site: "s", MaxDeliver: 5, Spec: spec, Endpoints: []scope.Endpoint{ep}})
+	if _, err := js.Publish(ctx, n.WorkSubject("s"), item, jetstream.WithMsgID("run/0/s")); err != nil {
+		t.Fatal(err)
+	}
+	w := testWorker(t, js, n, "w", "s") // ack wait 2s, probe timeout 5s
+	wctx, stop := context.WithCancel(ctx)
+	defer stop()
+	start := time.Now()
+	go w.Run(wctx)
+	rc, err := js.CreateOrUpdateConsumer(ctx, n.ResultStream(), jetstream.ConsumerConfig{Durable: "t", AckPolicy: jetstream.AckExplicitPolicy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := rc.Fetch(1, jetstream.FetchMaxWait(45*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r Result
+	for m := range b.Messages() {
+		if err := decode(m.Data(), &r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	took := time.Since(start)
+	if r.ItemID != "run/0/s" || r.Attempt != 1 || len(r.Checks) != 1 {
+		t.Fatalf("result %+v", r)
+	}
+	if took < 2*time.Second {
+		t.Fatalf("the chunk took %s, not longer than the ack wait: the test proves nothing", took)
+	}
+	for deadline := time.Now().Add(10 * time.Second); w.Stats().Items == 0 && time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond) // the ack follows the result
+	}
+	if s := w.Stats(); s.Redelivered != 0 || s.Items != 1 {
+		t.Errorf("worker stats %+v after a %s chunk with a 2s ack wait", s, took.Round(time.Millisecond))
 	}
 }
