@@ -66,17 +66,9 @@ func HazelcastSecrets() []string {
 
 func startHazelcast(tb testing.TB, members []HazelcastMember) (*Hazelcast, error) {
 	tb.Helper()
-	if _, err := exec.LookPath("java"); err != nil {
-		return nil, fmt.Errorf("testenv: java not installed: %w", err)
-	}
-	root, err := RepoRoot()
+	nodeDir, err := JavaNode("hazelcastnode")
 	if err != nil {
 		return nil, err
-	}
-	if _, err := exec.LookPath("mvn"); err != nil {
-		if _, serr := os.Stat(filepath.Join(root, "testenv", "hazelcastnode", "target", ".hazelcastnode-built")); serr != nil {
-			return nil, fmt.Errorf("testenv: mvn not installed: %w", err)
-		}
 	}
 	dir, err := os.MkdirTemp("", "leakwatch-hazelcast-")
 	if err != nil {
@@ -86,7 +78,7 @@ func startHazelcast(tb testing.TB, members []HazelcastMember) (*Hazelcast, error
 	if err := os.WriteFile(seed, []byte(hazelcastSeed()), 0o600); err != nil {
 		return nil, err
 	}
-	args := []string{filepath.Join(root, "testenv", "hazelcastnode", "start.sh"), dir, seed}
+	args := []string{filepath.Join(nodeDir, "start.sh"), dir, seed}
 	for i := range members {
 		m := &members[i]
 		if !m.Addr.IsValid() {
@@ -114,8 +106,8 @@ func startHazelcast(tb testing.TB, members []HazelcastMember) (*Hazelcast, error
 
 // Stop stops the JVM and removes its files.
 func (h *Hazelcast) Stop() {
-	if root, err := RepoRoot(); err == nil {
-		_ = exec.Command("bash", filepath.Join(root, "testenv", "hazelcastnode", "stop.sh"), h.Dir).Run()
+	if dir, err := JavaNode("hazelcastnode"); err == nil {
+		_ = exec.Command("bash", filepath.Join(dir, "stop.sh"), h.Dir).Run()
 	}
 	os.RemoveAll(h.Dir)
 }
@@ -168,12 +160,12 @@ func StopSharedHazelcast() {
 func (h *Hazelcast) Digest(i int) func(testing.TB) string {
 	return func(tb testing.TB) string {
 		tb.Helper()
-		root, err := RepoRoot()
+		dir, err := JavaNode("hazelcastnode")
 		if err != nil {
 			tb.Fatal(err)
 		}
 		m := h.Members[i]
-		out, err := exec.Command("bash", filepath.Join(root, "testenv", "hazelcastnode", "digest.sh"),
+		out, err := exec.Command("bash", filepath.Join(dir, "digest.sh"),
 			netip.AddrPortFrom(m.Addr, uint16(m.Port)).String(), m.Cluster).Output()
 		if err != nil {
 			tb.Fatalf("hazelcast digest of %s:%d: %v", m.Addr, m.Port, err)

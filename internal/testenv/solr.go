@@ -64,23 +64,15 @@ func startSolr(tb testing.TB, o SolrOptions) (*Solr, error) {
 	if o.Port == 0 {
 		o.Port = FreePort(tb, o.Addr)
 	}
-	if _, err := exec.LookPath("java"); err != nil {
-		return nil, fmt.Errorf("testenv: java not installed: %w", err)
-	}
-	root, err := RepoRoot()
+	nodeDir, err := JavaNode("solrnode")
 	if err != nil {
 		return nil, err
-	}
-	if _, err := exec.LookPath("mvn"); err != nil {
-		if _, serr := os.Stat(filepath.Join(root, "testenv", "solrnode", "target", ".solrnode-built")); serr != nil {
-			return nil, fmt.Errorf("testenv: mvn not installed: %w", err)
-		}
 	}
 	dir, err := os.MkdirTemp("", "leakwatch-solr-")
 	if err != nil {
 		return nil, err
 	}
-	args := []string{filepath.Join(root, "testenv", "solrnode", "start.sh"), o.Addr.String(), strconv.Itoa(o.Port), dir, strings.Join(SolrCores, ",")}
+	args := []string{filepath.Join(nodeDir, "start.sh"), o.Addr.String(), strconv.Itoa(o.Port), dir, strings.Join(SolrCores, ",")}
 	if o.Password != "" {
 		args = append(args, o.Password)
 	}
@@ -95,8 +87,8 @@ func startSolr(tb testing.TB, o SolrOptions) (*Solr, error) {
 
 // Stop stops the node, waits for it to exit and removes its files.
 func (s *Solr) Stop() {
-	if root, err := RepoRoot(); err == nil {
-		_ = exec.Command("bash", filepath.Join(root, "testenv", "solrnode", "stop.sh"), s.Dir).Run()
+	if dir, err := JavaNode("solrnode"); err == nil {
+		_ = exec.Command("bash", filepath.Join(dir, "stop.sh"), s.Dir).Run()
 	}
 	os.RemoveAll(s.Dir)
 }
