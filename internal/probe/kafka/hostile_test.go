@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -260,4 +261,24 @@ func TestHostileFetch(t *testing.T) {
 		}
 		t.Logf("bomb handled in %v", time.Since(began))
 	})
+}
+
+// TestOldBrokerAPIVersions: a broker older than 2.4 answers ApiVersions v3
+// with UNSUPPORTED_VERSION in the v0 form; the prober asks again at v0 and
+// goes on (no release line: such brokers list no features).
+func TestOldBrokerAPIVersions(t *testing.T) {
+	as := wellBehaved()
+	var asked atomic.Int32
+	as[keyAPIVersions] = func(c int32) []byte {
+		av := testAPIVersions()
+		if asked.Add(1) == 1 {
+			av.ErrorCode = 35
+		}
+		return frame(c, encode(av, 0))
+	}
+	as[keyListOffsets] = offsetSpec(0, 0)
+	res, err, _ := hostileProbe(t, serveBroker(t, as))
+	if err != nil || res.Status != finding.StatusExposed || res.Version != "" || asked.Load() != 2 {
+		t.Fatalf("got %+v, %v after %d ApiVersions requests", res, err, asked.Load())
+	}
 }
