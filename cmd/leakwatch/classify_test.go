@@ -357,3 +357,34 @@ func TestClassifyPerRecordIsTheEngine(t *testing.T) {
 		t.Errorf("only %d classes over %d hard cases: the comparison proves little", found, len(docs))
 	}
 }
+
+// FuzzClassifyInput feeds arbitrary bytes to every reader of the classify
+// command: it never panics, answers 0, 1 or 2, and its per-record lines
+// are JSON with a class, a field and a rule each.
+func FuzzClassifyInput(f *testing.F) {
+	for _, s := range []string{
+		`{"email":"jane.doe@gmail.com"}` + "\n" + `{"a":`,
+		"[{\"a\":1},\n{\"b\":\"DB_PASSWORD=Hq7Zp2Lw\"}]",
+		"email,note\nbob@corp.io,\"quoted \"\" field\"\n\"unterminated",
+		"a\tb\n1\t2\n", "[2024-01-01] login from 203.0.113.7\n\x00",
+		"\xef\xbb\xbf{\"x\":\"y\"}", "{\n \"pretty\": true\n}\n{\"x\":1}", "]", "[", "{}{}{}",
+	} {
+		f.Add(s, uint8(0))
+	}
+	key := filepath.Join(f.TempDir(), "key")
+	types := []string{"auto", "jsonl", "json", "csv", "tsv", "text"}
+	f.Fuzz(func(t *testing.T, in string, ty uint8) {
+		typ := types[int(ty)%len(types)]
+		code, out, errOut := runCLI(t, in, "classify", "--key-file", key, "--per-record", "--type", typ, "--max-record-bytes", "4KiB", "-")
+		if code != exitOK && code != exitExposed && code != exitUsage {
+			t.Fatalf("--type %s: exit %d, stderr %s", typ, code, errOut)
+		}
+		for _, pr := range perRecordLines(t, out) {
+			for _, c := range pr.Classes {
+				if c.Class == "" || c.Rule == "" {
+					t.Fatalf("--type %s: incomplete entry %+v", typ, c)
+				}
+			}
+		}
+	})
+}
