@@ -14,6 +14,20 @@ var credentialClasses = []string{ClassPassword, ClassPasswordHash, ClassAuthToke
 // testdata/credentials.jsonl (asserted within accuracyTolerance).
 var credentialFigures = prf{1.000, 1.000, 1.000}
 
+// scoreCredentials scores docs on the credential classes only.
+func scoreCredentials(t *testing.T, e *RuleClassifier, docs []labelled) (map[string]*confusion, *confusion) {
+	all, _ := score(t, e, docs, testing.Verbose() && os.Getenv("LW_ACCURACY_DEBUG") != "")
+	per := map[string]*confusion{}
+	total := &confusion{}
+	for _, c := range credentialClasses {
+		per[c] = all[c]
+		total.tp += all[c].tp
+		total.fp += all[c].fp
+		total.fn += all[c].fn
+	}
+	return per, total
+}
+
 // TestAccuracyCredentials: credentials inside values (URL userinfo,
 // Authorization headers, connection strings, key=value forms) and their
 // hard negatives (references, templates, placeholders, metadata keys),
@@ -25,15 +39,7 @@ func TestAccuracyCredentials(t *testing.T) {
 	if len(docs) < 500 {
 		t.Errorf("credential corpus has %d documents, want at least 500", len(docs))
 	}
-	all, _ := score(t, e, docs, testing.Verbose() && os.Getenv("LW_ACCURACY_DEBUG") != "")
-	per := map[string]*confusion{}
-	total := &confusion{}
-	for _, c := range credentialClasses {
-		per[c] = all[c]
-		total.tp += all[c].tp
-		total.fp += all[c].fp
-		total.fn += all[c].fn
-	}
+	per, total := scoreCredentials(t, e, docs)
 	table(t, fmt.Sprintf("credentials in values (%d documents)", len(docs)), per, total)
 	if p, r, _ := total.scores(); p < 0.90 || r < 0.60 {
 		t.Errorf("precision %.3f, recall %.3f: want ≥ 0.90 and ≥ 0.60", p, r)
@@ -51,15 +57,7 @@ var credentialHeldOutFigures = prf{0.965, 0.753, 0.846}
 func TestAccuracyCredentialsHeldOut(t *testing.T) {
 	e := testEngine(t)
 	docs := loadCases(t, "testdata/credentials_heldout.jsonl")
-	all, _ := score(t, e, docs, testing.Verbose() && os.Getenv("LW_ACCURACY_DEBUG") != "")
-	per := map[string]*confusion{}
-	total := &confusion{}
-	for _, c := range credentialClasses {
-		per[c] = all[c]
-		total.tp += all[c].tp
-		total.fp += all[c].fp
-		total.fn += all[c].fn
-	}
+	per, total := scoreCredentials(t, e, docs)
 	table(t, fmt.Sprintf("held-out credentials (%d documents)", len(docs)), per, total)
 	assertFigures(t, "held-out credentials", total, credentialHeldOutFigures)
 }
