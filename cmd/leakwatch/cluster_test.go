@@ -463,3 +463,30 @@ func findingHost(t *testing.T, st store.Store, id string) string {
 	}
 	return d.Finding.Target.Host
 }
+
+// TestWorkerUsage: bad worker invocations exit 2 before anything is
+// contacted.
+func TestWorkerUsage(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "leakwatch.yaml")
+	testenv.WriteFile(t, file, `key_file: key
+store: {postgres: "postgres://lw@127.0.0.1:1/lw"}
+api: {disable: true}
+scopes: [{name: lab, targets: [127.0.0.1], ports: [6379]}]
+cluster: {nats: "nats://127.0.0.1:1", sites: [dc-a]}
+`)
+	for _, args := range [][]string{
+		{"worker", "--config", file},
+		{"worker", "--config", file, "--site", "Bad Site"},
+		{"worker", "--config", file, "--site", "dc-a", "--parallel", "0"},
+		{"worker", "--config", file, "--site", "dc-a", "--reach", "not-a-cidr"},
+		{"cluster"},
+		{"cluster", "status", "--config", filepath.Join(dir, "missing.yaml")},
+	} {
+		var out syncBuf
+		a := &app{stdin: strings.NewReader(""), stdout: &out, stderr: &out}
+		if code := a.run(context.Background(), args); code != exitUsage {
+			t.Errorf("%v: exit %d, want %d\n%s", args, code, exitUsage, out.String())
+		}
+	}
+}

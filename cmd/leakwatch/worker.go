@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/netip"
 	"os"
+	"regexp"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -16,6 +17,8 @@ import (
 	"github.com/leakwatch/leakwatch/internal/probe"
 	"github.com/leakwatch/leakwatch/internal/probe/all"
 )
+
+var siteRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,62}$`)
 
 const workerUsage = `Usage: leakwatch worker --site SITE [--config FILE] [flags]
 
@@ -63,8 +66,11 @@ func (a *app) worker(ctx context.Context, args []string) error {
 	if cfg.Cluster == nil {
 		return usagef("%s: no cluster section", cfg.File)
 	}
-	if *site == "" {
-		return usagef("worker: --site is required")
+	if !siteRE.MatchString(*site) {
+		return usagef("worker: --site %q: want a site label of a-z 0-9 . _ - (as in cluster.sites)", *site)
+	}
+	if *parallel < 1 || *parallel > 256 {
+		return usagef("worker: --parallel must be 1..256")
 	}
 	if *natsURL != "" {
 		cfg.Cluster.NATS.Value = *natsURL
