@@ -270,3 +270,25 @@ func SolrSecrets() []string {
 	}
 	return out
 }
+
+// OpenReads turns a password-protected node into the half-done setup seen
+// in the wild: blockUnknown off and the one permission left guarding only
+// security edits, so anonymous requests read everything.
+func (s *Solr) OpenReads(tb testing.TB) {
+	tb.Helper()
+	s.do(tb, http.MethodPost, "/admin/authentication", []byte(`{"set-property":{"blockUnknown":false}}`))
+	s.do(tb, http.MethodPost, "/admin/authorization", []byte(`{"set-permission":{"name":"security-edit","role":"admin","before":1}}`))
+	s.do(tb, http.MethodPost, "/admin/authorization", []byte(`{"delete-permission":2}`))
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := s.client.Get("http://" + netip.AddrPortFrom(s.Addr, uint16(s.Port)).String() + "/solr/admin/cores?action=STATUS&wt=json")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	tb.Fatal("solr: cores not readable anonymously 15 s after opening reads")
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 
 	"github.com/leakwatch/leakwatch/internal/classify"
 	"github.com/leakwatch/leakwatch/internal/finding"
@@ -18,7 +19,13 @@ type systemInfo struct {
 	ResponseHeader *struct {
 		Status *int `json:"status"`
 	} `json:"responseHeader"`
-	Mode   string `json:"mode"` // "std" or "solrcloud"
+	Mode string `json:"mode"` // "std" or "solrcloud"
+	// Security names the node's authentication and authorization plugins
+	// (class names); empty when none is configured.
+	Security struct {
+		Authentication string `json:"authenticationPlugin"`
+		Authorization  string `json:"authorizationPlugin"`
+	} `json:"security"`
 	Lucene struct {
 		SolrSpec   string `json:"solr-spec-version"`
 		LuceneSpec string `json:"lucene-spec-version"`
@@ -42,7 +49,21 @@ func parseSystem(body []byte) (*systemInfo, error) {
 	if len(si.Lucene.SolrSpec) > 64 {
 		si.Lucene.SolrSpec = si.Lucene.SolrSpec[:64]
 	}
+	si.Security.Authentication = shortClass(si.Security.Authentication)
+	si.Security.Authorization = shortClass(si.Security.Authorization)
 	return &si, nil
+}
+
+// shortClass is a plugin's class name without its package, at most 64
+// bytes ("org.apache.solr.security.BasicAuthPlugin" → "BasicAuthPlugin").
+func shortClass(s string) string {
+	if i := strings.LastIndexByte(s, '.'); i >= 0 {
+		s = s[i+1:]
+	}
+	if len(s) > 64 {
+		s = s[:64]
+	}
+	return s
 }
 
 // coreInfo is one core of /solr/admin/cores?action=STATUS.

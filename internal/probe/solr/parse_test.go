@@ -21,8 +21,12 @@ func read(t testing.TB, name string) []byte {
 
 func TestParseSystem(t *testing.T) {
 	si, err := parseSystem(read(t, "system.json"))
-	if err != nil || si.Lucene.SolrSpec != "9.10.1" || si.Mode != "std" || si.Lucene.LuceneSpec != "9.12.3" {
+	if err != nil || si.Lucene.SolrSpec != "9.10.1" || si.Mode != "std" || si.Lucene.LuceneSpec != "9.12.3" || si.Security.Authentication != "" {
 		t.Fatalf("%+v %v", si, err)
+	}
+	si, err = parseSystem([]byte(`{"responseHeader":{"status":0},"lucene":{"solr-spec-version":"9.10.1"},"security":{"authenticationPlugin":"org.apache.solr.security.BasicAuthPlugin","authorizationPlugin":"org.apache.solr.security.RuleBasedAuthorizationPlugin"}}`))
+	if err != nil || si.Security.Authentication != "BasicAuthPlugin" || si.Security.Authorization != "RuleBasedAuthorizationPlugin" {
+		t.Errorf("security: %+v %v", si.Security, err)
 	}
 	for _, body := range []string{
 		`{"version":{"number":"8.0.0"}}`, // Elasticsearch

@@ -45,6 +45,10 @@ const (
 	keyPath    = "/solr/admin/info/key?wt=json"
 )
 
+// FlagAuthNotEnforced (result): the node has an authentication plugin,
+// but anonymous requests read its cores.
+const FlagAuthNotEnforced = "auth-not-enforced"
+
 // defaultCredentials is the login of the security.json example in Solr's
 // reference guide (user solr, password SolrRocks), copied into many
 // deployments as it is.
@@ -155,6 +159,13 @@ func (p *Prober) probeOpen(ctx context.Context, env *probe.Env, h *probe.HTTP, s
 		return res
 	}
 	res.Status = finding.StatusExposed
+	if a := si.Security.Authentication; a != "" && res.Auth == finding.AuthNone {
+		// An authentication plugin is configured, yet anonymous requests
+		// read the cores: blockUnknown off and no permission covering
+		// reads (a common half-done setup).
+		res.AddEvidence("auth_plugin", a)
+		res.AddFlag(FlagAuthNotEnforced)
+	}
 	env.Provisional(res) // identified: reported even if a limit stops the rest
 	res.AddEvidence("cores", len(cores))
 	if failures > 0 {

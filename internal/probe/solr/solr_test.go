@@ -139,6 +139,15 @@ func TestProtectedServer(t *testing.T) {
 	if res.Evidence["http_status"] != http.StatusUnauthorized || len(res.Flags) != 0 {
 		t.Errorf("evidence %v flags %v", res.Evidence, res.Flags)
 	}
+
+	// The plugin stays, but blockUnknown goes off and no permission guards
+	// reads: anonymous requests read every core. Exposed, and said so.
+	s.OpenReads(t)
+	res = probetest.OpenClean(t, New(), s.Addr, s.Port, probetest.ReadOnly(s.Digest))
+	wantSeeded(t, res)
+	if res.Evidence["auth_plugin"] != "BasicAuthPlugin" || !slices.Contains(res.Flags, FlagAuthNotEnforced) {
+		t.Errorf("evidence %v flags %v", res.Evidence, res.Flags)
+	}
 }
 
 // TestLimits: on the real node, a budget that lists one core and a sample
