@@ -139,6 +139,11 @@ func (c *Coordinator) RunChunk(ctx context.Context, ch monitor.Chunk) (monitor.C
 		c.mu.Unlock()
 	}()
 	published := false
+	var publishedAt time.Time
+	// An item without a result long after every delivery it may get is
+	// published again (the queue lost it, e.g. a purged stream); a copy
+	// of an item still queued only costs a second sweep of the chunk.
+	republish := max(10*time.Minute, 2*time.Duration(c.o.MaxDeliver)*c.o.AckWait)
 	for {
 		c.mu.Lock()
 		wake := c.waiters[key]
@@ -154,6 +159,10 @@ func (c *Coordinator) RunChunk(ctx context.Context, ch monitor.Chunk) (monitor.C
 		if err != nil && ctx.Err() == nil {
 			c.o.Logger.Warn("read results (retrying)", "err", err)
 		}
+		if published && time.Since(publishedAt) > republish {
+			c.o.Logger.Warn("no result for a work item: publishing it again", "chunk", key, "after", republish)
+			published = false
+		}
 		if err == nil && !published {
 			for i, site := range ch.Sites {
 				if _, ok := rows[ids[i]]; ok {
@@ -163,7 +172,7 @@ func (c *Coordinator) RunChunk(ctx context.Context, ch monitor.Chunk) (monitor.C
 					return monitor.ChunkResult{}, err
 				}
 			}
-			published = true
+			published, publishedAt = true, time.Now()
 		}
 		// Wake on a stored result of this chunk, or look again after a
 		// while (a result stored by a previous coordinator, a lost wake).

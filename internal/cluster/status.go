@@ -57,6 +57,12 @@ type ParkedItem struct {
 // ReadStatus reads the cluster's state from JetStream and, if db is set,
 // the active coordinator from PostgreSQL.
 func ReadStatus(ctx context.Context, js jetstream.JetStream, n Names, db *pgxpool.Pool) (Status, error) {
+	return readStatus(ctx, js, n, db, 100)
+}
+
+// readStatus reads the status with up to maxParked parked items listed
+// (metrics list none: a scrape stays cheap).
+func readStatus(ctx context.Context, js jetstream.JetStream, n Names, db *pgxpool.Pool, maxParked int) (Status, error) {
 	var st Status
 	if db != nil {
 		a, err := activeCoordinator(ctx, db, n.Prefix)
@@ -129,7 +135,7 @@ func ReadStatus(ctx context.Context, js jetstream.JetStream, n Names, db *pgxpoo
 		info, err := ps.Info(ctx)
 		if err == nil {
 			st.ParkedTotal = int64(info.State.Msgs)
-			for seq := info.State.LastSeq; seq >= info.State.FirstSeq && seq > 0 && len(st.Parked) < 100; seq-- {
+			for seq := info.State.LastSeq; seq >= info.State.FirstSeq && seq > 0 && len(st.Parked) < maxParked; seq-- {
 				m, err := ps.GetMsg(ctx, seq)
 				if err != nil {
 					continue
@@ -203,7 +209,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descDuplicates, prometheus.CounterValue, float64(s.Duplicates))
 		ch <- prometheus.MustNewConstMetric(descPublished, prometheus.CounterValue, float64(s.Published))
 	}
-	st, err := ReadStatus(ctx, c.js, c.n, c.db)
+	st, err := readStatus(ctx, c.js, c.n, c.db, 0)
 	if err != nil {
 		return
 	}
