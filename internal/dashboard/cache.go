@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/leakwatch/leakwatch/internal/lifecycle"
+	"github.com/leakwatch/leakwatch/internal/report"
 	"github.com/leakwatch/leakwatch/internal/store"
 )
 
@@ -26,11 +27,11 @@ import (
 // start).
 type findingCache struct {
 	mu         sync.Mutex
-	byID       map[string]store.Finding
-	list       []store.Finding // in the store's order; read-only for callers
-	read       time.Time       // when the previous read began
-	full       time.Time       // when the last full read began
-	refreshing bool            // a background full read is running
+	byID       map[string]Entry
+	list       []Entry   // in the store's order; read-only for callers
+	read       time.Time // when the previous read began
+	full       time.Time // when the last full read began
+	refreshing bool      // a background full read is running
 }
 
 const (
@@ -44,7 +45,7 @@ const (
 
 // findings returns every finding, in ListFindings' order: open before
 // closed, worst, most recently seen. The slice must not be modified.
-func (c *findingCache) findings(ctx context.Context, st store.Store) ([]store.Finding, error) {
+func (c *findingCache) findings(ctx context.Context, st store.Store) ([]Entry, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	now := time.Now()
@@ -71,14 +72,14 @@ func (c *findingCache) findings(ctx context.Context, st store.Store) ([]store.Fi
 		if ok && old.UpdatedAt.Equal(f.UpdatedAt) && old.Observations == f.Observations {
 			continue
 		}
-		c.byID[f.ID], dirty = f, true
+		c.byID[f.ID], dirty = entryOf(f), true
 	}
 	if dirty {
-		list := make([]store.Finding, 0, len(c.byID))
+		list := make([]Entry, 0, len(c.byID))
 		for _, f := range c.byID {
 			list = append(list, f)
 		}
-		slices.SortFunc(list, storeOrder)
+		slices.SortFunc(list, func(a, b Entry) int { return storeOrder(&a.Finding, &b.Finding) })
 		c.list = list
 	}
 	return c.list, nil
@@ -88,11 +89,14 @@ func (c *findingCache) findings(ctx context.Context, st store.Store) ([]store.Fi
 // read starts from there, so what was written during the full read is
 // read again.
 func (c *findingCache) replace(list []store.Finding, start time.Time) {
-	c.byID = make(map[string]store.Finding, len(list))
-	for _, f := range list {
-		c.byID[f.ID] = f
+	c.byID = make(map[string]Entry, len(list))
+	entries := make([]Entry, len(list))
+	for i := range list {
+		entries[i] = entryOf(list[i])
+		list[i] = store.Finding{} // let the decoded snapshots go
+		c.byID[entries[i].ID] = entries[i]
 	}
-	c.list, c.full, c.read = list, start, start
+	c.list, c.full, c.read = entries, start, start
 }
 
 // refresh is the periodic full read, off the pages' path.
@@ -132,13 +136,38 @@ func readAll(ctx context.Context, st store.Store) ([]store.Finding, error) {
 	for _, p := range parts {
 		out = append(out, p...)
 	}
-	slices.SortFunc(out, storeOrder)
+	slices.SortFunc(out, func(a, b store.Finding) int { return storeOrder(&a, &b) })
 	return out, nil
 }
 
+// Entry is a cached finding: its state without the snapshots (baseline,
+// last, closing proofs: a tenth of the memory), and what the overview and
+// the findings table need of its last snapshot, computed once per change.
+// The finding page reads the whole state from the store.
+type Entry struct {
+	store.Finding
+	// Records is the last snapshot's total records.
+	Records int64
+	// SubjectsLow and SubjectsHigh are its data-subject estimate
+	// (report.Estimate).
+	SubjectsLow, SubjectsHigh int64
+	// Classes are its data classes.
+	Classes []string
+}
+
+func entryOf(f store.Finding) Entry {
+	e := Entry{Finding: f}
+	if l := f.Last; l != nil {
+		n := report.Estimate(l)
+		e.Records, e.SubjectsLow, e.SubjectsHigh, e.Classes = l.TotalRecords(), n.SubjectsLow, n.SubjectsHigh, l.Classes
+	}
+	e.Baseline, e.Last, e.Closing = nil, nil, nil
+	return e
+}
+
 // storeOrder is ListFindings' order.
-func storeOrder(a, b store.Finding) int {
-	closed := func(f store.Finding) int {
+func storeOrder(a, b *store.Finding) int {
+	closed := func(f *store.Finding) int {
 		if f.Status == lifecycle.StatusClosed {
 			return 1
 		}

@@ -56,10 +56,8 @@ const pageSize = 50
 
 // Row is one row of the findings table.
 type Row struct {
-	store.Finding
+	Entry
 	Age      time.Duration // in the current status
-	Records  int64
-	Classes  []string
 	Assignee string
 	Acked    bool
 }
@@ -202,12 +200,8 @@ func matches(f *store.Finding, q string) bool {
 	return false
 }
 
-func rowOf(f store.Finding, now time.Time) Row {
-	r := Row{Finding: f, Age: now.Sub(statusSince(&f))}
-	if f.Last != nil {
-		r.Records, r.Classes = f.Last.TotalRecords(), f.Last.Classes
-	}
-	return r
+func rowOf(e Entry, now time.Time) Row {
+	return Row{Entry: e, Age: now.Sub(statusSince(&e.Finding))}
 }
 
 // buildFindings filters, sorts and pages the findings. The store filters
@@ -242,7 +236,7 @@ func (d *Dashboard) buildFindings(ctx context.Context, q Query, now time.Time) (
 		if q.Class != "" && !slices.Contains(f.Known.Classes, q.Class) {
 			continue
 		}
-		if q.Q != "" && !matches(&f, q.Q) {
+		if q.Q != "" && !matches(&f.Finding, q.Q) {
 			continue
 		}
 		rows = append(rows, rowOf(f, now))

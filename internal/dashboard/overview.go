@@ -157,15 +157,12 @@ func (d *Dashboard) buildOverview(ctx context.Context, now time.Time) (*Overview
 		openByScope[f.Scope]++
 		sev[f.Severity]++
 		services[f.Service]++
-		if f.Last != nil {
-			ov.Records = finding.SatAdd(ov.Records, f.Last.TotalRecords())
-			n := report.Estimate(f.Last)
-			ov.Subjects = finding.SatAdd(ov.Subjects, n.SubjectsHigh)
-			ov.SubjectsLow = max(ov.SubjectsLow, n.SubjectsLow)
-			for _, c := range f.Last.Classes {
-				cells[cell{c, f.Service}]++
-				classes[c]++
-			}
+		ov.Records = finding.SatAdd(ov.Records, f.Records)
+		ov.Subjects = finding.SatAdd(ov.Subjects, f.SubjectsHigh)
+		ov.SubjectsLow = max(ov.SubjectsLow, f.SubjectsLow)
+		for _, c := range f.Classes {
+			cells[cell{c, f.Service}]++
+			classes[c]++
 		}
 	}
 	maxSev := 1
