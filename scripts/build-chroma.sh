@@ -13,13 +13,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 command -v "$PY" >/dev/null || { echo "build-chroma: $PY not found" >&2; exit 1; }
-for v in 1.5.9 0.6.3; do
-  req="$PWD/testenv/chroma/requirements-$v.txt"
-  dest="$PWD/.cache/chroma-$v"
+install() {
+  local v=$1
+  local req="$PWD/testenv/chroma/requirements-$v.txt"
+  local dest="$PWD/.cache/chroma-$v"
+  local stamp start
   stamp=$(sha256sum "$req" | cut -d' ' -f1)
   if [ -x "$dest/bin/chroma" ] && [ -f "$dest/.requirements-sha256" ] && [ "$(cat "$dest/.requirements-sha256")" = "$stamp" ]; then
     echo "build-chroma: $dest present"
-    continue
+    return 0
   fi
   start=$(date +%s)
   rm -rf "$dest"
@@ -28,4 +30,7 @@ for v in 1.5.9 0.6.3; do
   "$dest/bin/python" -c 'import chromadb, sys; assert chromadb.__version__ == sys.argv[1], chromadb.__version__' "$v"
   echo "$stamp" > "$dest/.requirements-sha256"
   echo "build-chroma: installed chromadb $v into $dest in $(( $(date +%s) - start ))s"
+}
+for v in 1.5.9 0.6.3; do
+  install "$v"
 done
