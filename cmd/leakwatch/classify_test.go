@@ -388,3 +388,25 @@ func FuzzClassifyInput(f *testing.F) {
 		}
 	})
 }
+
+// TestClassifyPerRecordEncoding: the hand-written per-record line is what
+// encoding/json writes for perRecordLine, for any field name.
+func TestClassifyPerRecordEncoding(t *testing.T) {
+	for _, name := range []string{"users.jsonl", "a\"b\\c", "tab\there\nnl\r", "\x00\x01\x1f", "ünïcödé/名前", "bad\xff\xfeutf8",
+		"line\u2028sep\u2029", "<html>&amp;", ""} {
+		cls := []classify.RecordClass{{Class: "email", Field: name, Rule: "value:email"}, {Class: "password", Field: "x." + name, Rule: "text:password_pair"}}
+		for _, line := range []int{0, 7} {
+			got := appendPerRecord(nil, name, 3, line, cls)
+			var want strings.Builder
+			enc := json.NewEncoder(&want)
+			enc.SetEscapeHTML(false)
+			must(t, enc.Encode(perRecordLine{Dataset: name, Record: 3, Line: line, Classes: cls}))
+			if string(got) != want.String() {
+				t.Errorf("%q line %d:\n got %s\nwant %s", name, line, got, want.String())
+			}
+		}
+	}
+	if got := string(appendPerRecord(nil, "d", 1, 1, nil)); got != `{"dataset":"d","record":1,"line":1,"classes":[]}`+"\n" {
+		t.Errorf("no classes: %s", got)
+	}
+}
