@@ -267,6 +267,12 @@ func (a *app) classifyCmd(ctx context.Context, args []string) (int, error) {
 			break
 		}
 		ds, err := cr.dataset(ctx, in, a.stdin)
+		var pe *os.PathError
+		if err != nil && in.inDir && errors.As(err, &pe) && pe.Op == "open" {
+			// A file of a directory that cannot be opened (gone, no permission): skipped, said.
+			fmt.Fprintf(a.stderr, "leakwatch: classify: skipped %s: %v\n", in.name, pe.Err)
+			continue
+		}
 		if err != nil {
 			runErr = err
 			break

@@ -1,7 +1,11 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -408,5 +412,43 @@ func TestClassifyPerRecordEncoding(t *testing.T) {
 	}
 	if got := string(appendPerRecord(nil, "d", 1, 1, nil)); got != `{"dataset":"d","record":1,"line":1,"classes":[]}`+"\n" {
 		t.Errorf("no classes: %s", got)
+	}
+}
+
+// TestClassifyDirSkipsUnopenable: a file of a directory that cannot be
+// opened when its turn comes (here: listed by the walk, gone when read)
+// gives the open error classifyCmd skips with a note; the other files are
+// still read.
+func TestClassifyDirSkipsUnopenable(t *testing.T) {
+	dir := t.TempDir()
+	key := filepath.Join(t.TempDir(), "key")
+	must(t, os.WriteFile(filepath.Join(dir, "a.jsonl"), []byte(`{"email":"bob@corp.io"}`+"\n"), 0o644))
+	ins, _, err := classifyInputs(dir, 10, io.Discard)
+	must(t, err)
+	ins = append(ins, classifyInput{name: "gone.jsonl", path: filepath.Join(dir, "gone.jsonl"), size: 1, inDir: true})
+	var out, errb bytes.Buffer
+	cr := &classifyRun{sample: 10, sampleMax: 1 << 20, maxBytes: 1 << 20, maxRecord: 1 << 20}
+	k, err := classify.LoadOrCreateKey(key)
+	must(t, err)
+	cr.clf, err = classify.New(classify.Options{Key: k})
+	must(t, err)
+	a := &app{stdin: strings.NewReader(""), stdout: &out, stderr: &errb}
+	var found int
+	for _, in := range ins {
+		ds, err := cr.dataset(context.Background(), in, a.stdin)
+		var pe *os.PathError
+		switch {
+		case in.name == "gone.jsonl":
+			if !errors.As(err, &pe) || pe.Op != "open" {
+				t.Errorf("gone.jsonl: error %v, want an open PathError (what classifyCmd skips)", err)
+			}
+		case err != nil || ds == nil || len(ds.Classes) == 0:
+			t.Errorf("%s: %v %+v", in.name, err, ds)
+		default:
+			found++
+		}
+	}
+	if found != 1 {
+		t.Errorf("read %d datasets, want 1", found)
 	}
 }
