@@ -254,6 +254,7 @@ func (s *server) run(ctx context.Context) error {
 			Report: report.Options{Controller: s.cfg.Report.Controller, DPO: s.cfg.Report.DPO, Measures: s.cfg.Report.Measures},
 		}), s.dash)
 		start("api", func(ctx context.Context) error { return api.Serve(ctx, s.listener, h) })
+		go s.dash.Warm(ctx)
 	}
 	wg.Wait()
 	s.logger.Info("leakwatch serve stopped")

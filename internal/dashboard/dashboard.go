@@ -164,6 +164,15 @@ func Mount(apiHandler http.Handler, d *Dashboard) http.Handler {
 // lifecycle events (the monitor's OnEvents, beside the alert dispatcher).
 func (d *Dashboard) Notify() { d.bell.ring() }
 
+// Warm reads every finding into the dashboard's cache, so that the first
+// page after a start does not wait for it. Errors are logged; the first
+// page tries again.
+func (d *Dashboard) Warm(ctx context.Context) {
+	if _, err := d.cache.findings(ctx, d.o.Store); err != nil && ctx.Err() == nil {
+		d.o.Logger.Warn("dashboard: reading the findings", "err", err)
+	}
+}
+
 // Session tells whether r carries a valid dashboard session (for
 // api.Options.Session: the report and raw JSON links of a finding).
 func (d *Dashboard) Session(r *http.Request) bool {
