@@ -55,7 +55,10 @@ func SolrCustomers() []Customer { return Customers(14, int(SolrSeedDocs["custome
 // startSolr boots a node; the caller stops it.
 func startSolr(tb testing.TB, o SolrOptions) (*Solr, error) {
 	tb.Helper()
-	if !o.Addr.IsValid() {
+	switch {
+	case !o.Addr.IsValid() && o.Port != 0:
+		o.Addr = AddrWithPort(tb, o.Port)
+	case !o.Addr.IsValid():
 		o.Addr = Addr(tb)
 	}
 	if !o.Addr.Is4() || !o.Addr.IsLoopback() {
