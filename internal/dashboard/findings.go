@@ -204,18 +204,10 @@ func rowOf(e Entry, now time.Time) Row {
 	return Row{Entry: e, Age: now.Sub(statusSince(&e.Finding))}
 }
 
-// buildFindings filters, sorts and pages the findings. The store filters
-// status, severity, service and scope; class and text search, sorting and
-// paging happen here, over the filtered list.
+// buildFindings filters, sorts and pages the cached findings.
 func (d *Dashboard) buildFindings(ctx context.Context, q Query, now time.Time) (*Findings, error) {
 	fp := &Findings{Query: q, Statuses: statusFilters, Severities: severities, Sorts: sortKeys}
-	fp.Now = now
-	last, err := d.o.Store.LastEventID(ctx)
-	if err != nil {
-		return nil, err
-	}
-	fp.LastEvent = last
-	list, err := d.cache.findings(ctx, d.o.Store)
+	list, err := d.snapshot(ctx, &fp.page, now)
 	if err != nil {
 		return nil, err
 	}

@@ -111,19 +111,27 @@ func isOpen(s lifecycle.Status) bool {
 	return s == lifecycle.StatusOpen || s == lifecycle.StatusChanged || s == lifecycle.StatusReopened
 }
 
-// buildOverview reads everything the overview shows.
-func (d *Dashboard) buildOverview(ctx context.Context, now time.Time) (*Overview, error) {
-	ov := &Overview{}
-	ov.Now = now
+// snapshot returns the cached findings and sets the page's time and the
+// event id its live stream starts after (read first: an event written
+// meanwhile is streamed, never missed).
+func (d *Dashboard) snapshot(ctx context.Context, p *page, now time.Time) ([]Entry, error) {
+	p.Now = now
 	last, err := d.o.Store.LastEventID(ctx)
 	if err != nil {
 		return nil, err
 	}
-	ov.LastEvent = last
-	list, err := d.cache.findings(ctx, d.o.Store)
+	p.LastEvent = last
+	return d.cache.findings(ctx, d.o.Store)
+}
+
+// buildOverview reads everything the overview shows.
+func (d *Dashboard) buildOverview(ctx context.Context, now time.Time) (*Overview, error) {
+	ov := &Overview{}
+	list, err := d.snapshot(ctx, &ov.page, now)
 	if err != nil {
 		return nil, err
 	}
+	last := ov.LastEvent
 	ov.Total = len(list)
 	sev := map[finding.Severity]int{}
 	services := map[string]int{}
