@@ -36,11 +36,13 @@ and secrets the records hold, with the same dataset/class report as 'scan'
 
 Each file is one dataset. Formats (by extension, or sniffed; --type forces
 one): JSON lines (.jsonl, .ndjson; also a stream of JSON documents), JSON
-arrays of documents (.json), CSV/TSV with a header row (.csv, .tsv), and
-plain text (anything else: one record per non-empty line; KEY=VALUE and
-KEY: VALUE lines are read as a field and its value). DIR is walked for
-regular files (hidden directories such as .git and binary files are
-skipped; symbolic links are not followed). "-" reads stdin.
+arrays of documents (.json), CSV/TSV with a header row (.csv, .tsv), SQL
+dumps (.sql: the rows of pg_dump COPY blocks and of INSERT statements, with
+"table.column" as field names), and plain text (anything else: one record
+per non-empty line; KEY=VALUE and KEY: VALUE lines are read as a field and
+its value). DIR is walked for regular files (hidden directories such as
+.git and binary files are skipped; symbolic links are not followed). "-"
+reads stdin.
 
 With --per-record, one JSON line per input record lists the classes found
 in it — {"dataset","record","line","classes":[{"class","field","rule"}]} —
@@ -59,7 +61,7 @@ path), 3 an I/O failure while writing.
 Examples:
   leakwatch classify customers-export.csv
   leakwatch classify --format sarif -o dump.sarif ./dump/
-  pg_dump ... | leakwatch classify --type text -
+  pg_dump shop | leakwatch classify --type sql -
   leakwatch classify --per-record labelled.jsonl
 
 Flags:
@@ -94,7 +96,7 @@ func (a *app) classifyFlagSet(cf *classifyFlags) *pflag.FlagSet {
 	fs.SetOutput(io.Discard)
 	fs.StringVar(&cf.format, "format", "auto", "output: table, jsonl, sarif, ocsf (auto: table on a terminal, jsonl otherwise); --per-record writes JSON lines")
 	fs.StringVarP(&cf.outFile, "output", "o", "", "write the report to this file instead of stdout")
-	fs.StringVar(&cf.inputType, "type", "auto", "input format: auto, jsonl, json, csv, tsv, text")
+	fs.StringVar(&cf.inputType, "type", "auto", "input format: auto, jsonl, json, csv, tsv, sql, text")
 	fs.BoolVar(&cf.perRecord, "per-record", false, "one JSON line per input record with the classes found (class, field path, rule; never the value)")
 	fs.BoolVar(&cf.exitZero, "exit-zero", false, "exit 0 even when classes are found")
 	fs.BoolVarP(&cf.verbose, "verbose", "v", false, "list every dataset under the table")
@@ -131,6 +133,7 @@ const (
 	kindCSV
 	kindTSV
 	kindText
+	kindSQL // pg_dump / mysqldump: COPY blocks and INSERT rows
 )
 
 func parseInputKind(s string) (inputKind, error) {
@@ -145,8 +148,10 @@ func parseInputKind(s string) (inputKind, error) {
 		return kindTSV, nil
 	case "text", "txt", "lines":
 		return kindText, nil
+	case "sql":
+		return kindSQL, nil
 	}
-	return 0, fmt.Errorf("unknown input type %q (want auto, jsonl, json, csv, tsv, text)", s)
+	return 0, fmt.Errorf("unknown input type %q (want auto, jsonl, json, csv, tsv, sql, text)", s)
 }
 
 // badInput is input leakwatch cannot read as what it claims to be: exit 2.
@@ -446,6 +451,8 @@ func (cr *classifyRun) dataset(ctx context.Context, in classifyInput, stdin io.R
 		schema, err = fr.csv(',')
 	case kindTSV:
 		schema, err = fr.csv('\t')
+	case kindSQL:
+		err = fr.sql()
 	default:
 		err = fr.text()
 	}
@@ -560,6 +567,8 @@ func sniffKind(name string, head []byte) inputKind {
 		return kindCSV
 	case ".tsv":
 		return kindTSV
+	case ".sql":
+		return kindSQL
 	}
 	t := bytes.TrimLeft(bytes.TrimPrefix(head, bom), " \t\r\n")
 	switch {

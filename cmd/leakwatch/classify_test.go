@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -372,11 +373,12 @@ func FuzzClassifyInput(f *testing.F) {
 		"email,note\nbob@corp.io,\"quoted \"\" field\"\n\"unterminated",
 		"a\tb\n1\t2\n", "[2024-01-01] login from 203.0.113.7\n\x00",
 		"\xef\xbb\xbf{\"x\":\"y\"}", "{\n \"pretty\": true\n}\n{\"x\":1}", "]", "[", "{}{}{}",
+		"CREATE TABLE t (\n a int,\n b text\n);\nINSERT INTO t VALUES (1,'x''y'),(2,NULL);\nCOPY t (a, b) FROM stdin;\n1\t\\N\n\\.\n",
 	} {
 		f.Add(s, uint8(0))
 	}
 	key := filepath.Join(f.TempDir(), "key")
-	types := []string{"auto", "jsonl", "json", "csv", "tsv", "text"}
+	types := []string{"auto", "jsonl", "json", "csv", "tsv", "text", "sql"}
 	f.Fuzz(func(t *testing.T, in string, ty uint8) {
 		typ := types[int(ty)%len(types)]
 		code, out, errOut := runCLI(t, in, "classify", "--key-file", key, "--per-record", "--type", typ, "--max-record-bytes", "4KiB", "-")
@@ -450,5 +452,64 @@ func TestClassifyDirSkipsUnopenable(t *testing.T) {
 	}
 	if found != 1 {
 		t.Errorf("read %d datasets, want 1", found)
+	}
+}
+
+// TestClassifySQLDump: pg_dump COPY blocks and INSERT statements (with and
+// without a column list, several tuples, quotes and escapes in literals)
+// become one record per row, with "table.column" field names.
+func TestClassifySQLDump(t *testing.T) {
+	dump := `--
+-- PostgreSQL database dump
+--
+SET client_encoding = 'UTF8';
+CREATE TABLE public.users (
+    id integer NOT NULL,
+    email text,
+    password_hash text
+);
+COPY public.users (id, email, password_hash) FROM stdin;
+1	jane.doe@gmail.com	$2b$12$KIXQJ8V1l6hZk3x9eGq9XuQ7m5pN2dV8rT4yW6zA1bC3dE5fG7hIe
+2	\N	\N
+\.
+CREATE TABLE ` + "`devices`" + ` (
+  ` + "`id`" + ` int NOT NULL,
+  ` + "`mac`" + ` varchar(17),
+  ` + "`note`" + ` text,
+  PRIMARY KEY (` + "`id`" + `)
+) ENGINE=InnoDB;
+INSERT INTO ` + "`devices`" + ` VALUES (1,'a4:5e:60:c1:22:9f','it''s the \'hall\' cam'),(2,NULL,'plain, with (parens)');
+INSERT INTO public.contacts (id, phone) VALUES (7, '+44 20 7946 0958');
+`
+	key := filepath.Join(t.TempDir(), "key")
+	code, out, errOut := runCLI(t, dump, "classify", "--key-file", key, "--per-record", "--type", "sql", "-")
+	if code != exitExposed {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var got []string
+	for _, pr := range perRecordLines(t, out) {
+		got = append(got, fmt.Sprintf("%d:%v", pr.Line, classesOf(pr)))
+	}
+	want := []string{
+		"11:[email@users.email password_hash@users.password_hash]", "12:[]",
+		"20:[mac_address@devices.mac]", "20:[]",
+		"21:[phone@contacts.phone]",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("records:\n got %v\nwant %v", got, want)
+	}
+	for _, raw := range []string{"jane.doe@gmail.com", "a4:5e:60:c1:22:9f", "7946"} {
+		if strings.Contains(out, raw) {
+			t.Errorf("output holds %q", raw)
+		}
+	}
+	// The statement parser on its own: literals with quotes, escapes and
+	// commas, NULL, nested parentheses.
+	vals, n := sqlTuple(`1,'it''s, \'x\'',NULL, now(), 'end')  ,(2)`)
+	if n < 0 || !slices.Equal(vals, []string{"1", "it's, 'x'", "", "now()", "end"}) {
+		t.Errorf("sqlTuple = %q, %d", vals, n)
+	}
+	if _, n := sqlTuple(`1,'unterminated`); n != -1 {
+		t.Errorf("unterminated tuple read as complete (%d)", n)
 	}
 }
