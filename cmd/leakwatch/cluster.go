@@ -94,6 +94,16 @@ func coordinatorName(cfg *config.Config) string {
 	return workerName(cfg)
 }
 
+// dispatcherName names serve's alert dispatcher: a coordinator's own
+// name in a cluster (two coordinators never share alert leases), else
+// workerName.
+func dispatcherName(cfg *config.Config) string {
+	if cfg.Cluster != nil {
+		return "coordinator:" + coordinatorName(cfg)
+	}
+	return workerName(cfg)
+}
+
 // runActive is what the coordinator holding the lease runs: result
 // ingestion and the monitor (sweeps planned as work items).
 func (p *clusterParts) runActive(s *server) func(ctx context.Context) {

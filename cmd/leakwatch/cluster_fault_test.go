@@ -103,8 +103,12 @@ func (l *clusterLab) query(t *testing.T, q string, args ...any) int {
 // checkFaultHistory waits for the sweep and asserts nothing was lost
 // (the open Redis and memcached are there, every chunk has a result) and
 // nothing duplicated (one observation, one opened event and one alert per
-// finding; the webhook got each alert once).
-func (l *faultLab) checkFaultHistory(t *testing.T) {
+// finding; the webhook got each alert once). With a coordinator killed,
+// an alert it had claimed waits for its outbox lease (2 min) and may be
+// delivered again with the same dedup key if the kill fell between the
+// delivery and its ack (the outbox's documented at-least-once delivery):
+// then repeats of a key are allowed, new keys are not.
+func (l *faultLab) checkFaultHistory(t *testing.T, coordinatorKilled bool) {
 	t.Helper()
 	st := openStore(t, l.url)
 	run := waitSweep(t, st, 4*time.Minute)
@@ -126,10 +130,18 @@ func (l *faultLab) checkFaultHistory(t *testing.T) {
 	if n, chunks := l.query(t, `SELECT COUNT(*) FROM cluster_results WHERE run_id = $1 AND NOT parked`, run.ID), (512+tarpits+31)/32; n != chunks {
 		t.Errorf("%d results for %d chunks", n, chunks)
 	}
-	waitFor(t, "two alerts at the webhook", 30*time.Second, func() bool {
+	wait := 30 * time.Second
+	if coordinatorKilled {
+		wait = 4 * time.Minute
+	}
+	waitFor(t, "an alert per finding at the webhook", wait, func() bool {
 		l.hook.mu.Lock()
 		defer l.hook.mu.Unlock()
-		return len(l.hook.got) >= len(want)
+		keys := map[string]bool{}
+		for _, r := range l.hook.got {
+			keys[r.a.DedupKey] = true
+		}
+		return len(keys) >= len(want)
 	})
 	time.Sleep(2 * time.Second) // a duplicate delivery would come now
 	l.hook.mu.Lock()
@@ -138,7 +150,7 @@ func (l *faultLab) checkFaultHistory(t *testing.T) {
 	for _, r := range l.hook.got {
 		seen[r.a.DedupKey]++
 	}
-	if len(l.hook.got) != len(want) || len(seen) != len(want) {
+	if (len(l.hook.got) != len(want) && !coordinatorKilled) || len(seen) != len(want) {
 		t.Errorf("webhook got %d alerts with %d distinct dedup keys, want %d", len(l.hook.got), len(seen), len(want))
 	}
 }
@@ -163,7 +175,7 @@ func TestClusterKillWorker(t *testing.T) {
 	l.kill9(w1)
 	t.Logf("killed w1 holding %d work items", held)
 	l.worker("w2", "dc-a")
-	l.checkFaultHistory(t)
+	l.checkFaultHistory(t, false)
 	if n := l.query(t, `SELECT COUNT(*) FROM cluster_results WHERE worker = 'w2' AND attempt >= 2`); n < 1 {
 		t.Errorf("no chunk redone by w2 after a redelivery")
 	}
@@ -197,7 +209,7 @@ func TestClusterKillCoordinator(t *testing.T) {
 	} else {
 		t.Logf("standby took over %s after the kill", took.Round(time.Millisecond))
 	}
-	l.checkFaultHistory(t)
+	l.checkFaultHistory(t, true)
 	if st := clusterStatus(t, l.clusterLab); st.Active != "coord-2" {
 		t.Errorf("active coordinator %q, want coord-2", st.Active)
 	}
@@ -218,7 +230,7 @@ func TestClusterRestartNATS(t *testing.T) {
 	time.Sleep(2 * time.Second)
 	l.nats.Start()
 	t.Log("nats-server restarted mid-sweep")
-	l.checkFaultHistory(t)
+	l.checkFaultHistory(t, false)
 }
 
 // TestClusterRestartPostgres (issue 11): PostgreSQL restarted mid-sweep —
@@ -236,7 +248,7 @@ func TestClusterRestartPostgres(t *testing.T) {
 	})
 	l.pg.Restart(t, 2*time.Second)
 	t.Log("PostgreSQL restarted mid-sweep")
-	l.checkFaultHistory(t)
+	l.checkFaultHistory(t, false)
 	if log := c1.logText(); !strings.Contains(log, "lease lost") && !strings.Contains(log, "retrying") {
 		t.Errorf("the coordinator did not notice the restart")
 	}

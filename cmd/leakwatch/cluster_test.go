@@ -16,6 +16,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/leakwatch/leakwatch/internal/classify"
 	"github.com/leakwatch/leakwatch/internal/cluster"
 	"github.com/leakwatch/leakwatch/internal/lifecycle"
 	"github.com/leakwatch/leakwatch/internal/store"
@@ -87,6 +88,11 @@ func newClusterLab(t *testing.T, o labOptions) *clusterLab {
 		o.Rate = 2000
 	}
 	l.file = filepath.Join(l.dir, "leakwatch.yaml")
+	// The installation key exists before the members start (they would
+	// all create it at once otherwise).
+	if _, err := classify.LoadOrCreateKey(filepath.Join(l.dir, "key")); err != nil {
+		t.Fatal(err)
+	}
 	testenv.WriteFile(t, l.file, clusterConfig(fmt.Sprintf("{postgres: %q}", l.url), l.hook, o)+fmt.Sprintf(`cluster:
   nats: %s
   sites: [%s]

@@ -153,7 +153,7 @@ func newServer(ctx context.Context, cfg *config.Config, logger *slog.Logger) (_ 
 	}
 	s.disp, err = alert.NewDispatcher(alert.DispatcherOptions{
 		Outbox: s.st, Notifiers: notifiers, Scope: alert.ScopeInfoFunc(cfg), Logger: logger,
-		Worker: workerName(cfg),
+		Worker: dispatcherName(cfg),
 		OnDelivery: func(d alert.Delivery) {
 			s.metrics.ObserveDelivery(d.Notifier, d.Result, time.Since(d.EventAt))
 		},
