@@ -19,6 +19,8 @@ type sqlReader struct {
 	create  string              // table whose CREATE TABLE is being read
 	copyTab string              // table of the COPY block being read
 	copyCol []string
+	insTab  string // table of an INSERT whose tuples go on over the next lines
+	insCol  []string
 }
 
 func (fr *fileReader) sql() error {
@@ -41,6 +43,18 @@ func (sr *sqlReader) line(l string, no int, emit func(classify.Record, int) erro
 		return emit(classify.FromRow(sr.copyCol, vals), no)
 	}
 	t := strings.TrimSpace(l)
+	if sr.insTab != "" {
+		// mysqldump writes one tuple a line: "(1,'a'),", …, "(9,'z');"
+		if !strings.HasPrefix(t, "(") {
+			sr.insTab, sr.insCol = "", nil
+		} else {
+			tab, cols := sr.insTab, sr.insCol
+			if strings.HasSuffix(t, ";") {
+				sr.insTab, sr.insCol = "", nil
+			}
+			return tuples(t, tab, cols, no, emit)
+		}
+	}
 	if sr.create != "" {
 		if strings.HasPrefix(t, ")") {
 			sr.create = ""
@@ -94,6 +108,14 @@ func (sr *sqlReader) insert(rest string, no int, emit func(classify.Record, int)
 		}
 	}
 	s := rest[v+6:]
+	if !strings.HasSuffix(s, ";") {
+		sr.insTab, sr.insCol = name, cols
+	}
+	return tuples(s, name, cols, no, emit)
+}
+
+// tuples reads "(…), (…)" and emits one record per tuple.
+func tuples(s, name string, cols []string, no int, emit func(classify.Record, int) error) error {
 	for {
 		o := strings.IndexByte(s, '(')
 		if o < 0 {
@@ -287,8 +309,8 @@ func qualify(table string, cols []string) []string {
 // valuesKeyword finds the VALUES keyword (a word of its own, followed by
 // a space or "(").
 func valuesKeyword(s string) int {
-	for i := 1; i+6 < len(s); i++ {
-		if (s[i-1] == ' ' || s[i-1] == ')') && (s[i+6] == ' ' || s[i+6] == '(') && strings.EqualFold(s[i:i+6], "values") {
+	for i := 1; i+6 <= len(s); i++ {
+		if (s[i-1] == ' ' || s[i-1] == ')') && (i+6 == len(s) || s[i+6] == ' ' || s[i+6] == '(') && strings.EqualFold(s[i:i+6], "values") {
 			return i
 		}
 	}
