@@ -1,18 +1,37 @@
 #!/usr/bin/env bash
 # Runs leakwatch's whole test suite on a fresh machine: installs the real
-# servers the integration tests run against (Debian packages), builds the
-# ones that come as Go modules (FerretDB, SeaweedFS) into ./.cache/bin, then
-# vets and runs every test with the race detector. Tests start and stop their
-# own servers on loopback addresses; a missing server fails the run
-# (LEAKWATCH_REQUIRE_SERVICES=1) instead of skipping.
+# servers the integration tests run against (Debian packages; FerretDB and
+# SeaweedFS built from their Go modules; pouchdb-server from npm; Chroma from
+# PyPI; the Maven launchers of OpenSearch, Elasticsearch, Cassandra, Kafka,
+# Solr and Hazelcast) into ./.cache, then vets and runs every test with the
+# race detector. Tests start and stop their own servers on loopback
+# addresses; a missing server fails the run (LEAKWATCH_REQUIRE_SERVICES=1)
+# instead of skipping.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 t0=$SECONDS
 
-bash scripts/install-deps.sh
-for b in scripts/build-*.sh; do
-  [ -f "$b" ] && bash "$b"
+# The Debian packages and every scripts/build-*.sh (Go-module servers, npm
+# and PyPI servers, the Maven launchers) are independent: run them at once,
+# so downloads overlap compilation. Each step's output goes to its own log,
+# printed when the step fails.
+mkdir -p .cache/logs
+pids=() names=()
+for b in scripts/install-deps.sh scripts/build-*.sh; do
+  [ -f "$b" ] || continue
+  name=$(basename "$b" .sh)
+  ( s=$SECONDS; bash "$b" >".cache/logs/$name.log" 2>&1; echo "test.sh: $name done in $((SECONDS - s)) s" ) &
+  pids+=($!) names+=("$name")
 done
+failed=0
+for i in "${!pids[@]}"; do
+  if ! wait "${pids[$i]}"; then
+    echo "test.sh: ${names[$i]} failed; its log:" >&2
+    tail -n 60 ".cache/logs/${names[$i]}.log" >&2
+    failed=1
+  fi
+done
+[ "$failed" = 0 ] || exit 1
 echo "test.sh: dependencies ready in $((SECONDS - t0)) s"
 
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.cache/*'))

@@ -23,27 +23,35 @@ find_java() {
   command -v "$JAVA" >/dev/null || die "java not found"
 }
 
-# maven_build [EXTRA_MVN_ARGS...]: builds $HERE/pom.xml once (target/.$NODE-built stamps it; a newer
+# maven_build [EXTRA_MVN_ARGS...]: builds $HERE/pom.xml once (a stamp in target/ records it; a newer
 # pom.xml or src/ rebuilds), offline first, then from Maven Central. Serialised across processes.
+# With MAVEN_MODULE set, builds only that module of a multi-module $HERE/pom.xml (and what it needs);
+# the module's target/ holds the stamp and lib/.
 maven_build() {
-  local stamp=$HERE/target/.$NODE-built
+  local mod=$HERE mvnargs=(-q -B -f "$HERE/pom.xml")
+  if [ -n "${MAVEN_MODULE:-}" ]; then
+    mod=$HERE/$MAVEN_MODULE
+    mvnargs+=(-pl "$MAVEN_MODULE" -am)
+  fi
+  mvnargs+=("$@" package)
+  local stamp=$mod/target/.$NODE-built
   if [ ! -f "$stamp" ] && ! command -v mvn >/dev/null; then die "mvn not found"; fi
   exec 9>"${TMPDIR:-/tmp}/leakwatch-$NODE-build.lock"
   flock 9
   local srcs=("$HERE/pom.xml")
-  [ -d "$HERE/src" ] && srcs+=("$HERE/src")
-  if [ -f "$stamp" ] && [ -d "$HERE/target/lib" ] && [ -z "$(find "${srcs[@]}" -newer "$stamp" -print -quit)" ]; then
+  [ "$mod" != "$HERE" ] && srcs+=("$mod/pom.xml")
+  [ -d "$mod/src" ] && srcs+=("$mod/src")
+  if [ -f "$stamp" ] && [ -d "$mod/target/lib" ] && [ -z "$(find "${srcs[@]}" -newer "$stamp" -print -quit)" ]; then
     exec 9>&-; return 0
   fi
-  echo "$NODE: building with maven ..." >&2
+  echo "$NODE: building${MAVEN_MODULE:+ $MAVEN_MODULE} with maven ..." >&2
   local t0=$SECONDS
-  local mvnargs=(-q -B -f "$HERE/pom.xml" "$@" package)
-  rm -rf "$HERE/target/lib"
-  if ! mvn -o "${mvnargs[@]}" >"$HERE/.mvn-build.log" 2>&1; then
+  rm -rf "$mod/target/lib"
+  if ! mvn -o "${mvnargs[@]}" >"$mod/.mvn-build.log" 2>&1; then
     # first time (or new deps): resolve from Maven Central
-    mvn "${mvnargs[@]}" >"$HERE/.mvn-build.log" 2>&1 || { cat "$HERE/.mvn-build.log" >&2; die "maven build failed"; }
+    mvn "${mvnargs[@]}" >"$mod/.mvn-build.log" 2>&1 || { cat "$mod/.mvn-build.log" >&2; die "maven build failed"; }
   fi
-  rm -f "$HERE/.mvn-build.log"
+  rm -f "$mod/.mvn-build.log"
   touch "$stamp"
   echo "$NODE: build took $((SECONDS - t0)) s" >&2
   exec 9>&-

@@ -20,32 +20,28 @@
 # Exits 0 once the node answers CQL (and, with AUTH=password, the default superuser exists); on
 # failure prints the log tail and exits 1.
 set -euo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+NODE=cassandranode
+. "$HERE/../nodelib.sh"
 
-die() { echo "start.sh: $*" >&2; exit 1; }
 
 [ $# -eq 3 ] || [ $# -eq 4 ] || die "usage: start.sh 127.0.0.X PORT DATADIR [none|password]"
 HOST=$1 PORT=$2 DATADIR=$3 AUTH=${4:-none}
 # Network rule: loopback only. The Java launcher checks this again.
-[[ "$HOST" =~ ^127\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}$ ]] || die "HOST must be a literal 127.x.y.z address, got '$HOST'"
+loopback_host "$HOST"
 [[ "$PORT" =~ ^[0-9]+$ ]] && [ "$PORT" -ge 1024 ] && [ "$PORT" -le 65535 ] || die "bad PORT '$PORT'"
 SPORT=${CASSANDRANODE_STORAGE_PORT:-7000}
 [[ "$SPORT" =~ ^[0-9]+$ ]] && [ "$SPORT" -ge 1024 ] && [ "$SPORT" -le 65535 ] && [ "$SPORT" != "$PORT" ] || die "bad storage port '$SPORT'"
 case "$AUTH" in none|password) ;; *) die "AUTH must be none or password" ;; esac
 
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TIMEOUT=${CASSANDRANODE_TIMEOUT:-180}
 HEAP=${CASSANDRANODE_HEAP:--Xms512m -Xmx512m}
-if [ -z "${JAVA:-}" ]; then
-  if [ -n "${JAVA_HOME:-}" ] && [ -x "$JAVA_HOME/bin/java" ]; then JAVA=$JAVA_HOME/bin/java; else JAVA=java; fi
-fi
-command -v "$JAVA" >/dev/null || die "java not found"
+find_java
 
 mkdir -p "$DATADIR"
 DATADIR=$(cd "$DATADIR" && pwd)
 PIDFILE=$DATADIR/node.pid
 LOG=$DATADIR/node.log
-
-port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
 
 if [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then
   die "a node is already running from $DATADIR (pid $(cat "$PIDFILE")); run stop.sh $DATADIR first"
@@ -54,28 +50,8 @@ port_open "$HOST" "$PORT" && die "something already listens on $HOST:$PORT"
 port_open "$HOST" "$SPORT" && die "something already listens on $HOST:$SPORT"
 
 # ---- build (once; later runs reuse target/ and build offline) -------------------------
-build() {
-  exec 9>"${TMPDIR:-/tmp}/leakwatch-cassandranode-build.lock"
-  flock 9
-  local stamp=$HERE/target/.cassandranode-built
-  if [ -f "$stamp" ] && [ -d "$HERE/target/lib" ] \
-     && [ -z "$(find "$HERE/pom.xml" "$HERE/src" -newer "$stamp" -print -quit)" ]; then
-    exec 9>&-; return 0
-  fi
-  echo "start.sh: building the Cassandra launcher with maven ..." >&2
-  local t0=$SECONDS
-  local mvnargs=(-q -B -f "$HERE/pom.xml" ${CASSANDRANODE_MVN_ARGS:-} package)
-  if ! mvn -o "${mvnargs[@]}" >"$HERE/.mvn-build.log" 2>&1; then
-    # first time (or new deps): resolve from Maven Central
-    mvn "${mvnargs[@]}" >"$HERE/.mvn-build.log" 2>&1 || { cat "$HERE/.mvn-build.log" >&2; die "maven build failed"; }
-  fi
-  rm -f "$HERE/.mvn-build.log"
-  touch "$stamp"
-  echo "start.sh: build took $((SECONDS - t0)) s" >&2
-  exec 9>&-
-}
-command -v mvn >/dev/null || [ -f "$HERE/target/.cassandranode-built" ] || die "mvn not found"
-build
+# shellcheck disable=SC2086
+maven_build ${CASSANDRANODE_MVN_ARGS:-}
 
 # ---- launch ---------------------------------------------------------------------------
 mkdir -p "$DATADIR/tmp"

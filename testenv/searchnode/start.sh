@@ -19,8 +19,9 @@
 #
 # Prints the GET / body on success and exits 0; on failure prints the log tail and exits 1.
 set -euo pipefail
-
-die() { echo "start.sh: $*" >&2; exit 1; }
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+NODE=searchnode
+. "$HERE/../nodelib.sh"
 
 [ $# -eq 4 ] || die "usage: start.sh opensearch|elasticsearch7 127.0.0.X PORT DATADIR"
 FLAVOR=$1 HOST=$2 PORT=$3 DATADIR=$4
@@ -31,17 +32,13 @@ case "$FLAVOR" in
   *) die "unknown flavor '$FLAVOR' (opensearch | elasticsearch7)" ;;
 esac
 # Network rule: loopback only. The Java launcher checks this again.
-[[ "$HOST" =~ ^127\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}$ ]] || die "HOST must be a literal 127.x.y.z address, got '$HOST'"
+loopback_host "$HOST"
 [[ "$PORT" =~ ^[0-9]+$ ]] && [ "$PORT" -ge 1024 ] && [ "$PORT" -le 65435 ] || die "bad PORT '$PORT'"
 
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 MOD=$HERE/$FLAVOR
 TIMEOUT=${SEARCHNODE_TIMEOUT:-180}
 HEAP=${SEARCHNODE_HEAP:--Xms256m -Xmx512m}
-if [ -z "${JAVA:-}" ]; then
-  if [ -n "${JAVA_HOME:-}" ] && [ -x "$JAVA_HOME/bin/java" ]; then JAVA=$JAVA_HOME/bin/java; else JAVA=java; fi
-fi
-command -v "$JAVA" >/dev/null || die "java not found"
+find_java
 command -v curl >/dev/null || die "curl not found"
 
 mkdir -p "$DATADIR"
@@ -58,29 +55,10 @@ if curl -s -m 2 -o /dev/null "$URL/"; then
 fi
 
 # ---- build (once; later runs reuse target/ and build offline) -------------------------
-build() {
-  # Serialize builds: two flavors started in parallel share the parent pom and ~/.m2.
-  exec 9>"${TMPDIR:-/tmp}/leakwatch-searchnode-build.lock"
-  flock 9
-  local stamp=$MOD/target/.searchnode-built
-  if [ -f "$stamp" ] && [ -d "$MOD/target/lib" ] \
-     && [ -z "$(find "$HERE/pom.xml" "$MOD/pom.xml" "$MOD/src" -newer "$stamp" -print -quit)" ]; then
-    exec 9>&-; return 0
-  fi
-  echo "start.sh: building $FLAVOR launcher with maven ..." >&2
-  local t0=$SECONDS
-  local mvnargs=(-q -B -f "$HERE/pom.xml" -pl "$FLAVOR" -am ${SEARCHNODE_MVN_ARGS:-} package)
-  if ! mvn -o "${mvnargs[@]}" >"$HERE/$FLAVOR/.mvn-build.log" 2>&1; then
-    # first time (or new deps): resolve from Maven Central
-    mvn "${mvnargs[@]}" >"$HERE/$FLAVOR/.mvn-build.log" 2>&1 || { cat "$HERE/$FLAVOR/.mvn-build.log" >&2; die "maven build failed"; }
-  fi
-  rm -f "$HERE/$FLAVOR/.mvn-build.log"
-  touch "$stamp"
-  echo "start.sh: build took $((SECONDS - t0)) s" >&2
-  exec 9>&-
-}
-command -v mvn >/dev/null || [ -f "$MOD/target/.searchnode-built" ] || die "mvn not found"
-build
+# Both flavors share the parent pom and ~/.m2; maven_build serialises them.
+MAVEN_MODULE=$FLAVOR
+# shellcheck disable=SC2086
+maven_build ${SEARCHNODE_MVN_ARGS:-}
 
 # ---- launch ---------------------------------------------------------------------------
 mkdir -p "$DATADIR/tmp"
