@@ -275,6 +275,9 @@ func (s *scanner) keyValuePairs(v string, text bool) {
 		if end > i {
 			i = end - 1
 		}
+		if text && cls == cPassword && strings.HasSuffix(lowerASCII(key), "pass") && lowerWord(val) {
+			continue // "pass: through": a weak key and a plain word in prose
+		}
 		s.pair(cls, val, key, text)
 	}
 }
@@ -451,6 +454,16 @@ func (s *scanner) credentialKey(key string) (class, bool) {
 		return 0, false
 	}
 	return best, true
+}
+
+// lowerWord: only lower-case ASCII letters.
+func lowerWord(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if v[i] < 'a' || v[i] > 'z' {
+			return false
+		}
+	}
+	return len(v) > 0
 }
 
 // passSuffix: a one-word key ending in "password", "passwd" or "pass"
