@@ -319,6 +319,11 @@ func rank(c monitor.Check) int {
 	return 2
 }
 
+// resultAckWait is how long a result pulled by a coordinator that lost
+// its lease (or died) waits before the next one gets it; a result whose
+// storing takes longer is delivered again, which is harmless.
+const resultAckWait = 10 * time.Second
+
 // Ingest consumes results until ctx ends: each is stored in
 // cluster_results (the first result of an item wins; a repeat is a
 // no-op), then acked, then its chunk's waiter is woken. A database error
@@ -329,7 +334,7 @@ func (c *Coordinator) Ingest(ctx context.Context) error {
 	if err := monitor.Retry(ctx, func() error {
 		var err error
 		cons, err = c.o.JS.CreateOrUpdateConsumer(ctx, c.o.Names.ResultStream(), jetstream.ConsumerConfig{
-			Durable: ResultConsumer, AckPolicy: jetstream.AckExplicitPolicy, AckWait: 30 * time.Second,
+			Durable: ResultConsumer, AckPolicy: jetstream.AckExplicitPolicy, AckWait: resultAckWait,
 			MaxDeliver: -1, MaxAckPending: 1024,
 		})
 		if err != nil && ctx.Err() == nil {
@@ -342,7 +347,7 @@ func (c *Coordinator) Ingest(ctx context.Context) error {
 	go c.prune(ctx)
 	for ctx.Err() == nil {
 		// A continuous pull: results are stored as they arrive.
-		it, err := cons.Messages(jetstream.PullMaxMessages(256))
+		it, err := cons.Messages(jetstream.PullMaxMessages(64))
 		if err != nil {
 			c.o.Logger.Warn("pull results (retrying)", "err", err)
 			sleep(ctx, time.Second)
@@ -388,7 +393,8 @@ func (c *Coordinator) ingest(ctx context.Context, msg jetstream.Msg) {
 		return nil
 	})
 	if err != nil {
-		return // ctx ended: not acked, redelivered to the next coordinator
+		_ = msg.Nak() // ctx ended: to the next active coordinator now
+		return
 	}
 	if inserted {
 		c.ingested.Add(1)
