@@ -66,6 +66,8 @@ type labOptions struct {
 	ProbeTimeout int
 	// Rate of each worker (default 2000).
 	Rate int
+	// Cadence of sweeps (default 1h: one sweep per test).
+	Cadence string
 }
 
 func newClusterLab(t *testing.T, o labOptions) *clusterLab {
@@ -127,10 +129,13 @@ func clusterConfig(storeYAML string, h *hook, o labOptions) string {
 	for _, tg := range o.Targets {
 		targets = append(targets, fmt.Sprintf("%q", tg))
 	}
+	if o.Cadence == "" {
+		o.Cadence = "1h"
+	}
 	return fmt.Sprintf(`key_file: key
 store: %s
 api: {disable: true}
-monitor: {cadence: 1h, recheck: 1h}
+monitor: {cadence: %s, recheck: 1h, jitter: 0}
 probe: {timeout: %ds, rate: %d}
 notifiers:
   - name: hook
@@ -139,7 +144,7 @@ scopes:
   - name: lab
     targets: [%s]
     ports: [%s]
-`, storeYAML, o.ProbeTimeout, o.Rate, h.url, hookSecret, strings.Join(targets, ", "), strings.Join(ports, ", "))
+`, storeYAML, o.Cadence, o.ProbeTimeout, o.Rate, h.url, hookSecret, strings.Join(targets, ", "), strings.Join(ports, ", "))
 }
 
 // start runs a member: args after the test binary (e.g. "worker", "--site", "a").
@@ -494,5 +499,39 @@ cluster: {nats: "nats://127.0.0.1:1", sites: [dc-a]}
 		if code := a.run(context.Background(), args); code != exitUsage {
 			t.Errorf("%v: exit %d, want %d\n%s", args, code, exitUsage, out.String())
 		}
+	}
+}
+
+// TestClusterLifecycle (issue 11): the lifecycle runs through the cluster
+// as through serve — a Redis found open by the workers is opened, and
+// after it stops, two sweeps that find its port closed ("port closed"
+// observations planned by the coordinator from the workers' results)
+// close it, each event alerted once.
+func TestClusterLifecycle(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts nats-server, PostgreSQL, a store and 2 processes")
+	}
+	net24 := testenv.Subnet24(t)
+	r := redisAt(t, net24.Host(10), 6379)
+	seedRedis(t, net24.Host(10), 6379)
+	l := newClusterLab(t, labOptions{Targets: []string{net24.CIDR()}, Ports: []int{6379}, Sites: []string{"dc-a"}, Cadence: "2s"})
+	l.coordinator("coord-1")
+	l.worker("w1", "dc-a")
+	target := netip.AddrPortFrom(net24.Host(10), 6379).String()
+	l.hook.wait(t, lifecycle.EventOpened, target, 2*time.Minute)
+	r.Stop()
+	l.hook.wait(t, lifecycle.EventClosed, target, 2*time.Minute)
+	st := openStore(t, l.url)
+	got, _, alerts := history(t, st)
+	if len(got) != 1 {
+		t.Fatalf("findings %+v", got)
+	}
+	for _, s := range got {
+		if s.Status != string(lifecycle.StatusClosed) || s.Events != "opened,closed" {
+			t.Errorf("finding %+v, want closed after opened,closed", s)
+		}
+	}
+	if alerts != 2 || l.hook.count(lifecycle.EventOpened, target) != 1 || l.hook.count(lifecycle.EventClosed, target) != 1 {
+		t.Errorf("%d alerts; webhook: %d opened, %d closed", alerts, l.hook.count(lifecycle.EventOpened, target), l.hook.count(lifecycle.EventClosed, target))
 	}
 }
