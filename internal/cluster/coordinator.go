@@ -128,6 +128,9 @@ func (c *Coordinator) Stats() CoordinatorStats {
 // sweep of the chunk, whose result is ignored), waits for every site's
 // result in cluster_results, and merges them.
 func (c *Coordinator) RunChunk(ctx context.Context, ch monitor.Chunk) (monitor.ChunkResult, error) {
+	if len(ch.Sites) == 0 {
+		return monitor.ChunkResult{}, fmt.Errorf("cluster: scope %s names no site", ch.Scope)
+	}
 	ids := make([]string, len(ch.Sites))
 	for i, site := range ch.Sites {
 		ids[i] = ItemID(ch.RunID, ch.Start, site)
