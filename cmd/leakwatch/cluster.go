@@ -199,7 +199,7 @@ func (a *app) clusterCmd(ctx context.Context, args []string) error {
 	tw = tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "WORKER\tSITE\tITEMS\tREDELIVERED\tPARKED\tLAST HEARTBEAT")
 	for _, w := range st.Workers {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%s ago\n", w.Name, w.Site, w.Items, w.Redelivered, w.Parked, time.Since(w.At).Round(time.Second))
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%s ago\n", w.Name, strings.Join(w.Sites, ","), w.Items, w.Redelivered, w.Parked, time.Since(w.At).Round(time.Second))
 	}
 	tw.Flush()
 	for _, p := range st.Parked {

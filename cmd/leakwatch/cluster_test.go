@@ -336,7 +336,7 @@ func TestClusterEqualsServe(t *testing.T) {
 	l.coordinator("coord-1")
 	l.coordinator("coord-2")
 	l.worker("w1", "dc-a")
-	l.worker("w2", "dc-a")
+	l.worker("w2", "dc-a,dc-b") // one worker may serve several sites
 	l.worker("w3", "dc-b")
 	st := openStore(t, l.url)
 	run := waitSweep(t, st, 3*time.Minute)
@@ -379,7 +379,7 @@ func TestClusterEqualsServe(t *testing.T) {
 	if st2.Active != "coord-1" && st2.Active != "coord-2" {
 		t.Errorf("active coordinator %q", st2.Active)
 	}
-	if len(st2.Workers) != 3 || len(st2.Sites) != 2 || st2.QueueDepth != 0 || st2.ParkedTotal != 0 {
+	if len(st2.Workers) != 3 || len(st2.Sites) != 2 || st2.Sites[0].Workers != 2 || st2.Sites[1].Workers != 2 || st2.QueueDepth != 0 || st2.ParkedTotal != 0 {
 		t.Errorf("status %+v", st2)
 	}
 	if items < 16 {

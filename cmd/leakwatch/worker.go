@@ -39,7 +39,7 @@ func (a *app) worker(ctx context.Context, args []string) error {
 	fs := pflag.NewFlagSet("worker", pflag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	file := fs.StringP("config", "c", config.DefaultFile, "configuration file with a cluster section")
-	site := fs.String("site", "", "this worker's site (vantage point label, e.g. internet, dc-fra)")
+	sites := fs.StringSlice("site", nil, "this worker's site (vantage point label, e.g. internet, dc-fra); several comma-separated to serve more than one")
 	name := fs.String("name", "", "worker name (default: site@hostname:pid)")
 	reach := fs.StringSlice("reach", nil, "CIDRs this site can reach (default: everything in scope); a model of the site's network boundary")
 	parallel := fs.Int("parallel", 2, "work items run at once")
@@ -66,9 +66,15 @@ func (a *app) worker(ctx context.Context, args []string) error {
 	if cfg.Cluster == nil {
 		return usagef("%s: no cluster section", cfg.File)
 	}
-	if !siteRE.MatchString(*site) {
-		return usagef("worker: --site %q: want a site label of a-z 0-9 . _ - (as in cluster.sites)", *site)
+	if len(*sites) == 0 {
+		return usagef("worker: --site is required")
 	}
+	for _, s := range *sites {
+		if !siteRE.MatchString(s) {
+			return usagef("worker: --site %q: want a site label of a-z 0-9 . _ - (as in cluster.sites)", s)
+		}
+	}
+	site := strings.Join(*sites, ",")
 	if *parallel < 1 || *parallel > 256 {
 		return usagef("worker: --parallel must be 1..256")
 	}
@@ -85,7 +91,7 @@ func (a *app) worker(ctx context.Context, args []string) error {
 	}
 	if *name == "" {
 		host, _ := os.Hostname()
-		*name = fmt.Sprintf("%s@%s:%d", *site, host, os.Getpid())
+		*name = fmt.Sprintf("%s@%s:%d", site, host, os.Getpid())
 	}
 	registry := all.Registry()
 	if len(cfg.Probe.Probers) > 0 {
@@ -119,7 +125,7 @@ func (a *app) worker(ctx context.Context, args []string) error {
 		r = *rate
 	}
 	w, err := cluster.NewWorker(cluster.WorkerOptions{
-		JS: js, Names: cluster.Names{Prefix: cfg.Cluster.Stream}, Name: *name, Site: *site, Reach: prefixes,
+		JS: js, Names: cluster.Names{Prefix: cfg.Cluster.Stream}, Name: *name, Sites: *sites, Reach: prefixes,
 		Parallel: *parallel, Rate: r, Concurrency: p.Concurrency, ConnectTimeout: p.ConnectTimeout.D,
 		ProbeWorkers: p.Workers, Registry: registry, Classifier: clf, Budget: b,
 		AllProbers: !p.PortProbersOnly, DefaultCredentials: !p.NoDefaultCreds,
@@ -128,7 +134,7 @@ func (a *app) worker(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	logger.Info("leakwatch worker started", "name", *name, "site", *site, "nats", redactURL(cfg.Cluster.NATS.Value), "rate", r, "reach", *reach)
+	logger.Info("leakwatch worker started", "name", *name, "site", site, "nats", redactURL(cfg.Cluster.NATS.Value), "rate", r, "reach", *reach)
 	err = w.Run(ctx)
 	logger.Info("leakwatch worker stopped", "name", *name, "items", w.Stats().Items)
 	return err

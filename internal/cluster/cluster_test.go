@@ -65,6 +65,19 @@ func TestMerge(t *testing.T) {
 	if res.Checks[1].Finding != nil || res.Checks[1].Target.Port != 9200 {
 		t.Errorf("silent port: %+v", res.Checks[1])
 	}
+	// Same status at two sites: the check that sampled more wins (one
+	// site may find the store's sampler busy with the other's probe).
+	rich := check("127.0.0.7", 11211, "memcached", finding.StatusExposed)
+	rich.Finding.Datasets[0].Sampled = 5
+	rich.Finding.Datasets[0].Classes = []finding.ClassCount{{Class: "email", Sampled: 5, Matched: 5}}
+	rich.Finding.Finalize()
+	poor := check("127.0.0.7", 11211, "memcached", finding.StatusExposed)
+	res, _ = merge(monitor.Chunk{RunID: "r", Sites: []string{"a", "b"}}, map[string]Result{
+		ItemID("r", 0, "a"): {Checks: []monitor.Check{poor}}, ItemID("r", 0, "b"): {Checks: []monitor.Check{rich}},
+	})
+	if len(res.Checks) != 1 || !slices.Equal(res.Checks[0].Finding.Classes, []string{"email"}) || !slices.Equal(res.Checks[0].Finding.ReachableFrom, []string{"a", "b"}) {
+		t.Errorf("same status: %+v", res.Checks)
+	}
 	// The input's findings are not changed (results are shared).
 	if f := rows[ItemID("r", 0, "internet")].Checks[0].Finding; f.ReachableFrom != nil {
 		t.Errorf("input finding changed: %v", f.ReachableFrom)
@@ -133,7 +146,7 @@ func testWorker(t *testing.T, js jetstream.JetStream, n Names, name, site string
 	}
 	b := probe.DefaultBudget()
 	b.Timeout = 5 * time.Second
-	w, err := NewWorker(WorkerOptions{JS: js, Names: n, Name: name, Site: site, Registry: all.Registry(), Classifier: clf,
+	w, err := NewWorker(WorkerOptions{JS: js, Names: n, Name: name, Sites: []string{site}, Registry: all.Registry(), Classifier: clf,
 		Budget: b, AllProbers: true, AckWait: 2 * time.Second, ConnectTimeout: time.Second})
 	if err != nil {
 		t.Fatal(err)

@@ -285,7 +285,7 @@ func merge(ch monitor.Chunk, rows map[string]Result) (monitor.ChunkResult, error
 				e = &entry{best: c, sites: map[string][]string{}}
 				byEP[key] = e
 				order = append(order, key)
-			} else if rank(c) > rank(e.best) {
+			} else if better(c, e.best) {
 				e.best = c
 			}
 			if c.Finding != nil && !c.Unidentified {
@@ -305,6 +305,30 @@ func merge(ch monitor.Chunk, rows map[string]Result) (monitor.ChunkResult, error
 		res.Checks = append(res.Checks, c)
 	}
 	return res, nil
+}
+
+// better tells whether check a tells more than b: a worse status first
+// (rank), then — for the same status, e.g. two sites probing one store at
+// the same moment, where one may find its sampler busy — more classes,
+// more records sampled, more datasets, fewer flags.
+func better(a, b monitor.Check) bool {
+	if ra, rb := rank(a), rank(b); ra != rb {
+		return ra > rb
+	}
+	if a.Finding == nil || b.Finding == nil {
+		return false
+	}
+	sa, sb := score(a.Finding), score(b.Finding)
+	return slices.Compare(sa[:], sb[:]) > 0
+}
+
+// score is what better compares for findings of one status.
+func score(f *finding.Finding) [4]int {
+	sampled := 0
+	for _, d := range f.Datasets {
+		sampled += d.Sampled
+	}
+	return [4]int{len(f.Classes), sampled, len(f.Datasets), -len(f.Flags)}
 }
 
 // rank orders checks by how much they tell.

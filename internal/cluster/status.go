@@ -93,7 +93,7 @@ func readStatus(ctx context.Context, js jetstream.JetStream, n Names, db *pgxpoo
 	} else if !errors.Is(err, jetstream.ErrBucketNotFound) {
 		return st, err
 	}
-	slices.SortFunc(st.Workers, func(a, b Heartbeat) int { return strings.Compare(a.Site+a.Name, b.Site+b.Name) })
+	slices.SortFunc(st.Workers, func(a, b Heartbeat) int { return strings.Compare(a.Name, b.Name) })
 	sites := map[string]*SiteState{}
 	site := func(name string) *SiteState {
 		if sites[name] == nil {
@@ -102,7 +102,9 @@ func readStatus(ctx context.Context, js jetstream.JetStream, n Names, db *pgxpoo
 		return sites[name]
 	}
 	for _, w := range st.Workers {
-		site(w.Site).Workers++
+		for _, s := range w.Sites {
+			site(s).Workers++
+		}
 	}
 	ws, err := js.Stream(ctx, n.WorkStream())
 	if err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {

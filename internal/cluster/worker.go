@@ -29,9 +29,11 @@ import (
 type WorkerOptions struct {
 	JS    jetstream.JetStream
 	Names Names
-	// Name identifies the worker (heartbeats, results); Site is its
-	// vantage point.
-	Name, Site string
+	// Name identifies the worker (heartbeats, results).
+	Name string
+	// Sites are the vantage points it serves (usually one: where it
+	// runs); it pulls each site's work items.
+	Sites []string
 	// Reach, if set, are the only addresses this site can reach (a model
 	// of the network boundary around the site: what is outside is never
 	// dialled, as if filtered). Empty: everything the scope allows.
@@ -87,7 +89,7 @@ type WorkerStats struct {
 // Heartbeat is what a worker publishes to the workers bucket.
 type Heartbeat struct {
 	Name    string    `json:"name"`
-	Site    string    `json:"site"`
+	Sites   []string  `json:"sites"`
 	Started time.Time `json:"started"`
 	At      time.Time `json:"at"`
 	Rate    float64   `json:"rate"`
@@ -96,7 +98,7 @@ type Heartbeat struct {
 
 // NewWorker checks the options.
 func NewWorker(o WorkerOptions) (*Worker, error) {
-	if o.JS == nil || o.Site == "" || o.Name == "" || o.Registry == nil || o.Classifier == nil {
+	if o.JS == nil || len(o.Sites) == 0 || o.Name == "" || o.Registry == nil || o.Classifier == nil {
 		return nil, errors.New("cluster: incomplete worker options")
 	}
 	if o.Parallel <= 0 {
@@ -133,13 +135,22 @@ func (w *Worker) Run(ctx context.Context) error {
 	if err := Setup(ctx, w.o.JS, w.o.Names); err != nil {
 		return err
 	}
-	cons, err := SiteConsumer(ctx, w.o.JS, w.o.Names, w.o.Site, w.o.AckWait)
-	if err != nil {
-		return err
-	}
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); w.heartbeats(ctx) }()
+	for _, site := range w.o.Sites {
+		cons, err := SiteConsumer(ctx, w.o.JS, w.o.Names, site, w.o.AckWait)
+		if err != nil {
+			return err
+		}
+		w.pull(ctx, &wg, cons)
+	}
+	wg.Wait()
+	return nil
+}
+
+// pull runs Parallel slots that fetch from cons.
+func (w *Worker) pull(ctx context.Context, wg *sync.WaitGroup, cons jetstream.Consumer) {
 	for range w.o.Parallel {
 		wg.Add(1)
 		go func() {
@@ -162,8 +173,6 @@ func (w *Worker) Run(ctx context.Context) error {
 			}
 		}()
 	}
-	wg.Wait()
-	return nil
 }
 
 func sleep(ctx context.Context, d time.Duration) {
@@ -180,7 +189,7 @@ func (w *Worker) heartbeats(ctx context.Context) {
 	kv, err := w.o.JS.KeyValue(ctx, w.o.Names.WorkersBucket())
 	for ctx.Err() == nil {
 		if err == nil {
-			hb := Heartbeat{Name: w.o.Name, Site: w.o.Site, Started: w.started, At: time.Now().UTC(), Rate: w.o.Rate, WorkerStats: w.Stats()}
+			hb := Heartbeat{Name: w.o.Name, Sites: w.o.Sites, Started: w.started, At: time.Now().UTC(), Rate: w.o.Rate, WorkerStats: w.Stats()}
 			b, _ := json.Marshal(hb)
 			if _, perr := kv.Put(ctx, kvKey(w.o.Name), b); perr != nil && ctx.Err() == nil {
 				w.o.Logger.Debug("heartbeat", "err", perr)
