@@ -63,6 +63,14 @@ maven_build ${KAFKANODE_MVN_ARGS:-}
 
 # ---- configure ------------------------------------------------------------------------
 LISTENERS=PLAINTEXT://$HOST:$PORT,SASL_PLAINTEXT://$HOST:$SPORT
+# The SSL listener is part of LISTENERS before the roles below copy it into listeners=.
+SSLPROPS=
+if [ -n "$TPORT" ]; then
+  LISTENERS=$LISTENERS,SSL://$HOST:$TPORT
+  SSLPROPS="ssl.keystore.type=PEM
+ssl.keystore.location=$DATADIR/keystore.pem
+ssl.client.auth=none"
+fi
 JOIN=${KAFKANODE_JOIN:-}
 if [ -n "$JOIN" ]; then
   [ -f "$JOIN/cluster.id" ] && [ -f "$JOIN/controller" ] || die "KAFKANODE_JOIN=$JOIN is no broker's DATADIR"
@@ -89,13 +97,6 @@ node.id=1
 controller.quorum.voters=1@$HOST:$CPORT
 listeners=$LISTENERS,CONTROLLER://$HOST:$CPORT"
   SCRAM=(--add-scram 'SCRAM-SHA-256=[name=admin,password=admin-secret]')
-fi
-SSLPROPS=
-if [ -n "$TPORT" ]; then
-  LISTENERS=$LISTENERS,SSL://$HOST:$TPORT
-  SSLPROPS="ssl.keystore.type=PEM
-ssl.keystore.location=$DATADIR/keystore.pem
-ssl.client.auth=none"
 fi
 
 rm -rf "$DATADIR/data"
