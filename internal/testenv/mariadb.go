@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"fmt"
+	"net"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -73,6 +74,11 @@ func StartMariaDB(t testing.TB, o MariaDBOptions) *MariaDB {
 		"--pid-file=" + filepath.Join(dir, "mysqld.pid"), "--skip-name-resolve", "--skip-log-bin",
 		"--max-connections=20", "--performance-schema=0"}, mariadbSmall...)
 	StartAndWait(t, "mariadbd", exec.Command(mariadbd, args...), s.Addr, s.Port, 30*time.Second)
+	// mariadbd accepts on TCP a moment before it listens on its socket,
+	// which seeding uses: under load a dial in between was refused.
+	if err := waitUnix(s.sock, 30*time.Second); err != nil {
+		t.Fatalf("mariadbd socket: %v", err)
+	}
 	// mariadb-install-db's "normal" root accounts include a password-less
 	// root@127.0.0.1 (the classic open default); TCP clients from any
 	// 127.x source get the same password here.
@@ -193,4 +199,19 @@ func (s *MariaDB) Digest(t testing.TB) string {
 	}
 	fmt.Fprintln(h, users)
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// waitUnix waits until a unix socket accepts a connection.
+func waitUnix(path string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		c, err := net.DialTimeout("unix", path, time.Second)
+		if err == nil {
+			return c.Close()
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s not accepting after %s: %w", path, timeout, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
