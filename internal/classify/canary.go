@@ -387,20 +387,37 @@ func LoadOrCreateKey(path string) ([]byte, error) {
 	if _, err := rand.Read(key); err != nil {
 		return nil, fmt.Errorf("classify: generate key: %w", err)
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, os.ErrExist) {
-		// Another process created it first: use theirs.
-		return LoadOrCreateKey(path)
-	}
+	// The key is written whole to a private temporary file and then linked
+	// into place: the link fails if the path exists, and a process that
+	// reads the path never sees a half-written key (several leakwatch
+	// processes starting at once on a fresh host, e.g. a coordinator and its
+	// workers, each try to create it).
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".key-*")
 	if err != nil {
 		return nil, fmt.Errorf("classify: create key: %w", err)
 	}
-	if _, err := fmt.Fprintf(f, "%x\n", key); err != nil {
-		f.Close()
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return nil, fmt.Errorf("classify: create key: %w", err)
+	}
+	if _, err := fmt.Fprintf(tmp, "%x\n", key); err != nil {
+		tmp.Close()
 		return nil, fmt.Errorf("classify: write key: %w", err)
 	}
-	if err := f.Close(); err != nil {
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
 		return nil, fmt.Errorf("classify: write key: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return nil, fmt.Errorf("classify: write key: %w", err)
+	}
+	if err := os.Link(tmp.Name(), path); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			// Another process created it first: use theirs.
+			return LoadOrCreateKey(path)
+		}
+		return nil, fmt.Errorf("classify: create key: %w", err)
 	}
 	return key, nil
 }
