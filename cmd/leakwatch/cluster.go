@@ -16,6 +16,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/spf13/pflag"
 
+	"github.com/leakwatch/leakwatch/internal/classify"
 	"github.com/leakwatch/leakwatch/internal/cluster"
 	"github.com/leakwatch/leakwatch/internal/config"
 )
@@ -174,6 +175,7 @@ func (a *app) clusterCmd(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	scrubStatus(&st)
 	if *asJSON {
 		enc := json.NewEncoder(a.stdout)
 		enc.SetIndent("", "  ")
@@ -219,4 +221,29 @@ func redactURL(s string) string {
 		}
 	}
 	return strings.Join(out, ",")
+}
+
+// clusterStatus is GET /api/v1/cluster's reader (nil without a cluster
+// section).
+func (s *server) clusterStatus() func(ctx context.Context) (any, error) {
+	if s.cluster == nil {
+		return nil
+	}
+	p := s.cluster
+	return func(ctx context.Context) (any, error) {
+		st, err := cluster.ReadStatus(ctx, p.js, p.names, p.db)
+		if err != nil {
+			return nil, err
+		}
+		scrubStatus(&st)
+		return st, nil
+	}
+}
+
+// scrubStatus masks what a parked item's error quotes of a target: like
+// every string from a target, it reaches no output raw.
+func scrubStatus(st *cluster.Status) {
+	for i := range st.Parked {
+		st.Parked[i].Error = classify.ScrubText(st.Parked[i].Error)
+	}
 }

@@ -251,7 +251,8 @@ func (s *server) run(ctx context.Context) error {
 		h := dashboard.Mount(api.New(api.Options{
 			Store: s.st, Tokens: tokens(s.cfg), Metrics: s.metrics.Registry, PublicMetrics: s.cfg.API.PublicMetrics,
 			Scopes: s.scopeViews, Trigger: s.trigger, Logger: s.logger, Session: s.dash.Session,
-			Report: report.Options{Controller: s.cfg.Report.Controller, DPO: s.cfg.Report.DPO, Measures: s.cfg.Report.Measures},
+			Report:  report.Options{Controller: s.cfg.Report.Controller, DPO: s.cfg.Report.DPO, Measures: s.cfg.Report.Measures},
+			Cluster: s.clusterStatus(),
 		}), s.dash)
 		start("api", func(ctx context.Context) error { return api.Serve(ctx, s.listener, h) })
 		go s.dash.Warm(ctx)

@@ -86,6 +86,11 @@ type Options struct {
 	// it returns true (the dashboard's session cookie). It is asked for
 	// GET and HEAD requests only, so a cookie can never change state.
 	Session func(r *http.Request) bool
+	// Cluster, if set (serve as a cluster coordinator), reads the cluster's
+	// state for GET /api/v1/cluster: workers, sites, queue depth,
+	// redeliveries, parked work items with their errors, the active
+	// coordinator. Unset: the endpoint answers 404.
+	Cluster func(ctx context.Context) (any, error)
 }
 
 // Tokens are accepted bearer tokens, kept as SHA-256 digests.
@@ -144,6 +149,7 @@ func New(o Options) *Server {
 	s.mux.Handle("GET /api/v1/scans", s.auth(http.HandlerFunc(s.listScans)))
 	s.mux.Handle("POST /api/v1/scans", s.auth(http.HandlerFunc(s.triggerScan)))
 	s.mux.Handle("GET /api/v1/alerts", s.auth(http.HandlerFunc(s.listAlerts)))
+	s.mux.Handle("GET /api/v1/cluster", s.auth(http.HandlerFunc(s.clusterStatus)))
 	s.mux.Handle("/", s.auth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, http.StatusNotFound, "no such endpoint: %s %s", r.Method, r.URL.Path)
 	})))
@@ -329,6 +335,19 @@ func (s *Server) listScopes(w http.ResponseWriter, r *http.Request) {
 		views = []ScopeView{}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"scopes": views})
+}
+
+func (s *Server) clusterStatus(w http.ResponseWriter, r *http.Request) {
+	if s.o.Cluster == nil {
+		writeErr(w, http.StatusNotFound, "not a cluster coordinator (no cluster: section)")
+		return
+	}
+	st, err := s.o.Cluster(r.Context())
+	if err != nil {
+		s.internal(w, "cluster status", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, st)
 }
 
 func (s *Server) listScans(w http.ResponseWriter, r *http.Request) {

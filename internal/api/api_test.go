@@ -3,9 +3,11 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -316,5 +318,51 @@ func TestFindingReport(t *testing.T) {
 	}
 	if code, _, _ := fx.do(t, "GET", "/api/v1/findings/ffffffffffff/report", auth, ""); code != 404 {
 		t.Errorf("unknown finding: %d", code)
+	}
+}
+
+// TestClusterEndpoint: GET /api/v1/cluster needs a token, answers 404 on a
+// serve without a cluster section and the coordinator's status otherwise.
+func TestClusterEndpoint(t *testing.T) {
+	fx := setup(t)
+	if code, _, _ := fx.do(t, "GET", "/api/v1/cluster", "", ""); code != http.StatusUnauthorized {
+		t.Fatalf("no token: %d, want 401", code)
+	}
+	if code, _, body := fx.do(t, "GET", "/api/v1/cluster", "Bearer "+token, ""); code != http.StatusNotFound {
+		t.Fatalf("not clustered: %d %s, want 404", code, body)
+	}
+
+	type parked struct {
+		ItemID string `json:"item_id"`
+		Error  string `json:"error"`
+	}
+	status := map[string]any{"active_coordinator": "coord-a", "queue_depth": 3, "parked": []parked{{"run-1/0/internet", "delivered 4 times without a result"}}}
+	calls := 0
+	srv := New(Options{Store: fx.st, Tokens: []string{token}, Cluster: func(ctx context.Context) (any, error) {
+		calls++
+		if calls == 2 {
+			return nil, errors.New("nats: no responders")
+		}
+		return status, nil
+	}})
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest("GET", "/api/v1/cluster", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	srv.ServeHTTP(rec, req)
+	var got struct {
+		Active string   `json:"active_coordinator"`
+		Depth  int      `json:"queue_depth"`
+		Parked []parked `json:"parked"`
+	}
+	if rec.Code != http.StatusOK || json.Unmarshal(rec.Body.Bytes(), &got) != nil {
+		t.Fatalf("clustered: %d %s", rec.Code, rec.Body)
+	}
+	if got.Active != "coord-a" || got.Depth != 3 || len(got.Parked) != 1 || got.Parked[0].Error == "" {
+		t.Fatalf("status not served as read: %+v", got)
+	}
+	rec = httptest.NewRecorder()
+	srv.ServeHTTP(rec, req)
+	if rec.Code != http.StatusInternalServerError || strings.Contains(rec.Body.String(), "no responders") {
+		t.Fatalf("a failing read: %d %s, want 500 without the cause", rec.Code, rec.Body)
 	}
 }
