@@ -38,19 +38,11 @@ func StartCassandra(addr netip.Addr, port int, dir, auth string) (*CassandraNode
 	if !addr.Is4() || !addr.IsLoopback() {
 		return nil, fmt.Errorf("testenv: cassandra address %s is not IPv4 loopback", addr)
 	}
-	if _, err := exec.LookPath("java"); err != nil {
-		return nil, fmt.Errorf("testenv: java not installed: %w", err)
-	}
-	root, err := RepoRoot()
+	home, err := JavaNode("cassandranode")
 	if err != nil {
 		return nil, err
 	}
-	if _, err := exec.LookPath("mvn"); err != nil {
-		if _, serr := os.Stat(filepath.Join(root, "testenv", "cassandranode", "target", ".cassandranode-built")); serr != nil {
-			return nil, fmt.Errorf("testenv: mvn not installed: %w", err)
-		}
-	}
-	script := filepath.Join(root, "testenv", "cassandranode", "start.sh")
+	script := filepath.Join(home, "start.sh")
 	out, err := exec.Command("bash", script, addr.String(), strconv.Itoa(port), dir, auth).CombinedOutput()
 	if err != nil {
 		return nil, fmt.Errorf("testenv: start cassandra: %w\n%s", err, tail(string(out), 4000))

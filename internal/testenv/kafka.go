@@ -59,19 +59,11 @@ func startKafka(addr netip.Addr, port, saslPort, tlsPort int, dir, join string) 
 	if !addr.Is4() || !addr.IsLoopback() {
 		return nil, fmt.Errorf("testenv: kafka address %s is not IPv4 loopback", addr)
 	}
-	if _, err := exec.LookPath("java"); err != nil {
-		return nil, fmt.Errorf("testenv: java not installed: %w", err)
-	}
-	root, err := RepoRoot()
+	home, err := JavaNode("kafkanode")
 	if err != nil {
 		return nil, err
 	}
-	if _, err := exec.LookPath("mvn"); err != nil {
-		if _, serr := os.Stat(filepath.Join(root, "testenv", "kafkanode", "target", ".kafkanode-built")); serr != nil {
-			return nil, fmt.Errorf("testenv: mvn not installed: %w", err)
-		}
-	}
-	script := filepath.Join(root, "testenv", "kafkanode", "start.sh")
+	script := filepath.Join(home, "start.sh")
 	args := []string{script, addr.String(), strconv.Itoa(port), strconv.Itoa(saslPort), dir}
 	if tlsPort > 0 {
 		if err := writeKeystore(filepath.Join(dir, "keystore.pem"), addr); err != nil {
