@@ -14,7 +14,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
-	"sync"
 	"testing"
 )
 
@@ -86,58 +85,36 @@ func (n *SearchNode) Stop() {
 	_ = exec.Command("bash", filepath.Join(root, "testenv", "searchnode", "stop.sh"), n.Dir).Run()
 }
 
-var (
-	sharedMu    sync.Mutex
-	sharedNodes = map[string]*sharedNode{}
-)
-
-type sharedNode struct {
-	once sync.Once
-	node *SearchNode
-	err  error
-}
+var searchNodes sharedServers[*SearchNode]
 
 // SharedSearchNode returns a node of flavor shared by all tests of the
 // package (booting takes tens of seconds); StopShared stops them, call it
 // from TestMain after m.Run.
 func SharedSearchNode(tb testing.TB, flavor string) *SearchNode {
 	tb.Helper()
-	sharedMu.Lock()
-	sn, ok := sharedNodes[flavor]
-	if !ok {
-		sn = &sharedNode{}
-		sharedNodes[flavor] = sn
-	}
-	sharedMu.Unlock()
-	sn.once.Do(func() {
+	n, err := searchNodes.get(flavor, func() (*SearchNode, error) {
 		addr := AddrWithPort(tb, 9200)
 		if !PortFree(addr, 9300) {
 			addr = AddrWithPort(tb, 9200)
 		}
 		dir, err := os.MkdirTemp("", "leakwatch-"+flavor+"-")
 		if err != nil {
-			sn.err = err
-			return
+			return nil, err
 		}
-		sn.node, sn.err = StartSearchNode(flavor, addr, 9200, dir)
+		return StartSearchNode(flavor, addr, 9200, dir)
 	})
-	if sn.err != nil {
-		Unavailable(tb, "%s node: %v", flavor, sn.err)
+	if err != nil {
+		Unavailable(tb, "%s node: %v", flavor, err)
 	}
-	return sn.node
+	return n
 }
 
 // StopShared stops every shared node and removes its files.
 func StopShared() {
-	sharedMu.Lock()
-	defer sharedMu.Unlock()
-	for _, sn := range sharedNodes {
-		if sn.node != nil {
-			sn.node.Stop()
-			os.RemoveAll(sn.node.Dir)
-		}
-	}
-	sharedNodes = map[string]*sharedNode{}
+	searchNodes.stopAll(func(n *SearchNode) {
+		n.Stop()
+		os.RemoveAll(n.Dir)
+	})
 }
 
 // ContentDigest hashes every document of index: its _id and raw _source,

@@ -16,7 +16,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -108,47 +107,22 @@ func StartSolr(tb testing.TB, o SolrOptions) *Solr {
 	return s
 }
 
-var (
-	solrMu     sync.Mutex
-	solrShared = map[string]*sharedSolr{}
-)
-
-type sharedSolr struct {
-	once sync.Once
-	node *Solr
-	err  error
-}
+var solrNodes sharedServers[*Solr]
 
 // SharedSolr returns a node shared by the tests of a package, one per key
 // (a JVM boot costs seconds on a loaded machine). Call StopSharedSolr from
 // TestMain after m.Run.
 func SharedSolr(tb testing.TB, key string, o SolrOptions) *Solr {
 	tb.Helper()
-	solrMu.Lock()
-	sn, ok := solrShared[key]
-	if !ok {
-		sn = &sharedSolr{}
-		solrShared[key] = sn
+	n, err := solrNodes.get(key, func() (*Solr, error) { return startSolr(tb, o) })
+	if err != nil {
+		Unavailable(tb, "solr node: %v", err)
 	}
-	solrMu.Unlock()
-	sn.once.Do(func() { sn.node, sn.err = startSolr(tb, o) })
-	if sn.err != nil {
-		Unavailable(tb, "solr node: %v", sn.err)
-	}
-	return sn.node
+	return n
 }
 
 // StopSharedSolr stops every shared node.
-func StopSharedSolr() {
-	solrMu.Lock()
-	defer solrMu.Unlock()
-	for _, sn := range solrShared {
-		if sn.node != nil {
-			sn.node.Stop()
-		}
-	}
-	solrShared = map[string]*sharedSolr{}
-}
+func StopSharedSolr() { solrNodes.stopAll((*Solr).Stop) }
 
 // do sends one request as the node's admin (when it has a password) and
 // returns the body; any status but 200 fails the test.
