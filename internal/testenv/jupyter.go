@@ -56,7 +56,7 @@ const jupyterNotebook = `{
  "cells": [
   {"cell_type": "markdown", "metadata": {}, "source": ["# Churn analysis\n", "Owner: alice.martin@example.com"]},
   {"cell_type": "code", "execution_count": null, "metadata": {}, "outputs": [],
-   "source": ["import boto3\n", "s3 = boto3.client('s3', aws_access_key_id='AKIAIOSFODNN7EXAMPLE',\n", "    aws_secret_access_key='wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY')"]}
+   "source": ["import boto3\n", "s3 = boto3.client('s3', aws_access_key_id='AKIA2Q7XK5MZ3LRP4WTB',\n", "    aws_secret_access_key='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')"]}
  ],
  "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}},
  "nbformat": 4, "nbformat_minor": 5
@@ -67,7 +67,7 @@ const jupyterNotebook = `{
 var JupyterSeedFiles = map[string]int64{"/": 3, "/data": 2}
 
 // JupyterSecrets are raw seeded values no leakwatch output may contain.
-var JupyterSecrets = []string{"alice.martin@example.com", "AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "Winter2024!db", "ghp_16C7e42F292c6912E7710c838347Ae178B4a"}
+var JupyterSecrets = []string{"alice.martin@example.com", "AKIA2Q7XK5MZ3LRP4WTB", "q8Vd2LrT0xkPz7N4bYcW1mJ5hGs9eFaU3iQoR6tK", "Winter2024!db", "ghp_16C7e42F292c6912E7710c838347Ae178B4a"}
 
 func seedJupyter(t testing.TB, dir string) {
 	t.Helper()

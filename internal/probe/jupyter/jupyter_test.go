@@ -53,7 +53,7 @@ func TestJupyter(t *testing.T) {
 		var keySeen bool
 		for _, r := range ds["/"].Sample {
 			for _, v := range r.Values {
-				if v.Path == "cell_source" && strings.Contains(v.Text, "AKIAIOSFODNN7EXAMPLE") {
+				if v.Path == "cell_source" && strings.Contains(v.Text, "AKIA2Q7XK5MZ3LRP4WTB") {
 					keySeen = true
 				}
 			}
