@@ -70,3 +70,36 @@ func TestPrometheusDigestStable(t *testing.T) {
 	}
 	t.Logf("%d series in the head block", n)
 }
+
+// TestMemcachedDigest: the digest is stable under reads (get, the LRU
+// crawler's metadump the probe uses) and changes with every kind of write,
+// to a seeded key or to any other.
+func TestMemcachedDigest(t *testing.T) {
+	t.Parallel()
+	m := StartMemcached(t, MemcachedOptions{})
+	m.Seed(t)
+	m.Exchange(t, "set other 0 0 1\r\nx\r\nset n 0 0 1\r\n5\r\n", "STORED")
+	d := m.Digest(t)
+	m.Exchange(t, "get user:1001 apikey other\r\n", "END")
+	m.Exchange(t, "lru_crawler metadump all\r\n", "END", "BUSY currently processing crawler request")
+	if d2 := m.Digest(t); d2 != d {
+		t.Fatal("digest changed by reads")
+	}
+	writes := []struct{ cmd, end string }{
+		{"append other 0 0 1\r\ny\r\n", "STORED"},  // an unseeded key's value
+		{"set greeting 0 0 2\r\nhi\r\n", "STORED"}, // a seeded key's value
+		{"add fresh 0 0 1\r\nz\r\n", "STORED"},     // a new key
+		{"incr n 1\r\n", "6"},                      // a counter
+		{"touch other 100\r\n", "TOUCHED"},         // an expiry
+		{"delete fresh\r\n", "DELETED"},            // a removal
+		{"flush_all\r\n", "OK"},                    // everything
+	}
+	for _, w := range writes {
+		m.Exchange(t, w.cmd, w.end)
+		d2 := m.Digest(t)
+		if d2 == d {
+			t.Fatalf("digest unchanged after %q", w.cmd)
+		}
+		d = d2
+	}
+}
