@@ -102,12 +102,23 @@ func atomsOf(v string, as []atom, buf []byte) ([]atom, []byte) {
 		a := atom{lo: lo, hi: hi}
 		w := v[lo:hi]
 		a.num = houseNumber(w)
-		r, _ := utf8.DecodeRuneInString(w)
-		a.cap = unicode.IsUpper(r)
+		if c := w[0]; c < utf8.RuneSelf {
+			a.cap = c >= 'A' && c <= 'Z'
+		} else {
+			r, _ := utf8.DecodeRuneInString(w)
+			a.cap = unicode.IsUpper(r)
+		}
 		if len(w) <= 32 && !a.num {
 			a.llo = len(buf)
-			for _, r := range w {
+			for k := 0; k < len(w); {
+				if c := w[k]; c < utf8.RuneSelf {
+					buf = append(buf, lowerTab[c])
+					k++
+					continue
+				}
+				r, n := utf8.DecodeRuneInString(w[k:])
 				buf = utf8.AppendRune(buf, unicode.ToLower(r))
+				k += n
 			}
 			a.lhi = len(buf)
 		}
@@ -162,7 +173,22 @@ func (s *scanner) addressIn(v string) (lo, hi int, ok bool) {
 func (s *scanner) addressAt(v string, k0 int) (lo, hi int, ok bool) {
 	as := s.atoms
 	low := func(a atom) []byte { return s.buf[a.llo:a.lhi] }
+	num := k0 // the first house-number atom at k or later (len(as): none)
 	for k := k0; k < len(as); k++ {
+		// Every form below holds a house number within six atoms of its
+		// first one: skip ahead to the next number.
+		if num < k {
+			num = k
+		}
+		for num < len(as) && !as[num].num {
+			num++
+		}
+		if num == len(as) {
+			break
+		}
+		if num-6 > k {
+			k = num - 6
+		}
 		a := as[k]
 		switch {
 		case a.num && a.hi-a.lo <= 6:

@@ -30,6 +30,10 @@ func wordsOf(v string, toks []ptok) []ptok {
 	i := 0
 	prevEnd := -1
 	for i < len(v) {
+		if c := v[i]; c < utf8.RuneSelf && !asciiLetter(c) {
+			i++ // ASCII fast path: no letter
+			continue
+		}
 		r, n := utf8.DecodeRuneInString(v[i:])
 		if !unicode.IsLetter(r) {
 			i += n
@@ -40,6 +44,19 @@ func wordsOf(v string, toks []ptok) []ptok {
 		lowerSeen, upperRest := false, 0
 		letters := 0
 		for i < len(v) {
+			if c := v[i]; c < utf8.RuneSelf && asciiLetter(c) {
+				// ASCII fast path of the letter case below
+				if letters > 0 {
+					if c <= 'Z' {
+						upperRest++
+					} else {
+						lowerSeen = true
+					}
+				}
+				letters++
+				i++
+				continue
+			}
 			r, n = utf8.DecodeRuneInString(v[i:])
 			if unicode.IsLetter(r) || unicode.IsMark(r) {
 				if letters > 0 {
@@ -100,6 +117,26 @@ func wordsOf(v string, toks []ptok) []ptok {
 		toks = append(toks, t)
 	}
 	return toks
+}
+
+// lowerIs reports lowerASCII(w) == t for a lower-case t, without
+// allocating.
+func lowerIs(w, t string) bool {
+	if len(w) != len(t) {
+		return false
+	}
+	for i := 0; i < len(w); i++ {
+		if lowerTab[w[i]] != t[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// asciiLetter: an ASCII letter (for ASCII, unicode.IsLetter; no ASCII
+// byte is a mark).
+func asciiLetter(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 }
 
 // nameParticles may stand inside a name in lower case.
@@ -184,8 +221,7 @@ func (s *scanner) personRun(v string, toks []ptok, i, j int) (lo, hi int, conf f
 			f = nameFlags(w)
 		}
 		if k > i {
-			lw := lowerASCII(w)
-			if orgWords[lw] || streetTypesAfter[lw] && (f&nameSurname == 0 || f&nameStop != 0 || afterCorner(v, toks[i].lo)) {
+			if lowerIn(orgWords, w) || lowerIn(streetTypesAfter, w) && (f&nameSurname == 0 || f&nameStop != 0 || afterCorner(v, toks[i].lo)) {
 				return 0, 0, 0 // "Herceg Gateway", "Thomas Investments"
 			}
 			if f&nameStop != 0 {
@@ -264,8 +300,8 @@ func streetAround(v string, toks []ptok, i, j int) bool {
 		return true
 	}
 	if j < len(toks) && toks[j].join && (toks[j].cap || toks[j].upper) {
-		w := lowerASCII(v[toks[j].lo:toks[j].hi])
-		return streetTypesAfter[w] || orgWords[w]
+		w := v[toks[j].lo:toks[j].hi]
+		return lowerIn(streetTypesAfter, w) || lowerIn(orgWords, w)
 	}
 	return false
 }
@@ -304,7 +340,7 @@ func orgList(v string, toks []ptok, i, j int) bool {
 	if strings.HasPrefix(rest, " and ") || strings.HasPrefix(rest, " & ") {
 		// "X and Y" is two people unless Y ends a firm's name
 		k := j + 1
-		if k < len(toks) && orgWords[lowerASCII(v[toks[k].lo:toks[k].hi])] {
+		if k < len(toks) && lowerIn(orgWords, v[toks[k].lo:toks[k].hi]) {
 			return true
 		}
 		return false
@@ -329,9 +365,9 @@ func orgList(v string, toks []ptok, i, j int) bool {
 // name right after "my name is", "name:" or "call(s) me": a listed given
 // name, and a listed surname or surname-shaped word after it.
 func (s *scanner) lowerNameAfterCue(v string, toks []ptok, i int) int {
-	p, q := lowerASCII(v[toks[i-1].lo:toks[i-1].hi]), lowerASCII(v[toks[i-2].lo:toks[i-2].hi])
+	p, q := v[toks[i-1].lo:toks[i-1].hi], v[toks[i-2].lo:toks[i-2].hi]
 	gap := v[toks[i-1].hi:toks[i].lo]
-	if !(p == "is" && q == "name" || p == "me" && (q == "call" || q == "calls") || p == "name" && strings.HasPrefix(gap, ":")) {
+	if !(lowerIs(p, "is") && lowerIs(q, "name") || lowerIs(p, "me") && (lowerIs(q, "call") || lowerIs(q, "calls")) || lowerIs(p, "name") && strings.HasPrefix(gap, ":")) {
 		return 0
 	}
 	f := nameFlags(v[toks[i].lo:toks[i].hi])
@@ -375,7 +411,7 @@ func (s *scanner) singleNameOK(v string, toks []ptok, i int) bool {
 			return false
 		}
 		if sentenceStart {
-			return singleAfter[lowerASCII(v[nx.lo:nx.hi])]
+			return lowerIn(singleAfter, v[nx.lo:nx.hi])
 		}
 		return true
 	}
@@ -398,8 +434,8 @@ func (s *scanner) personCue(v string, toks []ptok, i, j int) bool {
 			gap = ": "
 		}
 		if len(gap) <= 3 && (p.hi-p.lo) <= 9 {
-			w := lowerASCII(v[p.lo:p.hi])
-			if personCues[w] {
+			if lowerIn(personCues, v[p.lo:p.hi]) {
+				w := lowerASCII(v[p.lo:p.hi])
 				switch w {
 				case "is", "am":
 					// only "my name is X", "I am X"
@@ -432,7 +468,7 @@ func (s *scanner) personCue(v string, toks []ptok, i, j int) bool {
 	}
 	if j < len(toks) {
 		nx := toks[j]
-		if nx.lo-toks[j-1].hi <= 2 && personCueAfter[lowerASCII(v[nx.lo:nx.hi])] {
+		if nx.lo-toks[j-1].hi <= 2 && lowerIn(personCueAfter, v[nx.lo:nx.hi]) {
 			return true
 		}
 	}
