@@ -20,7 +20,7 @@ type ptok struct {
 	upper  bool // ALL CAPS
 	init   bool // an initial: one upper-case letter, maybe with a dot
 	join   bool // only one space (or ". " after an initial) separates it from the previous word
-	glued  bool // touches a digit, '@', '/', '_' or '.' inside a token: part of an identifier
+	glued  bool // touches a digit, '@', '/', '_' or '.' inside a token, or an '=' (a key=value pair's key or value): part of an identifier
 }
 
 // wordsOf splits v into words of letters (any script; inner apostrophes
@@ -105,7 +105,7 @@ func wordsOf(v string, toks []ptok) []ptok {
 		}
 		if t.hi < len(v) {
 			c := v[t.hi]
-			if c >= '0' && c <= '9' || c == '@' || c == '_' || c == '/' || c == '(' || c == '.' && t.hi+1 < len(v) && isAlnum(v[t.hi+1]) {
+			if c >= '0' && c <= '9' || c == '@' || c == '_' || c == '/' || c == '(' || c == '=' || c == '.' && t.hi+1 < len(v) && isAlnum(v[t.hi+1]) {
 				t.glued = true
 			}
 		}
