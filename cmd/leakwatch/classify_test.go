@@ -503,13 +503,4 @@ INSERT INTO public.contacts (id, phone) VALUES (7, '+44 20 7946 0958');
 			t.Errorf("output holds %q", raw)
 		}
 	}
-	// The statement parser on its own: literals with quotes, escapes and
-	// commas, NULL, nested parentheses.
-	vals, n := sqlTuple(`1,'it''s, \'x\'',NULL, now(), 'end')  ,(2)`)
-	if n < 0 || !slices.Equal(vals, []string{"1", "it's, 'x'", "", "now()", "end"}) {
-		t.Errorf("sqlTuple = %q, %d", vals, n)
-	}
-	if _, n := sqlTuple(`1,'unterminated`); n != -1 {
-		t.Errorf("unterminated tuple read as complete (%d)", n)
-	}
 }

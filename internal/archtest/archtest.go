@@ -34,7 +34,7 @@ type Layer struct {
 // Layers are leakwatch's layers, lowest first. Keep ARCHITECTURE.md's list
 // in step with this one.
 var Layers = []Layer{
-	{"leaf", []string{"internal/metrics", "internal/limits"}},
+	{"leaf", []string{"internal/metrics", "internal/limits", "internal/sqldump"}},
 	{"domain", []string{"internal/finding", "internal/lifecycle", "internal/scope"}},
 	{"classify+config", []string{"internal/classify", "internal/classify/...", "internal/config"}},
 	{"probe", []string{"internal/probe"}},

@@ -75,26 +75,6 @@ func TestParseSmall(t *testing.T) {
 	}
 }
 
-func FuzzParseSQLDump(f *testing.F) {
-	f.Add([]byte(testenv.DumpMySQL))
-	f.Add([]byte(testenv.DumpPG))
-	f.Add([]byte("INSERT INTO a.b (`x`) VALUES (X'00', f(1,(2)), 'a\\'), ("))
-	f.Add([]byte("CREATE TABLE IF NOT EXISTS [t] ( \"a\" int, CONSTRAINT pk PRIMARY KEY (a)"))
-	f.Add([]byte("COPY t FROM stdin;\n1\t\\N\\"))
-	f.Add([]byte("/* unterminated"))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		d := parseSQLDump(b, 5)
-		if len(d.Rows) > 5 || d.RowCount < len(d.Rows) {
-			t.Fatalf("rows %d count %d", len(d.Rows), d.RowCount)
-		}
-		for _, r := range d.Rows {
-			if len(r.Values) > maxSQLValues {
-				t.Fatalf("row with %d values", len(r.Values))
-			}
-		}
-	})
-}
-
 func FuzzParseText(f *testing.F) {
 	f.Add([]byte(testenv.DumpEnv))
 	f.Add([]byte(testenv.DumpAWS))

@@ -316,15 +316,7 @@ func (r *run) addSQL(ds probe.Dataset, text []byte, truncated bool) bool {
 	}
 	recs := make([]classify.Record, 0, len(d.Rows))
 	for _, row := range d.Rows {
-		cols := make([]string, len(row.Values))
-		for i := range row.Values {
-			if i < len(row.Columns) {
-				cols[i] = row.Table + "." + row.Columns[i]
-			} else {
-				cols[i] = row.Table + "." + strconv.Itoa(i+1)
-			}
-		}
-		recs = append(recs, classify.FromRow(cols, row.Values))
+		recs = append(recs, classify.FromRow(row.Fields(""), row.Values))
 	}
 	r.res.AddEvidence("sql_tables:"+ds.Name, len(d.TableOrder))
 	r.addDataset(ds, recs)
