@@ -42,9 +42,9 @@ func (s *scanner) credentialsIn(v string, vc *valueCtx, text bool) {
 	}
 	if strings.Contains(v, " -") {
 		s.flags(v)
-	}
-	if strings.Contains(v, " -u ") || strings.Contains(v, " --user") {
-		s.userFlag(v)
+		if strings.Contains(v, " -u ") || strings.Contains(v, " --user") {
+			s.userFlag(v)
+		}
 	}
 }
 

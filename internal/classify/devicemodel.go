@@ -37,6 +37,19 @@ func catalogModel(v string) bool {
 	if modelCode(v) {
 		return true
 	}
+	// the first word must name a vendor (checked first: most values fail
+	// here)
+	i0 := 0
+	for i0 < len(v) && v[i0] == ' ' {
+		i0++
+	}
+	j0 := i0
+	for j0 < len(v) && v[j0] != ' ' {
+		j0++
+	}
+	if !lowerIn(deviceVendors, v[i0:j0]) {
+		return false
+	}
 	// words without allocating: [start, end) pairs
 	var ws [6][2]int
 	n := 0

@@ -31,9 +31,11 @@ func placeholderSecret(v string) bool {
 		return true
 	}
 	lo := lowerASCII(v)
-	for _, w := range placeholderWords {
-		if strings.Contains(lo, w) {
-			return true
+	if mayHoldPlaceholderWord(lo) {
+		for _, w := range placeholderWords {
+			if strings.Contains(lo, w) {
+				return true
+			}
 		}
 	}
 	if _, ok := placeholderWhole[lo]; ok {
@@ -50,6 +52,36 @@ var placeholderWords = []string{
 	"placeholder", "_here", "-here", "fixme", "todo_", "insert_", "insert-", "put_your", "put-your",
 	"enter_", "enter-", "<", ">", "example", "dummy", "redacted", "not_a_real", "not-a-real",
 	"notareal", "fake_", "fake-", "sample_", "sample-", "xxxx", "****", "••", "...",
+}
+
+// placeholderPairs marks the first two bytes of every placeholder word of
+// two bytes or more: a value without such a pair (and without '<' or '>',
+// the one-byte words) holds none of them.
+var placeholderPairs = func() (t [1 << 16 / 64]uint64) {
+	for _, w := range placeholderWords {
+		if len(w) >= 2 {
+			k := int(w[0])<<8 | int(w[1])
+			t[k>>6] |= 1 << (k & 63)
+		}
+	}
+	return
+}()
+
+// mayHoldPlaceholderWord is the cheap pre-check of the placeholderWords
+// loop: false means no word is in lo.
+func mayHoldPlaceholderWord(lo string) bool {
+	for i := 0; i+1 < len(lo); i++ {
+		k := int(lo[i])<<8 | int(lo[i+1])
+		if placeholderPairs[k>>6]&(1<<(k&63)) != 0 {
+			return true
+		}
+	}
+	for _, w := range placeholderWords {
+		if len(w) < 2 && strings.Contains(lo, w) {
+			return true
+		}
+	}
+	return false
 }
 
 // placeholderWhole are fill-in values as a whole (after lower-casing).
