@@ -277,45 +277,34 @@ func (l *lexer) top(c byte) bool {
 // INSERT (up to VALUES) is held, then its tuples are read one by one;
 // any other statement is held whole (up to MaxRecord) and parsed at its ';'.
 func (p *parser) statement() error {
-	p.buf = p.buf[:0]
-	var l lexer
-	depth, over, start := 0, false, p.line
+	h := p.begin()
 	for {
 		c, ok := p.next()
 		if !ok {
-			if over {
+			if h.over {
 				return nil
 			}
 			return p.finish(false) // a statement cut by the end
 		}
-		if l.top(c) {
+		if h.l.top(c) {
 			switch c {
 			case ';':
-				if over {
+				if h.over {
 					return nil
 				}
 				return p.finish(true)
 			case '(':
-				if depth == 0 && !over && p.insertHead() {
+				if h.depth == 0 && !h.over && p.insertHead() {
 					return p.insert()
 				}
-				depth++
+				h.depth++
 			case ')':
-				if depth > 0 {
-					depth--
+				if h.depth > 0 {
+					h.depth--
 				}
 			}
 		}
-		if over {
-			continue
-		}
-		if len(p.buf) >= p.opt.MaxRecord {
-			over = true
-			p.buf = p.buf[:0]
-			p.skipped(start)
-			continue
-		}
-		p.buf = append(p.buf, c)
+		p.hold(c, h)
 	}
 }
 
@@ -454,42 +443,59 @@ func (p *parser) skipStatement(c byte) {
 // false at the end of the input; vals is nil for a tuple skipped for its
 // size or not understood.
 func (p *parser) tuple() (vals []string, complete bool) {
-	p.buf = p.buf[:0]
-	var l lexer
-	depth, over, start := 0, false, p.line
+	h := p.begin()
 	for {
 		c, ok := p.next()
 		if !ok {
 			return nil, false
 		}
-		if l.top(c) {
+		if h.l.top(c) {
 			if c == '(' {
-				depth++
+				h.depth++
 			} else if c == ')' {
-				if depth == 0 {
-					if over {
+				if h.depth == 0 {
+					if h.over {
 						return nil, true
 					}
 					p.buf = append(p.buf, c)
 					s := &scanner{b: p.buf, maxVals: p.opt.MaxValues}
-					vals, ok := s.tuple()
-					if !ok || vals == nil {
-						return nil, true
+					if vals, ok := s.tuple(); ok {
+						return vals, true
 					}
-					return vals, true
+					return nil, true
 				}
-				depth--
+				h.depth--
 			}
 		}
-		if over {
-			continue
-		}
-		if len(p.buf) >= p.opt.MaxRecord {
-			over = true
-			p.buf = p.buf[:0]
-			p.skipped(start)
-			continue
-		}
+		p.hold(c, h)
+	}
+}
+
+// held is the state of text being held in p.buf: its quoting, its
+// parenthesis depth, whether it grew over MaxRecord, and its first line.
+type held struct {
+	l     lexer
+	depth int
+	over  bool
+	start int
+}
+
+// begin starts holding text at the next byte.
+func (p *parser) begin() *held {
+	p.buf = p.buf[:0]
+	return &held{start: p.line}
+}
+
+// hold adds c to the held text. Text growing over MaxRecord is reported
+// (from its start line) and dropped: over is set and nothing more is held.
+func (p *parser) hold(c byte, h *held) {
+	switch {
+	case h.over:
+	case len(p.buf) >= p.opt.MaxRecord:
+		h.over = true
+		p.buf = p.buf[:0]
+		p.skipped(h.start)
+	default:
 		p.buf = append(p.buf, c)
 	}
 }

@@ -295,3 +295,30 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkParse reads a mysqldump-style extended INSERT and a pg_dump
+// COPY block of the same rows; b.SetBytes gives the throughput.
+func BenchmarkParse(b *testing.B) {
+	var sb strings.Builder
+	sb.WriteString("CREATE TABLE `users` (\n  `id` int NOT NULL,\n  `email` varchar(200),\n  `phone` varchar(40)\n);\nINSERT INTO `users` VALUES ")
+	for i := range 5000 {
+		if i > 0 {
+			sb.WriteString(",")
+		}
+		fmt.Fprintf(&sb, "(%d,'user%d.o\\'neil@corp-mail.com','+44 20 7946 %04d')", i, i, i)
+	}
+	sb.WriteString(";\nCOPY public.users (id, email, phone) FROM stdin;\n")
+	for i := range 5000 {
+		fmt.Fprintf(&sb, "%d\tuser%d@corp-mail.com\t+44 20 7946 %04d\n", i, i, i)
+	}
+	sb.WriteString("\\.\n")
+	text := sb.String()
+	b.SetBytes(int64(len(text)))
+	b.ReportAllocs()
+	for b.Loop() {
+		rows := 0
+		if err := Parse(strings.NewReader(text), Options{}, Handler{Row: func(Row) error { rows++; return nil }}); err != nil || rows != 10000 {
+			b.Fatalf("%d rows, %v", rows, err)
+		}
+	}
+}
