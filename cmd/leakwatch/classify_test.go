@@ -292,6 +292,22 @@ func TestClassifyBounds(t *testing.T) {
 			t.Errorf("--type %s --max-record-bytes 1KiB: records %d flags %v", mode, *d.Records, d.Flags)
 		}
 	}
+	// SQL: a tuple over --max-record-bytes is skipped and its neighbours in the
+	// same INSERT read; a COPY line cut by --max-bytes is dropped.
+	dump := "INSERT INTO t (email) VALUES ('bob@corp.io'), ('" + strings.Repeat("a", 5000) + "'), ('eve@corp.io');\n" +
+		"COPY t (email) FROM stdin;\njane.doe@gmail.com\njohn.roe@gmail.com\n\\.\n"
+	sqlFile := filepath.Join(dir, "dump.sql")
+	must(t, os.WriteFile(sqlFile, []byte(dump), 0o644))
+	code, out, _ = runCLI(t, "", "classify", "--key-file", key, "--type", "sql", "--max-record-bytes", "1KiB", sqlFile)
+	d = decodeFindingList(t, out)[0].Datasets[0]
+	if code != exitExposed || *d.Records != 4 || !slices.Contains(d.Flags, probe.FlagRecordTooLarge) {
+		t.Errorf("sql --max-record-bytes 1KiB: records %d flags %v; want 4 and record-too-large", *d.Records, d.Flags)
+	}
+	code, out, _ = runCLI(t, "", "classify", "--key-file", key, "--type", "sql", "--max-record-bytes", "1KiB", "--max-bytes", fmt.Sprint(len(dump)-len("oe@gmail.com\n\\.\n")), sqlFile)
+	d = decodeFindingList(t, out)[0].Datasets[0]
+	if code != exitExposed || *d.Records != 3 || !slices.Contains(d.Flags, probe.FlagSampleTruncated) {
+		t.Errorf("sql cut by --max-bytes: records %d flags %v; want 3 and sample-truncated", *d.Records, d.Flags)
+	}
 	// A JSON array or CSV cut by --max-bytes is a truncated dataset, not bad input,
 	// and the cut record is dropped.
 	arr := filepath.Join(t.TempDir(), "arr.json")
