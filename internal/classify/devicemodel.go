@@ -47,8 +47,12 @@ func catalogModel(v string) bool {
 	for j0 < len(v) && v[j0] != ' ' {
 		j0++
 	}
-	if !lowerIn(deviceVendors, v[i0:j0]) {
-		return false
+	k0 := j0
+	for k0 < len(v) && v[k0] == ' ' {
+		k0++
+	}
+	if k0 == len(v) || !lowerIn(deviceVendors, v[i0:j0]) {
+		return false // one word, or no vendor first
 	}
 	// words without allocating: [start, end) pairs
 	var ws [6][2]int

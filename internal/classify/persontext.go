@@ -20,7 +20,10 @@ type ptok struct {
 	upper  bool // ALL CAPS
 	init   bool // an initial: one upper-case letter, maybe with a dot
 	join   bool // only one space (or ". " after an initial) separates it from the previous word
-	glued  bool // touches a digit, '@', '/', '_' or '.' inside a token, or an '=' (a key=value pair's key or value): part of an identifier
+	// fl caches nameFlags of the word once flSet (tokFlags)
+	fl    uint8
+	flSet bool
+	glued bool // touches a digit, '@', '/', '_' or '.' inside a token, or an '=' (a key=value pair's key or value): part of an identifier
 }
 
 // wordsOf splits v into words of letters (any script; inner apostrophes
@@ -119,6 +122,15 @@ func wordsOf(v string, toks []ptok) []ptok {
 	return toks
 }
 
+// tokFlags is nameFlags of toks[k]'s word, looked up once per text.
+func tokFlags(v string, toks []ptok, k int) uint8 {
+	t := &toks[k]
+	if !t.flSet {
+		t.fl, t.flSet = nameFlags(v[t.lo:t.hi]), true
+	}
+	return t.fl
+}
+
 // lowerIs reports lowerASCII(w) == t for a lower-case t, without
 // allocating.
 func lowerIs(w, t string) bool {
@@ -180,7 +192,7 @@ func (s *scanner) peopleInText(v string) {
 		if !t.cap || t.glued {
 			continue
 		}
-		if f := nameFlags(v[t.lo:t.hi]); f&nameStop != 0 && f&nameGiven == 0 {
+		if f := tokFlags(v, toks, i); f&nameStop != 0 && f&nameGiven == 0 {
 			continue // "Hi", "Mr", "The": a run starts after it
 		}
 		// the run: capitalised words, initials and particles joined by
@@ -218,7 +230,7 @@ func (s *scanner) personRun(v string, toks []ptok, i, j int) (lo, hi int, conf f
 		w := v[toks[k].lo:toks[k].hi]
 		f := uint8(0)
 		if toks[k].cap {
-			f = nameFlags(w)
+			f = tokFlags(v, toks, k)
 		}
 		if k > i {
 			if lowerIn(orgWords, w) || lowerIn(streetTypesAfter, w) && (f&nameSurname == 0 || f&nameStop != 0 || afterCorner(v, toks[i].lo)) {
@@ -370,13 +382,13 @@ func (s *scanner) lowerNameAfterCue(v string, toks []ptok, i int) int {
 	if !(lowerIs(p, "is") && lowerIs(q, "name") || lowerIs(p, "me") && (lowerIs(q, "call") || lowerIs(q, "calls")) || lowerIs(p, "name") && strings.HasPrefix(gap, ":")) {
 		return 0
 	}
-	f := nameFlags(v[toks[i].lo:toks[i].hi])
+	f := tokFlags(v, toks, i)
 	if f&nameGiven == 0 || f&nameStop != 0 {
 		return 0
 	}
 	if i+1 < len(toks) && toks[i+1].join {
 		w := v[toks[i+1].lo:toks[i+1].hi]
-		if g := nameFlags(w); g&nameSurname != 0 && g&nameStop == 0 || surnameShape(w) {
+		if g := tokFlags(v, toks, i+1); g&nameSurname != 0 && g&nameStop == 0 || surnameShape(w) {
 			return 2
 		}
 	}

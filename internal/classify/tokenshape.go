@@ -19,7 +19,6 @@ func randomToken(v string) bool {
 		return false
 	}
 	var up, lo, dg int
-	var counts [256]uint16
 	for i := 0; i < len(v); i++ {
 		c := v[i]
 		switch {
@@ -33,10 +32,13 @@ func randomToken(v string) bool {
 		default:
 			return false
 		}
-		counts[c]++
 	}
 	if up < 3 || lo < 3 || dg < 2 {
 		return false
+	}
+	var counts [256]uint16 // counted only for values that pass the shape
+	for i := 0; i < len(v); i++ {
+		counts[v[i]]++
 	}
 	n := float64(len(v))
 	var h float64
