@@ -149,8 +149,20 @@ func houseNumber(w string) bool {
 	return false
 }
 
-func hasStreetSuffix(low []byte) bool {
+// streetSuffixByLast indexes streetSuffixes by their last byte.
+var streetSuffixByLast = func() (m [256][]string) {
 	for _, suf := range streetSuffixes {
+		c := suf[len(suf)-1]
+		m[c] = append(m[c], suf)
+	}
+	return
+}()
+
+func hasStreetSuffix(low []byte) bool {
+	if len(low) == 0 {
+		return false
+	}
+	for _, suf := range streetSuffixByLast[low[len(low)-1]] {
 		if len(low) >= len(suf)+3 && string(low[len(low)-len(suf):]) == suf {
 			return true
 		}
@@ -233,7 +245,10 @@ func (s *scanner) addressAt(v string, k0 int) (lo, hi int, ok bool) {
 // streetWord: a street suffix standing as a word of its own ("Strasse",
 // "Weg", "Straat", "Gata").
 func streetWord(low []byte) bool {
-	for _, suf := range streetSuffixes {
+	if len(low) == 0 {
+		return false
+	}
+	for _, suf := range streetSuffixByLast[low[len(low)-1]] {
 		if string(low) == suf {
 			return true
 		}

@@ -45,6 +45,12 @@ func (s *scanner) fieldCheck(c class, sig float32, v string, vc *valueCtx, pi *p
 }
 
 func hasDigit(s string) bool {
+	if len(s) >= 8 {
+		if swarHasDigit(s) {
+			return true
+		}
+		s = s[len(s)&^7:]
+	}
 	for i := 0; i < len(s); i++ {
 		if s[i] >= '0' && s[i] <= '9' {
 			return true

@@ -107,3 +107,19 @@ func appendLower(dst []byte, s string) []byte {
 	}
 	return dst
 }
+
+// swarHasDigit reports an ASCII digit in the first len(s)&^7 bytes of s,
+// eight bytes at a time: per byte, with t its low seven bits, t+0x50 sets
+// the top bit iff t ≥ '0' and t+0x46 iff t > '9' (no sum carries into the
+// next byte); a digit also has its own top bit clear.
+func swarHasDigit(s string) bool {
+	src := unsafe.Slice(unsafe.StringData(s), len(s))
+	for i := 0; i+8 <= len(src); i += 8 {
+		w := binary.LittleEndian.Uint64(src[i:])
+		t := w &^ swarHi
+		if (t+0x5050505050505050)&^(t+0x4646464646464646)&^w&swarHi != 0 {
+			return true
+		}
+	}
+	return false
+}
