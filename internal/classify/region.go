@@ -27,10 +27,15 @@ var countryNames = map[string]string{
 	"new zealand": "NZ", "india": "IN", "japan": "JP", "china": "CN", "south africa": "ZA",
 }
 
-// regionHint returns the region a country field of the record names.
+// regionHint returns the region a country field of the record names; it
+// leaves every value's path info in r.pis for the record's pass.
 func (r *run) regionHint(vals []Value) string {
+	r.pis = r.pis[:0]
 	for _, v := range vals {
-		pi := r.path(v.Path)
+		r.pis = append(r.pis, r.path(v.Path))
+	}
+	for i, v := range vals {
+		pi := r.pis[i]
 		if !pi.country {
 			continue
 		}

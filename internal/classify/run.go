@@ -15,6 +15,7 @@ type run struct {
 	lower   []byte
 	offsets []int
 	spaces  []bool
+	pis     []*pathInfo // the record's values' path infos (regionHint)
 	hits    []kwHit
 	slots   [1 << slotBits]pathSlot
 	canary  map[string]bool
@@ -104,7 +105,7 @@ func (r *run) record(rec *Record) classSet {
 	var seen classSet
 	r.sc.region = r.regionHint(vals)
 	for i, v := range vals {
-		vc := valueCtx{pi: r.path(v.Path), space: r.spaces[i]}
+		vc := valueCtx{pi: r.pis[i], space: r.spaces[i]}
 		base, end := r.offsets[i], r.offsets[i+1]
 		hs := mi
 		for mi < len(matches) && matches[mi].Start < end {
