@@ -70,7 +70,7 @@ Usage:
 
 Commands:
   scan      sweep targets once, probe every data store found, print findings
-  classify  classify exports and dumps (JSON lines, JSON, CSV/TSV, text) offline
+  classify  classify exports and dumps (JSON lines, JSON, CSV/TSV, SQL, text) offline
   canary    mint and list canary values that prove a leaked copy is yours
   probers   list the data stores leakwatch can probe, with their ports
   findings  list the findings in the monitoring history (open, closed, all)
