@@ -109,7 +109,7 @@ func benchDashboard(b *testing.B) (*Dashboard, string) {
 		scopes := func() []api.ScopeView {
 			var out []api.ScopeView
 			for i := range 4 {
-				out = append(out, api.ScopeView{Name: fmt.Sprintf("scope-%d", i), Targets: []string{"10.0.0.0/8"}})
+				out = append(out, api.ScopeView{Name: fmt.Sprintf("scope-%d", i), Targets: []string{"127.0.0.0/8"}})
 			}
 			return out
 		}
