@@ -102,7 +102,40 @@ func StartPrometheus(t testing.TB, o PrometheusOptions) *Prometheus {
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = dir
 	StartAndWait(t, "prometheus", cmd, s.Addr, s.Port, 30*time.Second)
+	// The port accepts before the TSDB is open: until then the API
+	// answers 503 (a digest read in that window failed under load).
+	if err := waitPrometheusReady(s.url("/-/ready"), o.User, o.Password, 30*time.Second); err != nil {
+		t.Fatalf("prometheus: %v", err)
+	}
 	return s
+}
+
+// waitPrometheusReady polls /-/ready until it answers 200.
+func waitPrometheusReady(url, user, password string, timeout time.Duration) error {
+	c := &http.Client{Timeout: 2 * time.Second}
+	deadline := time.Now().Add(timeout)
+	last := "no answer"
+	for time.Now().Before(deadline) {
+		req, err := http.NewRequest(http.MethodGet, url, nil)
+		if err != nil {
+			return err
+		}
+		if user != "" {
+			req.SetBasicAuth(user, password)
+		}
+		resp, err := c.Do(req)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+			last = resp.Status
+		} else {
+			last = err.Error()
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return fmt.Errorf("not ready after %s: %s", timeout, last)
 }
 
 // GetJSON reads an API path with the test's own client and decodes the
