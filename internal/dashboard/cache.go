@@ -161,7 +161,7 @@ func entryOf(f store.Finding) Entry {
 		n := report.Estimate(l)
 		e.Records, e.SubjectsLow, e.SubjectsHigh, e.Classes = l.TotalRecords(), n.SubjectsLow, n.SubjectsHigh, l.Classes
 	}
-	e.Baseline, e.Last, e.Closing = nil, nil, nil
+	e.Baseline, e.Last, e.Reference, e.Closing = nil, nil, nil, nil
 	return e
 }
 

@@ -117,12 +117,16 @@ func (p Policy) Diff(base *finding.Finding, known *Known, cur *finding.Finding) 
 	if base.Auth != cur.Auth {
 		d.AuthFrom, d.AuthTo, material = base.Auth, cur.Auth, true
 	}
-	if from, to := base.TotalRecords(), cur.TotalRecords(); p.recordsJumped(from, to) {
+	// A snapshot cut shorter than the baseline (Degraded) is a lower
+	// bound: more records is news, fewer is only what it could not read.
+	if from, to := base.TotalRecords(), cur.TotalRecords(); p.recordsJumped(from, to) && (to > from || !Degraded(cur, base)) {
 		d.RecordsFrom, d.RecordsTo, material = finding.Int64(from), finding.Int64(to), true
 	}
 	d.NewDatasets = added(known.Datasets, datasetNames(cur))
 	d.NewClasses = added(known.Classes, cur.Classes)
-	d.NewFlags = added(known.Flags, flags(cur))
+	// Flags that say a check was cut short describe the check, not the
+	// store: they are not news.
+	d.NewFlags = slices.DeleteFunc(added(known.Flags, flags(cur)), isIncompleteFlag)
 	if len(d.NewDatasets)+len(d.NewClasses)+len(d.NewFlags) > 0 {
 		material = true
 	}

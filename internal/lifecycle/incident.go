@@ -41,6 +41,47 @@ const (
 // from such a snapshot is not proven gone.
 var incompleteFlags = []string{"datasets-truncated", "partial", "probe-timeout", "byte-budget", "memory-ceiling", "scan-stopped", "prober-panic"}
 
+// Complete tells whether an exposed snapshot is a full picture: no error
+// and no flag saying a limit, a timeout or a failure cut it. An incomplete
+// snapshot is a lower bound: what it lists is there, what it lacks (a
+// dataset, a count) is unknown, not gone.
+func Complete(f *finding.Finding) bool {
+	return f != nil && f.Error == "" && !slices.ContainsFunc(f.Flags, isIncompleteFlag)
+}
+
+func isIncompleteFlag(flag string) bool { return slices.Contains(incompleteFlags, flag) }
+
+// Degraded tells whether cur is a less complete picture than ref: it
+// carries an error or an incompleteness flag that ref did not. A store
+// that is always cut the same way (more datasets than the listing cap)
+// is compared like for like; a check cut by a timeout, a budget or a race
+// is not compared with a full one as if it were.
+func Degraded(cur, ref *finding.Finding) bool { return len(newCuts(cur, ref)) > 0 }
+
+// newCuts are the marks of incompleteness cur has and ref has not ("error"
+// for an error).
+func newCuts(cur, ref *finding.Finding) []string {
+	if cur == nil || ref == nil {
+		return nil
+	}
+	var cuts []string
+	if cur.Error != "" && ref.Error == "" {
+		cuts = append(cuts, "error")
+	}
+	for _, f := range cur.Flags {
+		if isIncompleteFlag(f) && !slices.Contains(ref.Flags, f) {
+			cuts = append(cuts, f)
+		}
+	}
+	return cuts
+}
+
+// countsCut tells whether cur's counts may be partial against ref's: it
+// was cut by more than the listing cap (which drops datasets, not counts).
+func countsCut(cur, ref *finding.Finding) bool {
+	return slices.ContainsFunc(newCuts(cur, ref), func(c string) bool { return c != "datasets-truncated" })
+}
+
 // RansomNotePatterns are (lower-case) substrings of dataset names that
 // extortion bots leave after wiping a store ("READ_ME", "meow", "how to
 // recover"). The Elasticsearch prober flags such indices with this list;
@@ -130,12 +171,17 @@ func (in *Incident) Summary(k EventKind) string {
 // events: destroyed, extortion, canary (in that order), all critical.
 func incidents(prev State, s *State, obs Observation) []Event {
 	cur := obs.Finding
+	// Losses are measured against the last complete picture: a check that
+	// a limit or a race cut short (an index deleted between the listing
+	// and its count) must not become the reference the next check's loss
+	// is invisible against.
+	ref := prev.LossReference()
 	var since time.Time
-	if prev.Last != nil {
-		since = prev.Last.ObservedAt
+	if ref != nil {
+		since = ref.ObservedAt
 	}
 	var evs []Event
-	if in := destruction(prev.Last, cur); in != nil {
+	if in := destruction(ref, cur); in != nil {
 		in.Since = since
 		evs = append(evs, incidentEvent(EventDestroyed, s, obs.At, in))
 	}
@@ -162,7 +208,12 @@ func destruction(prev, cur *finding.Finding) *Incident {
 	if prev == nil || cur == nil {
 		return nil
 	}
-	complete := cur.Error == "" && !slices.ContainsFunc(cur.Flags, func(f string) bool { return slices.Contains(incompleteFlags, f) })
+	if countsCut(cur, prev) {
+		// A check cut short proves no loss; the next full one is measured
+		// against prev (State.Reference).
+		return nil
+	}
+	complete := Complete(cur)
 	now := map[string]*finding.Dataset{}
 	for i := range cur.Datasets {
 		now[cur.Datasets[i].Name] = &cur.Datasets[i]

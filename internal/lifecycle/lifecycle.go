@@ -224,8 +224,22 @@ type State struct {
 	Baseline *finding.Finding `json:"baseline,omitempty"`
 	// Last is the last exposed snapshot.
 	Last *finding.Finding `json:"last,omitempty"`
+	// Reference is the last exposed snapshot Last is degraded against (see
+	// Degraded), kept only while checks come back cut short; losses are
+	// measured against it (LossReference), not against a cut check.
+	Reference *finding.Finding `json:"reference,omitempty"`
 	// Known is every dataset, class and flag ever seen exposed.
 	Known Known `json:"known"`
+}
+
+// LossReference is the snapshot a loss is measured against: the last
+// exposed one, or while checks come back cut short (Degraded), the last
+// one before them.
+func (s State) LossReference() *finding.Finding {
+	if s.Reference != nil {
+		return s.Reference
+	}
+	return s.Last
 }
 
 // EventKind names a lifecycle transition.
@@ -373,6 +387,10 @@ func (p Policy) Apply(prev State, obs Observation) (Result, error) {
 func (p Policy) exposed(s *State, prev State, obs Observation) []Event {
 	f := obs.Finding
 	s.Last, s.LastSeenOpen, s.Severity = f, obs.At, f.Severity
+	s.Reference = nil
+	if ref := prev.LossReference(); Degraded(f, ref) {
+		s.Reference = ref
+	}
 	s.Closing = nil
 	s.Known = prev.Known.With(f)
 	evs := p.transition(s, prev, obs)
@@ -401,8 +419,27 @@ func (p Policy) transition(s *State, prev State, obs Observation) []Event {
 	if d == nil {
 		return nil
 	}
-	s.Status, s.ChangedAt, s.Baseline = StatusChanged, obs.At, f
+	s.Status, s.ChangedAt, s.Baseline = StatusChanged, obs.At, rebase(prev.Baseline, f)
 	return []Event{event(EventChanged, s, obs.At, d, nil)}
+}
+
+// rebase is the baseline after a changed event on cur. cur becomes the
+// baseline unless it is Degraded against it: then it only moves what it
+// proves (its auth, a higher severity, more records), so a count it could
+// not read is not taken for zero by the next comparison.
+func rebase(base, cur *finding.Finding) *finding.Finding {
+	if base == nil || !Degraded(cur, base) {
+		return cur
+	}
+	b := *base
+	b.Auth = cur.Auth
+	if cur.Severity.Rank() > b.Severity.Rank() {
+		b.Severity = cur.Severity
+	}
+	if cur.TotalRecords() > base.TotalRecords() {
+		return cur
+	}
+	return &b
 }
 
 // closing handles a gone/protected check of an open finding.
