@@ -490,6 +490,8 @@ cluster: {nats: "nats://127.0.0.1:1", sites: [dc-a]}
 		{"worker", "--config", file},
 		{"worker", "--config", file, "--site", "Bad Site"},
 		{"worker", "--config", file, "--site", "dc-a", "--parallel", "0"},
+		{"worker", "--config", file, "--site", "dc-a", "--rate", "-1"},
+		{"worker", "--config", file, "--site", "dc-a", "--rate", "NaN"},
 		{"worker", "--config", file, "--site", "dc-a", "--reach", "not-a-cidr"},
 		{"cluster"},
 		{"cluster", "status", "--config", filepath.Join(dir, "missing.yaml")},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"net/netip"
 	"os"
 	"regexp"
@@ -43,7 +44,7 @@ func (a *app) worker(ctx context.Context, args []string) error {
 	name := fs.String("name", "", "worker name (default: site@hostname:pid)")
 	reach := fs.StringSlice("reach", nil, "CIDRs this site can reach (default: everything in scope); a model of the site's network boundary")
 	parallel := fs.Int("parallel", 2, "work items run at once")
-	rate := fs.Float64("rate", -1, "new connections per second of this worker (default: probe.rate of the config; 0: no limit)")
+	rate := fs.Float64("rate", 0, "new connections per second of this worker (default: probe.rate of the config; 0: no limit)")
 	natsURL := fs.String("nats", "", "NATS URL (default: cluster.nats of the config)")
 	level := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	format := fs.String("log-format", "text", "log format: text or json")
@@ -77,6 +78,9 @@ func (a *app) worker(ctx context.Context, args []string) error {
 	site := strings.Join(*sites, ",")
 	if *parallel < 1 || *parallel > 256 {
 		return usagef("worker: --parallel must be 1..256")
+	}
+	if fs.Changed("rate") && (*rate < 0 || math.IsNaN(*rate) || math.IsInf(*rate, 0)) {
+		return usagef("worker: --rate %v: want connections per second ≥ 0 (0: no limit)", *rate)
 	}
 	if *natsURL != "" {
 		cfg.Cluster.NATS.Value = *natsURL
@@ -121,7 +125,7 @@ func (a *app) worker(ctx context.Context, args []string) error {
 	b.Timeout, b.IOTimeout = p.Timeout.D, p.IOTimeout.D
 	b.SampleRecords, b.SampleBytes, b.MaxDatasets = p.SampleRecords, int64(p.SampleBytes), p.MaxDatasets
 	r := *p.Rate
-	if *rate >= 0 {
+	if fs.Changed("rate") {
 		r = *rate
 	}
 	w, err := cluster.NewWorker(cluster.WorkerOptions{
