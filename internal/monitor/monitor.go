@@ -338,8 +338,13 @@ func (r *scopeRunner) recorded(obs lifecycle.Observation, rec store.Recorded) {
 		return
 	}
 	for _, e := range rec.Events {
-		r.m.logger.Info("lifecycle event", "scope", r.cfg.Name, "event", e.Kind, "finding", e.FindingID,
-			"target", e.Target.Addr(), "service", e.Service, "severity", e.Severity, "summary", e.Summary)
+		attrs := []any{"scope", r.cfg.Name, "event", e.Kind, "finding", e.FindingID,
+			"target", e.Target.Addr(), "service", e.Service, "severity", e.Severity, "summary", e.Summary}
+		if f := obs.Finding; f != nil && !lifecycle.Complete(f) {
+			// The check behind the event was cut short: say by what.
+			attrs = append(attrs, "cut_short", f.Error, "flags", f.Flags)
+		}
+		r.m.logger.Info("lifecycle event", attrs...)
 	}
 	if r.m.o.OnEvents != nil {
 		r.m.o.OnEvents()
