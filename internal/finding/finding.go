@@ -65,15 +65,23 @@ func (s Severity) Rank() int {
 	return 0
 }
 
-// Target is where a service answered.
+// Target is where a service answered: a network endpoint (Kind empty:
+// Host, Port, Hostname) or, for `leakwatch classify`, a local file (Kind
+// TargetFile: Path only). See target.go for its JSON form and checks.
 type Target struct {
-	Host     string `json:"host"`
-	Port     int    `json:"port"`
-	Hostname string `json:"hostname"`
+	Host     string     `json:"host"`
+	Port     int        `json:"port"`
+	Hostname string     `json:"hostname"`
+	Kind     TargetKind `json:"kind,omitempty"`
+	Path     string     `json:"path,omitempty"`
 }
 
-// Addr is host:port, with IPv6 hosts bracketed.
+// Addr is host:port, with IPv6 hosts bracketed; "" for a file target,
+// which has no address to dial.
 func (t Target) Addr() string {
+	if t.Kind != TargetNetwork {
+		return ""
+	}
 	host := t.Host
 	for i := 0; i < len(host); i++ {
 		if host[i] == ':' {
@@ -170,9 +178,14 @@ func (f *Finding) FromInternet() bool {
 	return false
 }
 
-// Fingerprint is the stable id of host:port:service.
+// Fingerprint is the stable id of host:port:service (of path and service
+// for a file target).
 func Fingerprint(t Target, service string) string {
-	h := sha256.Sum256([]byte(fmt.Sprintf("%s|%d|%s", t.Host, t.Port, service)))
+	key := fmt.Sprintf("%s|%d|%s", t.Host, t.Port, service)
+	if t.Kind != TargetNetwork {
+		key = fmt.Sprintf("%s\x00%s\x00%s", t.Kind, t.Path, service)
+	}
+	h := sha256.Sum256([]byte(key))
 	return hex.EncodeToString(h[:10])
 }
 
