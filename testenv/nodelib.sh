@@ -57,6 +57,40 @@ maven_build() {
   exec 9>&-
 }
 
+# node_files DATADIR WHO: makes DATADIR and sets DATADIR to its absolute path, PIDFILE (DATADIR/node.pid)
+# and LOG (DATADIR/node.log); refuses to start while the pid in PIDFILE still runs (WHO: "a node is").
+node_files() {
+  mkdir -p "$1"
+  DATADIR=$(cd "$1" && pwd)
+  PIDFILE=$DATADIR/node.pid
+  LOG=$DATADIR/node.log
+  if [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then
+    die "$2 already running from $DATADIR (pid $(cat "$PIDFILE")); run stop.sh $DATADIR first"
+  fi
+}
+
+# launch_node COMMAND...: runs COMMAND in its own session (setsid: it survives the calling shell and
+# ignores its SIGHUP/SIGINT; a background job is no group leader, so setsid does not fork and $! is the
+# command's pid) with its output in $LOG; sets PID and writes it to $PIDFILE.
+launch_node() {
+  setsid "$@" </dev/null >"$LOG" 2>&1 &
+  PID=$!
+  echo "$PID" >"$PIDFILE"
+}
+
+# wait_node INTERVAL WHAT CHECK...: runs CHECK every INTERVAL seconds until it succeeds; fail_start when
+# the node ($PID) exits first or after $TIMEOUT s ("WHAT within ${TIMEOUT}s").
+wait_node() {
+  local interval=$1 what=$2 deadline=$((SECONDS + TIMEOUT))
+  shift 2
+  while :; do
+    kill -0 "$PID" 2>/dev/null || fail_start "process $PID exited during startup"
+    if "$@"; then return 0; fi
+    [ $SECONDS -lt $deadline ] || fail_start "$what within ${TIMEOUT}s"
+    sleep "$interval"
+  done
+}
+
 # fail_start MESSAGE: the node ($PID) did not come up: print the log tail, stop it, exit 1.
 fail_start() {
   echo "$NODE: $*" >&2

@@ -24,28 +24,21 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 NODE=cassandranode
 . "$HERE/../nodelib.sh"
 
-
 [ $# -eq 3 ] || [ $# -eq 4 ] || die "usage: start.sh 127.0.0.X PORT DATADIR [none|password]"
 HOST=$1 PORT=$2 DATADIR=$3 AUTH=${4:-none}
 # Network rule: loopback only. The Java launcher checks this again.
 loopback_host "$HOST"
-[[ "$PORT" =~ ^[0-9]+$ ]] && [ "$PORT" -ge 1024 ] && [ "$PORT" -le 65535 ] || die "bad PORT '$PORT'"
+user_port "$PORT"
 SPORT=${CASSANDRANODE_STORAGE_PORT:-7000}
-[[ "$SPORT" =~ ^[0-9]+$ ]] && [ "$SPORT" -ge 1024 ] && [ "$SPORT" -le 65535 ] && [ "$SPORT" != "$PORT" ] || die "bad storage port '$SPORT'"
+user_port "$SPORT"
+[ "$SPORT" != "$PORT" ] || die "bad storage port '$SPORT' (it is PORT)"
 case "$AUTH" in none|password) ;; *) die "AUTH must be none or password" ;; esac
 
 TIMEOUT=${CASSANDRANODE_TIMEOUT:-180}
 HEAP=${CASSANDRANODE_HEAP:--Xms512m -Xmx512m}
 find_java
 
-mkdir -p "$DATADIR"
-DATADIR=$(cd "$DATADIR" && pwd)
-PIDFILE=$DATADIR/node.pid
-LOG=$DATADIR/node.log
-
-if [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then
-  die "a node is already running from $DATADIR (pid $(cat "$PIDFILE")); run stop.sh $DATADIR first"
-fi
+node_files "$DATADIR" "a node is"
 port_open "$HOST" "$PORT" && die "something already listens on $HOST:$PORT"
 port_open "$HOST" "$SPORT" && die "something already listens on $HOST:$SPORT"
 
@@ -103,34 +96,14 @@ JVM_OPTS=(
 )
 
 T0=$(date +%s%N)
-# setsid: own session, so the node survives the calling shell and ignores its SIGHUP/SIGINT.
-setsid "$JAVA" "${JVM_OPTS[@]}" -cp "$HERE/target/classes:$HERE/target/lib/*" leakwatch.testenv.CassandraNodeMain \
-  --host "$HOST" --port "$PORT" --storage-port "$SPORT" --data "$DATADIR" --auth "$AUTH" \
-  </dev/null >"$LOG" 2>&1 &
-PID=$!
-echo "$PID" >"$PIDFILE"
+launch_node "$JAVA" "${JVM_OPTS[@]}" -cp "$HERE/target/classes:$HERE/target/lib/*" leakwatch.testenv.CassandraNodeMain \
+  --host "$HOST" --port "$PORT" --storage-port "$SPORT" --data "$DATADIR" --auth "$AUTH"
 
-fail() {
-  echo "start.sh: $*" >&2
-  echo "---- last lines of $LOG ----" >&2
-  tail -n 40 "$LOG" >&2 || true
-  kill -TERM "$PID" 2>/dev/null || true
-  for _ in $(seq 20); do kill -0 "$PID" 2>/dev/null || break; sleep 0.5; done
-  kill -KILL "$PID" 2>/dev/null || true
-  rm -f "$PIDFILE"
-  exit 1
+# up: CQL answers and, with AUTH=password, the default superuser exists.
+up() {
+  grep -q 'Startup complete' "$LOG" 2>/dev/null && port_open "$HOST" "$PORT" &&
+    { [ "$AUTH" = none ] || grep -q "Created default superuser role" "$LOG" 2>/dev/null; }
 }
-
-deadline=$((SECONDS + TIMEOUT))
-while :; do
-  kill -0 "$PID" 2>/dev/null || fail "node process $PID exited during startup"
-  if grep -q 'Startup complete' "$LOG" 2>/dev/null && port_open "$HOST" "$PORT"; then
-    if [ "$AUTH" = none ] || grep -q "Created default superuser role" "$LOG" 2>/dev/null; then
-      break
-    fi
-  fi
-  [ $SECONDS -lt $deadline ] || fail "no CQL on $HOST:$PORT within ${TIMEOUT}s"
-  sleep 0.5
-done
+wait_node 0.5 "no CQL on $HOST:$PORT" up
 T1=$(date +%s%N)
 echo "start.sh: cassandra ($AUTH) up on $HOST:$PORT (pid $PID) after $(( (T1 - T0) / 1000000 )) ms" >&2

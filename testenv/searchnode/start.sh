@@ -33,7 +33,8 @@ case "$FLAVOR" in
 esac
 # Network rule: loopback only. The Java launcher checks this again.
 loopback_host "$HOST"
-[[ "$PORT" =~ ^[0-9]+$ ]] && [ "$PORT" -ge 1024 ] && [ "$PORT" -le 65435 ] || die "bad PORT '$PORT'"
+user_port "$PORT"
+[ "$PORT" -le 65435 ] || die "bad PORT '$PORT' (the transport port PORT+100 must be a port too)"
 
 MOD=$HERE/$FLAVOR
 TIMEOUT=${SEARCHNODE_TIMEOUT:-180}
@@ -41,15 +42,8 @@ HEAP=${SEARCHNODE_HEAP:--Xms256m -Xmx512m}
 find_java
 command -v curl >/dev/null || die "curl not found"
 
-mkdir -p "$DATADIR"
-DATADIR=$(cd "$DATADIR" && pwd)
-PIDFILE=$DATADIR/node.pid
-LOG=$DATADIR/node.log
+node_files "$DATADIR" "a node is"
 URL="http://$HOST:$PORT"
-
-if [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then
-  die "a node is already running from $DATADIR (pid $(cat "$PIDFILE")); run stop.sh $DATADIR first"
-fi
 if curl -s -m 2 -o /dev/null "$URL/"; then
   die "something already answers on $URL"
 fi
@@ -84,34 +78,17 @@ JVM_OPTS=(
 [ "${SEARCHNODE_C1_ONLY:-1}" = 1 ] && JVM_OPTS=(-XX:TieredStopAtLevel=1 "${JVM_OPTS[@]}")
 
 T0=$(date +%s%N)
-# setsid: own session, so the node survives the calling shell and ignores its SIGHUP/SIGINT.
-# No fork in setsid here (a background job is not a group leader), so $! is the JVM's pid.
-setsid "$JAVA" "${JVM_OPTS[@]}" -cp "$MOD/target/classes:$MOD/target/lib/*" "$MAIN" \
-  --host "$HOST" --port "$PORT" --transport-port "$((PORT + 100))" --data "$DATADIR" \
-  </dev/null >"$LOG" 2>&1 &
-PID=$!
-echo "$PID" >"$PIDFILE"
+launch_node "$JAVA" "${JVM_OPTS[@]}" -cp "$MOD/target/classes:$MOD/target/lib/*" "$MAIN" \
+  --host "$HOST" --port "$PORT" --transport-port "$((PORT + 100))" --data "$DATADIR"
 
-fail() {
-  echo "start.sh: $*" >&2
-  echo "---- last lines of $LOG ----" >&2
-  tail -n 40 "$LOG" >&2 || true
-  kill -TERM "$PID" 2>/dev/null || true
-  for _ in $(seq 20); do kill -0 "$PID" 2>/dev/null || break; sleep 0.5; done
-  kill -KILL "$PID" 2>/dev/null || true
-  rm -f "$PIDFILE"
-  exit 1
-}
-
+# up: GET / answers with the node's version (kept in BODY).
 BODY=
-deadline=$((SECONDS + TIMEOUT))
-while :; do
-  kill -0 "$PID" 2>/dev/null || fail "node process $PID exited during startup"
+up() {
   BODY=$(curl -s -m 2 "$URL/" 2>/dev/null || true)
-  case "$BODY" in *'"version"'*) break ;; esac
-  [ $SECONDS -lt $deadline ] || fail "no answer from $URL/ within ${TIMEOUT}s"
-  sleep 0.5
-done
+  case "$BODY" in *'"version"'*) return 0 ;; esac
+  return 1
+}
+wait_node 0.5 "no answer from $URL/" up
 # wait until the (empty or recovered) cluster state is usable
 curl -s -m 70 -o /dev/null "$URL/_cluster/health?wait_for_status=yellow&timeout=60s" || true
 T1=$(date +%s%N)
