@@ -41,14 +41,7 @@ TIMEOUT=${HZNODE_TIMEOUT:-180}
 HEAP=${HZNODE_HEAP:--Xms64m -Xmx256m}
 find_java
 
-mkdir -p "$DATADIR"
-DATADIR=$(cd "$DATADIR" && pwd)
-PIDFILE=$DATADIR/node.pid
-LOG=$DATADIR/node.log
-
-if [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then
-  die "members are already running from $DATADIR (pid $(cat "$PIDFILE")); run stop.sh $DATADIR first"
-fi
+node_files "$DATADIR" "members are"
 
 maven_build ${HZNODE_MVN_ARGS:-}
 
@@ -74,20 +67,10 @@ JVM_OPTS=(
 )
 
 T0=$(date +%s%N)
-# setsid: own session, so the node survives the calling shell and ignores its SIGHUP/SIGINT.
-setsid "$JAVA" "${JVM_OPTS[@]}" -cp "$HERE/target/classes:$HERE/target/lib/*" leakwatch.testenv.HazelcastNodeMain "${ARGS[@]}" \
-  </dev/null >"$LOG" 2>&1 &
-PID=$!
-echo "$PID" >"$PIDFILE"
+launch_node "$JAVA" "${JVM_OPTS[@]}" -cp "$HERE/target/classes:$HERE/target/lib/*" leakwatch.testenv.HazelcastNodeMain "${ARGS[@]}"
 
-deadline=$((SECONDS + TIMEOUT))
-while :; do
-  kill -0 "$PID" 2>/dev/null || fail_start "node process $PID exited during startup"
-  if grep -q 'HZNODE READY' "$LOG" 2>/dev/null; then
-    break
-  fi
-  [ $SECONDS -lt $deadline ] || fail_start "members not up within ${TIMEOUT}s"
-  sleep 0.3
-done
+# up: the launcher started and seeded every member.
+up() { grep -q 'HZNODE READY' "$LOG" 2>/dev/null; }
+wait_node 0.3 "members not up" up
 T1=$(date +%s%N)
 echo "start.sh: hazelcast members $* up (pid $PID) after $(( (T1 - T0) / 1000000 )) ms" >&2

@@ -20,6 +20,11 @@
 #   KAFKANODE_MVN_ARGS   extra maven args, e.g. -Dmaven.repo.local=/path
 #   KAFKANODE_JOIN       DATADIR of a running broker: start a broker-only node (node id
 #                        KAFKANODE_NODE_ID, default 2) in its cluster instead of a new cluster
+#   KAFKANODE_ACL        1: turn the authorizer on (StandardAuthorizer, allow.everyone.if.no.acl.found=false,
+#                        super user User:admin). The PLAINTEXT listener still lets anyone connect (as
+#                        User:ANONYMOUS) but authorizes only what ACLs grant; admin reaches everything over
+#                        SASL_PLAINTEXT (SCRAM) and the controller listener (SASL PLAIN, admin). New
+#                        cluster only (not with KAFKANODE_JOIN).
 #   JAVA                 java binary (default: $JAVA_HOME/bin/java or java; Java 17+)
 #
 # Exits 0 once the broker logs that it started and both listeners accept connections; on failure
@@ -42,14 +47,7 @@ TIMEOUT=${KAFKANODE_TIMEOUT:-120}
 HEAP=${KAFKANODE_HEAP:--Xms256m -Xmx256m}
 find_java
 
-mkdir -p "$DATADIR"
-DATADIR=$(cd "$DATADIR" && pwd)
-PIDFILE=$DATADIR/node.pid
-LOG=$DATADIR/node.log
-
-if [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then
-  die "a broker is already running from $DATADIR (pid $(cat "$PIDFILE")); run stop.sh $DATADIR first"
-fi
+node_files "$DATADIR" "a broker is"
 for p in "$PORT" "$SPORT" $TPORT; do
   port_open "$HOST" "$p" && die "something already listens on $HOST:$p"
 done
@@ -72,6 +70,21 @@ ssl.keystore.location=$DATADIR/keystore.pem
 ssl.client.auth=none"
 fi
 JOIN=${KAFKANODE_JOIN:-}
+ACL=${KAFKANODE_ACL:-}
+case "$ACL" in ""|0) ACL= ;; 1) [ -z "$JOIN" ] || die "KAFKANODE_ACL and KAFKANODE_JOIN do not mix" ;; *) die "bad KAFKANODE_ACL '$ACL'" ;; esac
+# With the authorizer on, every principal the broker itself uses must be a super user: the controller
+# listener authenticates the broker (and the controller) as User:admin with SASL PLAIN.
+CONTROLLER_PROTOCOL=PLAINTEXT
+ACLPROPS=
+if [ -n "$ACL" ]; then
+  CONTROLLER_PROTOCOL=SASL_PLAINTEXT
+  ACLPROPS="authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+allow.everyone.if.no.acl.found=false
+super.users=User:admin
+sasl.mechanism.controller.protocol=PLAIN
+listener.name.controller.sasl.enabled.mechanisms=PLAIN
+listener.name.controller.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username=\"admin\" password=\"admin-secret\" user_admin=\"admin-secret\";"
+fi
 if [ -n "$JOIN" ]; then
   [ -f "$JOIN/cluster.id" ] && [ -f "$JOIN/controller" ] || die "KAFKANODE_JOIN=$JOIN is no broker's DATADIR"
   CLUSTER_ID=$(cat "$JOIN/cluster.id") CONTROLLER=$(cat "$JOIN/controller")
@@ -106,8 +119,9 @@ $ROLES
 advertised.listeners=$LISTENERS
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL,CONTROLLER:PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL,CONTROLLER:$CONTROLLER_PROTOCOL
 $SSLPROPS
+$ACLPROPS
 sasl.enabled.mechanisms=SCRAM-SHA-256
 listener.name.sasl_plaintext.sasl.enabled.mechanisms=SCRAM-SHA-256
 listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
@@ -172,23 +186,15 @@ T0=$(date +%s%N)
   || { cat "$DATADIR/format.log" >&2; die "storage format failed"; }
 T1=$(date +%s%N)
 
-# setsid: own session, so the broker survives the calling shell and ignores its SIGHUP/SIGINT.
-setsid "$JAVA" "${JVM_OPTS[@]}" -Dleakwatch.kafkanode="$DATADIR" -cp "$CP" kafka.Kafka "$DATADIR/server.properties" \
-  </dev/null >"$LOG" 2>&1 &
-PID=$!
-echo "$PID" >"$PIDFILE"
+launch_node "$JAVA" "${JVM_OPTS[@]}" -Dleakwatch.kafkanode="$DATADIR" -cp "$CP" kafka.Kafka "$DATADIR/server.properties"
 
-deadline=$((SECONDS + TIMEOUT))
-while :; do
-  kill -0 "$PID" 2>/dev/null || fail_start "broker process $PID exited during startup"
-  if grep -q 'Kafka Server started' "$LOG" 2>/dev/null && port_open "$HOST" "$PORT" && port_open "$HOST" "$SPORT" \
-     && { [ -z "$TPORT" ] || port_open "$HOST" "$TPORT"; }; then
-    break
-  fi
-  [ $SECONDS -lt $deadline ] || fail_start "no broker on $HOST:$PORT within ${TIMEOUT}s"
-  sleep 0.25
-done
+# up: the broker logged its start and every listener accepts connections.
+up() {
+  grep -q 'Kafka Server started' "$LOG" 2>/dev/null && port_open "$HOST" "$PORT" && port_open "$HOST" "$SPORT" &&
+    { [ -z "$TPORT" ] || port_open "$HOST" "$TPORT"; }
+}
+wait_node 0.25 "no broker on $HOST:$PORT" up
 T2=$(date +%s%N)
 echo "$CLUSTER_ID" >"$DATADIR/cluster.id"
 [ -n "$JOIN" ] || echo "$HOST:$CPORT" >"$DATADIR/controller"
-echo "$NODE: kafka up on $HOST:$PORT (plaintext), $HOST:$SPORT (sasl scram-sha-256)${TPORT:+ and $HOST:$TPORT (ssl)} (pid $PID): format $(( (T1 - T0) / 1000000 )) ms, broker $(( (T2 - T1) / 1000000 )) ms" >&2
+echo "$NODE: kafka up on $HOST:$PORT (plaintext${ACL:+, acls}), $HOST:$SPORT (sasl scram-sha-256)${TPORT:+ and $HOST:$TPORT (ssl)} (pid $PID): format $(( (T1 - T0) / 1000000 )) ms, broker $(( (T2 - T1) / 1000000 )) ms" >&2

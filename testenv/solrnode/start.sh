@@ -33,14 +33,7 @@ TIMEOUT=${SOLRNODE_TIMEOUT:-180}
 HEAP=${SOLRNODE_HEAP:--Xms128m -Xmx384m}
 find_java
 
-mkdir -p "$DATADIR"
-DATADIR=$(cd "$DATADIR" && pwd)
-PIDFILE=$DATADIR/node.pid
-LOG=$DATADIR/node.log
-
-if [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then
-  die "a node is already running from $DATADIR (pid $(cat "$PIDFILE")); run stop.sh $DATADIR first"
-fi
+node_files "$DATADIR" "a node is"
 port_open "$HOST" "$PORT" && die "something already listens on $HOST:$PORT"
 
 maven_build ${SOLRNODE_MVN_ARGS:-}
@@ -67,20 +60,10 @@ JVM_OPTS=(
 )
 
 T0=$(date +%s%N)
-# setsid: own session, so the node survives the calling shell and ignores its SIGHUP/SIGINT.
-setsid "$JAVA" "${JVM_OPTS[@]}" -cp "$HERE/target/classes:$HERE/target/lib/*" leakwatch.testenv.SolrNodeMain "${ARGS[@]}" \
-  </dev/null >"$LOG" 2>&1 &
-PID=$!
-echo "$PID" >"$PIDFILE"
+launch_node "$JAVA" "${JVM_OPTS[@]}" -cp "$HERE/target/classes:$HERE/target/lib/*" leakwatch.testenv.SolrNodeMain "${ARGS[@]}"
 
-deadline=$((SECONDS + TIMEOUT))
-while :; do
-  kill -0 "$PID" 2>/dev/null || fail_start "node process $PID exited during startup"
-  if grep -q 'SOLRNODE READY' "$LOG" 2>/dev/null && port_open "$HOST" "$PORT"; then
-    break
-  fi
-  [ $SECONDS -lt $deadline ] || fail_start "no Solr on $HOST:$PORT within ${TIMEOUT}s"
-  sleep 0.3
-done
+# up: the launcher loaded the cores and the port accepts connections.
+up() { grep -q 'SOLRNODE READY' "$LOG" 2>/dev/null && port_open "$HOST" "$PORT"; }
+wait_node 0.3 "no Solr on $HOST:$PORT" up
 T1=$(date +%s%N)
 echo "start.sh: solr up on http://$HOST:$PORT/solr (pid $PID) after $(( (T1 - T0) / 1000000 )) ms" >&2
