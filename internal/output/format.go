@@ -126,7 +126,7 @@ func clean(s string, max int) string {
 }
 
 // sortFindings returns a copy ordered for people: worst severity first,
-// then by address (numerically when both are IPs), port and service.
+// then by address (numerically when both are IPs), port, path and service.
 func sortFindings(fs []finding.Finding) []finding.Finding {
 	out := slices.Clone(fs)
 	slices.SortStableFunc(out, func(a, b finding.Finding) int {
@@ -138,6 +138,9 @@ func sortFindings(fs []finding.Finding) []finding.Finding {
 		}
 		if c := cmp.Compare(a.Target.Port, b.Target.Port); c != 0 {
 			return c
+		}
+		if c := cmp.Compare(a.Target.Path, b.Target.Path); c != 0 {
+			return c // file targets (no host, no port) by path
 		}
 		return cmp.Compare(a.Service, b.Service)
 	})

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"path"
 	"slices"
 	"sync"
 	"time"
@@ -76,7 +77,23 @@ type (
 		IP       string         `json:"ip,omitempty"`
 		Version  string         `json:"version,omitempty"`
 		Labels   []string       `json:"labels,omitempty"`
-		Data     ocsfServiceRef `json:"data"`
+		// Data is an ocsfServiceRef (network) or an ocsfFileRef (file).
+		Data any `json:"data"`
+	}
+	// ocsfFileRef is a file target's resource data.
+	ocsfFileRef struct {
+		Path    string `json:"path"`
+		Service string `json:"service"`
+	}
+	// ocsfFile is OCSF's File object (a regular file).
+	ocsfFile struct {
+		Name   string `json:"name"`
+		Path   string `json:"path"`
+		TypeID int    `json:"type_id"`
+		Type   string `json:"type"`
+	}
+	ocsfAffectedCode struct {
+		File ocsfFile `json:"file"`
 	}
 	ocsfServiceRef struct {
 		Host    string `json:"host"`
@@ -93,6 +110,8 @@ type (
 		CWE          *ocsfCWE         `json:"cwe,omitempty"`
 		Remediation  *ocsfRemediation `json:"remediation,omitempty"`
 		LastSeenTime int64            `json:"last_seen_time,omitempty"`
+		// AffectedCode names the file of a file target.
+		AffectedCode []ocsfAffectedCode `json:"affected_code,omitempty"`
 	}
 	ocsfCWE struct {
 		UID     string `json:"uid"`
@@ -226,7 +245,7 @@ func ocsfFromFinding(f finding.Finding, opts Options, now func() time.Time) ocsf
 		},
 		Resources: []ocsfResource{{
 			UID:      targetURI(f.Target),
-			Name:     f.Target.Addr(),
+			Name:     f.Target.Name(),
 			Type:     ocsfResourceType,
 			Hostname: f.Target.Hostname,
 			IP:       ipOf(f.Target.Host),
@@ -251,14 +270,35 @@ func ocsfFromFinding(f finding.Finding, opts Options, now func() time.Time) ocsf
 			ev.FindingInfo.LastSeenTime = h.LastSeenOpen.UnixMilli()
 		}
 	}
+	if f.Target.IsFile() {
+		ocsfFileResource(&ev, f)
+	}
 	if ip := ipOf(f.Target.Host); ip != "" {
 		ev.Observables = []ocsfObservable{{Name: "resources[0].ip", TypeID: ocsfObservableIP, Type: "IP Address", Value: ip}}
 	}
 	return ev
 }
 
+// ocsfFileResource makes the event's resource a file ("File", its URI,
+// its path) and names it as the affected file of each vulnerability.
+func ocsfFileResource(ev *ocsfEvent, f finding.Finding) {
+	r := &ev.Resources[0]
+	r.Type, r.Name, r.Hostname, r.IP = "File", f.Target.Name(), "", ""
+	r.Data = ocsfFileRef{Path: f.Target.Path, Service: f.Service}
+	file := ocsfFile{Name: path.Base(f.Target.Name()), Path: f.Target.Path, TypeID: 1, Type: "Regular File"}
+	for i := range ev.Vulnerabilities {
+		ev.Vulnerabilities[i].AffectedCode = []ocsfAffectedCode{{File: file}}
+	}
+}
+
 // ocsfTitle is the one-line finding title.
 func ocsfTitle(f finding.Finding) string {
+	if f.Target.IsFile() {
+		if len(f.Classes) == 0 {
+			return "File checked, no data class found: " + f.Target.Name()
+		}
+		return sarifFileRule.Short + ": " + f.Target.Name()
+	}
 	who := f.Service + " at " + f.Target.Addr()
 	switch {
 	case f.Status == finding.StatusExposed && f.Auth == finding.AuthDefaultCredentials:
@@ -273,7 +313,7 @@ func ocsfTitle(f finding.Finding) string {
 
 // ocsfFindingType names the leakwatch rule behind the finding.
 func ocsfFindingType(f finding.Finding) string {
-	return sarifRules[sarifRuleIndex(statusRule(f))].Name
+	return sarifRuleByID(statusRule(f)).Name
 }
 
 func ocsfLabels(f finding.Finding) []string {
@@ -288,8 +328,12 @@ func ocsfLabels(f finding.Finding) []string {
 // credentials) and, for open stores, each alarming flag.
 func ocsfVulnerabilities(f finding.Finding, title, desc, sev string, ms int64) []ocsfVulnerability {
 	v := ocsfVulnerability{Title: title, Desc: desc, Severity: sev, LastSeenTime: ms}
-	rule := sarifRules[sarifRuleIndex(statusRule(f))]
+	rule := sarifRuleByID(statusRule(f))
 	switch {
+	case f.Target.IsFile() && len(f.Classes) > 0:
+		v.CWE = &ocsfCWE{UID: "CWE-312", Caption: "Cleartext Storage of Sensitive Information"}
+		v.Remediation = &ocsfRemediation{Desc: rule.Help}
+	case f.Target.IsFile():
 	case f.Status == finding.StatusExposed && f.Auth == finding.AuthDefaultCredentials:
 		v.CWE = &ocsfCWE{UID: "CWE-1392", Caption: "Use of Default Credentials"}
 		v.Remediation = &ocsfRemediation{Desc: rule.Help}
@@ -305,9 +349,9 @@ func ocsfVulnerabilities(f finding.Finding, title, desc, sev string, ms int64) [
 		if !slices.Contains(f.Flags, fr.flag) {
 			continue
 		}
-		r := sarifRules[sarifRuleIndex(fr.rule)]
+		r := sarifRuleByID(fr.rule)
 		out = append(out, ocsfVulnerability{
-			Title:        r.Short + ": " + f.Target.Addr(),
+			Title:        r.Short + ": " + f.Target.Name(),
 			Desc:         sarifFlagMessage(f, fr.flag),
 			Severity:     sev,
 			Remediation:  &ocsfRemediation{Desc: r.Help},

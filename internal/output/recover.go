@@ -102,8 +102,18 @@ func errorFinding(f *finding.Finding, cause error) finding.Finding {
 	if out.ID == "" {
 		out.ID = finding.Fingerprint(f.Target, f.Service)
 	}
-	if out.Target.Host == "" {
-		out.Target.Host = "unknown"
+	if f.Target.IsFile() && f.Target.Path != "" {
+		// A file keeps its path (escaped) and loses what a file cannot have.
+		out.Target = finding.FileTarget(finding.VisibleText(f.Target.Path))
+	} else {
+		// As minimalErrorLine: a record the schema accepts, never a target
+		// that names nothing.
+		if out.Target.Host == "" {
+			out.Target.Host = "unknown"
+		}
+		if out.Target.Port < 1 || out.Target.Port > 65535 {
+			out.Target.Port = 1
+		}
 	}
 	if out.Service == "" {
 		out.Service = "unknown"

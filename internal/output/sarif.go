@@ -94,6 +94,19 @@ var sarifRules = []sarifRuleDef{
 	},
 }
 
+// sarifFileRule is the status rule of every file finding (`leakwatch
+// classify`): a file is not a service that answers, so none of the rules
+// above fits. It is listed in a log's rules only when the log holds a file
+// finding, after the others, so logs of network findings are unchanged.
+var sarifFileRule = sarifRuleDef{
+	ID: "LW008", Name: "sensitive-data-in-file",
+	Short: "File holds personal data or secrets",
+	Full:  "A local file (an export, dump or log checked with leakwatch classify) holds records of personal data or credentials.",
+	Help:  "Make sure the file may hold this data before it is shared, uploaded or committed: drop or mask the columns that hold it, keep the file out of the export or repository, or encrypt it; rotate any credential it holds that has already left.",
+	Level: "warning", SecuritySeverity: "7.5",
+	Tags: []string{"security", "data-exposure", "external/cwe/cwe-312"},
+}
+
 // flagRules maps finding flags to their own rule.
 var flagRules = []struct{ flag, rule string }{
 	{"ransom-note", "LW003"},
@@ -102,7 +115,28 @@ var flagRules = []struct{ flag, rule string }{
 }
 
 func sarifRuleIndex(id string) int {
+	if id == sarifFileRule.ID {
+		return len(sarifRules)
+	}
 	return slices.IndexFunc(sarifRules, func(r sarifRuleDef) bool { return r.ID == id })
+}
+
+// flagRule is the rule of an alarming flag.
+func flagRule(flag string) string {
+	for _, fr := range flagRules {
+		if fr.flag == flag {
+			return fr.rule
+		}
+	}
+	return "LW006"
+}
+
+// sarifRuleByID is the definition of rule id (sarifRules or sarifFileRule).
+func sarifRuleByID(id string) sarifRuleDef {
+	if id == sarifFileRule.ID {
+		return sarifFileRule
+	}
+	return sarifRules[sarifRuleIndex(id)]
 }
 
 // SARIF 2.1.0 document shapes (only what leakwatch fills).
@@ -276,8 +310,12 @@ func WriteSARIF(w io.Writer, findings []finding.Finding, opts Options) error {
 }
 
 func buildSARIF(fs []finding.Finding, opts Options) sarifLog {
-	rules := make([]sarifRule, len(sarifRules))
-	for i, r := range sarifRules {
+	defs := sarifRules
+	if slices.ContainsFunc(fs, func(f finding.Finding) bool { return f.Target.IsFile() }) {
+		defs = append(slices.Clip(defs), sarifFileRule)
+	}
+	rules := make([]sarifRule, len(defs))
+	for i, r := range defs {
 		rules[i] = sarifRule{
 			ID:                   r.ID,
 			Name:                 r.Name,
@@ -337,6 +375,8 @@ func protectedSARIFResults(f *finding.Finding) []sarifResult {
 // statusRule picks the rule for a finding's status.
 func statusRule(f finding.Finding) string {
 	switch {
+	case f.Target.IsFile():
+		return sarifFileRule.ID
 	case f.Status == finding.StatusExposed && f.Auth == finding.AuthDefaultCredentials:
 		return "LW005"
 	case f.Status == finding.StatusExposed:
@@ -359,14 +399,48 @@ func sarifLevel(s finding.Severity) string {
 	return "note"
 }
 
-// targetURI is tcp://host:port (the address that answered).
-func targetURI(t finding.Target) string { return "tcp://" + t.Addr() }
+// targetURI is tcp://host:port (the address that answered), or the file's
+// URI for a file target.
+func targetURI(t finding.Target) string {
+	if t.IsFile() {
+		return fileURI(t)
+	}
+	return "tcp://" + t.Addr()
+}
 
 // artifactURI is the relative, scheme-less stand-in for the service that
 // GitHub code scanning accepts: it rejects absolute URIs whose scheme is
 // not the checkout's (file), and needs a non-empty artifactLocation.uri
-// and region.startLine to show an alert at all.
-func artifactURI(t finding.Target) string { return "tcp/" + url.PathEscape(t.Addr()) }
+// and region.startLine to show an alert at all. A file target is its own
+// artifact: its file URI.
+func artifactURI(t finding.Target) string {
+	if t.IsFile() {
+		return fileURI(t)
+	}
+	return "tcp/" + url.PathEscape(t.Addr())
+}
+
+// fileURI is file:///abs/path with every byte a URI may not hold raw
+// (controls, spaces, '%', '?', '#', non-ASCII) percent-encoded; a path that
+// is not absolute stays a relative reference; stdin is "stdin".
+func fileURI(t finding.Target) string {
+	switch {
+	case t.Path == finding.StdinPath:
+		return "stdin"
+	case strings.HasPrefix(t.Path, "/"):
+		return (&url.URL{Scheme: "file", Path: t.Path}).String()
+	}
+	return (&url.URL{Path: t.Path}).String()
+}
+
+// sarifWhere names where a finding is, for messages: "elasticsearch
+// (opensearch 2.19.6) at tcp://127.0.0.5:9200", or "the file file:///…".
+func sarifWhere(f finding.Finding) string {
+	if f.Target.IsFile() {
+		return "the file " + targetURI(f.Target)
+	}
+	return sarifService(f) + " at " + targetURI(f.Target)
+}
 
 func sarifResults(f finding.Finding) []sarifResult {
 	base := sarifResult{
@@ -377,7 +451,7 @@ func sarifResults(f finding.Finding) []sarifResult {
 				Region:           sarifRegion{StartLine: 1},
 			},
 			LogicalLocations: []sarifLogicalLocation{{
-				Name:               f.Target.Addr(),
+				Name:               f.Target.Name(),
 				FullyQualifiedName: targetURI(f.Target),
 				Kind:               "resource",
 			}},
@@ -444,8 +518,22 @@ func sarifService(f finding.Finding) string {
 }
 
 func sarifStatusMessage(f finding.Finding) string {
-	where := sarifService(f) + " at " + targetURI(f.Target)
+	where := sarifWhere(f)
 	var b strings.Builder
+	switch {
+	case f.Target.IsFile():
+		b.WriteString("Local file " + targetURI(f.Target) + ": " + datasetSummary(f))
+		if cs := classSummary(f, 6); cs != "" {
+			b.WriteString(" Data classes (estimated records): " + cs + ".")
+		} else {
+			b.WriteString(" No data class found.")
+		}
+		if f.Error != "" {
+			b.WriteString(" " + f.Error + ".")
+		}
+		fmt.Fprintf(&b, " Severity: %s.", f.Severity)
+		return b.String()
+	}
 	switch f.Status {
 	case finding.StatusExposed:
 		how := "without credentials"
@@ -474,7 +562,7 @@ func sarifStatusMessage(f finding.Finding) string {
 }
 
 func sarifFlagMessage(f finding.Finding, flag string) string {
-	where := sarifService(f) + " at " + targetURI(f.Target)
+	where := sarifWhere(f)
 	var names []string
 	for _, d := range f.Datasets {
 		if slices.Contains(d.Flags, flag) {
@@ -482,10 +570,14 @@ func sarifFlagMessage(f finding.Finding, flag string) string {
 		}
 	}
 	var msg string
-	switch flag {
-	case "ransom-note":
+	switch {
+	case f.Target.IsFile() && flag == "canary":
+		msg = "A canary record is in " + where + ": data meant to stay private was copied there."
+	case f.Target.IsFile():
+		msg = sarifRuleByID(flagRule(flag)).Short + ", in " + where + "."
+	case flag == "ransom-note":
 		msg = "Ransom note in the open data store " + where + ": its data has likely been taken or wiped."
-	case "code-execution":
+	case flag == "code-execution":
 		msg = "The open service " + where + " lets anyone run code."
 	default:
 		msg = "A canary record was read from the open data store " + where + "."

@@ -104,7 +104,7 @@ func renderTable(w io.Writer, fs []finding.Finding, opts Options) {
 			if err := protect(f, func() error { renderDetails(&b, *f, p); return nil }); err != nil {
 				b.Reset()
 				ef := errorFinding(f, err)
-				fmt.Fprintln(&b, p(ansiBold, clean(ef.Target.Addr(), 0))+" · "+dash(clean(ef.Service, maxVersionWidth)))
+				fmt.Fprintln(&b, p(ansiBold, clean(ef.Target.Name(), 0))+" · "+dash(clean(ef.Service, maxVersionWidth)))
 				fmt.Fprintln(&b, "  id "+clean(ef.ID, 0)+"  error: "+clean(ef.Error, 0))
 			}
 			io.WriteString(w, b.String())
@@ -120,7 +120,7 @@ func tableRow(f *finding.Finding) []cell {
 	var row []cell
 	err := protect(f, func() error {
 		row = []cell{
-			{text: clean(f.Target.Addr(), 0)},
+			{text: clean(f.Target.Name(), 0)},
 			{text: serviceCell(*f)},
 			{text: dash(clean(f.Version, maxVersionWidth))},
 			{text: dash(string(f.Status)), style: statusStyle(f.Status)},
@@ -137,7 +137,7 @@ func tableRow(f *finding.Finding) []cell {
 	}
 	ef := errorFinding(f, err)
 	return []cell{
-		{text: clean(ef.Target.Addr(), 0)},
+		{text: clean(ef.Target.Name(), 0)},
 		{text: dash(clean(ef.Service, maxVersionWidth))},
 		{text: "-"},
 		{text: dash(string(ef.Status)), style: statusStyle(ef.Status)},
@@ -221,7 +221,11 @@ func summaryLine(fs []finding.Finding) string {
 		}
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: %d exposed", plural(len(fs), "service", "services"), exposed)
+	what, whats := "service", "services"
+	if allFiles(fs) {
+		what, whats = "file", "files"
+	}
+	fmt.Fprintf(&b, "%s: %d exposed", plural(len(fs), what, whats), exposed)
 	if exposed > 0 {
 		var parts []string
 		for _, s := range []finding.Severity{finding.SeverityCritical, finding.SeverityHigh, finding.SeverityMedium, finding.SeverityLow, finding.SeverityInfo} {
@@ -253,6 +257,17 @@ func summaryLine(fs []finding.Finding) string {
 	return b.String()
 }
 
+// allFiles tells whether every finding is about a local file
+// (leakwatch classify), which the summary then counts as files.
+func allFiles(fs []finding.Finding) bool {
+	for _, f := range fs {
+		if !f.Target.IsFile() {
+			return false
+		}
+	}
+	return len(fs) > 0
+}
+
 func plural(n int, one, many string) string {
 	if n == 1 {
 		return "1 " + one
@@ -269,7 +284,7 @@ func plural64(n int64, one, many string) string {
 
 // renderDetails lists one finding's datasets for verbose output.
 func renderDetails(w io.Writer, f finding.Finding, p func(string, string) string) {
-	head := []string{p(ansiBold, clean(f.Target.Addr(), 0)), dash(clean(f.Service, maxVersionWidth))}
+	head := []string{p(ansiBold, clean(f.Target.Name(), 0)), dash(clean(f.Service, maxVersionWidth))}
 	if v := productVersion(f); v != "" {
 		head = append(head, clean(v, 2*maxVersionWidth))
 	}
