@@ -70,13 +70,13 @@ type (
 		LastSeenTime  int64    `json:"last_seen_time,omitempty"`
 	}
 	ocsfResource struct {
-		UID      string         `json:"uid"`
-		Name     string         `json:"name"`
-		Type     string         `json:"type"`
-		Hostname string         `json:"hostname,omitempty"`
-		IP       string         `json:"ip,omitempty"`
-		Version  string         `json:"version,omitempty"`
-		Labels   []string       `json:"labels,omitempty"`
+		UID      string   `json:"uid"`
+		Name     string   `json:"name"`
+		Type     string   `json:"type"`
+		Hostname string   `json:"hostname,omitempty"`
+		IP       string   `json:"ip,omitempty"`
+		Version  string   `json:"version,omitempty"`
+		Labels   []string `json:"labels,omitempty"`
 		// Data is an ocsfServiceRef (network) or an ocsfFileRef (file).
 		Data any `json:"data"`
 	}
