@@ -166,6 +166,11 @@ func (o Observation) Validate() error {
 		return fmt.Errorf("lifecycle: observation %s: unknown outcome %q", o.FindingID, o.Outcome)
 	case o.At.IsZero():
 		return fmt.Errorf("lifecycle: observation %s: no time", o.FindingID)
+	case o.Target.IsFile() || o.Finding != nil && o.Finding.Target.IsFile():
+		// Files (leakwatch classify) have no address to re-check or close.
+		return fmt.Errorf("lifecycle: observation %s: a file target; the history tracks network services only", o.FindingID)
+	case o.Target.Kind != finding.TargetNetwork:
+		return fmt.Errorf("lifecycle: observation %s: unknown target kind %q", o.FindingID, finding.VisibleText(string(o.Target.Kind)))
 	case o.Outcome == OutcomeExposed && o.Finding == nil:
 		return fmt.Errorf("lifecycle: observation %s: exposed without a finding", o.FindingID)
 	case o.Finding != nil && o.Finding.ID != "" && o.Finding.ID != o.FindingID:

@@ -161,7 +161,11 @@ func minimalErrorLine(f *finding.Finding) []byte {
 // see the same text — but its bytes hold nothing a terminal, a diff or an
 // editor would interpret. Returns b itself when there is nothing to
 // escape.
-func escapeUnsafeJSON(b []byte) []byte {
+func escapeUnsafeJSON(b []byte) []byte { return EscapeUnsafeJSON(b) }
+
+// EscapeUnsafeJSON is escapeUnsafeJSON, for other writers of JSON
+// documents (incident reports).
+func EscapeUnsafeJSON(b []byte) []byte {
 	i := 0
 	for i < len(b) {
 		c := b[i]

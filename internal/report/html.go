@@ -125,7 +125,7 @@ func BuildChart(r *Report) Chart {
 }
 
 var htmlTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
-	"ts": ts, "count": count, "n": func(n int64) string { return lifecycle.Count(n) },
+	"ts": ts, "count": count, "n": func(n int64) string { return lifecycle.Count(n) }, "target": targetName,
 	"ni":   func(n int) string { return lifecycle.Count(int64(n)) },
 	"join": func(s []string, sep string) string { return strings.Join(s, sep) },
 	"f1":   func(f float64) string { return fmt.Sprintf("%.1f", f) },
@@ -171,10 +171,10 @@ svg text{font-size:11px;fill:#333}svg .lincident{fill:#b00020;font-weight:600}sv
 const htmlSource = `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Incident report: {{.Finding.Service}} on {{.Finding.Target.Addr}}</title>
+<title>Incident report: {{.Finding.Service}} on {{target .Finding.Target}}</title>
 <style>` + htmlCSS + `</style></head>
 <body>
-<h1>Incident report: {{.Finding.Service}} on {{.Finding.Target.Addr}}</h1>
+<h1>Incident report: {{.Finding.Service}} on {{target .Finding.Target}}</h1>
 <p class="meta">Finding <code>{{.Finding.ID}}</code> · scope {{or .Finding.Scope "—"}} · status <b>{{.Finding.Status}}</b> · severity <b>{{.Finding.Severity}}</b><br>
 Generated {{ts .GeneratedAt}} by leakwatch ({{.Schema}}). Times: UTC. Clock: {{.Clock}}.</p>
 

@@ -1,12 +1,15 @@
 package report
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
 
+	"github.com/leakwatch/leakwatch/internal/finding"
 	"github.com/leakwatch/leakwatch/internal/lifecycle"
+	"github.com/leakwatch/leakwatch/internal/output"
 )
 
 // Formats are the report formats.
@@ -25,21 +28,32 @@ func Write(w io.Writer, format string, r *Report) error {
 	return fmt.Errorf("report: unknown format %q (want md, html or json)", format)
 }
 
+// writeJSON writes v as indented JSON with every rune output.Unsafe names
+// (terminal controls, bidi overrides in a path or a name) as a \u escape.
 func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(true)
 	if err := enc.Encode(v); err != nil {
+		return fmt.Errorf("report: write json: %w", err)
+	}
+	if _, err := w.Write(output.EscapeUnsafeJSON(b.Bytes())); err != nil {
 		return fmt.Errorf("report: write json: %w", err)
 	}
 	return nil
 }
 
 // md escapes text for Markdown (names come from targets: no markup, no
-// HTML, no table breaks).
+// HTML, no table breaks, no terminal controls — those are written as
+// visible escapes, as finding.VisibleText does).
 func md(s string) string {
 	var b strings.Builder
 	for _, c := range s {
+		if c != '\n' && c != '\r' && finding.Unsafe(c) {
+			b.WriteString(finding.VisibleText(string(c)))
+			continue
+		}
 		switch c {
 		case '\\', '`', '*', '_', '[', ']', '<', '>', '|', '#', '!', '{', '}':
 			b.WriteByte('\\')
@@ -65,7 +79,7 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 	var b strings.Builder
 	p := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
 	f := r.Finding
-	p("# Incident report: %s on %s\n\n", md(f.Service), md(f.Target.Addr()))
+	p("# Incident report: %s on %s\n\n", md(f.Service), md(targetName(f.Target)))
 	p("Finding `%s` · scope %s · status **%s** · severity **%s**  \n", md(f.ID), md(or(f.Scope, "—")), f.Status, f.Severity)
 	p("Generated %s by leakwatch (%s).  \n", ts(r.GeneratedAt), Schema)
 	p("Times: UTC. Clock: %s.\n\n", md(r.Clock))

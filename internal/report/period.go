@@ -167,7 +167,7 @@ func periodMarkdown(p *PeriodReport) string {
 	f("Method: %s.\n\n## Exposures\n\n", md(t.Method))
 	f("| Finding | Target | Service | Status | Severity | First seen open | Last seen open | Closed | Seen open | Records | Personal | Subjects | Classes | Incidents |\n|---|---|---|---|---|---|---|---|---|---:|---:|---|---|---|\n")
 	for _, e := range p.Exposures {
-		f("| `%s` | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s–%s | %s | %s |\n", md(short(e.ID)), md(e.Target.Addr()), md(e.Service),
+		f("| `%s` | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s–%s | %s | %s |\n", md(short(e.ID)), md(targetName(e.Target)), md(e.Service),
 			e.Status, e.Severity, ts(e.FirstSeenOpen), ts(e.LastSeenOpen), ts(e.ClosedAt), e.Exposed.Text,
 			lifecycle.Count(e.Records), lifecycle.Count(e.PersonalRecords), lifecycle.Count(e.SubjectsLow), lifecycle.Count(e.SubjectsHigh),
 			md(strings.Join(e.Classes, ", ")), strings.Join(e.Incidents, ", "))
@@ -187,7 +187,7 @@ func short(id string) string {
 }
 
 var periodTmpl = template.Must(template.New("period").Funcs(template.FuncMap{
-	"ts": ts, "n": func(n int64) string { return lifecycle.Count(n) }, "short": short,
+	"ts": ts, "n": func(n int64) string { return lifecycle.Count(n) }, "short": short, "target": targetName,
 	"join": func(s []string, sep string) string { return strings.Join(s, sep) }, "inc": incidentText,
 }).Parse(`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Exposure report {{or .Scope "all scopes"}}</title>
@@ -210,7 +210,7 @@ var periodTmpl = template.Must(template.New("period").Funcs(template.FuncMap{
 <p class="meta">Method: {{.Totals.Method}}.</p>
 <h2>Exposures</h2>
 <table><tr><th>Finding</th><th>Target</th><th>Service</th><th>Status</th><th>Severity</th><th>First seen open</th><th>Last seen open</th><th>Closed</th><th>Seen open</th><th>Records</th><th>Personal</th><th>Subjects</th><th>Classes</th><th>Incidents</th></tr>
-{{range .Exposures}}<tr><td><code>{{short .ID}}</code></td><td>{{.Target.Addr}}</td><td>{{.Service}}</td><td>{{.Status}}</td><td>{{.Severity}}</td><td>{{ts .FirstSeenOpen}}</td><td>{{ts .LastSeenOpen}}</td><td>{{ts .ClosedAt}}</td><td>{{.Exposed.Text}}</td><td class="n">{{n .Records}}</td><td class="n">{{n .PersonalRecords}}</td><td class="n">{{n .SubjectsLow}}–{{n .SubjectsHigh}}</td><td>{{join .Classes ", "}}</td><td class="crit">{{join .Incidents ", "}}</td></tr>
+{{range .Exposures}}<tr><td><code>{{short .ID}}</code></td><td>{{target .Target}}</td><td>{{.Service}}</td><td>{{.Status}}</td><td>{{.Severity}}</td><td>{{ts .FirstSeenOpen}}</td><td>{{ts .LastSeenOpen}}</td><td>{{ts .ClosedAt}}</td><td>{{.Exposed.Text}}</td><td class="n">{{n .Records}}</td><td class="n">{{n .PersonalRecords}}</td><td class="n">{{n .SubjectsLow}}–{{n .SubjectsHigh}}</td><td>{{join .Classes ", "}}</td><td class="crit">{{join .Incidents ", "}}</td></tr>
 {{else}}<tr><td colspan="14">No exposure in this period.</td></tr>{{end}}</table>
 <p class="meta">Each finding's full report: leakwatch report ID.</p>
 </body></html>

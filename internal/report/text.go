@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/leakwatch/leakwatch/internal/finding"
 	"github.com/leakwatch/leakwatch/internal/lifecycle"
 )
 
@@ -106,6 +107,11 @@ func subjectCategories(cs []Category) []string {
 	return out
 }
 
+// targetName is how the report names a target: host:port, or a file's
+// path with every unsafe rune (terminal escapes, bidi controls) written as
+// a visible escape.
+func targetName(t finding.Target) string { return finding.VisibleText(t.Name()) }
+
 // nature writes Art. 33(3)(a) in sentences.
 func nature(r *Report) []string {
 	f := r.Finding
@@ -122,6 +128,9 @@ func nature(r *Report) []string {
 		auth = "with a well-known default password"
 	}
 	s := []string{fmt.Sprintf("Confidentiality breach: the %s data store at %s answered %s, so anyone who could reach that address could read its data.", what, f.Target.Addr(), auth)}
+	if f.Target.IsFile() {
+		s[0] = fmt.Sprintf("Personal data in a file: %s holds the data below; anyone who can read that file, or a copy of it, can read them.", targetName(f.Target))
+	}
 	w := r.Window
 	if !w.FirstSeenOpen.IsZero() {
 		t := fmt.Sprintf("leakwatch first saw it open at %s and last saw it open at %s", ts(w.FirstSeenOpen), ts(w.LastSeenOpen))
