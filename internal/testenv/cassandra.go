@@ -7,8 +7,6 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -38,26 +36,14 @@ func StartCassandra(addr netip.Addr, port int, dir, auth string) (*CassandraNode
 	if !addr.Is4() || !addr.IsLoopback() {
 		return nil, fmt.Errorf("testenv: cassandra address %s is not IPv4 loopback", addr)
 	}
-	home, err := JavaNode("cassandranode")
-	if err != nil {
+	if _, err := startJavaNode("cassandranode", "cassandra", addr.String(), strconv.Itoa(port), dir, auth); err != nil {
 		return nil, err
-	}
-	script := filepath.Join(home, "start.sh")
-	out, err := exec.Command("bash", script, addr.String(), strconv.Itoa(port), dir, auth).CombinedOutput()
-	if err != nil {
-		return nil, fmt.Errorf("testenv: start cassandra: %w\n%s", err, tail(string(out), 4000))
 	}
 	return &CassandraNode{Addr: addr, Port: port, Auth: auth, Dir: dir}, nil
 }
 
 // Stop stops the node and waits for it to exit.
-func (n *CassandraNode) Stop() {
-	root, err := RepoRoot()
-	if err != nil {
-		return
-	}
-	_ = exec.Command("bash", filepath.Join(root, "testenv", "cassandranode", "stop.sh"), n.Dir).Run()
-}
+func (n *CassandraNode) Stop() { stopJavaNode("cassandranode", n.Dir) }
 
 var cassNodes sharedServers[*CassandraNode]
 
@@ -66,7 +52,7 @@ var cassNodes sharedServers[*CassandraNode]
 // StopSharedCassandra from TestMain after m.Run.
 func SharedCassandra(tb testing.TB, key string, port int, auth string) *CassandraNode {
 	tb.Helper()
-	n, err := cassNodes.get(key, func() (*CassandraNode, error) {
+	return cassNodes.must(tb, key, "cassandra node", func() (*CassandraNode, error) {
 		if port == 0 {
 			port = 9042
 		}
@@ -77,20 +63,10 @@ func SharedCassandra(tb testing.TB, key string, port int, auth string) *Cassandr
 				break
 			}
 		}
-		dir, err := os.MkdirTemp("", "leakwatch-cassandra-")
-		if err != nil {
-			return nil, err
-		}
-		n, err := StartCassandra(addr, port, dir, auth)
-		if err != nil {
-			os.RemoveAll(dir)
-		}
-		return n, err
+		return inTempDir("leakwatch-cassandra-", func(dir string) (*CassandraNode, error) {
+			return StartCassandra(addr, port, dir, auth)
+		})
 	})
-	if err != nil {
-		Unavailable(tb, "cassandra node: %v", err)
-	}
-	return n
 }
 
 // StopSharedCassandra stops every shared Cassandra node (in parallel: a

@@ -7,7 +7,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 )
 
@@ -66,49 +65,40 @@ func HazelcastSecrets() []string {
 
 func startHazelcast(tb testing.TB, members []HazelcastMember) (*Hazelcast, error) {
 	tb.Helper()
-	nodeDir, err := JavaNode("hazelcastnode")
-	if err != nil {
-		return nil, err
-	}
-	dir, err := os.MkdirTemp("", "leakwatch-hazelcast-")
-	if err != nil {
-		return nil, err
-	}
-	seed := filepath.Join(dir, "seed.tsv")
-	if err := os.WriteFile(seed, []byte(hazelcastSeed()), 0o600); err != nil {
-		return nil, err
-	}
-	args := []string{filepath.Join(nodeDir, "start.sh"), dir, seed}
-	for i := range members {
-		m := &members[i]
-		if !m.Addr.IsValid() {
-			m.Addr = Addr(tb)
+	return inTempDir("leakwatch-hazelcast-", func(dir string) (*Hazelcast, error) {
+		seed := filepath.Join(dir, "seed.tsv")
+		if err := os.WriteFile(seed, []byte(hazelcastSeed()), 0o600); err != nil {
+			return nil, err
 		}
-		if !m.Addr.Is4() || !m.Addr.IsLoopback() {
-			return nil, fmt.Errorf("testenv: hazelcast address %s is not IPv4 loopback", m.Addr)
+		args := []string{dir, seed}
+		for i := range members {
+			m := &members[i]
+			if !m.Addr.IsValid() {
+				m.Addr = Addr(tb)
+			}
+			if !m.Addr.Is4() || !m.Addr.IsLoopback() {
+				return nil, fmt.Errorf("testenv: hazelcast address %s is not IPv4 loopback", m.Addr)
+			}
+			if m.Port == 0 {
+				m.Port = FreePort(tb, m.Addr)
+			}
+			if m.Cluster == "" {
+				m.Cluster = "dev"
+			}
+			args = append(args, fmt.Sprintf("%s:%d:%s", m.Addr, m.Port, m.Cluster))
 		}
-		if m.Port == 0 {
-			m.Port = FreePort(tb, m.Addr)
+		out, err := startJavaNode("hazelcastnode", "hazelcast", args...)
+		if err != nil {
+			return nil, err
 		}
-		if m.Cluster == "" {
-			m.Cluster = "dev"
-		}
-		args = append(args, fmt.Sprintf("%s:%d:%s", m.Addr, m.Port, m.Cluster))
-	}
-	out, err := exec.Command("bash", args...).CombinedOutput()
-	if err != nil {
-		os.RemoveAll(dir)
-		return nil, fmt.Errorf("testenv: start hazelcast: %w\n%s", err, tail(string(out), 4000))
-	}
-	tb.Logf("%s", strings.TrimSpace(tail(string(out), 300)))
-	return &Hazelcast{Members: members, Dir: dir}, nil
+		tb.Logf("%s", strings.TrimSpace(tail(out, 300)))
+		return &Hazelcast{Members: members, Dir: dir}, nil
+	})
 }
 
 // Stop stops the JVM and removes its files.
 func (h *Hazelcast) Stop() {
-	if dir, err := JavaNode("hazelcastnode"); err == nil {
-		_ = exec.Command("bash", filepath.Join(dir, "stop.sh"), h.Dir).Run()
-	}
+	stopJavaNode("hazelcastnode", h.Dir)
 	os.RemoveAll(h.Dir)
 }
 
@@ -125,35 +115,23 @@ func StartHazelcast(tb testing.TB, members ...HazelcastMember) *Hazelcast {
 	return h
 }
 
-var (
-	hzOnce   sync.Once
-	hzShared *Hazelcast
-	hzErr    error
-)
+var hzShared sharedServers[*Hazelcast]
 
 // SharedHazelcast returns the package's JVM of two members: [0] open
 // (cluster "dev", a free port), [1] protected by another cluster name (on
 // 5701). Call StopSharedHazelcast from TestMain after m.Run.
 func SharedHazelcast(tb testing.TB) *Hazelcast {
 	tb.Helper()
-	hzOnce.Do(func() {
-		hzShared, hzErr = startHazelcast(tb, []HazelcastMember{
+	return hzShared.must(tb, "", "hazelcast", func() (*Hazelcast, error) {
+		return startHazelcast(tb, []HazelcastMember{
 			{Cluster: "dev"},
 			{Addr: AddrWithPort(tb, 5701), Port: 5701, Cluster: "lw-prod-7f3a"},
 		})
 	})
-	if hzErr != nil {
-		Unavailable(tb, "hazelcast: %v", hzErr)
-	}
-	return hzShared
 }
 
 // StopSharedHazelcast stops the shared JVM.
-func StopSharedHazelcast() {
-	if hzShared != nil {
-		hzShared.Stop()
-	}
-}
+func StopSharedHazelcast() { hzShared.stopAll((*Hazelcast).Stop) }
 
 // Digest hashes member i's maps (names, sizes, every entry) as the real
 // Hazelcast Java client reads them.

@@ -10,7 +10,6 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -55,21 +54,10 @@ func StartSearchNode(flavor string, addr netip.Addr, port int, dir string) (*Sea
 	if !addr.Is4() || !addr.IsLoopback() {
 		return nil, fmt.Errorf("testenv: search node address %s is not IPv4 loopback", addr)
 	}
-	if _, err := exec.LookPath("java"); err != nil {
-		return nil, fmt.Errorf("testenv: java not installed: %w", err)
-	}
-	if _, err := exec.LookPath("mvn"); err != nil {
-		return nil, fmt.Errorf("testenv: mvn not installed: %w", err)
-	}
-	root, err := RepoRoot()
-	if err != nil {
+	// JavaNode takes an earlier build's stamp in testenv/searchnode/target for mvn; the flavors
+	// stamp their own modules' target/, so mvn stays required here, as before.
+	if _, err := startJavaNode("searchnode", flavor, flavor, addr.String(), strconv.Itoa(port), dir); err != nil {
 		return nil, err
-	}
-	script := filepath.Join(root, "testenv", "searchnode", "start.sh")
-	cmd := exec.Command("bash", script, flavor, addr.String(), strconv.Itoa(port), dir)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		return nil, fmt.Errorf("testenv: start %s: %w\n%s", flavor, err, tail(string(out), 4000))
 	}
 	n := &SearchNode{Flavor: flavor, Addr: addr, Port: port, Dir: dir}
 	n.Client = NewSearchClient(n.URL())
@@ -77,13 +65,7 @@ func StartSearchNode(flavor string, addr netip.Addr, port int, dir string) (*Sea
 }
 
 // Stop stops the node and waits for it to exit.
-func (n *SearchNode) Stop() {
-	root, err := RepoRoot()
-	if err != nil {
-		return
-	}
-	_ = exec.Command("bash", filepath.Join(root, "testenv", "searchnode", "stop.sh"), n.Dir).Run()
-}
+func (n *SearchNode) Stop() { stopJavaNode("searchnode", n.Dir) }
 
 var searchNodes sharedServers[*SearchNode]
 
@@ -92,21 +74,15 @@ var searchNodes sharedServers[*SearchNode]
 // from TestMain after m.Run.
 func SharedSearchNode(tb testing.TB, flavor string) *SearchNode {
 	tb.Helper()
-	n, err := searchNodes.get(flavor, func() (*SearchNode, error) {
+	return searchNodes.must(tb, flavor, flavor+" node", func() (*SearchNode, error) {
 		addr := AddrWithPort(tb, 9200)
 		if !PortFree(addr, 9300) {
 			addr = AddrWithPort(tb, 9200)
 		}
-		dir, err := os.MkdirTemp("", "leakwatch-"+flavor+"-")
-		if err != nil {
-			return nil, err
-		}
-		return StartSearchNode(flavor, addr, 9200, dir)
+		return inTempDir("leakwatch-"+flavor+"-", func(dir string) (*SearchNode, error) {
+			return StartSearchNode(flavor, addr, 9200, dir)
+		})
 	})
-	if err != nil {
-		Unavailable(tb, "%s node: %v", flavor, err)
-	}
-	return n
 }
 
 // StopShared stops every shared node and removes its files.

@@ -1,6 +1,10 @@
 package testenv
 
-import "sync"
+import (
+	"os"
+	"sync"
+	"testing"
+)
 
 // sharedServers keeps servers shared by the tests of a package (a JVM that
 // takes seconds to boot), one per key, each started once; stopAll stops
@@ -33,6 +37,17 @@ func (s *sharedServers[T]) get(key string, start func() (T, error)) (T, error) {
 	return one.v, one.err
 }
 
+// must is get for a test: a server that cannot start skips the test
+// (fails it under CI) through Unavailable, naming it what.
+func (s *sharedServers[T]) must(tb testing.TB, key, what string, start func() (T, error)) T {
+	tb.Helper()
+	v, err := s.get(key, start)
+	if err != nil {
+		Unavailable(tb, "%s: %v", what, err)
+	}
+	return v
+}
+
 // stopAll calls stop for every server that started.
 func (s *sharedServers[T]) stopAll(stop func(T)) {
 	s.mu.Lock()
@@ -45,4 +60,19 @@ func (s *sharedServers[T]) stopAll(stop func(T)) {
 	}
 	wg.Wait()
 	s.m = nil
+}
+
+// inTempDir calls start with a new temporary folder (named by pattern as
+// os.MkdirTemp takes it) and removes the folder when start fails.
+func inTempDir[T any](pattern string, start func(dir string) (T, error)) (T, error) {
+	dir, err := os.MkdirTemp("", pattern)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	v, err := start(dir)
+	if err != nil {
+		os.RemoveAll(dir)
+	}
+	return v, err
 }

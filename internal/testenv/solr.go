@@ -11,8 +11,6 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -66,32 +64,23 @@ func startSolr(tb testing.TB, o SolrOptions) (*Solr, error) {
 	if o.Port == 0 {
 		o.Port = FreePort(tb, o.Addr)
 	}
-	nodeDir, err := JavaNode("solrnode")
-	if err != nil {
-		return nil, err
-	}
-	dir, err := os.MkdirTemp("", "leakwatch-solr-")
-	if err != nil {
-		return nil, err
-	}
-	args := []string{filepath.Join(nodeDir, "start.sh"), o.Addr.String(), strconv.Itoa(o.Port), dir, strings.Join(SolrCores, ",")}
-	if o.Password != "" {
-		args = append(args, o.Password)
-	}
-	out, err := exec.Command("bash", args...).CombinedOutput()
-	if err != nil {
-		os.RemoveAll(dir)
-		return nil, fmt.Errorf("testenv: start solr: %w\n%s", err, tail(string(out), 4000))
-	}
-	tb.Logf("%s", strings.TrimSpace(tail(string(out), 300)))
-	return &Solr{Addr: o.Addr, Port: o.Port, Password: o.Password, Dir: dir, client: &http.Client{Timeout: 60 * time.Second}}, nil
+	return inTempDir("leakwatch-solr-", func(dir string) (*Solr, error) {
+		args := []string{o.Addr.String(), strconv.Itoa(o.Port), dir, strings.Join(SolrCores, ",")}
+		if o.Password != "" {
+			args = append(args, o.Password)
+		}
+		out, err := startJavaNode("solrnode", "solr", args...)
+		if err != nil {
+			return nil, err
+		}
+		tb.Logf("%s", strings.TrimSpace(tail(out, 300)))
+		return &Solr{Addr: o.Addr, Port: o.Port, Password: o.Password, Dir: dir, client: &http.Client{Timeout: 60 * time.Second}}, nil
+	})
 }
 
 // Stop stops the node, waits for it to exit and removes its files.
 func (s *Solr) Stop() {
-	if dir, err := JavaNode("solrnode"); err == nil {
-		_ = exec.Command("bash", filepath.Join(dir, "stop.sh"), s.Dir).Run()
-	}
+	stopJavaNode("solrnode", s.Dir)
 	os.RemoveAll(s.Dir)
 }
 
@@ -114,11 +103,7 @@ var solrNodes sharedServers[*Solr]
 // TestMain after m.Run.
 func SharedSolr(tb testing.TB, key string, o SolrOptions) *Solr {
 	tb.Helper()
-	n, err := solrNodes.get(key, func() (*Solr, error) { return startSolr(tb, o) })
-	if err != nil {
-		Unavailable(tb, "solr node: %v", err)
-	}
-	return n
+	return solrNodes.must(tb, key, "solr node", func() (*Solr, error) { return startSolr(tb, o) })
 }
 
 // StopSharedSolr stops every shared node.
