@@ -34,8 +34,10 @@ Classifies exports and dumps before they leave: which kinds of personal data
 and secrets the records hold, with the same dataset/class report as 'scan'
 (masked examples and keyed hashes, never a raw value). Nothing is contacted.
 
-Each file is one dataset. Formats (by extension, or sniffed; --type forces
-one): JSON lines (.jsonl, .ndjson; also a stream of JSON documents), JSON
+Each file is one finding with one dataset; the finding's target is the
+file ({"kind":"file","path":ABSOLUTE PATH}, path "-" for stdin), so its id
+is the same in every run over that path. Formats (by extension, or sniffed;
+--type forces one): JSON lines (.jsonl, .ndjson; also a stream of JSON documents), JSON
 arrays of documents (.json), CSV/TSV with a header row (.csv, .tsv), SQL
 dumps (.sql: the rows of pg_dump COPY blocks and of INSERT statements, with
 "table.column" as field names), and plain text (anything else: one record
@@ -51,7 +53,8 @@ so accuracy can be measured from outside against any labelled corpus.
 Every read is bounded: at most --max-bytes of each file (the rest is not
 read; the dataset is flagged sample-truncated), records longer than
 --max-record-bytes are skipped (flagged record-too-large), at most
---max-files files of a directory; the report holds at most --sample-records
+--max-files files of a directory (the findings of a directory cut there
+are flagged datasets-truncated); the report holds at most --sample-records
 records and --sample-bytes of each file (the rest are counted).
 
 Exit codes: 0 no class found, 1 some class found (0 with --exit-zero),
@@ -109,12 +112,6 @@ func (a *app) classifyFlagSet(cf *classifyFlags) *pflag.FlagSet {
 	fs.BoolP("help", "h", false, "show this help")
 	return fs
 }
-
-// classifyPort fills the finding contract's target port (1–65535 is
-// required) for files, which are read from this machine and have no port:
-// the finding of a classify run is "localhost:1", service "file", with the
-// FILE/DIR argument as the target's hostname.
-const classifyPort = 1
 
 // classifyInput is one file (or stdin) to read as a dataset.
 type classifyInput struct {
@@ -250,21 +247,8 @@ func (a *app) classifyCmd(ctx context.Context, args []string) (int, error) {
 		cr.perRecord = bw
 	}
 
-	root := fs.Arg(0)
-	if root == "-" {
-		root = "stdin"
-	}
-	f := finding.Finding{
-		Target:     finding.Target{Host: "localhost", Port: classifyPort, Hostname: root},
-		Service:    "file",
-		Product:    "leakwatch classify",
-		Status:     finding.StatusExposed,
-		Auth:       finding.AuthNone,
-		ObservedAt: time.Now().UTC().Truncate(time.Millisecond),
-	}
-	if truncated {
-		f.Flags = append(f.Flags, probe.FlagDatasetsTruncated)
-	}
+	observed := time.Now().UTC().Truncate(time.Millisecond)
+	var findings []finding.Finding
 	var runErr error
 	for _, in := range inputs {
 		if err := ctx.Err(); err != nil {
@@ -283,17 +267,18 @@ func (a *app) classifyCmd(ctx context.Context, args []string) (int, error) {
 			break
 		}
 		if ds != nil {
-			f.Datasets = append(f.Datasets, *ds)
+			findings = append(findings, fileFinding(in, *ds, truncated, observed))
 		}
 	}
 	if cr.perRecord == nil && runErr == nil {
-		classify.Scrub(&f) // file and field names are values too (safety rule 4)
-		f.Finalize()
 		w := output.New(format, bw, output.Options{
 			Color: cf.outFile == "" && output.ColorAuto(a.stdout), Verbose: cf.verbose, ToolVersion: toolVersion(),
 		})
-		if err := w.Write(f); err != nil {
-			runErr = fmt.Errorf("output: %w", err)
+		for _, f := range findings {
+			if err := w.Write(f); err != nil {
+				runErr = fmt.Errorf("output: %w", err)
+				break
+			}
 		}
 		if err := w.Close(); err != nil && runErr == nil {
 			runErr = fmt.Errorf("output: %w", err)
@@ -316,6 +301,39 @@ func (a *app) classifyCmd(ctx context.Context, args []string) (int, error) {
 		return exitExposed, nil
 	}
 	return exitOK, nil
+}
+
+// fileFinding is one file's finding: the file is the target (its absolute
+// path, or "-" for stdin: the id is the same in every run over the same
+// path, whatever the working directory or the argument's spelling), the
+// dataset its records. A directory cut by --max-files flags each of its
+// findings datasets-truncated: the run did not cover every file.
+func fileFinding(in classifyInput, ds finding.Dataset, truncated bool, observed time.Time) finding.Finding {
+	path := finding.StdinPath
+	if in.path != "" {
+		path = filepath.Clean(in.path)
+		if abs, err := filepath.Abs(in.path); err == nil {
+			path = abs
+		}
+	}
+	f := finding.Finding{
+		Target:     finding.FileTarget(path),
+		Service:    "file",
+		Product:    "leakwatch classify",
+		Status:     finding.StatusExposed,
+		Auth:       finding.AuthNone,
+		Datasets:   []finding.Dataset{ds},
+		ObservedAt: observed,
+	}
+	if truncated {
+		f.Flags = append(f.Flags, probe.FlagDatasetsTruncated)
+	}
+	// File and field names are values too (safety rule 4): the dataset's
+	// name and fields are scrubbed. The target's path is not: it is where
+	// the user must look, as a host address is; writers escape it.
+	classify.Scrub(&f)
+	f.Finalize()
+	return f
 }
 
 // classifyInputs lists the files to read: one FILE, every regular file
