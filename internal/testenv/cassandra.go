@@ -63,19 +63,27 @@ func SharedCassandra(tb testing.TB, key string, port int, auth string) *Cassandr
 				break
 			}
 		}
-		return inTempDir("leakwatch-cassandra-", func(dir string) (*CassandraNode, error) {
-			return StartCassandra(addr, port, dir, auth)
-		})
+		return startCassandraIn(addr, port, auth)
 	})
+}
+
+// startCassandraIn is StartCassandra in a new temporary folder.
+func startCassandraIn(addr netip.Addr, port int, auth string) (*CassandraNode, error) {
+	return inTempDir("leakwatch-cassandra-", func(dir string) (*CassandraNode, error) {
+		return StartCassandra(addr, port, dir, auth)
+	})
+}
+
+// stopAndRemove stops the node and removes its files.
+func (n *CassandraNode) stopAndRemove() {
+	n.Stop()
+	os.RemoveAll(n.Dir)
 }
 
 // StopSharedCassandra stops every shared Cassandra node (in parallel: a
 // clean shutdown drains for a few seconds) and removes its files.
 func StopSharedCassandra() {
-	cassNodes.stopAll(func(n *CassandraNode) {
-		n.Stop()
-		os.RemoveAll(n.Dir)
-	})
+	cassNodes.stopAll((*CassandraNode).stopAndRemove)
 }
 
 // StartCassandraNode boots a node on addr:port (storage port 7000 on addr)
@@ -83,20 +91,8 @@ func StopSharedCassandra() {
 // when it cannot; it is stopped when the test ends.
 func StartCassandraNode(tb testing.TB, addr netip.Addr, port int, auth string) *CassandraNode {
 	tb.Helper()
-	dir, err := os.MkdirTemp("", "leakwatch-cassandra-")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	n, err := StartCassandra(addr, port, dir, auth)
-	if err != nil {
-		os.RemoveAll(dir)
-		Unavailable(tb, "cassandra node: %v", err)
-	}
-	tb.Cleanup(func() {
-		n.Stop()
-		os.RemoveAll(dir)
-	})
-	return n
+	return forTest(tb, "cassandra node", func() (*CassandraNode, error) { return startCassandraIn(addr, port, auth) },
+		(*CassandraNode).stopAndRemove)
 }
 
 // Session opens a gocql session to the node (the test's own client; user

@@ -107,12 +107,7 @@ func (h *Hazelcast) Stop() {
 // skips (fails under CI) when it cannot.
 func StartHazelcast(tb testing.TB, members ...HazelcastMember) *Hazelcast {
 	tb.Helper()
-	h, err := startHazelcast(tb, members)
-	if err != nil {
-		Unavailable(tb, "hazelcast: %v", err)
-	}
-	tb.Cleanup(h.Stop)
-	return h
+	return forTest(tb, "hazelcast", func() (*Hazelcast, error) { return startHazelcast(tb, members) }, (*Hazelcast).Stop)
 }
 
 var hzShared sharedServers[*Hazelcast]

@@ -62,6 +62,19 @@ func (s *sharedServers[T]) stopAll(stop func(T)) {
 	s.m = nil
 }
 
+// forTest starts a server for one test and stops it with stop when the
+// test ends; one that cannot start skips the test (fails it under CI)
+// through Unavailable, naming it what.
+func forTest[T any](tb testing.TB, what string, start func() (T, error), stop func(T)) T {
+	tb.Helper()
+	v, err := start()
+	if err != nil {
+		Unavailable(tb, "%s: %v", what, err)
+	}
+	tb.Cleanup(func() { stop(v) })
+	return v
+}
+
 // inTempDir calls start with a new temporary folder (named by pattern as
 // os.MkdirTemp takes it) and removes the folder when start fails.
 func inTempDir[T any](pattern string, start func(dir string) (T, error)) (T, error) {

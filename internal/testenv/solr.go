@@ -88,12 +88,7 @@ func (s *Solr) Stop() {
 // (fails under CI) when it cannot.
 func StartSolr(tb testing.TB, o SolrOptions) *Solr {
 	tb.Helper()
-	s, err := startSolr(tb, o)
-	if err != nil {
-		Unavailable(tb, "solr node: %v", err)
-	}
-	tb.Cleanup(s.Stop)
-	return s
+	return forTest(tb, "solr node", func() (*Solr, error) { return startSolr(tb, o) }, (*Solr).Stop)
 }
 
 var solrNodes sharedServers[*Solr]
