@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 )
 
 // TargetKind says what a Target names. The zero value is a network
@@ -85,27 +86,46 @@ func (t Target) Validate() error {
 func (t Target) MarshalJSON() ([]byte, error) {
 	var v any
 	if t.Kind == TargetNetwork && t.Path == "" {
-		v = struct {
-			Host     string `json:"host"`
-			Port     int    `json:"port"`
-			Hostname string `json:"hostname"`
-		}{t.Host, t.Port, t.Hostname}
+		v = networkJSON{t.Host, t.Port, t.Hostname}
 	} else {
 		if err := t.Validate(); err != nil {
 			return nil, err
 		}
-		v = struct {
-			Kind TargetKind `json:"kind"`
-			Path string     `json:"path"`
-		}{t.Kind, t.Path}
+		v = fileJSON{t.Kind, t.Path}
 	}
 	// No HTML escaping here: the outer encoder applies its own setting
 	// when it copies these bytes, as it does for plain struct fields.
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
+	e := targetEncoders.Get().(*targetEncoder)
+	defer targetEncoders.Put(e)
+	e.buf.Reset()
+	if err := e.enc.Encode(v); err != nil {
 		return nil, err
 	}
-	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+	return bytes.Clone(bytes.TrimSuffix(e.buf.Bytes(), []byte("\n"))), nil
 }
+
+// The JSON shapes of the two kinds.
+type (
+	networkJSON struct {
+		Host     string `json:"host"`
+		Port     int    `json:"port"`
+		Hostname string `json:"hostname"`
+	}
+	fileJSON struct {
+		Kind TargetKind `json:"kind"`
+		Path string     `json:"path"`
+	}
+)
+
+// targetEncoder is a reusable encoder without HTML escaping.
+type targetEncoder struct {
+	buf bytes.Buffer
+	enc *json.Encoder
+}
+
+var targetEncoders = sync.Pool{New: func() any {
+	e := &targetEncoder{}
+	e.enc = json.NewEncoder(&e.buf)
+	e.enc.SetEscapeHTML(false)
+	return e
+}}

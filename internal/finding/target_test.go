@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"io"
 	"strings"
 	"testing"
 )
@@ -148,4 +149,37 @@ func must(t *testing.T, err error) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// BenchmarkTargetJSON: what the v1-preserving MarshalJSON costs per
+// network target against encoding/json's plain struct encoding (the shape
+// before file targets), and within a whole finding's line.
+func BenchmarkTargetJSON(b *testing.B) {
+	type v1Target struct {
+		Host     string `json:"host"`
+		Port     int    `json:"port"`
+		Hostname string `json:"hostname"`
+	}
+	tg := Target{Host: "127.0.0.5", Port: 9200, Hostname: "search.internal.test"}
+	f := Finding{Target: tg, Service: "elasticsearch", Status: StatusExposed, Auth: AuthNone,
+		Datasets: []Dataset{{Name: "customers", Kind: "index", Records: Int64(2400000), Sampled: 200,
+			Classes: []ClassCount{{Class: "email", Sampled: 200, Matched: 199, Source: "values", Examples: []string{"j***@e*****.com"}}}}}}
+	f.Finalize()
+	enc := json.NewEncoder(io.Discard)
+	b.Run("v1-struct", func(b *testing.B) {
+		v := v1Target{tg.Host, tg.Port, tg.Hostname}
+		for b.Loop() {
+			_ = enc.Encode(v)
+		}
+	})
+	b.Run("target", func(b *testing.B) {
+		for b.Loop() {
+			_ = enc.Encode(tg)
+		}
+	})
+	b.Run("finding", func(b *testing.B) {
+		for b.Loop() {
+			_ = enc.Encode(f)
+		}
+	})
 }
