@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"math/big"
 	"net"
@@ -26,6 +27,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sasl/scram"
 )
 
 // Kafka is a real single-node Apache Kafka 4.x broker (kafka_2.13 from
@@ -38,6 +40,11 @@ type Kafka struct {
 	SASLPort int // SASL_PLAINTEXT, SCRAM-SHA-256: protected
 	TLSPort  int // SSL without client certificates: open over TLS (0: none)
 	Dir      string
+	// ACL: the authorizer is on (KAFKANODE_ACL): the plaintext listener
+	// takes anyone as User:ANONYMOUS but grants only what ACLs allow, and
+	// the test's own clients (Client, SeedKafka, Digest) are the super user
+	// admin over the SASL listener.
+	ACL bool
 }
 
 // KafkaVersion is the release line of the broker testenv/kafkanode runs.
@@ -50,12 +57,13 @@ func (k *Kafka) HostPort() string { return netip.AddrPortFrom(k.Addr, uint16(k.P
 // port unless tlsPort is 0, with a fresh self-signed certificate; the
 // controller takes a free port of addr) with its files in dir.
 func StartKafka(addr netip.Addr, port, saslPort, tlsPort int, dir string) (*Kafka, error) {
-	return startKafka(addr, port, saslPort, tlsPort, dir, "")
+	return startKafka(addr, port, saslPort, tlsPort, dir, "", false)
 }
 
 // startKafka is StartKafka; join, if set, is the Dir of a running broker
-// whose cluster the new broker joins (broker role only, node id 2).
-func startKafka(addr netip.Addr, port, saslPort, tlsPort int, dir, join string) (*Kafka, error) {
+// whose cluster the new broker joins (broker role only, node id 2); acl
+// turns the authorizer on.
+func startKafka(addr netip.Addr, port, saslPort, tlsPort int, dir, join string, acl bool) (*Kafka, error) {
 	if !addr.Is4() || !addr.IsLoopback() {
 		return nil, fmt.Errorf("testenv: kafka address %s is not IPv4 loopback", addr)
 	}
@@ -72,14 +80,18 @@ func startKafka(addr netip.Addr, port, saslPort, tlsPort int, dir, join string) 
 		args = append(args, strconv.Itoa(tlsPort))
 	}
 	cmd := exec.Command("bash", args...)
+	cmd.Env = os.Environ()
 	if join != "" {
-		cmd.Env = append(os.Environ(), "KAFKANODE_JOIN="+join)
+		cmd.Env = append(cmd.Env, "KAFKANODE_JOIN="+join)
+	}
+	if acl {
+		cmd.Env = append(cmd.Env, "KAFKANODE_ACL=1")
 	}
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return nil, fmt.Errorf("testenv: start kafka: %w\n%s", err, tail(string(out), 4000))
 	}
-	return &Kafka{Addr: addr, Port: port, SASLPort: saslPort, TLSPort: tlsPort, Dir: dir}, nil
+	return &Kafka{Addr: addr, Port: port, SASLPort: saslPort, TLSPort: tlsPort, Dir: dir, ACL: acl}, nil
 }
 
 // writeKeystore writes a PEM keystore (PKCS#8 key, then a self-signed
@@ -125,6 +137,19 @@ var kafkaShared sharedServers[*Kafka]
 // StopSharedKafka from TestMain after m.Run.
 func SharedKafka(tb testing.TB, key string, port, saslPort int) *Kafka {
 	tb.Helper()
+	return sharedKafka(tb, key, port, saslPort, false)
+}
+
+// SharedKafkaACL is SharedKafka for a broker with the authorizer on (no
+// ACL for anyone but the super user admin: see Kafka.ACL and
+// GrantAnonymous), on free ports of a fresh loopback address.
+func SharedKafkaACL(tb testing.TB, key string) *Kafka {
+	tb.Helper()
+	return sharedKafka(tb, key, 0, 0, true)
+}
+
+func sharedKafka(tb testing.TB, key string, port, saslPort int, acl bool) *Kafka {
+	tb.Helper()
 	k, err := kafkaShared.get(key, func() (*Kafka, error) {
 		var addr netip.Addr
 		if port != 0 {
@@ -144,12 +169,15 @@ func SharedKafka(tb testing.TB, key string, port, saslPort int) *Kafka {
 		if err != nil {
 			return nil, err
 		}
-		k, err := StartKafka(addr, port, saslPort, tlsPort, dir)
+		k, err := startKafka(addr, port, saslPort, tlsPort, dir, "", acl)
 		if err != nil {
 			os.RemoveAll(dir)
 		}
 		return k, err
 	})
+	if err == nil && k.ACL != acl {
+		tb.Fatalf("testenv: shared kafka %q started with acl=%v, asked with acl=%v", key, k.ACL, acl)
+	}
 	if err != nil {
 		Unavailable(tb, "kafka broker: %v", err)
 	}
@@ -167,11 +195,16 @@ func StopSharedKafka() {
 // Client is the test's own franz-go client of the plaintext listener
 // (compression codec: "none", "gzip", "snappy", "lz4" or "zstd"), closed
 // when the test ends. Records go to the partition they name; it never
-// auto-creates topics.
+// auto-creates topics. On an ACL broker it is the super user admin on the
+// SASL listener (SCRAM-SHA-256).
 func (k *Kafka) Client(tb testing.TB, codec string) *kgo.Client {
 	tb.Helper()
 	opts := []kgo.Opt{kgo.SeedBrokers(k.HostPort()), kgo.ClientID("leakwatch-test"), kgo.RequestTimeoutOverhead(20 * time.Second),
 		kgo.RecordPartitioner(kgo.ManualPartitioner())}
+	if k.ACL {
+		opts = append(opts, kgo.SeedBrokers(netip.AddrPortFrom(k.Addr, uint16(k.SASLPort)).String()),
+			kgo.SASL(scram.Auth{User: "admin", Pass: "admin-secret"}.AsSha256Mechanism()))
+	}
 	switch codec {
 	case "", "none":
 		opts = append(opts, kgo.ProducerBatchCompression(kgo.NoCompression()))
@@ -376,7 +409,7 @@ func (k *Kafka) Join(tb testing.TB, addr netip.Addr) *Kafka {
 	for sasl == port {
 		sasl = FreePort(tb, addr)
 	}
-	j, err := startKafka(addr, port, sasl, 0, dir, k.Dir)
+	j, err := startKafka(addr, port, sasl, 0, dir, k.Dir, false)
 	if err != nil {
 		os.RemoveAll(dir)
 		Unavailable(tb, "kafka broker joining %s: %v", k.HostPort(), err)
@@ -395,4 +428,72 @@ func KafkaSeedRecords() map[string]int64 {
 		out[t.Name] = t.Records
 	}
 	return out
+}
+
+// GrantAnonymous grants User:ANONYMOUS (any client of the plaintext
+// listener) ops on topic, as the super user, and waits until the broker
+// shows the topic to an anonymous client; the ACL is deleted (and its
+// removal awaited) when the test ends. k must be an ACL broker.
+func (k *Kafka) GrantAnonymous(tb testing.TB, topic string, ops ...kadm.ACLOperation) {
+	tb.Helper()
+	if !k.ACL {
+		tb.Fatalf("testenv: GrantAnonymous on a broker without ACLs")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	adm := kadm.NewClient(k.Client(tb, "none"))
+	acl := kadm.NewACLs().Allow("User:ANONYMOUS").AllowHosts("*").Topics(topic).
+		ResourcePatternType(kadm.ACLPatternLiteral).Operations(ops...)
+	res, err := adm.CreateACLs(ctx, acl)
+	if err == nil {
+		for _, r := range res {
+			err = errors.Join(err, r.Err)
+		}
+	}
+	if err != nil {
+		tb.Fatalf("testenv: kafka create acl: %v", err)
+	}
+	k.awaitAnonymous(tb, topic, true)
+	tb.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		res, err := kadm.NewClient(k.Client(tb, "none")).DeleteACLs(ctx, acl)
+		if err == nil {
+			for _, r := range res {
+				err = errors.Join(err, r.Err)
+			}
+		}
+		if err != nil {
+			tb.Errorf("testenv: kafka delete acl: %v", err)
+			return
+		}
+		k.awaitAnonymous(tb, topic, false)
+	})
+}
+
+// awaitAnonymous waits (60 s at most) until an anonymous client of the
+// plaintext listener sees topic in the broker's topic list, or no longer
+// does: the broker applies an ACL change some milliseconds after the
+// controller takes it.
+func (k *Kafka) awaitAnonymous(tb testing.TB, topic string, visible bool) {
+	tb.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(k.HostPort()), kgo.ClientID("leakwatch-test"))
+	if err != nil {
+		tb.Fatalf("testenv: kafka client: %v", err)
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		td, err := adm.ListTopics(ctx)
+		cancel()
+		if err == nil && td.Has(topic) == visible {
+			return
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("testenv: kafka topic %s visible=%v to anonymous clients after 60 s (%v)", topic, !visible, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }

@@ -5,10 +5,13 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"strings"
+	"testing"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/leakwatch/leakwatch/internal/finding"
 	"github.com/leakwatch/leakwatch/internal/probe"
 )
 
@@ -24,6 +27,11 @@ type kafkaOpts struct {
 	header    [2]string     // every record's header (name, value)
 	mechs     []string      // SASL mechanisms: set = a SASL listener (Metadata dropped)
 	frameSize func() uint32 // if set, the size prefix of every Fetch answer
+	// ops, if set, is every topic's and the cluster's authorized-operations
+	// bitfield (Metadata v8); refused answers every topic
+	// TOPIC_AUTHORIZATION_FAILED (an ACL'd broker asked for it by name).
+	ops     *int32
+	refused bool
 }
 
 // kafkaBroker answers Kafka requests (kmsg's encodings) with hostile
@@ -35,7 +43,7 @@ func kafkaBroker(o kafkaOpts) func(net.Conn, <-chan struct{}) {
 	if o.high == 0 && o.low == 0 {
 		o.high = int64(len(o.values))
 	}
-	answer := func(key int16, body []byte) []byte {
+	answer := func(key, version int16, body []byte) []byte {
 		switch key {
 		case 18:
 			r := kmsg.NewPtrApiVersionsResponse()
@@ -59,9 +67,18 @@ func kafkaBroker(o kafkaOpts) func(net.Conn, <-chan struct{}) {
 				t := kmsg.NewMetadataResponseTopic()
 				t.Topic = kmsg.StringPtr(name)
 				t.Partitions = []kmsg.MetadataResponseTopicPartition{{Leader: 1}}
+				if o.ops != nil {
+					t.AuthorizedOperations = *o.ops
+				}
+				if o.refused {
+					t.ErrorCode, t.Partitions = 29, nil
+				}
 				r.Topics = append(r.Topics, t)
 			}
-			r.SetVersion(4)
+			if o.ops != nil {
+				r.AuthorizedOperations = *o.ops
+			}
+			r.SetVersion(version) // as asked
 			return r.AppendTo(nil)
 		case 17:
 			r := kmsg.NewPtrSASLHandshakeResponse()
@@ -128,11 +145,11 @@ func kafkaBroker(o kafkaOpts) func(net.Conn, <-chan struct{}) {
 			if _, err := io.ReadFull(c, req); err != nil {
 				return
 			}
-			key := int16(binary.BigEndian.Uint16(req))
+			key, version := int16(binary.BigEndian.Uint16(req)), int16(binary.BigEndian.Uint16(req[2:]))
 			corr := req[4:8]
 			idLen := int(int16(binary.BigEndian.Uint16(req[8:])))
 			body := req[10+max(idLen, 0):]
-			out := answer(key, body)
+			out := answer(key, version, body)
 			if out == nil {
 				return
 			}
@@ -172,5 +189,34 @@ func kafkaBehaviours() []behaviour {
 		{name: "kafka-fetch-frame-2gib", probers: only,
 			serve: fixed(kafkaBroker(kafkaOpts{values: []string{"a", "b"}, frameSize: func() uint32 { return 0x7fffffff }}))},
 		{name: "kafka-deep-record", probers: only, serve: fixed(kafkaBroker(kafkaOpts{values: []string{deepJSON(20000)}}))},
+		{name: "kafka-absurd-authorized-operations", probers: only,
+			serve: fixed(kafkaBroker(kafkaOpts{ops: &absurdOps, values: []string{"v"}})),
+			check: exposedWith("kafka", "authorized-operations-invalid")},
+		{name: "kafka-every-topic-refused", probers: only, planted: hostileNames,
+			serve: fixed(kafkaBroker(kafkaOpts{topics: hostileNames, extra: 5000, refused: true, values: []string{"v"}})),
+			check: protectedRefused},
+	}
+}
+
+// absurdOps sets every bit: UNKNOWN, ANY and bit 31 included, which no
+// broker sends.
+var absurdOps int32 = -1
+
+// protectedRefused wants the Kafka finding protected and none of its
+// (refused) topics counted or sampled.
+func protectedRefused(t *testing.T, fs []finding.Finding) {
+	t.Helper()
+	for _, f := range fs {
+		if f.Service != "kafka" {
+			continue
+		}
+		if f.Status != finding.StatusProtected || f.Evidence["auth_challenge"] != "acl-denies-anonymous" {
+			t.Errorf("kafka status %s evidence %v, want protected (acl-denies-anonymous)", f.Status, f.Evidence)
+		}
+		for _, d := range f.Datasets {
+			if d.Records != nil || d.Sampled != 0 || !slices.Contains(d.Flags, "acl-denies-read") {
+				t.Errorf("refused topic counted or read: %+v", d)
+			}
+		}
 	}
 }

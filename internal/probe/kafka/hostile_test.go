@@ -6,9 +6,11 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -36,11 +38,13 @@ func frame(corr int32, body []byte) []byte {
 	return append(out, body...)
 }
 
-// wellBehaved answers ApiVersions and Metadata (topic "t", two partitions).
+// wellBehaved answers ApiVersions and Metadata (topic "t", two partitions,
+// at v8: the version the prober asks of a broker serving Metadata 0..13,
+// authorized operations omitted).
 func wellBehaved() answers {
 	return answers{
 		keyAPIVersions: func(c int32) []byte { return frame(c, encode(testAPIVersions(), verAPIVersions)) },
-		keyMetadata:    func(c int32) []byte { return frame(c, encode(testMetadata("t"), verMetadata)) },
+		keyMetadata:    func(c int32) []byte { return frame(c, encode(testMetadata("t"), verMetadataACL)) },
 	}
 }
 
@@ -280,5 +284,65 @@ func TestOldBrokerAPIVersions(t *testing.T) {
 	res, err, _ := hostileProbe(t, serveBroker(t, as))
 	if err != nil || res.Status != finding.StatusExposed || res.Version != "" || asked.Load() != 2 {
 		t.Fatalf("got %+v, %v after %d ApiVersions requests", res, err, asked.Load())
+	}
+}
+
+// TestHostileAuthorizedOperations: forms of Metadata v8 no real broker
+// sends for an all-topics request. Bitfields with bit 31, UNKNOWN or ANY
+// set are ignored (flagged; the topic is read as from a broker without
+// operations); a topic answered TOPIC_AUTHORIZATION_FAILED is listed
+// flagged and never asked for; when that leaves nothing readable, the
+// broker is protected and nothing but Metadata is asked.
+func TestHostileAuthorizedOperations(t *testing.T) {
+	for _, ops := range []int32{-1, -1<<31 | 1<<opRead, 0x7fffffff, 1<<opAny | 1<<opRead, 1} {
+		t.Run(fmt.Sprintf("ops-%#x", ops), func(t *testing.T) {
+			as := wellBehaved()
+			as[keyMetadata] = func(c int32) []byte {
+				r := testMetadata("t")
+				r.AuthorizedOperations, r.Topics[0].AuthorizedOperations = ops, ops
+				return frame(c, encode(r, verMetadataACL))
+			}
+			as[keyListOffsets] = offsetSpec(0, 0)
+			res, err, _ := hostileProbe(t, serveBroker(t, as))
+			if err != nil || res.Status != finding.StatusExposed || len(res.Datasets) != 1 || !slices.Contains(res.Flags, flagOpsInvalid) || slices.Contains(res.Flags, flagACLRestricted) {
+				t.Fatalf("got %+v, %v; want exposed as without operations, flagged %s", res, err, flagOpsInvalid)
+			}
+		})
+	}
+	for _, readable := range []bool{false, true} {
+		t.Run(fmt.Sprintf("refused-topic-readable-%v", readable), func(t *testing.T) {
+			var asked sync.Map
+			as := answers{}
+			for k, f := range wellBehaved() {
+				as[k] = func(c int32) []byte { asked.Store(k, true); return f(c) }
+			}
+			as[keyMetadata] = func(c int32) []byte {
+				r := testMetadata("t", "refused")
+				r.Topics[1].ErrorCode, r.Topics[1].Partitions = errTopicAuthorization, nil
+				if !readable {
+					r.Topics = r.Topics[1:]
+				}
+				return frame(c, encode(r, verMetadataACL))
+			}
+			as[keyListOffsets] = func(c int32) []byte { asked.Store(keyListOffsets, true); return offsetSpec(0, 0)(c) }
+			res, err, _ := hostileProbe(t, serveBroker(t, as))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := probetest.Datasets(res)
+			if d, ok := got["refused"]; !ok || d.Records != nil || d.Sampled != 0 || !slices.Contains(d.Flags, flagACLDeniesRead) {
+				t.Errorf("refused topic: %+v (listed %v)", d, ok)
+			}
+			_, offsets := asked.Load(keyListOffsets)
+			if readable {
+				if res.Status != finding.StatusExposed || len(got) != 2 || !offsets {
+					t.Errorf("status %s, datasets %v, offsets asked %v", res.Status, probetest.DatasetNames(res), offsets)
+				}
+				return
+			}
+			if res.Status != finding.StatusProtected || res.Auth != finding.AuthRequired || res.Evidence["auth_challenge"] != challengeACL || offsets {
+				t.Errorf("status %s/%s evidence %v, offsets asked %v; want protected (%s), nothing asked", res.Status, res.Auth, res.Evidence, offsets, challengeACL)
+			}
+		})
 	}
 }

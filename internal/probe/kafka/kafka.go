@@ -1,7 +1,10 @@
 // Package kafka probes Apache Kafka brokers (and brokers speaking its
 // protocol). ApiVersions identifies the broker by its answer; an
 // unauthenticated Metadata request (all topics, auto-creation off) decides
-// exposed — the two signals before a broker is called exposed. A SASL
+// exposed — the two signals before a broker is called exposed — unless
+// its authorized operations (Metadata v8) show an authorizer that lets the
+// anonymous client read no topic: protected (acl-denies-anonymous). When
+// ACLs grant it some topics, only those are counted and read. A SASL
 // listener answers ApiVersions but drops Metadata; its SaslHandshake answer
 // (the mechanisms offered) makes it protected.
 //
@@ -63,6 +66,7 @@ const (
 	verFetch         = 4
 	verListOffsets   = 1
 	verMetadata      = 4
+	verMetadataACL   = 8 // asks the authorized operations (Kafka 2.3+)
 	verSaslHandshake = 1
 	verAPIVersions   = 3
 	verLogDirs       = 1
@@ -106,7 +110,7 @@ func (p *Prober) Probe(ctx context.Context, env *probe.Env) (*probe.Result, erro
 			return res, nil
 		}
 	}
-	md, cut, err := s.metadata(ctx)
+	md, cut, err := s.metadata(ctx, av)
 	if err != nil {
 		if probe.IsTimeout(err) || !dropped(err) {
 			res.Status, res.Auth = finding.StatusUnknown, finding.AuthUnknown
@@ -117,16 +121,20 @@ func (p *Prober) Probe(ctx context.Context, env *probe.Env) (*probe.Result, erro
 		// but ApiVersions and SaslHandshake before authentication.
 		return s.sasl(ctx, av, res)
 	}
-	// Second signal: an unauthenticated Metadata answer naming the brokers.
+	// Second signal: an unauthenticated Metadata answer naming the
+	// brokers. An authorizer may still grant the anonymous client nothing
+	// (protected), or only some topics (only those are counted and read).
 	res.Status, res.Auth = finding.StatusExposed, finding.AuthNone
 	res.AddEvidence("cluster_id", md.ClusterID)
 	res.AddEvidence("brokers", len(md.Brokers))
 	res.AddEvidence("controller_id", md.ControllerID)
+	acc := anonymousAccess(md)
+	acc.note(res)
 	env.Provisional(res)
 	if cut {
 		res.AddFlag(probe.FlagDatasetsTruncated)
 	}
-	t := &topics{s: s, b: env.Budget, av: av}
+	t := &topics{s: s, b: env.Budget, av: av, acc: acc}
 	t.measure(ctx, res, md)
 	return res, nil
 }
@@ -198,18 +206,26 @@ func plausible(av apiVersions) error {
 }
 
 // metadata asks for every topic (a null topic list, which never creates a
-// topic) without auto-creation. An answer larger than the response cap is
-// read up to the cap and its topics decoded as far as they go (cut).
-func (s *session) metadata(ctx context.Context) (metadata, bool, error) {
+// topic) without auto-creation: at v8, with the operations the client may
+// do on each topic and on the cluster, when the broker serves it (else
+// v4). An answer larger than the response cap is read up to the cap and
+// its topics decoded as far as they go (cut).
+func (s *session) metadata(ctx context.Context, av apiVersions) (metadata, bool, error) {
+	v := int16(verMetadata)
+	if r, ok := av.Versions(keyMetadata); ok && r.Min <= verMetadataACL && verMetadataACL <= r.Max {
+		v = verMetadataACL
+	}
 	req := kmsg.NewPtrMetadataRequest()
-	req.SetVersion(verMetadata)
+	req.SetVersion(v)
 	req.Topics = nil
 	req.AllowAutoTopicCreation = false
+	req.IncludeClusterAuthorizedOperations = v >= verMetadataACL
+	req.IncludeTopicAuthorizedOperations = v >= verMetadataACL
 	body, cut, err := s.call(ctx, req, s.env.Budget.MaxResponseBytes, true)
 	if err != nil {
 		return metadata{}, false, err
 	}
-	md, err := decodeMetadata(body, cut)
+	md, err := decodeMetadata(body, cut, v)
 	if err != nil {
 		return metadata{}, false, err
 	}

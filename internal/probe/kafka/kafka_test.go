@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -121,21 +120,10 @@ func TestReadOnlyRequests(t *testing.T) {
 	probetest.Open(t, New(), k.Addr, k.Port)
 	probetest.Protected(t, New(), k.Addr, k.SASLPort)
 	check()
-	api := regexp.MustCompile(`"requestApiKeyName":"([A-Z_]+)"`)
-	seen := map[string]int{}
-	for _, line := range strings.Split(k.RequestLog(t), "\n") {
-		if !strings.Contains(line, `"clientId":"`+clientID+`"`) {
-			continue
-		}
-		m := api.FindStringSubmatch(line)
-		if m == nil {
-			t.Fatalf("request log line without api key: %.300s", line)
-		}
-		seen[m[1]]++
-	}
+	seen := sent(t, k)
 	allowed := map[string]bool{"API_VERSIONS": true, "METADATA": true, "LIST_OFFSETS": true, "DESCRIBE_LOG_DIRS": true, "FETCH": true, "SASL_HANDSHAKE": true}
 	for a, n := range seen {
-		if !allowed[a] {
+		if api, _, _ := strings.Cut(a, " "); !allowed[api] {
 			t.Errorf("leakwatch sent %d %s requests", n, a)
 		}
 	}

@@ -32,9 +32,10 @@ const (
 
 // topics lists and samples an exposed broker's topics.
 type topics struct {
-	s  *session
-	b  probe.Budget
-	av apiVersions
+	s   *session
+	b   probe.Budget
+	av  apiVersions
+	acc access // what the anonymous client may do
 }
 
 // topicInfo is one listed topic and its partitions' offsets.
@@ -57,24 +58,47 @@ const errNotLeader = 6
 const flagLowerBound = "records-lower-bound"
 
 // measure lists the topics as datasets with their record counts and
-// samples the largest.
+// samples the largest. Topics the ACLs do not let the client read are
+// listed flagged, neither counted nor sampled; on a broker whose ACLs let
+// it read nothing, only those are listed and nothing more is asked.
 func (t *topics) measure(ctx context.Context, res *probe.Result, md metadata) {
 	infos := make([]*topicInfo, 0, len(md.Topics))
+	var denied []*topicInfo
 	for _, tp := range md.Topics {
-		if len(infos) >= t.b.MaxListed {
+		if len(infos)+len(denied) >= t.b.MaxListed {
 			res.AddFlag(probe.FlagDatasetsTruncated)
 			break
 		}
 		ti := &topicInfo{name: tp.Name, internal: tp.Internal || strings.HasPrefix(tp.Name, "__"),
 			low: map[int32]int64{}, high: map[int32]int64{}, elsewhere: map[int32]bool{}}
+		switch {
+		case t.acc.denied[tp.Name]:
+			denied = append(denied, ti)
+			continue
+		case t.acc.protected():
+			continue // an internal topic: not listed
+		}
 		for _, p := range tp.Partitions {
 			ti.parts = append(ti.parts, p.Index)
 		}
 		infos = append(infos, ti)
 	}
+	for _, ti := range denied {
+		ds := probe.Dataset{}
+		ds.Name, ds.Kind, ds.Hidden = ti.name, "topic", ti.internal
+		ds.AddFlag(flagACLDeniesRead)
+		res.Datasets = append(res.Datasets, ds)
+	}
+	if t.acc.protected() {
+		return
+	}
 	res.AddError(t.offsets(ctx, infos))
-	sizes, err := t.logDirs(ctx)
-	res.AddError(err)
+	var sizes map[string]int64
+	if t.acc.clusterDescribe {
+		var err error
+		sizes, err = t.logDirs(ctx)
+		res.AddError(err)
+	}
 	start := len(res.Datasets)
 	for _, ti := range infos {
 		ds := probe.Dataset{}

@@ -284,7 +284,7 @@ func decodeSaslHandshake(b []byte) (int16, []string, error) {
 	return code, mechs, nil
 }
 
-// ---- Metadata (key 3) v4 ---------------------------------------------------
+// ---- Metadata (key 3) v4 and v8 --------------------------------------------
 
 type broker struct {
 	NodeID int32
@@ -303,6 +303,10 @@ type topic struct {
 	Name       string
 	Internal   bool
 	Partitions []partition
+	// Ops is the bitfield of the operations the client may do on the
+	// topic (v8+, asked for): bit n is ACL operation n. opsOmitted when
+	// not known.
+	Ops int32
 }
 
 type metadata struct {
@@ -310,13 +314,26 @@ type metadata struct {
 	ClusterID    string
 	ControllerID int32
 	Topics       []topic
+	// ClusterOps is the cluster's bitfield (v8..v10, asked for), like
+	// topic.Ops; opsOmitted when not known.
+	ClusterOps int32
 }
 
-// decodeMetadata decodes a Metadata v4 body. When cut is true the frame was
-// read only up to its cap: the topics before the cut are returned.
-func decodeMetadata(b []byte, cut bool) (metadata, error) {
+// opsOmitted is the authorized-operations value of an answer that does
+// not carry them (Kafka's default: not asked, or before v8).
+const opsOmitted = math.MinInt32
+
+// decodeMetadata decodes a Metadata body at version v (4 or 8: both not
+// flexible; v5 adds offline replicas, v7 leader epochs, v8 the authorized
+// operations of each topic and of the cluster). When cut is true the frame
+// was read only up to its cap: the topics before the cut are returned
+// (the cluster's operations then unknown).
+func decodeMetadata(b []byte, cut bool, v int16) (metadata, error) {
+	if v != 4 && v != 8 {
+		return metadata{}, protoErr("metadata version %d not decoded", v)
+	}
 	r := &reader{b: b}
-	var m metadata
+	m := metadata{ClusterOps: opsOmitted}
 	r.int32() // throttle_time_ms
 	n := r.count(12)
 	m.Brokers = make([]broker, 0, capFor(n))
@@ -327,20 +344,41 @@ func decodeMetadata(b []byte, cut bool) (metadata, error) {
 	}
 	m.ClusterID = r.string()
 	m.ControllerID = r.int32()
-	n = r.count(9)
+	// smallest topic: error, empty name, internal, no partitions (+ ops);
+	// smallest partition: error, index, leader (+ epoch), two (three) empty
+	// node lists.
+	topicMin, partMin := 9, 18
+	if v >= 8 {
+		topicMin, partMin = 13, 26
+	}
+	n = r.count(topicMin)
 	m.Topics = make([]topic, 0, capFor(n))
 	for i := 0; i < n && r.err == nil; i++ {
-		t := topic{ErrorCode: r.int16(), Name: r.string(), Internal: r.int8() != 0}
-		np := r.count(18)
+		t := topic{ErrorCode: r.int16(), Name: r.string(), Internal: r.int8() != 0, Ops: opsOmitted}
+		np := r.count(partMin)
 		t.Partitions = make([]partition, 0, capFor(np))
 		for j := 0; j < np && r.err == nil; j++ {
 			p := partition{ErrorCode: r.int16(), Index: r.int32(), Leader: r.int32()}
+			if v >= 7 {
+				r.int32() // leader epoch
+			}
 			r.skipInt32s() // replica nodes
 			r.skipInt32s() // isr nodes
+			if v >= 5 {
+				r.skipInt32s() // offline replicas
+			}
 			t.Partitions = append(t.Partitions, p)
+		}
+		if v >= 8 {
+			t.Ops = r.int32()
 		}
 		if r.err == nil {
 			m.Topics = append(m.Topics, t)
+		}
+	}
+	if v >= 8 {
+		if ops := r.int32(); r.err == nil {
+			m.ClusterOps = ops
 		}
 	}
 	if r.err != nil && cut && len(m.Brokers) > 0 {

@@ -64,24 +64,75 @@ func TestDecodeAPIVersions(t *testing.T) {
 }
 
 func TestDecodeMetadata(t *testing.T) {
-	body := encode(testMetadata("users", "orders"), verMetadata)
-	md, err := decodeMetadata(body, false)
-	if err != nil || len(md.Brokers) != 1 || md.ClusterID != "c1" || len(md.Topics) != 2 || md.Topics[1].Name != "orders" || len(md.Topics[1].Partitions) != 2 {
+	for _, v := range []int16{verMetadata, verMetadataACL} {
+		body := encode(testMetadata("users", "orders"), v)
+		md, err := decodeMetadata(body, false, v)
+		if err != nil || len(md.Brokers) != 1 || md.ClusterID != "c1" || len(md.Topics) != 2 || md.Topics[1].Name != "orders" || len(md.Topics[1].Partitions) != 2 {
+			t.Fatalf("v%d: %+v %v", v, md, err)
+		}
+		if md.ClusterOps != opsOmitted || md.Topics[0].Ops != opsOmitted {
+			t.Errorf("v%d: operations %d/%d, want omitted", v, md.ClusterOps, md.Topics[0].Ops)
+		}
+		// cut inside the second topic: the first is kept
+		md, err = decodeMetadata(body[:len(body)-10], true, v)
+		if err != nil || len(md.Topics) != 1 {
+			t.Fatalf("v%d cut: %+v %v", v, md, err)
+		}
+		if _, err := decodeMetadata(body[:len(body)-10], false, v); !errors.Is(err, errProtocol) {
+			t.Fatalf("v%d short answer: %v", v, err)
+		}
+		// a topic count no frame can hold
+		bogus := append([]byte{}, body[:4]...)
+		bogus = binary.BigEndian.AppendUint32(bogus, 0x7fffffff)
+		if _, err := decodeMetadata(bogus, false, v); !errors.Is(err, errProtocol) {
+			t.Fatalf("v%d bogus count: %v", v, err)
+		}
+	}
+	if _, err := decodeMetadata(encode(testMetadata("a"), 9), false, 9); !errors.Is(err, errProtocol) {
+		t.Fatalf("v9 decoded: %v", err)
+	}
+}
+
+// TestDecodeMetadataOperations: v8 carries each topic's and the cluster's
+// authorized operations (kmsg's encoding, with leader epochs and offline
+// replicas); anonymousAccess reads them.
+func TestDecodeMetadataOperations(t *testing.T) {
+	r := testMetadata("open", "described", "refused")
+	r.Topics[0].AuthorizedOperations = 1<<opRead | 1<<opDescribe
+	r.Topics[1].AuthorizedOperations = 1 << opDescribe
+	r.Topics[2].ErrorCode, r.Topics[2].Partitions = errTopicAuthorization, nil
+	r.Topics[0].Partitions[1].LeaderEpoch, r.Topics[0].Partitions[1].OfflineReplicas = 7, []int32{3, 4}
+	r.AuthorizedOperations = 0
+	md, err := decodeMetadata(encode(r, verMetadataACL), false, verMetadataACL)
+	if err != nil || len(md.Topics) != 3 || md.ClusterOps != 0 || md.Topics[0].Ops != 1<<opRead|1<<opDescribe || md.Topics[1].Ops != 1<<opDescribe || len(md.Topics[0].Partitions) != 2 {
 		t.Fatalf("%+v %v", md, err)
 	}
-	// cut inside the second topic: the first is kept
-	md, err = decodeMetadata(body[:len(body)-10], true)
-	if err != nil || len(md.Topics) != 1 {
-		t.Fatalf("cut: %+v %v", md, err)
+	a := anonymousAccess(md)
+	if !a.restricted || a.readable != 1 || !a.denied["described"] || !a.denied["refused"] || a.denied["open"] || a.clusterDescribe || a.protected() || a.invalid {
+		t.Errorf("access %+v", a)
 	}
-	if _, err := decodeMetadata(body[:len(body)-10], false); !errors.Is(err, errProtocol) {
-		t.Fatalf("short answer: %v", err)
+	// every topic denied: protected
+	r.Topics = r.Topics[1:]
+	md, _ = decodeMetadata(encode(r, verMetadataACL), false, verMetadataACL)
+	if a := anonymousAccess(md); !a.protected() {
+		t.Errorf("access %+v, want protected", a)
 	}
-	// a topic count no frame can hold
-	bogus := append([]byte{}, body[:4]...)
-	bogus = binary.BigEndian.AppendUint32(bogus, 0x7fffffff)
-	if _, err := decodeMetadata(bogus, false); !errors.Is(err, errProtocol) {
-		t.Fatalf("bogus count: %v", err)
+	// no authorizer: every operation granted, nothing restricted
+	r = testMetadata("a")
+	r.AuthorizedOperations, r.Topics[0].AuthorizedOperations = 0x1fa0, 0xdf8 // as Kafka 4.4 answers
+	md, _ = decodeMetadata(encode(r, verMetadataACL), false, verMetadataACL)
+	if a := anonymousAccess(md); a.restricted || a.readable != 1 || a.invalid {
+		t.Errorf("access %+v, want unrestricted", a)
+	}
+	// bitfields no broker sends are ignored (and flagged): the topic is
+	// read as if none were given
+	for _, ops := range []int32{-1, 1 << opAny, 1, -2} {
+		r = testMetadata("a")
+		r.AuthorizedOperations, r.Topics[0].AuthorizedOperations = ops, ops
+		md, _ = decodeMetadata(encode(r, verMetadataACL), false, verMetadataACL)
+		if a := anonymousAccess(md); a.restricted || a.readable != 1 || !a.invalid || !a.clusterDescribe {
+			t.Errorf("ops %#x: access %+v", ops, a)
+		}
 	}
 }
 
@@ -205,6 +256,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add(encode(testAPIVersions(), 3))
 	f.Add(encode(testAPIVersions(), 0))
 	f.Add(encode(testMetadata("users", "orders"), verMetadata))
+	f.Add(encode(testMetadata("users", "orders"), verMetadataACL))
 	f.Add(testBatch(5, 0, `{"a":1}`, "b"))
 	f.Add(testBatch(5, 1, "gz"))
 	f.Add([]byte{0x7f, 0xff, 0xff, 0xff, 0, 0})
@@ -215,8 +267,15 @@ func FuzzDecode(f *testing.F) {
 			}
 		}
 		for _, cut := range []bool{false, true} {
-			if md, err := decodeMetadata(b, cut); err == nil && (len(md.Topics) > len(b)/9 || len(md.Brokers) > len(b)/12) {
-				t.Fatalf("%d topics from %d bytes", len(md.Topics), len(b))
+			for _, v := range []int16{verMetadata, verMetadataACL} {
+				if md, err := decodeMetadata(b, cut, v); err == nil {
+					if len(md.Topics) > len(b)/9 || len(md.Brokers) > len(b)/12 {
+						t.Fatalf("v%d: %d topics from %d bytes", v, len(md.Topics), len(b))
+					}
+					if a := anonymousAccess(md); a.readable+len(a.denied) > len(md.Topics) || (a.protected() && !a.restricted) {
+						t.Fatalf("v%d: access %+v of %d topics", v, a, len(md.Topics))
+					}
+				}
 			}
 			if ps, err := decodeFetch(b, cut); err == nil && len(ps) > len(b)/30+1 {
 				t.Fatalf("%d partitions from %d bytes", len(ps), len(b))
