@@ -36,15 +36,15 @@ and secrets the records hold, with the same dataset/class report as 'scan'
 
 Each file is one finding with one dataset; the finding's target is the
 file ({"kind":"file","path":ABSOLUTE PATH}, path "-" for stdin), so its id
-is the same in every run over that path. Formats (by extension, or sniffed;
---type forces one): JSON lines (.jsonl, .ndjson; also a stream of JSON documents), JSON
-arrays of documents (.json), CSV/TSV with a header row (.csv, .tsv), SQL
-dumps (.sql: the rows of pg_dump COPY blocks and of INSERT statements, with
-"table.column" as field names), and plain text (anything else: one record
-per non-empty line; KEY=VALUE and KEY: VALUE lines are read as a field and
-its value). DIR is walked for regular files (hidden directories such as
-.git and binary files are skipped; symbolic links are not followed). "-"
-reads stdin.
+is the same in every run over that path. Formats (by extension, or
+sniffed; --type forces one): JSON lines (.jsonl, .ndjson; also a stream of
+JSON documents), JSON arrays of documents (.json), CSV/TSV with a header
+row (.csv, .tsv), SQL dumps (.sql: the rows of pg_dump COPY blocks and of
+INSERT statements, with "table.column" as field names), and plain text
+(anything else: one record per non-empty line; KEY=VALUE and KEY: VALUE
+lines are read as a field and its value). DIR is walked for regular files
+(hidden directories such as .git and binary files are skipped; symbolic
+links are not followed). "-" reads stdin.
 
 With --per-record, one JSON line per input record lists the classes found
 in it — {"dataset","record","line","classes":[{"class","field","rule"}]} —
