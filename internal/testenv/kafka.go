@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -436,24 +437,64 @@ func KafkaSeedRecords() map[string]int64 {
 // removal awaited) when the test ends. k must be an ACL broker.
 func (k *Kafka) GrantAnonymous(tb testing.TB, topic string, ops ...kadm.ACLOperation) {
 	tb.Helper()
-	if !k.ACL {
-		tb.Fatalf("testenv: GrantAnonymous on a broker without ACLs")
+	k.grantAnonymous(tb, kadm.NewACLs().Topics(topic).Operations(ops...), "topic "+topic,
+		func(ctx context.Context, anon *kadm.Client) (bool, error) {
+			td, err := anon.ListTopics(ctx)
+			return td.Has(topic), err
+		})
+}
+
+// GrantAnonymousCluster grants User:ANONYMOUS ops on the cluster (DESCRIBE
+// among them) like GrantAnonymous, and waits until an anonymous client may
+// describe the cluster's ACLs (DescribeAcls needs cluster DESCRIBE).
+func (k *Kafka) GrantAnonymousCluster(tb testing.TB, ops ...kadm.ACLOperation) {
+	tb.Helper()
+	if !slices.Contains(ops, kadm.OpDescribe) {
+		tb.Fatalf("testenv: GrantAnonymousCluster without DESCRIBE cannot be awaited")
 	}
+	acl := kadm.NewACLs().Clusters().Operations(ops...)
+	k.grantAnonymous(tb, acl, "the cluster", func(ctx context.Context, anon *kadm.Client) (bool, error) {
+		res, err := anon.DescribeACLs(ctx, anonymousACL(acl))
+		if err == nil {
+			for _, r := range res {
+				if r.Err != nil {
+					return false, nil // CLUSTER_AUTHORIZATION_FAILED: not (or no longer) granted
+				}
+			}
+		}
+		return err == nil, err
+	})
+}
+
+// anonymousACL completes b as a literal ACL allowing User:ANONYMOUS from
+// any host.
+func anonymousACL(b *kadm.ACLBuilder) *kadm.ACLBuilder {
+	return b.Allow("User:ANONYMOUS").AllowHosts("*").ResourcePatternType(kadm.ACLPatternLiteral)
+}
+
+// grantAnonymous creates acl (completed by anonymousACL) as the super user
+// and waits until granted tells an anonymous client of the plaintext
+// listener sees it; when the test ends it deletes the ACL and waits until
+// granted says no more. The broker applies an ACL change some
+// milliseconds after the controller takes it.
+func (k *Kafka) grantAnonymous(tb testing.TB, acl *kadm.ACLBuilder, what string, granted func(context.Context, *kadm.Client) (bool, error)) {
+	tb.Helper()
+	if !k.ACL {
+		tb.Fatalf("testenv: granting ACLs on a broker without ACLs")
+	}
+	acl = anonymousACL(acl)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	adm := kadm.NewClient(k.Client(tb, "none"))
-	acl := kadm.NewACLs().Allow("User:ANONYMOUS").AllowHosts("*").Topics(topic).
-		ResourcePatternType(kadm.ACLPatternLiteral).Operations(ops...)
-	res, err := adm.CreateACLs(ctx, acl)
+	res, err := kadm.NewClient(k.Client(tb, "none")).CreateACLs(ctx, acl)
 	if err == nil {
 		for _, r := range res {
 			err = errors.Join(err, r.Err)
 		}
 	}
 	if err != nil {
-		tb.Fatalf("testenv: kafka create acl: %v", err)
+		tb.Fatalf("testenv: kafka create acl on %s: %v", what, err)
 	}
-	k.awaitAnonymous(tb, topic, true)
+	k.awaitAnonymous(tb, what, true, granted)
 	tb.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 		defer cancel()
@@ -464,35 +505,33 @@ func (k *Kafka) GrantAnonymous(tb testing.TB, topic string, ops ...kadm.ACLOpera
 			}
 		}
 		if err != nil {
-			tb.Errorf("testenv: kafka delete acl: %v", err)
+			tb.Errorf("testenv: kafka delete acl on %s: %v", what, err)
 			return
 		}
-		k.awaitAnonymous(tb, topic, false)
+		k.awaitAnonymous(tb, what, false, granted)
 	})
 }
 
-// awaitAnonymous waits (60 s at most) until an anonymous client of the
-// plaintext listener sees topic in the broker's topic list, or no longer
-// does: the broker applies an ACL change some milliseconds after the
-// controller takes it.
-func (k *Kafka) awaitAnonymous(tb testing.TB, topic string, visible bool) {
+// awaitAnonymous waits (60 s at most) until granted, asked as an anonymous
+// client of the plaintext listener, answers want.
+func (k *Kafka) awaitAnonymous(tb testing.TB, what string, want bool, granted func(context.Context, *kadm.Client) (bool, error)) {
 	tb.Helper()
 	cl, err := kgo.NewClient(kgo.SeedBrokers(k.HostPort()), kgo.ClientID("leakwatch-test"))
 	if err != nil {
 		tb.Fatalf("testenv: kafka client: %v", err)
 	}
 	defer cl.Close()
-	adm := kadm.NewClient(cl)
+	anon := kadm.NewClient(cl)
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		td, err := adm.ListTopics(ctx)
+		ok, err := granted(ctx, anon)
 		cancel()
-		if err == nil && td.Has(topic) == visible {
+		if err == nil && ok == want {
 			return
 		}
 		if time.Now().After(deadline) {
-			tb.Fatalf("testenv: kafka topic %s visible=%v to anonymous clients after 60 s (%v)", topic, !visible, err)
+			tb.Fatalf("testenv: kafka acl on %s: granted=%v to anonymous clients after 60 s, want %v (%v)", what, ok, want, err)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

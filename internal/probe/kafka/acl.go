@@ -14,10 +14,19 @@ import (
 
 // ACL operation codes (bit n of an authorized-operations bitfield).
 const (
-	opAny      = 1 // a filter's wildcard, never granted
-	opRead     = 3
-	opDescribe = 8
+	opAny           = 1 // a filter's wildcard, never granted
+	opRead          = 3
+	opAlter         = 7
+	opDescribe      = 8
+	opClusterAction = 9
 )
+
+// clusterOps are operations a broker without an authorizer always grants
+// on the cluster (with CREATE, the configs and IDEMPOTENT_WRITE, since
+// Kafka 2.3, the first to answer them); an authorizer that withholds any
+// from the anonymous client limits it — even one granting it DESCRIBE on
+// the cluster, which lists no topic.
+var clusterOps = []int{opDescribe, opAlter, opClusterAction}
 
 // errTopicAuthorization is TOPIC_AUTHORIZATION_FAILED.
 const errTopicAuthorization = 29
@@ -44,8 +53,8 @@ const (
 // answer.
 type access struct {
 	// restricted: an authorizer evidently limits the client (the cluster
-	// or a topic lacks an operation a broker without one grants, or a
-	// topic was refused).
+	// lacks one of clusterOps, a topic lacks READ, or a topic was
+	// refused).
 	restricted bool
 	// denied names the listed topics the client may not read.
 	denied map[string]bool
@@ -76,11 +85,13 @@ func opsAllow(ops int32, op int) (allowed, known, invalid bool) {
 // before: a listed topic is read.
 func anonymousAccess(md metadata) access {
 	a := access{denied: map[string]bool{}, clusterDescribe: true}
-	if ok, known, bad := opsAllow(md.ClusterOps, opDescribe); known {
-		a.clusterDescribe = ok
-		a.restricted = !ok
-	} else if bad {
-		a.invalid = true
+	for _, op := range clusterOps {
+		ok, known, bad := opsAllow(md.ClusterOps, op)
+		a.invalid = a.invalid || bad
+		if known && !ok {
+			a.restricted = true
+			a.clusterDescribe = a.clusterDescribe && op != opDescribe
+		}
 	}
 	for _, t := range md.Topics {
 		ok, known, bad := opsAllow(t.Ops, opRead)

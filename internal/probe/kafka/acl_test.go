@@ -87,6 +87,15 @@ func TestACLBrokerDeniesAnonymous(t *testing.T) {
 	if f.Status != finding.StatusProtected || len(f.Datasets) != 0 || len(f.Classes) != 0 {
 		t.Errorf("finding %s, %d datasets, classes %v", f.Status, len(f.Datasets), f.Classes)
 	}
+	// ACLs that let anonymous clients describe the cluster (and so list
+	// its ACLs) but no topic leave it protected
+	t.Run("cluster-describe", func(t *testing.T) {
+		k.GrantAnonymousCluster(t, kadm.OpDescribe)
+		res := probetest.Protected(t, New(), k.Addr, k.Port, probetest.ReadOnly(k.Digest))
+		if res.Evidence["auth_challenge"] != challengeACL {
+			t.Errorf("evidence %v", res.Evidence)
+		}
+	})
 	// the SASL listener of the same broker is still protected by SASL
 	if res := probetest.Protected(t, New(), k.Addr, k.SASLPort); res.Evidence["sasl_mechanisms"] == nil {
 		t.Errorf("sasl listener evidence %v", res.Evidence)

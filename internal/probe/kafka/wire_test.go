@@ -117,6 +117,13 @@ func TestDecodeMetadataOperations(t *testing.T) {
 	if a := anonymousAccess(md); !a.protected() {
 		t.Errorf("access %+v, want protected", a)
 	}
+	// anonymous may describe the cluster, no topic: still protected
+	r = testMetadata()
+	r.AuthorizedOperations = 1 << opDescribe
+	md, _ = decodeMetadata(encode(r, verMetadataACL), false, verMetadataACL)
+	if a := anonymousAccess(md); !a.protected() || !a.clusterDescribe {
+		t.Errorf("cluster describe only: access %+v, want protected", a)
+	}
 	// no authorizer: every operation granted, nothing restricted
 	r = testMetadata("a")
 	r.AuthorizedOperations, r.Topics[0].AuthorizedOperations = 0x1fa0, 0xdf8 // as Kafka 4.4 answers
