@@ -1,6 +1,9 @@
 package classify
 
-import "strings"
+import (
+	"strings"
+	"unsafe"
+)
 
 // placeholderSecret reports values that stand where a credential would go
 // but are none: variable and template references ($DB_PASSWORD, ${X},
@@ -10,6 +13,22 @@ import "strings"
 // 0000…, 1234567890abcdef…). It applies to credential values found by a
 // key, a URL or a header, whatever their length.
 func placeholderSecret(v string) bool {
+	return placeholderCheck(v, true)
+}
+
+// fillInKey reports a key-shaped value that is a fill-in: a reference or
+// template, an environment variable's name, a fill-in word, a mask or a
+// run of one character — placeholderSecret without its counting-run test,
+// which documentation keys such as ghp_aBcDeF…0123456789 fail while a real
+// key's random body never holds a long x or * run.
+func fillInKey(v string) bool {
+	return placeholderCheck(v, false)
+}
+
+// placeholderCheck is placeholderSecret, with the counting-run test when
+// seq is set. It lower-cases short values on the stack and looks for the
+// template markers only in values that hold one of their bytes.
+func placeholderCheck(v string, seq bool) bool {
 	n := len(v)
 	if n == 0 {
 		return true
@@ -22,26 +41,43 @@ func placeholderSecret(v string) bool {
 	case c == '!' || c == '&' || c == '*' && n > 1 && credLetter(v[1]):
 		return true // YAML tags (!vault, !Ref), anchors and aliases
 	}
-	if strings.Contains(v, "${") || strings.Contains(v, "{{") || strings.Contains(v, "}}") ||
-		strings.Contains(v, "%(") || strings.Contains(v, "#{") || strings.Contains(v, "<%") ||
-		strings.Contains(v, "{%") {
-		return true
-	}
-	if envVarName(v) {
-		return true
-	}
-	lo := lowerASCII(v)
-	if mayHoldPlaceholderWord(lo) {
-		for _, w := range placeholderWords {
-			if strings.Contains(lo, w) {
-				return true
-			}
+	upper, marker := false, false
+	for i := 0; i < n; i++ {
+		switch c := v[i]; {
+		case c >= 'A' && c <= 'Z':
+			upper = true
+		case c == '$' || c == '{' || c == '}' || c == '%' || c == '#' || c == '<':
+			marker = true // every template marker below holds one of these
 		}
 	}
-	if _, ok := placeholderWhole[lo]; ok {
+	if marker && (strings.Contains(v, "${") || strings.Contains(v, "{{") || strings.Contains(v, "}}") ||
+		strings.Contains(v, "%(") || strings.Contains(v, "#{") || strings.Contains(v, "<%") ||
+		strings.Contains(v, "{%")) {
 		return true
 	}
-	return maskRun(lo) || sequential(lo)
+	if upper && envVarName(v) {
+		return true
+	}
+	if placeholderWordIn(v) || maskRun(v) {
+		return true
+	}
+	if !upper {
+		_, whole := placeholderWhole[v]
+		return whole || seq && sequential(v)
+	}
+	if n > placeholderWholeMax && !seq {
+		return false
+	}
+	lo := v
+	var buf [256]byte
+	if n <= len(buf) {
+		b := appendLower(buf[:0], v)
+		lo = unsafe.String(&b[0], len(b))
+	} else {
+		lo = lowerASCII(v)
+	}
+	_, whole := placeholderWhole[lo]
+	return whole || seq && sequential(lo)
 }
 
 // placeholderWords mark fill-in values wherever they stand in the value.
@@ -67,22 +103,64 @@ var placeholderPairs = func() (t [1 << 16 / 64]uint64) {
 	return
 }()
 
-// mayHoldPlaceholderWord is the cheap pre-check of the placeholderWords
-// loop: false means no word is in lo.
-func mayHoldPlaceholderWord(lo string) bool {
-	for i := 0; i+1 < len(lo); i++ {
-		k := int(lo[i])<<8 | int(lo[i+1])
-		if placeholderPairs[k>>6]&(1<<(k&63)) != 0 {
-			return true
+// placeholderByPair lists the placeholder words of two bytes or more by
+// their first two bytes.
+var placeholderByPair = func() map[uint16][]string {
+	m := map[uint16][]string{}
+	for _, w := range placeholderWords {
+		if len(w) >= 2 {
+			k := uint16(w[0])<<8 | uint16(w[1])
+			m[k] = append(m[k], w)
+		}
+	}
+	return m
+}()
+
+// placeholderWordIn reports whether v, lower-cased, holds one of
+// placeholderWords (as strings.Contains would for each): at each position
+// whose two bytes start some word, only those words are compared (ASCII
+// case folded; the words are lower case).
+func placeholderWordIn(v string) bool {
+	for i := 0; i+1 < len(v); i++ {
+		k := int(lowerTab[v[i]])<<8 | int(lowerTab[v[i+1]])
+		if placeholderPairs[k>>6]&(1<<(k&63)) == 0 {
+			continue
+		}
+		for _, w := range placeholderByPair[uint16(k)] {
+			if hasPrefixLower(v[i:], w) {
+				return true
+			}
 		}
 	}
 	for _, w := range placeholderWords {
-		if len(w) < 2 && strings.Contains(lo, w) {
+		if len(w) < 2 && strings.Contains(v, w) {
 			return true
 		}
 	}
 	return false
 }
+
+// hasPrefixLower: s lower-cased (ASCII) starts with the lower-case w.
+func hasPrefixLower(s, w string) bool {
+	if len(s) < len(w) {
+		return false
+	}
+	for i := 0; i < len(w); i++ {
+		if lowerTab[s[i]] != w[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// placeholderWholeMax is the longest placeholderWhole entry: a longer
+// value is none of them.
+var placeholderWholeMax = func() (n int) {
+	for w := range placeholderWhole {
+		n = max(n, len(w))
+	}
+	return n
+}()
 
 // placeholderWhole are fill-in values as a whole (after lower-casing).
 var placeholderWhole = toSet(
@@ -114,7 +192,7 @@ func envVarName(v string) bool {
 
 // maskRun: one character repeated, or x/X/* with separators
 // (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx, ****-****).
-func maskRun(lo string) bool {
+func maskRun(lo string) bool { // (ASCII case folded)
 	var first byte
 	n := 0
 	for i := 0; i < len(lo); i++ {
@@ -122,6 +200,7 @@ func maskRun(lo string) bool {
 		if c == '-' || c == '_' || c == '.' || c == ' ' || c == ':' {
 			continue
 		}
+		c = lowerTab[c]
 		if n == 0 {
 			first = c
 		} else if c != first {
