@@ -197,7 +197,7 @@ var classTable = [numClasses]classDef{
 			if len(v) < 2 || len(v) > 64 || isDigits(v) || !hasLetter(v) || hasSpace(v) || strings.IndexByte(v, '@') >= 0 && emailOK(v) {
 				return d, false
 			}
-			if uuidShape(v) {
+			if uuidShape(v) || placeholderSecret(v) {
 				return d, false
 			}
 			_, date := parseDate(v, s.now)
@@ -291,6 +291,9 @@ var classTable = [numClasses]classDef{
 			if strings.HasPrefix(t, "Bearer ") || strings.HasPrefix(t, "bearer ") {
 				t = t[7:]
 			}
+			if fillInKey(t) {
+				return d, false
+			}
 			if uuidShape(t) {
 				d.rule = pi.rule[cAuthToken] + "+uuid"
 				d.label = "token"
@@ -320,6 +323,8 @@ var classTable = [numClasses]classDef{
 		},
 		fieldCheck: func(s *scanner, d det, sig float32, v string, pi *pathInfo) (det, bool) {
 			switch {
+			case fillInKey(v):
+				return d, false
 			case strings.HasPrefix(v, "-----BEGIN"):
 				d.label = "private key"
 			case azureKeyShape(v):
@@ -364,7 +369,7 @@ var classTable = [numClasses]classDef{
 		},
 		keepAfter: []string{"id", "uuid", "key"},
 		fieldCheck: func(s *scanner, d det, sig float32, v string, pi *pathInfo) (det, bool) {
-			if len(v) < 4 || len(v) > 128 || hasSpace(v) || !hasDigit(v) && !uuidShape(v) && len(v) < 8 {
+			if len(v) < 4 || len(v) > 128 || hasSpace(v) || !hasDigit(v) && !uuidShape(v) && len(v) < 8 || versionLike(v) {
 				return d, false
 			}
 			_, date := parseDate(v, s.now)
@@ -546,7 +551,7 @@ var classTable = [numClasses]classDef{
 			"data de nascimento:0.95", "geboortedatum:0.95", "bday:0.85",
 		},
 		fieldCheck: func(s *scanner, d det, sig float32, v string, pi *pathInfo) (det, bool) {
-			_, ok := parseDate(v, s.now)
+			_, ok := parseDOB(v, s.now)
 			return d, ok
 		},
 		mask: func(d det) string {

@@ -86,6 +86,9 @@ func (s *scanner) urlCredentials(v string) {
 			continue
 		}
 		s.add(det{c: cPassword, conf: 0.9, rule: "text:url_userinfo", raw: pass})
+		if u := ui[:c]; len(u) >= 2 && len(u) <= 64 && hasLetter(u) && !nullish(u) && !placeholderSecret(u) && !codeReference(u, false) {
+			s.add(det{c: cUsername, conf: 0.85, rule: "text:url_userinfo", raw: u})
+		}
 		i = e
 	}
 }
@@ -270,6 +273,15 @@ func (s *scanner) keyValuePairs(v string, text bool) {
 		}
 		cls, ok := s.credentialKey(key)
 		if !ok {
+			// a provider key after any key (SHOPIFY=shpat_…, "figma: figd_…")
+			if len(val) >= 16 {
+				if h, hit := providerSecret(val); hit {
+					s.add(det{c: h.class, conf: h.conf, rule: h.rule, raw: val, label: h.label, prefix: h.prefix})
+					if end > i {
+						i = end - 1
+					}
+				}
+			}
 			continue
 		}
 		if end > i {
@@ -286,6 +298,12 @@ func (s *scanner) keyValuePairs(v string, text bool) {
 func (s *scanner) pair(cls class, val, key string, text bool) {
 	if !credentialValueOK(cls, val, key, text, s.now) {
 		return
+	}
+	if cls != cPassword && len(val) >= 16 {
+		if h, ok := providerSecret(val); ok { // a provider's key says its own class
+			s.add(det{c: h.class, conf: max(h.conf, 0.8), rule: h.rule, raw: val, label: h.label, prefix: h.prefix})
+			return
+		}
 	}
 	p := classTable[cls].pair
 	s.add(det{c: cls, conf: 0.8, rule: p.rule, raw: val, label: p.label})
@@ -519,6 +537,11 @@ func valueEnd(c byte) bool {
 
 // credentialValueOK checks a pair's value for its class.
 func credentialValueOK(c class, val, key string, text bool, now time.Time) bool {
+	if c != cPassword && len(val) >= 16 {
+		if _, ok := providerSecret(val); ok {
+			return true // a provider's format ("hvs.…" is no member access)
+		}
+	}
 	if len(val) < 4 || strings.IndexByte("[{(", val[0]) >= 0 || nullish(val) || placeholderSecret(val) || codeReference(val, text) {
 		return false
 	}

@@ -204,7 +204,13 @@ func (s *scanner) strong(v string, vc *valueCtx, pi *pathInfo, whole bool) {
 		}
 	}
 	if vc.has(kgSecret) {
-		if h, ok := secretKind(v); ok {
+		if h, ok := secretKind(v); ok && (h.rule == "value:slack_webhook" || !fillInKey(v)) { // (a webhook URL is judged by its path)
+			s.add(det{c: h.class, conf: fieldBoost(h.class, h.conf), rule: h.rule, raw: v, label: h.label, prefix: h.prefix})
+			return
+		}
+	}
+	if n >= 34 && n <= 47 && (v[0] == 'S' || v[32] == '-' || v[0] >= '1' && v[0] <= '9') {
+		if h, ok := shapedKey(v); ok {
 			s.add(det{c: h.class, conf: fieldBoost(h.class, h.conf), rule: h.rule, raw: v, label: h.label, prefix: h.prefix})
 			return
 		}

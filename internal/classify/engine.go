@@ -180,6 +180,8 @@ const (
 	kgCtxDOB
 	kgCtxIP
 	kgCtxNeg
+	kgCtxDevice
+	kgCtxUser
 	numGroups
 )
 
@@ -201,6 +203,7 @@ var valueKeywords = func() []valueKeyword {
 		"aiza", "xoxb-", "xoxa-", "xoxp-", "xoxo-", "xoxs-", "xoxr-", "ghp_", "gho_", "ghu_", "ghs_", "ghr_",
 		"github_pat_", "sk_live_", "rk_live_", "sk_test_", "rk_test_", "glpat-", "npm_", "sg.",
 		"sk-proj-", "sk-ant-", "ya29.", "accountkey=", "-----begin", "hooks.slack.com")
+	add(kgSecret, providerKeyWords...)
 	add(kgHash, "$2a$", "$2b$", "$2y$", "$2x$", "$argon2", "$scrypt$", "$7$", "$y$", "$gy$", "$5$",
 		"$6$", "$1$", "$apr1$", "pbkdf2", "{ssha", "{sha}", "{crypt}", "sha1$", "md5$", "argon2$")
 	add(kgCtxPassword, "password", "passwd", "pwd", "pass", "passwort", "contraseña", "contrasena", "mot de passe", "kennwort", "senha")
@@ -210,7 +213,14 @@ var valueKeywords = func() []valueKeyword {
 	add(kgCtxPhone, "phone", "tel", "mobile", "call", "whatsapp", "sms", "cell", "telefon", "teléfono", "handy", "fax",
 		"answering", "dial", "reach me", "messages to", "puhelin", "telefoon", "téléphone", "portable", "móvil", "celular")
 	add(kgCtxSSN, "ssn", "social security", "national insurance", "nino", "dni", "passport")
-	add(kgCtxDOB, "born", "birthday", "birth", "dob", "geburtstag", "nacimiento", "naissance")
+	add(kgCtxDOB, "born", "birthday", "birth", "dob", "geburtstag", "nacimiento", "naissance", "d.o.b", "geburtsdatum",
+		"geboren", "geb.", "nacido", "nacida", "né le", "née le", "nato il", "nata il", "nascita", "nasceu", "nascimento",
+		"fødselsdato", "fodselsdato", "födelsedatum", "syntymäaika", "urodzenia", "urodzony", "urodzona", "doğum",
+		"geboortedatum")
+	add(kgCtxDevice, "imei", "serial", "s/n", "seriennummer", "numéro de série", "numero de serie", "número de serie",
+		"numero di serie", "android_id", "android id", "device", "udid", "idfa", "idfv", "iccid", "gerät", "appareil", "dispositivo")
+	add(kgCtxUser, "user", "login", "utilisateur", "benutzer", "usuario", "utente", "gebruiker", "uname",
+		"password for", "publickey for")
 	add(kgCtxIP, "ip", "address", "addr", "client", "remote", "host", "from")
 	add(kgCtxNeg, "test", "example", "sample", "dummy", "fake", "demo", "order", "invoice", "tracking", "version", "isbn", "ref", "build", "sku")
 	return out

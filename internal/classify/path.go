@@ -455,7 +455,7 @@ func (e *RuleClassifier) contextual(pi *pathInfo, leaf, parents, parentLast []st
 		}
 	case anyIn(parentLast, toSet("name", "names", "nombre", "nom")) && anyIn(leaf, toSet("first", "last", "given", "family", "middle", "full", "display", "prefix", "suffix", "maiden")):
 		pi.set(cPersonName, 0.9, "context:name.part")
-	case whole == "id" || whole == "uuid" || whole == "guid" || whole == "serial" || whole == "identifier" || whole == "key" || whole == "sn":
+	case whole == "id" || whole == "uuid" || whole == "guid" || whole == "serial" || whole == "identifier" || whole == "key" || whole == "sn" || whole == "uid" || whole == "serial number" || whole == "imei":
 		if anyIn(parentLast, deviceParents) {
 			pi.set(cDeviceID, 0.85, "context:device.id")
 		}

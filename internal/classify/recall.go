@@ -8,6 +8,7 @@ import "strings"
 // textRecall runs the context- and list-based detectors on free text:
 // national phone numbers, person names, postal addresses.
 func (s *scanner) textRecall(v string, vc *valueCtx) {
+	s.weakText(v, vc)
 	s.addressesInText(v)
 	if hasDigit(v) {
 		s.nationalPhonesInText(v, vc)

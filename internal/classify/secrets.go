@@ -72,7 +72,7 @@ func secretKind(s string) (secretHit, bool) {
 	case strings.HasPrefix(s, "-----BEGIN") && strings.Contains(s[:min(n, 64)], "PRIVATE KEY-----"):
 		return secretHit{"value:pem_private_key", "private key", cAPIKey, 0, 0.99}, true
 	}
-	return secretHit{}, false
+	return providerKey(s)
 }
 
 func hasAnyPrefix(s string, ps []string) bool {
@@ -174,13 +174,18 @@ func parseDate(s string, now time.Time) (int, bool) {
 	default:
 		return 0, false
 	}
-	if y < 1900 || y > now.Year() || m < 1 || m > 12 || d < 1 || d > 31 {
-		return 0, false
-	}
-	if time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC).After(now) {
+	if !pastDate(y, m, d, now) {
 		return 0, false
 	}
 	return y, true
+}
+
+// pastDate: y-m-d is a date from 1900 up to now.
+func pastDate(y, m, d int, now time.Time) bool {
+	if y < 1900 || y > now.Year() || m < 1 || m > 12 || d < 1 || d > 31 {
+		return false
+	}
+	return !time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC).After(now)
 }
 
 // latLonPair parses "lat,lon" / "lat, lon" / "POINT (lon lat)" with both

@@ -24,7 +24,7 @@ var negBefore = toSet(
 	"is", "has", "num", "max", "min", "total", "count", "allow", "allowed", "use", "uses",
 	"require", "requires", "needs", "no", "without", "invalid", "last4", "masked", "hide",
 	"show", "enable", "disable", "send", "sent", "verify", "verified", "change", "reset",
-	"forgot", "csrf", "xsrf",
+	"forgot", "csrf", "xsrf", "page", "pagination", "continuation", "cursor",
 )
 
 // Parent words that give a bare leaf ("name", "id", "number") its meaning.
