@@ -1,6 +1,7 @@
 package kafka
 
 import (
+	"context"
 	"regexp"
 	"slices"
 	"strings"
@@ -140,4 +141,32 @@ func TestACLBrokerGrantsOneTopic(t *testing.T) {
 	if !slices.Contains(f.Classes, "email") || slices.Contains(f.Classes, "payment_card") {
 		t.Errorf("finding classes %v: want customers' email, no payments' card", f.Classes)
 	}
+}
+
+// BenchmarkProbeACL measures one probe of the seeded ACL broker: denied
+// (no ACL for anonymous clients: ApiVersions and one Metadata) and
+// granted (customers readable, payments describable).
+func BenchmarkProbeACL(b *testing.B) {
+	k := testenv.SharedKafkaACL(b, "kafka-acl")
+	k.SeedKafka(b)
+	bench := func(b *testing.B, want finding.Status) {
+		var read int64
+		for b.Loop() {
+			env := probetest.Env(k.Addr, k.Port)
+			ctx, cancel := context.WithTimeout(context.Background(), env.Budget.Timeout)
+			res, err := New().Probe(ctx, env)
+			cancel()
+			if err != nil || res.Status != want {
+				b.Fatalf("%+v %v", res, err)
+			}
+			read = env.BytesRead()
+		}
+		b.ReportMetric(float64(read), "bytes-read/op")
+	}
+	b.Run("denied", func(b *testing.B) { bench(b, finding.StatusProtected) })
+	b.Run("granted", func(b *testing.B) {
+		k.GrantAnonymous(b, "customers", kadm.OpRead, kadm.OpDescribe)
+		k.GrantAnonymous(b, "payments", kadm.OpDescribe)
+		bench(b, finding.StatusExposed)
+	})
 }
