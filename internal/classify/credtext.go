@@ -28,7 +28,7 @@ func (s *scanner) credentialsIn(v string, vc *valueCtx, text bool) {
 	if vc.has(kgAt) && strings.Contains(v, "://") {
 		s.urlCredentials(v)
 	}
-	if vc.has(kgCtxToken) {
+	if vc.space && vc.has(kgCtxToken) { // a scheme is followed by a space or tab
 		s.authorizationIn(v)
 	}
 	if vc.groups&(pairGroups|1<<kgSecret) != 0 { // kgSecret: "AccountKey=" and other provider keys
@@ -40,7 +40,7 @@ func (s *scanner) credentialsIn(v string, vc *valueCtx, text bool) {
 			s.netrc(v)
 		}
 	}
-	if strings.Contains(v, " -") {
+	if vc.space && strings.Contains(v, " -") {
 		s.flags(v)
 		if strings.Contains(v, " -u ") || strings.Contains(v, " --user") {
 			s.userFlag(v)
@@ -120,7 +120,12 @@ func hostOK(h string) bool {
 // authorizationIn reads "Authorization: <scheme> <credentials>" and a
 // bare "Bearer <token>" inside text.
 func (s *scanner) authorizationIn(v string) {
+	// every scheme but a bare "Bearer" stands after the header's name
+	named := indexFold(v, "authorization", 0) >= 0
 	for _, scheme := range [...]string{"bearer", "basic", "token", "digest", "apikey"} {
+		if scheme != "bearer" && !named {
+			continue
+		}
 		for from := 0; ; {
 			i := indexFold(v, scheme, from)
 			if i < 0 {

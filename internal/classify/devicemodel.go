@@ -43,9 +43,9 @@ func catalogModel(v string) bool {
 	for i0 < len(v) && v[i0] == ' ' {
 		i0++
 	}
-	j0 := i0
-	for j0 < len(v) && v[j0] != ' ' {
-		j0++
+	j0 := len(v)
+	if sp := strings.IndexByte(v[i0:], ' '); sp >= 0 {
+		j0 = i0 + sp
 	}
 	k0 := j0
 	for k0 < len(v) && v[k0] == ' ' {

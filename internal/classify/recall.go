@@ -70,14 +70,14 @@ func (s *scanner) valueOnly(v string, vc *valueCtx, pi *pathInfo) {
 	if hasDigit(v) {
 		var buf [20]byte
 		if _, plus, ok := phoneDigits(v, &buf); ok && !plus {
-			if !pi.numericID && !pi.timeish && (hasSpace(v) || strings.IndexByte(v, '-') > 0 || strings.IndexByte(v, '(') >= 0 || strings.IndexByte(v, '.') > 0) && !phoneLookalike(v, 2) {
+			if !pi.numericID && !pi.timeish && (vc.space && hasSpace(v) || strings.IndexByte(v, '-') > 0 || strings.IndexByte(v, '(') >= 0 || strings.IndexByte(v, '.') > 0) && !phoneLookalike(v, 2) {
 				if e164, ok := s.nationalPhone(v); ok {
 					s.add(det{c: cPhone, conf: 0.6, rule: "value:phone_national", raw: v, norm: e164})
 				}
 			}
 			return
 		}
-		if hasSpace(v) { // no address without a space
+		if vc.space && hasSpace(v) { // no address without a space (vc.space: the untrimmed value has one)
 			if lo, hi, ok := s.addressIn(v); ok && hi-lo >= len(v)/3 {
 				s.add(det{c: cPostalAddress, conf: 0.7, rule: "value:postal_address", raw: v})
 				return
