@@ -31,8 +31,11 @@ func (s *scanner) detectText(v string, vc *valueCtx) {
 	if strings.IndexByte(v, '+') >= 0 {
 		s.phonesInText(v, vc)
 	}
-	s.ibansInText(v)
-	if vc.has(kgCtxCard) || hasCardRun(v) {
+	dig := hasDigit(v) // IBANs and card runs hold digits
+	if dig {
+		s.ibansInText(v)
+	}
+	if vc.has(kgCtxCard) || dig && hasCardRun(v) {
 		s.cardsInText(v, vc)
 	}
 	s.pairsInText(v, vc)
@@ -181,7 +184,15 @@ func (s *scanner) phonesInText(v string, vc *valueCtx) {
 // ibansInText reads IBANs written in groups of four ("DE89 3704 0044 …").
 func (s *scanner) ibansInText(v string) {
 	for i := 0; i+4 < len(v); i++ {
-		if !(v[i] >= 'A' && v[i] <= 'Z' && v[i+1] >= 'A' && v[i+1] <= 'Z' && v[i+2] >= '0' && v[i+2] <= '9' && v[i+3] >= '0' && v[i+3] <= '9') || i > 0 && isAlnum(v[i-1]) || v[i+4] != ' ' {
+		if v[i+4] != ' ' {
+			// the first group ends in a space: jump to the next one
+			k := strings.IndexByte(v[i+4:], ' ')
+			if k < 0 {
+				return
+			}
+			i += k
+		}
+		if !(v[i] >= 'A' && v[i] <= 'Z' && v[i+1] >= 'A' && v[i+1] <= 'Z' && v[i+2] >= '0' && v[i+2] <= '9' && v[i+3] >= '0' && v[i+3] <= '9') || i > 0 && isAlnum(v[i-1]) {
 			continue
 		}
 		j := i + 4
