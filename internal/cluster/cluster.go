@@ -155,17 +155,25 @@ type Result struct {
 	// Parked: the item failed too often; Error says why.
 	Parked bool   `json:"parked,omitempty"`
 	Error  string `json:"error,omitempty"`
+	// Part (from 0) of Parts: a result too large for one message is sent
+	// in parts (split), each with this header and a share of the checks.
+	// Parts 0: the whole result in one message.
+	Part  int `json:"part,omitempty"`
+	Parts int `json:"parts,omitempty"`
 }
 
-// maxMessage is the largest message published (below nats-server's
-// default max_payload of 1 MiB).
+// maxMessage is the largest message published when the server's
+// max_payload is not known (below nats-server's default of 1 MiB).
 const maxMessage = 1000 * 1024
 
-// ErrTooLarge: a result does not fit into one message even compressed.
-var ErrTooLarge = errors.New("cluster: result too large for one message")
+// ErrTooLarge: a message does not fit into one message even compressed.
+var ErrTooLarge = errors.New("cluster: too large for one message")
 
-// encode is gzip'd JSON (findings compress well).
-func encode(v any) ([]byte, error) {
+// encode is gzip'd JSON (findings compress well), at most maxMessage.
+func encode(v any) ([]byte, error) { return encodeLimit(v, maxMessage) }
+
+// encodeLimit is gzip'd JSON of at most limit bytes.
+func encodeLimit(v any, limit int) ([]byte, error) {
 	var b bytes.Buffer
 	zw := gzip.NewWriter(&b)
 	if err := json.NewEncoder(zw).Encode(v); err != nil {
@@ -174,7 +182,7 @@ func encode(v any) ([]byte, error) {
 	if err := zw.Close(); err != nil {
 		return nil, err
 	}
-	if b.Len() > maxMessage {
+	if b.Len() > limit {
 		return nil, fmt.Errorf("%w (%d bytes)", ErrTooLarge, b.Len())
 	}
 	return b.Bytes(), nil
@@ -183,12 +191,18 @@ func encode(v any) ([]byte, error) {
 // maxDecoded bounds what a message may expand to.
 const maxDecoded = 64 << 20
 
-func decode(data []byte, v any) error {
+func decode(data []byte, v any) error { return decodeLimit(data, v, maxDecoded) }
+
+// maxAssembled bounds a stored result assembled from parts (written by
+// the coordinator itself from parts that each passed maxDecoded).
+const maxAssembled = 1 << 30
+
+func decodeLimit(data []byte, v any, limit int64) error {
 	zr, err := gzip.NewReader(bytes.NewReader(data))
 	if err != nil {
 		return fmt.Errorf("cluster: decode: %w", err)
 	}
-	if err := json.NewDecoder(io.LimitReader(zr, maxDecoded)).Decode(v); err != nil {
+	if err := json.NewDecoder(io.LimitReader(zr, limit)).Decode(v); err != nil {
 		return fmt.Errorf("cluster: decode: %w", err)
 	}
 	return nil

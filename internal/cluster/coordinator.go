@@ -62,7 +62,16 @@ const schema = `CREATE TABLE IF NOT EXISTS cluster_results (
 	body        bytea NOT NULL,
 	received_at timestamptz NOT NULL DEFAULT now()
 );
-CREATE INDEX IF NOT EXISTS cluster_results_run ON cluster_results (run_id)`
+CREATE INDEX IF NOT EXISTS cluster_results_run ON cluster_results (run_id);
+CREATE TABLE IF NOT EXISTS cluster_result_parts (
+	item_id     text NOT NULL,
+	attempt     integer NOT NULL,
+	part        integer NOT NULL,
+	parts       integer NOT NULL,
+	body        bytea NOT NULL,
+	received_at timestamptz NOT NULL DEFAULT now(),
+	PRIMARY KEY (item_id, attempt, part)
+)`
 
 // NewCoordinator sets up the streams and the results table.
 func NewCoordinator(ctx context.Context, o CoordinatorOptions) (*Coordinator, error) {
@@ -252,7 +261,7 @@ func (c *Coordinator) stored(ctx context.Context, ids []string) (map[string]Resu
 			return nil, err
 		}
 		var r Result
-		if err := decode(body, &r); err != nil {
+		if err := decodeLimit(body, &r, maxAssembled); err != nil {
 			return nil, err
 		}
 		out[id] = r
@@ -405,8 +414,21 @@ func (c *Coordinator) ingest(ctx context.Context, msg jetstream.Msg) {
 		_ = msg.Term()
 		return
 	}
+	if r.Parts > 1 && (r.Part < 0 || r.Part >= r.Parts || r.Parts > maxParts) {
+		c.o.Logger.Error("result part with bad numbers dropped", "item", r.ItemID, "part", r.Part, "parts", r.Parts)
+		_ = msg.Term()
+		return
+	}
 	var inserted bool
 	err := monitor.Retry(ctx, func() error {
+		if r.Parts > 1 {
+			var err error
+			inserted, err = c.storePart(ctx, r, msg.Data())
+			if err != nil && ctx.Err() == nil {
+				c.o.Logger.Warn("store result part (retrying)", "item", r.ItemID, "part", r.Part, "parts", r.Parts, "err", err)
+			}
+			return err
+		}
 		tag, err := c.o.DB.Exec(ctx, `INSERT INTO cluster_results (item_id, run_id, site, attempt, worker, parked, error, body)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (item_id) DO NOTHING`,
 			r.ItemID, r.RunID, r.Site, r.Attempt, r.Worker, r.Parked, r.Error, msg.Data())
@@ -442,6 +464,86 @@ func (c *Coordinator) ingest(ctx context.Context, msg jetstream.Msg) {
 	c.mu.Unlock()
 }
 
+// partsClass is the first key of the transaction locks that serialise
+// the parts of one work item (leaseClass's are session locks).
+const partsClass = leaseClass + 1
+
+// storePart records one part of a result in cluster_result_parts (a
+// repeat is a no-op: the key is item, attempt and part) and, when every
+// part of this attempt is there, stores the assembled result as the
+// item's result (the first complete attempt wins, as for whole results)
+// and drops the item's parts. Parts of an attempt that never completes
+// (its worker died between parts) are never used; they are pruned. It
+// reports whether it stored the item's result.
+func (c *Coordinator) storePart(ctx context.Context, r Result, body []byte) (bool, error) {
+	tx, err := c.o.DB.Begin(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer tx.Rollback(ctx)
+	// One item's parts one at a time (two coordinators overlapping after
+	// a failover must not both miss the last part).
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, int32(partsClass), r.ItemID); err != nil {
+		return false, err
+	}
+	var done bool
+	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM cluster_results WHERE item_id = $1)`, r.ItemID).Scan(&done); err != nil {
+		return false, err
+	}
+	if done { // a late part of an item already complete
+		return false, tx.Commit(ctx)
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO cluster_result_parts (item_id, attempt, part, parts, body)
+		VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`, r.ItemID, r.Attempt, r.Part, r.Parts, body); err != nil {
+		return false, err
+	}
+	rows, err := tx.Query(ctx, `SELECT body FROM cluster_result_parts WHERE item_id = $1 AND attempt = $2 AND parts = $3 ORDER BY part`,
+		r.ItemID, r.Attempt, r.Parts)
+	if err != nil {
+		return false, err
+	}
+	var parts []Result
+	for rows.Next() {
+		var b []byte
+		if err := rows.Scan(&b); err != nil {
+			rows.Close()
+			return false, err
+		}
+		var p Result
+		if err := decode(b, &p); err != nil {
+			rows.Close()
+			return false, err
+		}
+		parts = append(parts, p)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return false, err
+	}
+	if len(parts) < r.Parts {
+		return false, tx.Commit(ctx)
+	}
+	whole, err := assemble(parts)
+	if err != nil { // cannot happen for parts numbered 0..n-1 once each; not retried
+		c.o.Logger.Error("result parts do not assemble", "item", r.ItemID, "attempt", r.Attempt, "err", err)
+		return false, tx.Commit(ctx)
+	}
+	data, err := encodeLimit(whole, 1<<31-1)
+	if err != nil {
+		return false, err
+	}
+	tag, err := tx.Exec(ctx, `INSERT INTO cluster_results (item_id, run_id, site, attempt, worker, parked, error, body)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (item_id) DO NOTHING`,
+		whole.ItemID, whole.RunID, whole.Site, whole.Attempt, whole.Worker, whole.Parked, whole.Error, data)
+	if err != nil {
+		return false, err
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM cluster_result_parts WHERE item_id = $1`, r.ItemID); err != nil {
+		return false, err
+	}
+	return tag.RowsAffected() == 1, tx.Commit(ctx)
+}
+
 // ResultRetention is how long stored results are kept (a sweep resumed
 // later than this re-runs its chunks).
 const ResultRetention = 7 * 24 * time.Hour
@@ -453,6 +555,11 @@ func (c *Coordinator) prune(ctx context.Context) {
 		if _, err := c.o.DB.Exec(ctx, `DELETE FROM cluster_results WHERE received_at < now() - make_interval(secs => $1)`,
 			ResultRetention.Seconds()); err != nil && ctx.Err() == nil {
 			c.o.Logger.Warn("prune results", "err", err)
+		}
+		// Parts of attempts that never completed.
+		if _, err := c.o.DB.Exec(ctx, `DELETE FROM cluster_result_parts WHERE received_at < now() - make_interval(secs => $1)
+			OR item_id IN (SELECT item_id FROM cluster_results)`, ResultRetention.Seconds()); err != nil && ctx.Err() == nil {
+			c.o.Logger.Warn("prune result parts", "err", err)
 		}
 		sleep(ctx, time.Hour)
 	}

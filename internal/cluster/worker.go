@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"golang.org/x/time/rate"
 
@@ -261,11 +262,11 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg) {
 		_ = msg.Nak() // stopping: the item goes to another worker now
 		return
 	}
-	var data []byte
+	var parts [][]byte
 	if err == nil {
 		res.ItemID, res.RunID, res.Site, res.Worker, res.Attempt = it.ID, it.RunID, it.Site, w.o.Name, attempt
 		res.Took = time.Since(start)
-		data, err = encode(res)
+		parts, err = split(res, w.messageLimit())
 	}
 	if err != nil {
 		w.failed.Add(1)
@@ -277,8 +278,22 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg) {
 		_ = msg.NakWithDelay(time.Duration(attempt) * time.Second)
 		return
 	}
-	if err := w.publish(ctx, w.o.Names.ResultSubject(it.Site), it.ID, data); err != nil {
-		return // not acked: redelivered
+	// Every part is stored before the item is acked; a worker that dies
+	// between parts leaves an incomplete attempt, which the coordinator
+	// never uses (the redelivered attempt's parts complete the item).
+	for i, data := range parts {
+		if err := w.publish(ctx, w.o.Names.ResultSubject(it.Site), partID(it.ID, attempt, i, len(parts)), data); err != nil {
+			if errors.Is(err, nats.ErrMaxPayload) {
+				// The server's limit fell since it was read (another
+				// server after a reconnect): split again on redelivery.
+				log.Warn("result part over the server's max_payload, retried later", "err", err)
+				_ = msg.NakWithDelay(time.Second)
+			}
+			return // not acked: redelivered
+		}
+	}
+	if len(parts) > 1 {
+		log.Info("result sent in parts", "parts", len(parts), "limit", w.messageLimit())
 	}
 	stop()
 	if err := msg.DoubleAck(ctx); err != nil && ctx.Err() == nil {
@@ -302,10 +317,29 @@ func (w *Worker) publish(ctx context.Context, subject, id string, data []byte) e
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
+		if errors.Is(err, nats.ErrMaxPayload) {
+			return err
+		}
 		w.o.Logger.Warn("publish result (retrying)", "item", id, "err", err)
 		sleep(ctx, wait)
 		wait = min(2*wait, 5*time.Second)
 	}
+}
+
+// messageLimit is the largest result message the connected server takes
+// (its max_payload, less room for headers).
+func (w *Worker) messageLimit() int {
+	return messageLimit(w.o.JS.Conn().MaxPayload())
+}
+
+// partID is the message id of part i of n of an attempt of an item (the
+// item id itself for a result in one message): JetStream drops a repeat
+// of it within the stream's duplicate window.
+func partID(itemID string, attempt, i, n int) string {
+	if n <= 1 {
+		return itemID
+	}
+	return fmt.Sprintf("%s/a%d/p%dof%d", itemID, attempt, i, n)
 }
 
 // park reports an item as parked (to the coordinator as its result, and
