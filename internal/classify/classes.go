@@ -291,17 +291,16 @@ var classTable = [numClasses]classDef{
 			if strings.HasPrefix(t, "Bearer ") || strings.HasPrefix(t, "bearer ") {
 				t = t[7:]
 			}
-			if fillInKey(t) {
-				return d, false
-			}
+			// (fill-ins are refused; of fillInKey's tests only the mask
+			// run can hold for a UUID-shaped value)
 			if uuidShape(t) {
 				d.rule = pi.rule[cAuthToken] + "+uuid"
 				d.label = "token"
-				return d, true
+				return d, !maskRun(t)
 			}
 			if opaqueToken(t) && !hexDateLike(t) {
 				d.label = "token"
-				return d, pi.sig[cAPIKey] <= pi.sig[cAuthToken]
+				return d, pi.sig[cAPIKey] <= pi.sig[cAuthToken] && !fillInKey(t)
 			}
 			return d, false
 		},
@@ -323,8 +322,6 @@ var classTable = [numClasses]classDef{
 		},
 		fieldCheck: func(s *scanner, d det, sig float32, v string, pi *pathInfo) (det, bool) {
 			switch {
-			case fillInKey(v):
-				return d, false
 			case strings.HasPrefix(v, "-----BEGIN"):
 				d.label = "private key"
 			case azureKeyShape(v):
@@ -334,7 +331,7 @@ var classTable = [numClasses]classDef{
 			default:
 				return d, false
 			}
-			return d, true
+			return d, !fillInKey(v)
 		},
 		pair: &textPair{group: kgCtxKey, rule: "text:api_key_pair", label: "token", ok: tokenPairOK},
 		mask: maskToken,

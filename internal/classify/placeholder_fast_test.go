@@ -131,3 +131,28 @@ func TestPlaceholderWordInEqualsContains(t *testing.T) {
 		}
 	}
 }
+
+// TestFillInKeyOnUUIDsIsMaskRun: for a UUID-shaped value fillInKey is
+// maskRun (the auth_token field check relies on it).
+func TestFillInKeyOnUUIDsIsMaskRun(t *testing.T) {
+	rng := rand.New(rand.NewSource(4))
+	const hex = "0123456789abcdefABCDEF"
+	for i := 0; i < 200000; i++ {
+		b := []byte("xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx")
+		if i%5 != 0 { // every fifth stays a mask of x; the others random or runs
+			alpha := hex
+			if i%3 == 0 {
+				alpha = hex[rng.Intn(len(hex)):][:1]
+			}
+			for k := range b {
+				if b[k] != '-' {
+					b[k] = alpha[rng.Intn(len(alpha))]
+				}
+			}
+		}
+		v := string(b)
+		if uuidShape(v) && fillInKey(v) != maskRun(v) {
+			t.Fatalf("%q: fillInKey %v, maskRun %v", v, fillInKey(v), maskRun(v))
+		}
+	}
+}
