@@ -180,10 +180,15 @@ func newServer(ctx context.Context, cfg *config.Config, logger *slog.Logger) (_ 
 		if s.listener, err = api.Listen(cfg.API.Listen); err != nil {
 			return nil, err
 		}
-		s.dash, err = dashboard.New(dashboard.Options{
+		do := dashboard.Options{
 			Store: s.st, Tokens: tokens(cfg), Scopes: s.scopeViews, Trigger: s.trigger, Logger: logger,
 			Endpoints: func(name string) int { return int(s.mon.Endpoints(name)) },
-		})
+		}
+		if p := s.cluster; p != nil {
+			do.Cluster = func(ctx context.Context) (cluster.Status, error) { return cluster.ReadStatus(ctx, p.js, p.names, p.db) }
+			do.Chunk = cfg.Cluster.Chunk
+		}
+		s.dash, err = dashboard.New(do)
 		if err != nil {
 			return nil, err
 		}

@@ -110,6 +110,15 @@ var funcs = template.FuncMap{
 	"short":     func(id string) string { return id[:min(len(id), 12)] },
 	"deref":     func(p *int64) int64 { return derefOr(p) },
 	"hasAccess": func(a any) bool { return a != nil },
+	"clusterArgs": func(c *ClusterView, now time.Time) clusterArgs {
+		return clusterArgs{C: c, Now: now}
+	},
+}
+
+// clusterArgs is what the cluster template gets.
+type clusterArgs struct {
+	C   *ClusterView
+	Now time.Time
 }
 
 func sevName(s finding.Severity) string {

@@ -3,7 +3,9 @@
 //
 //	GET  /ui/                    overview: open exposures by severity, records and subjects
 //	                             at risk, class × store matrix, 30-day exposure windows,
-//	                             coverage per scope, notifier health
+//	                             coverage per scope, notifier health, and (serve as
+//	                             a cluster coordinator) the cluster: coordinator,
+//	                             workers per site, queues, parked work items
 //	GET  /ui/findings            findings table (server-side filter, sort, pages)
 //	GET  /ui/findings/{id}       one finding: identity, datasets, classes, timeline, chart,
 //	                             access evidence, acknowledgements
@@ -43,6 +45,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/leakwatch/leakwatch/internal/api"
+	"github.com/leakwatch/leakwatch/internal/cluster"
 	"github.com/leakwatch/leakwatch/internal/store"
 )
 
@@ -68,6 +71,14 @@ type Options struct {
 	Endpoints func(scope string) int
 	// Trigger asks for a sweep of a scope now (see api.Options.Trigger).
 	Trigger func(scope string) (queued bool, err error)
+	// Cluster, if set (serve as a cluster coordinator), reads the
+	// cluster's status for the overview's cluster section (active
+	// coordinator, workers per site, queues, parked work items); unset, the
+	// section is absent. Parked errors are scrubbed here.
+	Cluster func(ctx context.Context) (cluster.Status, error)
+	// Chunk is the cluster's work item size in endpoints (config
+	// cluster.chunk), to show which endpoints a parked item held.
+	Chunk int
 	// SecureCookie sets the cookie's Secure flag on every response (it is
 	// set anyway on requests that came over TLS).
 	SecureCookie bool

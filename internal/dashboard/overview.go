@@ -64,7 +64,20 @@ type ScopeCoverage struct {
 	Duration     time.Duration
 	Running      *store.ScanRun
 	Open         int
+	// Cluster mode: parked work items of the last complete sweep (chunks
+	// not checked from ParkedSites, up to NotChecked endpoints) make its
+	// coverage partial; RunningParked counts those of the running sweep.
+	ParkedChunks  int
+	NotChecked    int64
+	ParkedSites   []string
+	RunningParked int
+	// MayBePartial: more items are parked than the status lists, so
+	// this scope's coverage may be partial too.
+	MayBePartial bool
 }
+
+// Partial tells whether the last complete sweep left endpoints unchecked.
+func (s ScopeCoverage) Partial() bool { return s.ParkedChunks > 0 }
 
 // RouteHealth is one notifier route's outbox.
 type RouteHealth struct {
@@ -92,6 +105,8 @@ type Overview struct {
 	Outbox              store.OutboxStats
 	Routes              []RouteHealth
 	Recent              []store.Event
+	// Cluster is nil unless serve runs as a cluster coordinator.
+	Cluster *ClusterView
 }
 
 // Tick is an axis label of a chart.
@@ -197,6 +212,8 @@ func (d *Dashboard) buildOverview(ctx context.Context, now time.Time) (*Overview
 	ov.WindowsOf = len(bars)
 	ov.Windows, ov.Ticks = layoutWindows(bars, ov.WindowStart, now)
 
+	ov.Cluster = d.buildCluster(ctx)
+	runsByID := map[string]store.ScanRun{}
 	for _, sv := range d.o.Scopes() {
 		sc := ScopeCoverage{ScopeView: sv, Endpoints: -1, Open: openByScope[sv.Name]}
 		if d.o.Endpoints != nil {
@@ -208,6 +225,7 @@ func (d *Dashboard) buildOverview(ctx context.Context, now time.Time) (*Overview
 		}
 		for i := range runs {
 			r := &runs[i]
+			runsByID[r.ID] = *r
 			if r.Status == store.ScanRunning && sc.Running == nil {
 				sc.Running = r
 			}
@@ -227,6 +245,12 @@ func (d *Dashboard) buildOverview(ctx context.Context, now time.Time) (*Overview
 			}
 		}
 		ov.Scopes = append(ov.Scopes, sc)
+	}
+	if ov.Cluster != nil {
+		if err := d.placeParked(ctx, ov.Cluster, runsByID); err != nil {
+			return nil, err
+		}
+		markPartial(ov.Cluster, ov.Scopes)
 	}
 	if ov.Outbox, err = d.o.Store.OutboxStats(ctx); err != nil {
 		return nil, err

@@ -1,0 +1,270 @@
+package dashboard
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/nats-io/nats.go/jetstream"
+	"golang.org/x/net/html"
+
+	"github.com/leakwatch/leakwatch/internal/api"
+	"github.com/leakwatch/leakwatch/internal/classify"
+	"github.com/leakwatch/leakwatch/internal/cluster"
+	"github.com/leakwatch/leakwatch/internal/monitor"
+	"github.com/leakwatch/leakwatch/internal/probe"
+	"github.com/leakwatch/leakwatch/internal/store"
+	"github.com/leakwatch/leakwatch/internal/store/postgres"
+	"github.com/leakwatch/leakwatch/internal/testenv"
+)
+
+// gzipJSON is the cluster's message encoding (gzip'd JSON), for messages
+// a test publishes as a worker would.
+func gzipJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	if err := json.NewEncoder(zw).Encode(v); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// hostileEmail is a value a parked error quotes from a target: the
+// scrubber masks it, as in the API.
+const hostileEmail = "alice.wonder@example.com"
+
+// TestClusterSection (dashboard × cluster): serve as a cluster coordinator
+// shows the cluster on the overview, read by the real cluster.ReadStatus
+// from a real nats-server (JetStream) and PostgreSQL (history + the
+// coordinator lease): the active coordinator, workers per site with their
+// heartbeats, queue depth, and the parked work items — one parked by a
+// real worker (a poison item that fails on every delivery), one published
+// by a hostile worker whose error, site and name carry markup, an
+// attribute break-out, terminal escapes and an e-mail address. Every
+// value is shown as escaped, visible text, the error masked as the API
+// masks it, and the scope whose newest sweep has parked chunks is shown
+// as partially covered while a clean scope is not. Without a cluster the
+// section is absent; a status that cannot be read is shown, and the rest
+// of the overview still renders.
+func TestClusterSection(t *testing.T) {
+	testenv.Binary(t, "nats-server")
+	nsrv := testenv.StartNATSJetStream(t)
+	js := nsrv.JetStream(t)
+	pg := testenv.StartPostgres(t, testenv.PostgresOptions{})
+	dsn := pg.URL(pg.NewDatabase(t))
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	st, err := postgres.Open(ctx, dsn, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnvOn(t, st, false)
+	db, err := pgxpool.New(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(db.Close)
+	n := cluster.Names{Prefix: "LWDASH"}
+	if err := cluster.Setup(ctx, js, n); err != nil {
+		t.Fatal(err)
+	}
+
+	// The active coordinator: a real lease on PostgreSQL.
+	lctx, stopLease := context.WithCancel(ctx)
+	defer stopLease()
+	active := make(chan struct{})
+	lease := &cluster.Lease{DSN: dsn, Name: `coord-<b>1</b>`, Key: n.Prefix, Poll: 200 * time.Millisecond}
+	go func() {
+		_ = lease.Run(lctx, func(ctx context.Context) { close(active); <-ctx.Done() })
+	}()
+
+	// Sweeps: lab's newest complete sweep and an older one, dmz's.
+	sweep := func(scope string) store.ScanRun {
+		r, err := st.BeginScan(ctx, scope)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.FinishScan(ctx, r.ID, store.ScanFinished, ""); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	older := sweep("lab")
+	time.Sleep(5 * time.Millisecond)
+	newest := sweep("lab")
+	sweep("dmz")
+
+	// A real worker parks a poison item of lab's newest sweep: its scope
+	// cannot be built, on every delivery.
+	clf, err := classify.New(classify.Options{Key: []byte("0123456789abcdef0123456789abcdef")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, err := probe.NewRegistry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := cluster.NewWorker(cluster.WorkerOptions{JS: js, Names: n, Name: "w-dc-a", Sites: []string{"dc-a"}, Registry: reg,
+		Classifier: clf, Budget: probe.DefaultBudget(), AckWait: 2 * time.Second, ConnectTimeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wctx, stopWorker := context.WithCancel(ctx)
+	defer stopWorker()
+	go w.Run(wctx)
+	poisonID := cluster.ItemID(newest.ID, 256, "dc-a")
+	poison := cluster.Item{ID: poisonID, RunID: newest.ID, Scope: "lab", Site: "dc-a", Start: 256, MaxDeliver: 2,
+		Spec: monitor.ScopeSpec{Targets: []string{`"><img src=x onerror=alert(3)>`}, Ports: []int{6379}}, Published: time.Now()}
+	if _, err := js.Publish(ctx, n.WorkSubject("dc-a"), gzipJSON(t, poison), jetstream.WithMsgID(poisonID)); err != nil {
+		t.Fatal(err)
+	}
+
+	// A hostile worker: a heartbeat and a parked record of lab's older
+	// sweep, at a site no real worker serves.
+	kv, err := js.KeyValue(ctx, n.WorkersBucket())
+	if err != nil {
+		t.Fatal(err)
+	}
+	hb, _ := json.Marshal(cluster.Heartbeat{Name: hostile, Sites: []string{"dc-b"}, At: time.Now().UTC()})
+	if _, err := kv.Put(ctx, "hostile", hb); err != nil {
+		t.Fatal(err)
+	}
+	evilID := cluster.ItemID(older.ID, 0, "dc-b")
+	evil := cluster.Result{ItemID: evilID, RunID: older.ID, Site: "dc-b", Worker: hostile, Attempt: 7, Parked: true,
+		Error: "probe of " + hostileEmail + ": " + hostile}
+	if _, err := js.Publish(ctx, n.ParkedSubject("dc-b"), gzipJSON(t, evil)); err != nil {
+		t.Fatal(err)
+	}
+
+	var status cluster.Status
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		status, err = cluster.ReadStatus(ctx, js, n, db)
+		if err == nil && status.ParkedTotal == 2 && status.Active != "" && len(status.Workers) == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("cluster status: %+v (err %v)", status, err)
+		}
+	}
+
+	// The dashboard of serve as a coordinator.
+	scopes := func() []api.ScopeView {
+		return []api.ScopeView{{Name: "lab", Targets: []string{"127.0.0.0/24"}, Ports: []int{6379}, Cadence: "1m"},
+			{Name: "dmz", Targets: []string{"127.0.1.0/24"}, Ports: []int{6379}, Cadence: "1m"}}
+	}
+	d, err := New(Options{Store: st, Tokens: []string{testToken}, Scopes: scopes, Chunk: 256,
+		Endpoints: func(string) int { return 300 },
+		Cluster:   func(ctx context.Context) (cluster.Status, error) { return cluster.ReadStatus(ctx, js, n, db) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(Mount(api.New(api.Options{Store: st, Tokens: []string{testToken}}), d))
+	defer srv.Close()
+	ce := &env{st: st, d: d, srv: srv}
+	c := ce.client(t)
+	ce.login(t, c)
+	resp, page := do(t, c, "GET", srv.URL+"/ui/", nil)
+	if resp.StatusCode != 200 {
+		t.Fatalf("overview: %d %s", resp.StatusCode, page)
+	}
+	section := regexp.MustCompile(`(?s)<section data-live id="live-cluster".*?</section>`).FindString(page)
+	if section == "" {
+		t.Fatal("no cluster section on a coordinator's overview")
+	}
+	if strings.Contains(page, "<script>alert") || strings.Contains(page, "<img src=x") || strings.Contains(page, "\x1b") ||
+		strings.Contains(page, "<b>1</b>") {
+		t.Error("hostile text unescaped on the overview")
+	}
+	for _, bad := range inlineContent(t, page) {
+		t.Errorf("overview: %s", bad)
+	}
+	if strings.Contains(page, hostileEmail) {
+		t.Error("the parked error's e-mail address is not masked")
+	}
+	for _, want := range []string{
+		"coord-&lt;b&gt;1&lt;/b&gt;",                  // the active coordinator, as text
+		"&lt;script&gt;alert(1)&lt;/script&gt;",       // the hostile worker's name and error, as text
+		`&#34;&gt;&lt;img src=x onerror=alert(3)&gt;`, // the real worker's parse error quotes the poison target
+		"\\x1b[31m",                 // terminal escapes in the worker name, made visible
+		"w-dc-a",                    // the real worker, under its site
+		"#256 – #299",               // the parked chunk: 256 on, cut at the scope's 300 endpoints
+		"2 work items parked",       // the banner
+		"older sweep",               // the hostile item belongs to lab's older sweep
+		"latest sweep: not covered", // the poison item to the newest
+		"a***@e******.com",          // the e-mail address, masked
+	} {
+		if !strings.Contains(section, want) {
+			t.Errorf("cluster section lacks %q", want)
+		}
+	}
+	for _, site := range []string{`dc-a</th><td class="name">w-dc-a</td>`, `dc-b</th><td class="name">&lt;script&gt;`} {
+		if !strings.Contains(section, `<th scope="rowgroup" rowspan="1">`+site) {
+			t.Errorf("workers are not listed by site (%s):\n%s", site, section)
+		}
+	}
+	parked := regexp.MustCompile(`(?s)<tr>\s*<th scope="row"><a href="/ui/findings\?scope=lab">.*?</tr>`).FindAllString(section, -1)
+	if len(parked) != 2 || !strings.Contains(parked[0], "<td>2</td>") || !strings.Contains(parked[0], "scope: invalid target") ||
+		!strings.Contains(parked[1], "<td>7</td>") || !strings.Contains(parked[1], "#0 – #255") {
+		t.Errorf("parked rows (poison item of the newest sweep first, 2 attempts; then the hostile one, 7):\n%s", strings.Join(parked, "\n"))
+	}
+	row := func(scope string) string {
+		return regexp.MustCompile(`(?s)<th scope="row">` + scope + `.*?</tr>`).FindString(page)
+	}
+	if lab := row("lab"); !strings.Contains(lab, "partially covered") || !strings.Contains(lab, "1 parked chunk, up to 44 endpoints not checked from dc-a") {
+		t.Errorf("lab's coverage is not shown as partial:\n%s", lab)
+	}
+	if dmz := row("dmz"); dmz == "" || strings.Contains(dmz, "partial") {
+		t.Errorf("dmz's coverage:\n%s", dmz)
+	}
+	checkScopedHeaders(t, page)
+
+	// Single-process serve: no cluster section.
+	sc := e.client(t)
+	e.login(t, sc)
+	if _, single := do(t, sc, "GET", e.srv.URL+"/ui/", nil); strings.Contains(single, "live-cluster") || strings.Contains(single, "partially covered") {
+		t.Error("a single-process overview shows a cluster section")
+	}
+
+	// NATS gone: the section says so; the overview still renders.
+	nsrv.Stop()
+	resp, page = do(t, c, "GET", srv.URL+"/ui/", nil)
+	if resp.StatusCode != 200 || !strings.Contains(page, "The cluster status could not be read") || !strings.Contains(page, "Coverage") {
+		t.Errorf("overview without NATS: %d\n%s", resp.StatusCode, regexp.MustCompile(`(?s)<section data-live id="live-cluster".*?</section>`).FindString(page))
+	}
+}
+
+// checkScopedHeaders: every header cell of a table row has a scope.
+func checkScopedHeaders(t *testing.T, page string) {
+	t.Helper()
+	doc, err := html.Parse(strings.NewReader(page))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var walk func(n *html.Node)
+	walk = func(n *html.Node) {
+		if n.Type == html.ElementNode && n.Data == "th" && n.Parent != nil && n.Parent.Data == "tr" {
+			scoped := false
+			for _, a := range n.Attr {
+				scoped = scoped || (a.Key == "scope" && a.Val != "")
+			}
+			if !scoped {
+				t.Errorf("th without scope: %v", n.FirstChild)
+			}
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c)
+		}
+	}
+	walk(doc)
+}
