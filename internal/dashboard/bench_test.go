@@ -1,7 +1,10 @@
 package dashboard
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -12,10 +15,12 @@ import (
 	"time"
 
 	"github.com/leakwatch/leakwatch/internal/api"
+	"github.com/leakwatch/leakwatch/internal/cluster"
 	"github.com/leakwatch/leakwatch/internal/finding"
 	"github.com/leakwatch/leakwatch/internal/lifecycle"
 	"github.com/leakwatch/leakwatch/internal/store"
 	"github.com/leakwatch/leakwatch/internal/store/sqlite"
+	"github.com/leakwatch/leakwatch/internal/testenv"
 )
 
 // benchFindings is the size of the benchmark history.
@@ -169,4 +174,73 @@ func BenchmarkFindings10k(b *testing.B) {
 func BenchmarkDetail(b *testing.B) {
 	benchDashboard(b)
 	benchPage(b, "/ui/findings/"+bench.id, false)
+}
+
+// BenchmarkOverview10kCluster: the overview of 10,000 findings on a
+// cluster coordinator: each page also reads the cluster status from a real
+// nats-server (8 workers in 4 sites, 100 parked items listed — the most the
+// status lists — of the scopes' newest sweeps, 250 parked in all).
+func BenchmarkOverview10kCluster(b *testing.B) {
+	testenv.Binary(b, "nats-server")
+	base, _ := benchDashboard(b)
+	ctx := context.Background()
+	js := testenv.StartNATSJetStream(b).JetStream(b)
+	n := cluster.Names{Prefix: "LWBENCH"}
+	if err := cluster.Setup(ctx, js, n); err != nil {
+		b.Fatal(err)
+	}
+	kv, err := js.KeyValue(ctx, n.WorkersBucket())
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := range 8 {
+		hb, _ := json.Marshal(cluster.Heartbeat{Name: fmt.Sprintf("worker-%d", i), Sites: []string{fmt.Sprintf("site-%d", i%4)}, At: time.Now().UTC()})
+		if _, err := kv.Put(ctx, fmt.Sprintf("worker-%d", i), hb); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var runs []string
+	for i := range 4 {
+		r, err := base.o.Store.BeginScan(ctx, fmt.Sprintf("scope-%d", i))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := base.o.Store.FinishScan(ctx, r.ID, store.ScanFinished, ""); err != nil {
+			b.Fatal(err)
+		}
+		runs = append(runs, r.ID)
+	}
+	for i := range 250 {
+		site := fmt.Sprintf("site-%d", i%4)
+		r := cluster.Result{ItemID: cluster.ItemID(runs[i%4], int64(i/4*1024), site), RunID: runs[i%4], Site: site, Attempt: 5, Parked: true,
+			Error: fmt.Sprintf("delivered %d times without a result (workers died or stalled on it)", 4)}
+		var buf bytes.Buffer
+		zw := gzip.NewWriter(&buf)
+		_ = json.NewEncoder(zw).Encode(r)
+		_ = zw.Close()
+		if _, err := js.Publish(ctx, n.ParkedSubject(site), buf.Bytes()); err != nil {
+			b.Fatal(err)
+		}
+	}
+	o := base.o
+	o.Chunk = 1024
+	o.Cluster = func(ctx context.Context) (cluster.Status, error) { return cluster.ReadStatus(ctx, js, n, nil) }
+	d, err := New(o)
+	if err != nil {
+		b.Fatal(err)
+	}
+	d.cache.findings(ctx, d.o.Store) // warm
+	cookie, _ := d.sessions.create("token 1")
+	size := 0
+	for b.Loop() {
+		req := httptest.NewRequest("GET", "/ui/", nil)
+		req.AddCookie(&http.Cookie{Name: CookieName, Value: cookie})
+		w := httptest.NewRecorder()
+		d.ServeHTTP(w, req)
+		if w.Code != 200 || !bytes.Contains(w.Body.Bytes(), []byte("250 work items parked")) {
+			b.Fatalf("GET /ui/: %d, no parked items", w.Code)
+		}
+		size = w.Body.Len()
+	}
+	b.ReportMetric(float64(size), "page-bytes")
 }
