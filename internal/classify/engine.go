@@ -178,7 +178,6 @@ const (
 	kgCtxPhone
 	kgCtxSSN
 	kgCtxDOB
-	kgCtxIP
 	kgCtxNeg
 	kgCtxDevice
 	kgCtxUser
@@ -221,7 +220,6 @@ var valueKeywords = func() []valueKeyword {
 		"numero di serie", "android_id", "android id", "device", "udid", "idfa", "idfv", "iccid", "gerät", "appareil", "dispositivo")
 	add(kgCtxUser, "user", "login", "utilisateur", "benutzer", "usuario", "utente", "gebruiker", "uname",
 		"password for", "publickey for")
-	add(kgCtxIP, "ip", "address", "addr", "client", "remote", "host", "from")
 	add(kgCtxNeg, "test", "example", "sample", "dummy", "fake", "demo", "order", "invoice", "tracking", "version", "isbn", "ref", "build", "sku")
 	return out
 }()
