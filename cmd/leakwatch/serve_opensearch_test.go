@@ -18,6 +18,7 @@ import (
 	"github.com/leakwatch/leakwatch/internal/lifecycle"
 	"github.com/leakwatch/leakwatch/internal/store"
 	"github.com/leakwatch/leakwatch/internal/store/storeopen"
+	"github.com/leakwatch/leakwatch/internal/store/storetest"
 	"github.com/leakwatch/leakwatch/internal/testenv"
 )
 
@@ -97,7 +98,7 @@ func TestServeOpenSearchEvidence(t *testing.T) {
 	// Quiet: only leakwatch talks to the node. Every interval between two
 	// exposed observations so far counts 0 foreign queries.
 	waitObservations(t, s, id, 4)
-	quiet := exposedDeltas(t, st, id, time.Time{})
+	quiet := storetest.ExposedDeltas(t, st, id, time.Time{})
 	if len(quiet) < 2 {
 		t.Fatalf("%d quiet intervals, want at least 2", len(quiet))
 	}
@@ -320,32 +321,4 @@ func TestServeOpenSearchEvidence(t *testing.T) {
 		t.Errorf("serve exited %d", code)
 	}
 	t.Logf("total %s", time.Since(start).Round(time.Millisecond))
-}
-
-// exposedDeltas recomputes the access delta of every pair of consecutive
-// exposed observations of finding id at or after since, from the stored
-// findings.
-func exposedDeltas(t *testing.T, st store.Store, id string, since time.Time) []*lifecycle.AccessDelta {
-	t.Helper()
-	ctx := context.Background()
-	d, err := st.GetFinding(ctx, id, store.TimelineQuery{})
-	must(t, err)
-	var out []*lifecycle.AccessDelta
-	var prev *store.Observation
-	for _, e := range d.Timeline {
-		if e.Observation == nil || e.Observation.At.Before(since) {
-			continue
-		}
-		if e.Observation.Outcome != lifecycle.OutcomeExposed {
-			prev = nil
-			continue
-		}
-		cur, err := st.GetObservation(ctx, e.Observation.ID)
-		must(t, err)
-		if prev != nil {
-			out = append(out, lifecycle.ForeignAccess(prev.Finding, cur.Finding, false))
-		}
-		prev = cur
-	}
-	return out
 }

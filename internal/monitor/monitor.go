@@ -84,6 +84,8 @@ type Monitor struct {
 	scopes  []*scopeRunner
 	byName  map[string]*scopeRunner
 	logger  *slog.Logger
+	// busy lets one check at a time touch an endpoint (exclusive.go).
+	busy endpointLocks
 }
 
 // scopeRunner is one scope's sweep and re-check state.

@@ -54,6 +54,7 @@ func (r *scopeRunner) recheck(ctx context.Context) error {
 	// probed in a probe slot shared by all scopes; each report is recorded
 	// as the kind of check that made it.
 	var kinds sync.Map // *engine.Report → "recheck" or "deep"
+	var held heldReports
 	_, err = scan.Run(ctx, scan.Config{
 		Endpoints: func(yield func(scope.Endpoint) bool) {
 			for _, ap := range slices.SortedFunc(maps.Keys(known), netip.AddrPort.Compare) {
@@ -67,11 +68,17 @@ func (r *scopeRunner) recheck(ctx context.Context) error {
 		ProbeWorkers: r.m.cfg.Probe.Workers,
 		Acquire:      r.m.slot,
 		Probe: func(ctx context.Context, t probe.Target) *engine.Report {
+			unlock, err := r.m.busy.lock(ctx, t.AddrPort())
+			if err != nil {
+				return r.light.Unfinished(t, err)
+			}
 			rep, kind := r.recheckEndpoint(ctx, t, known[t.AddrPort()])
+			held.hold(rep, unlock)
 			kinds.Store(rep, kind)
 			return rep
 		},
 		OnReport: func(rep *engine.Report) {
+			defer held.release(rep)
 			kind, ok := kinds.LoadAndDelete(rep)
 			if !ok || ctx.Err() != nil {
 				return // not probed: the scope's next round re-checks it

@@ -13,6 +13,7 @@ import (
 
 	"github.com/leakwatch/leakwatch/internal/engine"
 	"github.com/leakwatch/leakwatch/internal/lifecycle"
+	"github.com/leakwatch/leakwatch/internal/probe"
 	"github.com/leakwatch/leakwatch/internal/scan"
 	"github.com/leakwatch/leakwatch/internal/scope"
 	"github.com/leakwatch/leakwatch/internal/store"
@@ -147,6 +148,7 @@ func (r *scopeRunner) sweepChunk(ctx context.Context, runID string, chunk []scop
 	var mu sync.Mutex
 	open := map[netip.AddrPort]bool{}
 	var stats sweep.Stats
+	var held heldReports
 	_, err := scan.Run(ctx, scan.Config{
 		Endpoints: slices.Values(chunk),
 		Discover: scan.Sweep(sweep.Options{
@@ -155,12 +157,22 @@ func (r *scopeRunner) sweepChunk(ctx context.Context, runID string, chunk []scop
 		Engine:       r.deep,
 		ProbeWorkers: r.m.cfg.Probe.Workers,
 		Acquire:      r.m.slot,
+		Probe: func(ctx context.Context, t probe.Target) *engine.Report {
+			unlock, err := r.m.busy.lock(ctx, t.AddrPort())
+			if err != nil {
+				return r.deep.Unfinished(t, err)
+			}
+			rep := r.deep.Probe(ctx, t)
+			held.hold(rep, unlock)
+			return rep
+		},
 		OnOpen: func(ep scope.Endpoint) {
 			mu.Lock()
 			open[ep.AddrPort()] = true
 			mu.Unlock()
 		},
 		OnReport: func(rep *engine.Report) {
+			defer held.release(rep)
 			if ctx.Err() != nil {
 				return // unfinished: the resumed sweep probes it
 			}
