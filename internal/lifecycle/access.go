@@ -72,6 +72,12 @@ type AccessEvidence struct {
 	// reading (requests it made after it, or counted late by the store):
 	// the next interval subtracts it.
 	OwnAfter map[string]int64 `json:"own_after,omitempty"`
+	// Concurrent is how much leakwatch's other checks of the same
+	// endpoint in the same sweep added to each counter — from other sites
+	// (vantage points), whose order against this reading is unknown. Both
+	// intervals around the reading subtract it, so foreign numbers stay
+	// lower bounds, and clients new at either reading may be those checks.
+	Concurrent map[string]int64 `json:"concurrent_own,omitempty"`
 	// Gauges are current values at the reading (open connections,
 	// connected clients), leakwatch's own included.
 	Gauges map[string]int64 `json:"gauges,omitempty"`
@@ -282,7 +288,7 @@ func ForeignAccess(prev, cur *finding.Finding, gap bool) *AccessDelta {
 		if !ok {
 			continue
 		}
-		own := ca.Own[name] + pa.OwnAfter[name]
+		own := ca.Own[name] + pa.OwnAfter[name] + ca.Concurrent[name] + pa.Concurrent[name]
 		cd, gone, ok := datasetSumDelta(pa, ca, name, own)
 		if !ok {
 			cd = counterDelta(from, to, own)
@@ -293,6 +299,10 @@ func ForeignAccess(prev, cur *finding.Finding, gap bool) *AccessDelta {
 	}
 	if vanished {
 		d.Limits = append(d.Limits, "datasets were deleted between the readings: requests to them in that interval are not counted")
+	}
+	concurrent := len(ca.Concurrent)+len(pa.Concurrent) > 0
+	if concurrent {
+		d.Limits = append(d.Limits, "leakwatch checked the store from other sites in the same sweeps: their requests are subtracted from both intervals around each reading (foreign numbers are lower bounds), and clients new at a reading are not news")
 	}
 	if d.Reset {
 		d.Limits = append(d.Limits, "a counter went down: the store restarted or reset its counters; foreign numbers count only since then (lower bounds)")
@@ -331,7 +341,7 @@ func ForeignAccess(prev, cur *finding.Finding, gap bool) *AccessDelta {
 		before[c.Addr] = true
 	}
 	for _, c := range ca.Clients {
-		if !before[c.Addr] {
+		if !before[c.Addr] && !concurrent {
 			d.NewClients = append(d.NewClients, c.Addr)
 		}
 	}

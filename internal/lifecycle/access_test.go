@@ -198,3 +198,53 @@ func TestForeignAccessDeletedDataset(t *testing.T) {
 		t.Error("a falling total without a complete per-dataset reading must read as a reset")
 	}
 }
+
+// TestForeignAccessConcurrentSites: leakwatch's checks of one endpoint from
+// other sites in the same sweep (order against the reading unknown) are
+// subtracted from both intervals around the reading, and a client new at
+// such a reading is not news — whichever side of the reading they fell on.
+func TestForeignAccessConcurrentSites(t *testing.T) {
+	t0 := time.Date(2026, 11, 28, 15, 0, 0, 0, time.UTC)
+	reading := func(q int64, concurrent int64, clients ...string) *AccessEvidence {
+		a := &AccessEvidence{Measurable: true, Method: "INFO stats",
+			Counters: map[string]int64{CounterQueries: q},
+			Own:      map[string]int64{CounterQueries: 10},
+		}
+		if concurrent > 0 {
+			a.Concurrent = map[string]int64{CounterQueries: concurrent}
+		}
+		for _, cl := range clients {
+			a.Clients = append(a.Clients, AccessClient{Addr: cl, Connections: 1})
+		}
+		return a
+	}
+	// Another site's 10 requests landed before the reading at t1 (in the
+	// first interval) or after it (in the second): neither is foreign.
+	for _, tc := range []struct {
+		name             string
+		q0, q1, q2       int64
+		wantQ1, wantQ2   int64
+		clients1         []string
+		wantSeen1, seen2 bool
+	}{
+		{"other site before the reading", 1000, 1020, 1030, 0, 0, []string{"127.0.9.9"}, false, false},
+		{"other site after the reading", 1000, 1010, 1030, 0, 0, nil, false, false},
+		{"foreign beyond the other site", 1000, 1120, 1130, 100, 0, nil, true, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := accessSnap(t0, reading(tc.q0, 0))
+			c := accessSnap(t0.Add(time.Minute), reading(tc.q1, 10, tc.clients1...))
+			n := accessSnap(t0.Add(2*time.Minute), reading(tc.q2, 0))
+			d1, d2 := ForeignAccess(p, c, false), ForeignAccess(c, n, false)
+			if *d1.ForeignQueries != tc.wantQ1 || *d2.ForeignQueries != tc.wantQ2 {
+				t.Errorf("foreign queries %d, %d; want %d, %d", *d1.ForeignQueries, *d2.ForeignQueries, tc.wantQ1, tc.wantQ2)
+			}
+			if d1.Seen() != tc.wantSeen1 || d2.Seen() != tc.seen2 {
+				t.Errorf("seen %v, %v; want %v, %v (%s | %s)", d1.Seen(), d2.Seen(), tc.wantSeen1, tc.seen2, d1.Summary(), d2.Summary())
+			}
+			if !strings.Contains(strings.Join(d1.Limits, " "), "other sites") {
+				t.Errorf("limits do not say so: %v", d1.Limits)
+			}
+		})
+	}
+}
