@@ -68,12 +68,14 @@ type labOptions struct {
 	Rate int
 	// Cadence of sweeps (default 1h: one sweep per test).
 	Cadence string
+	// MaxPayload of the nats-server (default its own, 1 MiB).
+	MaxPayload int
 }
 
 func newClusterLab(t *testing.T, o labOptions) *clusterLab {
 	t.Helper()
 	l := &clusterLab{t: t, dir: t.TempDir(), procs: map[string]*member{}}
-	l.nats = testenv.StartNATSJetStream(t)
+	l.nats = testenv.StartNATSJetStreamWith(t, testenv.NATSJSOptions{MaxPayload: o.MaxPayload})
 	l.pg = testenv.StartPostgres(t, testenv.PostgresOptions{Durable: true})
 	l.url = l.pg.URL(l.pg.NewDatabase(t))
 	l.hook = newHook(t)

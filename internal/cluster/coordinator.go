@@ -450,7 +450,7 @@ func (c *Coordinator) ingest(ctx context.Context, msg jetstream.Msg) {
 		if r.Parked {
 			c.parkedSeen.Add(1)
 		}
-	} else {
+	} else if r.Parts <= 1 { // (a part that does not complete its item is no duplicate)
 		c.duplicates.Add(1)
 	}
 	if err := msg.Ack(); err != nil && ctx.Err() == nil {
@@ -496,6 +496,14 @@ func (c *Coordinator) storePart(ctx context.Context, r Result, body []byte) (boo
 	if _, err := tx.Exec(ctx, `INSERT INTO cluster_result_parts (item_id, attempt, part, parts, body)
 		VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`, r.ItemID, r.Attempt, r.Part, r.Parts, body); err != nil {
 		return false, err
+	}
+	var have int
+	if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM cluster_result_parts WHERE item_id = $1 AND attempt = $2 AND parts = $3`,
+		r.ItemID, r.Attempt, r.Parts).Scan(&have); err != nil {
+		return false, err
+	}
+	if have < r.Parts { // read the bodies only once, when all are there
+		return false, tx.Commit(ctx)
 	}
 	rows, err := tx.Query(ctx, `SELECT body FROM cluster_result_parts WHERE item_id = $1 AND attempt = $2 AND parts = $3 ORDER BY part`,
 		r.ItemID, r.Attempt, r.Parts)

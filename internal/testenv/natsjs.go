@@ -31,12 +31,28 @@ type NATSJS struct {
 // loopback address; it is stopped when the test ends.
 func StartNATSJetStream(tb testing.TB) *NATSJS {
 	tb.Helper()
+	return StartNATSJetStreamWith(tb, NATSJSOptions{})
+}
+
+// NATSJSOptions shape StartNATSJetStreamWith's server.
+type NATSJSOptions struct {
+	// MaxPayload is the server's max_payload in bytes (0: its default,
+	// 1 MiB).
+	MaxPayload int
+}
+
+// StartNATSJetStreamWith is StartNATSJetStream with options.
+func StartNATSJetStreamWith(tb testing.TB, o NATSJSOptions) *NATSJS {
+	tb.Helper()
 	bin := Binary(tb, "nats-server")
 	addr, port := Listen(tb, netip.Addr{}, 0)
 	dir := tb.TempDir()
 	conf := filepath.Join(dir, "nats.conf")
 	body := fmt.Sprintf("listen: %q\njetstream { store_dir: %q, max_memory_store: 64MB, max_file_store: 1GB }\n",
 		netip.AddrPortFrom(addr, uint16(port)).String(), filepath.Join(dir, "js"))
+	if o.MaxPayload > 0 {
+		body += fmt.Sprintf("max_payload: %d\n", o.MaxPayload)
+	}
 	if err := os.WriteFile(conf, []byte(body), 0o600); err != nil {
 		tb.Fatal(err)
 	}
