@@ -5,12 +5,17 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http/httptest"
 	"regexp"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	cdppage "github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats.go/jetstream"
 	"golang.org/x/net/html"
@@ -170,7 +175,7 @@ func TestClusterSection(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(Mount(api.New(api.Options{Store: st, Tokens: []string{testToken}}), d))
-	defer srv.Close()
+	defer func() { srv.CloseClientConnections(); srv.Close() }()
 	ce := &env{st: st, d: d, srv: srv}
 	c := ce.client(t)
 	ce.login(t, c)
@@ -229,6 +234,8 @@ func TestClusterSection(t *testing.T) {
 	}
 	checkScopedHeaders(t, page)
 
+	browserCheck(t, srv.URL)
+
 	// Single-process serve: no cluster section.
 	sc := e.client(t)
 	e.login(t, sc)
@@ -267,4 +274,90 @@ func checkScopedHeaders(t *testing.T, page string) {
 		}
 	}
 	walk(doc)
+}
+
+// browserCheck opens the coordinator's overview in a real browser (Debian
+// chromium): the cluster section's hostile names and errors are text, no
+// element was injected, no dialog opened and no Content-Security-Policy
+// violation was logged. A control proves the dialog listener hears one.
+func browserCheck(t *testing.T, base string) {
+	t.Helper()
+	ctx := testenv.BrowserTab(t)
+	var (
+		mu      sync.Mutex
+		dialogs []string
+		csp     []string
+	)
+	evs := chromedp.Events(ctx, cdppage.JavascriptDialogOpening)
+	console := chromedp.Console(ctx)
+	go func() {
+		for ev, err := range evs {
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			dialogs = append(dialogs, ev.Message)
+			mu.Unlock()
+			_, _ = chromedp.Call(ctx, cdppage.HandleJavaScriptDialog, cdppage.HandleJavaScriptDialogParams{Accept: false})
+		}
+	}()
+	go func() {
+		for m, err := range console {
+			if err != nil {
+				return
+			}
+			if strings.Contains(m.Text, "Content Security Policy") || strings.Contains(m.Text, "Refused to") {
+				mu.Lock()
+				csp = append(csp, m.Text)
+				mu.Unlock()
+			}
+		}
+	}()
+	run := func(actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		rctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+		defer cancel()
+		if err := chromedp.Do(rctx, actions...); err != nil {
+			t.Fatalf("browser: %v", err)
+		}
+	}
+	eval := func(js string) bool {
+		rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		ok, err := chromedp.Run(rctx, chromedp.Evaluate[bool](js))
+		return err == nil && ok
+	}
+	run(chromedp.Navigate(base+"/ui/"), chromedp.WaitVisible(chromedp.ID("token")),
+		chromedp.SendKeys(chromedp.ID("token"), testToken), chromedp.Click(chromedp.CSS(`button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.ID("h-parked")))
+	if !eval(`document.querySelectorAll("img, iframe, object, embed, style").length === 0 &&
+		[...document.scripts].every(s => s.src.endsWith("/ui/static/app.js"))`) {
+		t.Error("browser: injected elements on the overview")
+	}
+	for _, s := range []string{`<script>alert(1)</script>`, `"><img src=x onerror=alert(3)>`, `\x1b[31m`, `coord-<b>1</b>`} {
+		if !eval(fmt.Sprintf(`document.querySelector("#live-cluster").innerText.includes(%q)`, s)) {
+			t.Errorf("browser: the cluster section does not show %q as text", s)
+		}
+	}
+	if !eval(`!/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/.test(document.body.innerText)`) {
+		t.Error("browser: a raw control character reached the page")
+	}
+	mu.Lock()
+	if len(dialogs) > 0 || len(csp) > 0 {
+		t.Errorf("browser: dialogs %q, CSP violations %q", dialogs, csp)
+	}
+	mu.Unlock()
+	run(chromedp.Evaluate[chromedp.Void](`setTimeout(() => alert("control"), 0)`))
+	for start := time.Now(); ; time.Sleep(100 * time.Millisecond) {
+		mu.Lock()
+		heard := slices.Contains(dialogs, "control")
+		mu.Unlock()
+		if heard {
+			break
+		}
+		if time.Since(start) > 30*time.Second {
+			t.Fatal("browser: the dialog listener did not hear the control dialog")
+		}
+	}
+	run(chromedp.Navigate("about:blank")) // ends the page's live stream
 }
