@@ -70,6 +70,8 @@ type labOptions struct {
 	Cadence string
 	// MaxPayload of the nats-server (default its own, 1 MiB).
 	MaxPayload int
+	// Recheck interval (default 1h: no re-check in a test).
+	Recheck string
 }
 
 func newClusterLab(t *testing.T, o labOptions) *clusterLab {
@@ -134,10 +136,13 @@ func clusterConfig(storeYAML string, h *hook, o labOptions) string {
 	if o.Cadence == "" {
 		o.Cadence = "1h"
 	}
+	if o.Recheck == "" {
+		o.Recheck = "1h"
+	}
 	return fmt.Sprintf(`key_file: key
 store: %s
 api: {disable: true}
-monitor: {cadence: %s, recheck: 1h, jitter: 0}
+monitor: {cadence: %s, recheck: %s, jitter: 0}
 probe: {timeout: %ds, rate: %d}
 notifiers:
   - name: hook
@@ -146,7 +151,7 @@ scopes:
   - name: lab
     targets: [%s]
     ports: [%s]
-`, storeYAML, o.Cadence, o.ProbeTimeout, o.Rate, h.url, hookSecret, strings.Join(targets, ", "), strings.Join(ports, ", "))
+`, storeYAML, o.Cadence, o.Recheck, o.ProbeTimeout, o.Rate, h.url, hookSecret, strings.Join(targets, ", "), strings.Join(ports, ", "))
 }
 
 // start runs a member: args after the test binary (e.g. "worker", "--site", "a").

@@ -9,7 +9,10 @@
 //     known open finding's endpoint (no discovery, no sampling). When it
 //     shows a material change (auth, records jump, new datasets) the
 //     endpoint gets an immediate deep probe; otherwise the observation
-//     carries the classes of the last deep probe forward.
+//     carries the classes of the last deep probe forward. With a Remote
+//     (cluster mode) the endpoints go as work items to the sites each
+//     finding was reachable from, where workers check them as in a sweep
+//     (connect, deep probe).
 //
 // Every check of a tracked endpoint becomes an observation recorded with
 // store.RecordObservation, which applies the lifecycle and enqueues alerts
@@ -264,8 +267,9 @@ func (r *scopeRunner) recheckLoop(ctx context.Context) {
 	if err := r.scopeCheck(ctx); err != nil && ctx.Err() == nil {
 		r.m.logger.Error("scope check failed", "scope", r.cfg.Name, "err", err)
 	}
+	check := r.recheck
 	if r.m.o.Remote != nil {
-		return // the sweeps at the sites are the checks (see Remote)
+		check = r.remoteRecheck // at the sites the findings were reachable from
 	}
 	for {
 		t := time.NewTimer(jitter(r.cfg.Recheck.D, 0.1))
@@ -275,7 +279,7 @@ func (r *scopeRunner) recheckLoop(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		if err := r.recheck(ctx); err != nil && ctx.Err() == nil {
+		if err := check(ctx); err != nil && ctx.Err() == nil {
 			r.m.logger.Error("re-check failed", "scope", r.cfg.Name, "err", err)
 		}
 	}

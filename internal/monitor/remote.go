@@ -2,8 +2,12 @@ package monitor
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"maps"
 	"net/netip"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -17,8 +21,10 @@ import (
 // sites, where `leakwatch worker` processes sweep and probe it with the
 // same pipeline (scan.Run), and hands back their checks. With
 // Options.Remote set, a sweep plans chunks and records what comes back
-// instead of probing locally, and the periodic re-checks are left to the
-// sweeps (a re-check from the coordinator's host would speak for no site).
+// instead of probing locally, and a re-check round sends the endpoints of
+// the tracked findings as chunks to the sites they were reachable from
+// (remoteRecheck; a re-check from the coordinator's host would speak for
+// no site).
 type Remote interface {
 	// RunChunk has the chunk swept and probed at each of its sites and
 	// returns the merged result. It returns only when every site has
@@ -120,7 +126,7 @@ func (r *scopeRunner) remoteSweep(ctx context.Context, run store.ScanRun, skip i
 		go func() {
 			defer wg.Done()
 			defer func() { <-slots }()
-			if err := r.recordChunk(ctx, c, known); err != nil {
+			if err := r.recordChunk(ctx, c, known, "sweep"); err != nil {
 				cancel(err)
 				return
 			}
@@ -147,8 +153,17 @@ func (r *scopeRunner) remoteSweep(ctx context.Context, run store.ScanRun, skip i
 	return saveErr
 }
 
-// recordChunk runs one chunk remotely and records its observations.
-func (r *scopeRunner) recordChunk(ctx context.Context, c Chunk, known map[netip.AddrPort][]store.Finding) error {
+// recordChunk runs one chunk remotely and records its observations
+// (kind: "sweep" or "recheck", the probes' metrics label).
+func (r *scopeRunner) recordChunk(ctx context.Context, c Chunk, known map[netip.AddrPort][]store.Finding, kind string) error {
+	// A sweep's chunk and a re-check's that share an endpoint run one
+	// after the other, as local checks do (exclusive.go): checks that
+	// overlap read each other's requests as foreign.
+	unlock, err := r.lockEndpoints(ctx, c.Endpoints)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	res, err := r.m.o.Remote.RunChunk(ctx, c)
 	if err != nil {
 		return fmt.Errorf("chunk %d of %s: %w", c.Start, c.Scope, err)
@@ -162,7 +177,7 @@ func (r *scopeRunner) recordChunk(ctx context.Context, c Chunk, known map[netip.
 		ap := ch.Target.AddrPort()
 		open[ap] = true
 		if mt := r.m.o.Metrics; mt != nil {
-			mt.ProbesTotal.WithLabelValues(string(ch.Outcome), "sweep").Inc()
+			mt.ProbesTotal.WithLabelValues(string(ch.Outcome), kind).Inc()
 		}
 		for _, obs := range Observations(ch, known[ap], r.cfg.Name, now) {
 			if err := r.recordStrict(ctx, c.RunID, obs); err != nil {
@@ -184,6 +199,130 @@ func (r *scopeRunner) recordChunk(ctx context.Context, c Chunk, known map[netip.
 		}
 	}
 	return nil
+}
+
+// remoteRecheck is a re-check round through the Remote: the endpoints
+// of the scope's tracked findings are checked again at the sites each
+// finding was reachable from (all the scope's sites for one seen from
+// none), as work items of the round's scan run — a closed port, a store
+// now protected or changed is recorded from the workers' checks exactly
+// as from a sweep's, only at the re-check cadence and without discovery
+// of the rest of the scope.
+func (r *scopeRunner) remoteRecheck(ctx context.Context) error {
+	st := r.m.o.Store
+	if list, err := st.ListFindings(ctx, store.FindingFilter{Scope: r.cfg.Name, Statuses: trackedStatuses, Limit: 1}); err != nil || len(list) == 0 {
+		return err
+	}
+	run, err := st.BeginScan(ctx, r.recheckRun())
+	if err != nil {
+		return err
+	}
+	known, err := r.openFindings(ctx, run.ID)
+	if err != nil {
+		_ = st.FinishScan(ctx, run.ID, store.ScanFailed, err.Error())
+		return err
+	}
+	chunks := recheckChunks(known, r.cfg.Sites, max(1, r.m.o.Chunk))
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	slots := make(chan struct{}, max(1, r.m.o.Remote.InFlight()))
+	var wg sync.WaitGroup
+	for _, c := range chunks {
+		c.Scope, c.RunID, c.Spec = r.cfg.Name, run.ID, r.spec
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-slots }()
+			if err := r.recordChunk(ctx, c, known, "recheck"); err != nil {
+				cancel(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if err := context.Cause(ctx); err != nil {
+		if errors.Is(err, context.Canceled) {
+			return err // stopping: the round is abandoned at the next start
+		}
+		_ = st.FinishScan(context.WithoutCancel(ctx), run.ID, store.ScanFailed, err.Error())
+		return err
+	}
+	return st.FinishScan(ctx, run.ID, store.ScanFinished, "")
+}
+
+// lockEndpoints takes the endpoint locks of eps in address order (so
+// that two chunks sharing endpoints never wait on each other in a
+// cycle); unlock releases them all.
+func (r *scopeRunner) lockEndpoints(ctx context.Context, eps []scope.Endpoint) (unlock func(), err error) {
+	aps := make([]netip.AddrPort, 0, len(eps))
+	for _, ep := range eps {
+		aps = append(aps, ep.AddrPort())
+	}
+	slices.SortFunc(aps, netip.AddrPort.Compare)
+	aps = slices.Compact(aps)
+	var held []func()
+	unlock = func() {
+		for _, u := range held {
+			u()
+		}
+	}
+	for _, ap := range aps {
+		u, err := r.m.busy.lock(ctx, ap)
+		if err != nil {
+			unlock()
+			return nil, err
+		}
+		held = append(held, u)
+	}
+	return unlock, nil
+}
+
+// recheckChunks groups the endpoints of known findings by the sites to
+// re-check them from (the union of their findings' ReachableFrom among
+// the scope's sites; the scope's sites when none is known) into chunks of
+// at most size endpoints, in address order; Start numbers them in the
+// round.
+func recheckChunks(known map[netip.AddrPort][]store.Finding, scopeSites []string, size int) []Chunk {
+	bySites := map[string][]scope.Endpoint{}
+	sitesOf := map[string][]string{}
+	for _, ap := range slices.SortedFunc(maps.Keys(known), netip.AddrPort.Compare) {
+		var sites []string
+		for _, f := range known[ap] {
+			if f.Last == nil {
+				continue
+			}
+			for _, s := range f.Last.ReachableFrom {
+				if slices.Contains(scopeSites, s) && !slices.Contains(sites, s) {
+					sites = append(sites, s)
+				}
+			}
+		}
+		if len(sites) == 0 {
+			sites = slices.Clone(scopeSites)
+		}
+		slices.Sort(sites)
+		key := strings.Join(sites, ",")
+		sitesOf[key] = sites
+		bySites[key] = append(bySites[key], scope.Endpoint{Addr: ap.Addr(), Port: int(ap.Port()), Hostname: known[ap][0].Target.Hostname})
+	}
+	var out []Chunk
+	var start int64
+	for _, key := range slices.Sorted(maps.Keys(bySites)) {
+		eps := bySites[key]
+		for len(eps) > 0 {
+			n := min(size, len(eps))
+			out = append(out, Chunk{Sites: sitesOf[key], Start: start, Endpoints: eps[:n:n]})
+			start += int64(n)
+			eps = eps[n:]
+		}
+	}
+	return out
 }
 
 // recordStrict is record retried until the store takes it or ctx ends.
