@@ -310,3 +310,31 @@ func FuzzParts(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkSplit measures splitting a chunk's result of 64 large findings
+// (200 datasets with random names each, ≈ 1.3 MB gzip'd) at nats-server's
+// default max_payload and at 64 KiB.
+func BenchmarkSplit(b *testing.B) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	r := Result{ItemID: "run/0/dc-a", Attempt: 1}
+	for i := range 64 {
+		r.Checks = append(r.Checks, bigCheck(rng, byte(i+1), 200))
+	}
+	for _, limit := range []int{messageLimit(1 << 20), messageLimit(64 << 10)} {
+		b.Run(fmt.Sprintf("limit=%dKiB", limit>>10), func(b *testing.B) {
+			var parts, bytes int
+			for b.Loop() {
+				msgs, err := split(r, limit)
+				if err != nil {
+					b.Fatal(err)
+				}
+				parts, bytes = len(msgs), 0
+				for _, m := range msgs {
+					bytes += len(m)
+				}
+			}
+			b.ReportMetric(float64(parts), "parts")
+			b.ReportMetric(float64(bytes)/float64(parts), "bytes/part")
+		})
+	}
+}
