@@ -21,8 +21,10 @@ import (
 // parked item's error is scrubbed as the API scrubs it.
 type ClusterView struct {
 	// Err is set when the status could not be read (the rest is empty).
-	Err    string
-	Active string
+	Err string
+	// Refresh: seconds between reloads of the section in an open page.
+	Refresh int
+	Active  string
 	// Sites are the sites' queues with their workers.
 	Sites          []ClusterSite
 	QueueDepth     int64
@@ -81,17 +83,20 @@ func (d *Dashboard) buildCluster(ctx context.Context) *ClusterView {
 	if d.o.Cluster == nil {
 		return nil
 	}
+	refresh := int(d.o.ClusterRefresh / time.Second)
 	cctx, cancel := context.WithTimeout(ctx, clusterTimeout)
 	defer cancel()
 	st, err := d.o.Cluster(cctx)
 	if err != nil {
 		if errors.Is(err, context.Canceled) && ctx.Err() != nil {
-			return &ClusterView{Err: "cancelled"}
+			return &ClusterView{Err: "cancelled", Refresh: refresh}
 		}
 		d.o.Logger.Warn("dashboard: cluster status", "err", err)
-		return &ClusterView{Err: classify.ScrubText(err.Error())}
+		return &ClusterView{Err: classify.ScrubText(err.Error()), Refresh: refresh}
 	}
-	return clusterView(st)
+	cv := clusterView(st)
+	cv.Refresh = refresh
+	return cv
 }
 
 // clusterView turns a status into the section's rows (workers grouped by

@@ -168,7 +168,7 @@ func TestClusterSection(t *testing.T) {
 		return []api.ScopeView{{Name: "lab", Targets: []string{"127.0.0.0/24"}, Ports: []int{6379}, Cadence: "1m"},
 			{Name: "dmz", Targets: []string{"127.0.1.0/24"}, Ports: []int{6379}, Cadence: "1m"}}
 	}
-	d, err := New(Options{Store: st, Tokens: []string{testToken}, Scopes: scopes, Chunk: 256,
+	d, err := New(Options{Store: st, Tokens: []string{testToken}, Scopes: scopes, Chunk: 256, ClusterRefresh: time.Second,
 		Endpoints: func(string) int { return 300 },
 		Cluster:   func(ctx context.Context) (cluster.Status, error) { return cluster.ReadStatus(ctx, js, n, db) }})
 	if err != nil {
@@ -234,7 +234,14 @@ func TestClusterSection(t *testing.T) {
 	}
 	checkScopedHeaders(t, page)
 
-	browserCheck(t, srv.URL)
+	// A third item parked while the page is open appears without a
+	// reload (the section refreshes itself every ClusterRefresh).
+	late := cluster.Result{ItemID: cluster.ItemID(newest.ID, 0, "dc-b"), RunID: newest.ID, Site: "dc-b", Attempt: 5, Parked: true, Error: "parked while the page was open"}
+	browserCheck(t, srv.URL, func() {
+		if _, err := js.Publish(ctx, n.ParkedSubject("dc-b"), gzipJSON(t, late)); err != nil {
+			t.Fatal(err)
+		}
+	})
 
 	// Single-process serve: no cluster section.
 	sc := e.client(t)
@@ -279,8 +286,10 @@ func checkScopedHeaders(t *testing.T, page string) {
 // browserCheck opens the coordinator's overview in a real browser (Debian
 // chromium): the cluster section's hostile names and errors are text, no
 // element was injected, no dialog opened and no Content-Security-Policy
-// violation was logged. A control proves the dialog listener hears one.
-func browserCheck(t *testing.T, base string) {
+// violation was logged (a control proves the dialog listener hears one);
+// an item parked (by park) while the page is open appears in it without a
+// reload.
+func browserCheck(t *testing.T, base string, park func()) {
 	t.Helper()
 	ctx := testenv.BrowserTab(t)
 	var (
@@ -358,6 +367,15 @@ func browserCheck(t *testing.T, base string) {
 		if time.Since(start) > 30*time.Second {
 			t.Fatal("browser: the dialog listener did not hear the control dialog")
 		}
+	}
+	park()
+	for start := time.Now(); !eval(`document.querySelector("#live-cluster").innerText.includes("3 work items parked")`); time.Sleep(200 * time.Millisecond) {
+		if time.Since(start) > 60*time.Second {
+			t.Fatal("browser: a newly parked item did not appear without a reload")
+		}
+	}
+	if !eval(`document.querySelector("#live-cluster").innerText.includes("parked while the page was open")`) {
+		t.Error("browser: the refreshed section lacks the new item's error")
 	}
 	run(chromedp.Navigate("about:blank")) // ends the page's live stream
 }

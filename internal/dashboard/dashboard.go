@@ -79,6 +79,10 @@ type Options struct {
 	// Chunk is the cluster's work item size in endpoints (config
 	// cluster.chunk), to show which endpoints a parked item held.
 	Chunk int
+	// ClusterRefresh is how often an open overview reloads its cluster
+	// section (default 10s; whole seconds): queues and parked items
+	// change without lifecycle events.
+	ClusterRefresh time.Duration
 	// SecureCookie sets the cookie's Secure flag on every response (it is
 	// set anyway on requests that came over TLS).
 	SecureCookie bool
@@ -120,6 +124,9 @@ func New(o Options) (*Dashboard, error) {
 	}
 	if o.Poll <= 0 {
 		o.Poll = 5 * time.Second
+	}
+	if o.ClusterRefresh < time.Second {
+		o.ClusterRefresh = 10 * time.Second
 	}
 	if o.Now == nil {
 		o.Now = time.Now

@@ -1,6 +1,7 @@
 // leakwatch dashboard: live updates. The server renders every page; this
 // script only listens to /ui/events (Server-Sent Events) and, when a
-// lifecycle event arrives, fetches the current page again and swaps its
+// lifecycle event arrives (or every data-refresh seconds, for a region
+// that asks for it), fetches the current page again and swaps its
 // live regions ([data-live] elements with an id) for the fresh ones. No
 // value is ever put into the page as HTML: the fresh regions are the
 // server's escaped markup, parsed inertly by DOMParser, and event text is
@@ -60,6 +61,18 @@
         refresh();
       }
     });
+  }
+
+  // A region that changes without lifecycle events (the cluster's queues
+  // and parked work) asks to be refreshed every data-refresh seconds.
+  var periodic = document.querySelector('[data-live][data-refresh]');
+  if (periodic) {
+    var every = Math.max(1, parseInt(periodic.getAttribute('data-refresh'), 10) || 10) * 1000;
+    setInterval(function () {
+      if (!document.hidden) {
+        refresh();
+      }
+    }, every);
   }
 
   var source = new EventSource('/ui/events?after=' + encodeURIComponent(meta.getAttribute('content') || '0'));
