@@ -199,11 +199,17 @@ func markPartial(cv *ClusterView, scopes []ScopeCoverage) {
 	for i := range scopes {
 		sc := &scopes[i]
 		sites := map[string]bool{}
+		counted := map[string]bool{} // a re-parked item is listed twice
 		for j := range cv.Parked {
 			p := &cv.Parked[j]
 			if p.Scope != sc.Name || p.RunID == "" {
 				continue
 			}
+			if counted[p.ItemID] {
+				p.Current = p.RunID == idOf(sc.LastComplete) || p.RunID == idOf(sc.Running)
+				continue
+			}
+			counted[p.ItemID] = true
 			switch {
 			case sc.LastComplete != nil && p.RunID == sc.LastComplete.ID:
 				sc.ParkedChunks++
@@ -239,4 +245,11 @@ func chunkLen(p ParkedView) int64 {
 		return 0
 	}
 	return p.Last - p.First + 1
+}
+
+func idOf(r *store.ScanRun) string {
+	if r == nil {
+		return "\x00" // matches no run id
+	}
+	return r.ID
 }

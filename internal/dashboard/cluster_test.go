@@ -379,3 +379,48 @@ func browserCheck(t *testing.T, base string, park func()) {
 	}
 	run(chromedp.Navigate("about:blank")) // ends the page's live stream
 }
+
+// TestMarkPartial: a scope's newest complete sweep with parked chunks is
+// partial, each chunk counted once (an item parked twice is listed twice),
+// cut chunks counted by their length; items of older sweeps change
+// nothing; a running sweep's parked items are counted apart; more parked
+// items than listed make every scope's coverage doubtful.
+func TestMarkPartial(t *testing.T) {
+	last, running, old := &store.ScanRun{ID: "r2"}, &store.ScanRun{ID: "r3"}, "r1"
+	item := func(run string, first, lastPos int64, site string) ParkedView {
+		return ParkedView{ItemID: cluster.ItemID(run, first, site), RunID: run, Scope: "lab", First: first, Last: lastPos, HasRange: true, Site: site}
+	}
+	cv := &ClusterView{Parked: []ParkedView{
+		item("r2", 0, 255, "dc-a"), item("r2", 0, 255, "dc-a"), item("r2", 256, 299, "dc-b"),
+		item(old, 0, 255, "dc-c"), item("r3", 0, 255, "dc-a"),
+	}}
+	scopes := []ScopeCoverage{{ScopeView: api.ScopeView{Name: "lab"}, LastComplete: last, Running: running}, {ScopeView: api.ScopeView{Name: "dmz"}}}
+	markPartial(cv, scopes)
+	lab := scopes[0]
+	if !lab.Partial() || lab.ParkedChunks != 2 || lab.NotChecked != 256+44 || lab.RunningParked != 1 ||
+		!slices.Equal(lab.ParkedSites, []string{"dc-a", "dc-b"}) || lab.MayBePartial {
+		t.Errorf("lab: %+v", lab)
+	}
+	if scopes[1].Partial() || scopes[1].MayBePartial {
+		t.Errorf("dmz: %+v", scopes[1])
+	}
+	current := 0
+	for _, p := range cv.Parked {
+		if p.Current {
+			current++
+		}
+	}
+	if current != 4 || cv.Parked[4].RunID != old || cv.Parked[4].Current {
+		t.Errorf("current items %d, order %+v", current, cv.Parked)
+	}
+	cv.Unlisted = 1
+	markPartial(cv, scopes[1:])
+	if !scopes[1].MayBePartial {
+		t.Error("unlisted parked items do not make dmz's coverage doubtful")
+	}
+	for id, ok := range map[string]bool{"run/0/dc-a": true, "a/b/12/s": true, "run/-1/s": false, "run/x/s": false, "/0/s": false, "nosep": false, "run/0": false} {
+		if _, _, _, got := splitItemID(id); got != ok {
+			t.Errorf("splitItemID(%q) ok = %v", id, got)
+		}
+	}
+}
