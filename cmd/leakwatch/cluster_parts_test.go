@@ -87,7 +87,7 @@ func TestClusterOversizedResults(t *testing.T) {
 		}
 		if d.Finding.Last == nil || !slices.Contains(d.Finding.Last.Flags, cluster.FlagResultTruncated) {
 			if g != wnt {
-				t.Errorf("finding %s:\n cluster %+v\n  serve  %+v", id, g, wnt)
+				t.Errorf("finding %s:\n cluster %+v\n  serve  %+v\n cluster flags %v error %q", id, g, wnt, d.Finding.Last.Flags, d.Finding.Last.Error)
 			}
 			continue
 		}

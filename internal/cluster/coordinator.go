@@ -224,12 +224,15 @@ func (c *Coordinator) publish(ctx context.Context, ch monitor.Chunk, site, id st
 		c.sites[site] = true
 		c.mu.Unlock()
 	}
-	data, err := encode(Item{
+	// Within the server's real max_payload (an item is a list of
+	// endpoints: about 10 bytes each gzip'd; only a huge cluster.chunk
+	// can exceed it, which no retry mends).
+	data, err := encodeLimit(Item{
 		ID: id, RunID: ch.RunID, Scope: ch.Scope, Site: site, Start: ch.Start, Spec: ch.Spec,
 		Endpoints: ch.Endpoints, MaxDeliver: c.o.MaxDeliver, Published: time.Now().UTC(),
-	})
+	}, messageLimit(c.o.JS.Conn().MaxPayload()))
 	if err != nil {
-		return err
+		return fmt.Errorf("work item %s (%d endpoints; use a smaller cluster.chunk): %w", id, len(ch.Endpoints), err)
 	}
 	err = monitor.Retry(ctx, func() error {
 		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)

@@ -3,18 +3,21 @@ package cluster
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/leakwatch/leakwatch/internal/finding"
 	"github.com/leakwatch/leakwatch/internal/monitor"
 	"github.com/leakwatch/leakwatch/internal/probe"
+	"github.com/leakwatch/leakwatch/internal/scope"
 	"github.com/leakwatch/leakwatch/internal/testenv"
 )
 
@@ -336,5 +339,34 @@ func BenchmarkSplit(b *testing.B) {
 			b.ReportMetric(float64(parts), "parts")
 			b.ReportMetric(float64(bytes)/float64(parts), "bytes/part")
 		})
+	}
+}
+
+// TestItemOverMaxPayload: against a real nats-server with a small
+// max_payload, a work item too large for it is refused at once with the
+// remedy (a smaller cluster.chunk), not retried for ever; one that fits
+// is published.
+func TestItemOverMaxPayload(t *testing.T) {
+	testenv.Binary(t, "nats-server")
+	js := testenv.StartNATSJetStreamWith(t, testenv.NATSJSOptions{MaxPayload: 16 << 10}).JetStream(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	n := Names{Prefix: "LWM"}
+	if err := Setup(ctx, js, n); err != nil {
+		t.Fatal(err)
+	}
+	c := &Coordinator{o: CoordinatorOptions{JS: js, Names: n, MaxDeliver: 3, AckWait: time.Minute}, waiters: map[string]chan struct{}{}, sites: map[string]bool{}}
+	rng := rand.New(rand.NewPCG(11, 12))
+	ch := monitor.Chunk{Scope: "s", Sites: []string{"dc-a"}, RunID: "run", Spec: monitor.ScopeSpec{Targets: []string{"127.0.0.0/8"}, Ports: []int{6379}}}
+	for range 20000 {
+		ch.Endpoints = append(ch.Endpoints, scope.Endpoint{Addr: netip.AddrFrom4([4]byte{127, byte(rng.IntN(256)), byte(rng.IntN(256)), byte(rng.IntN(256))}), Port: 1 + rng.IntN(65535)})
+	}
+	err := c.publish(ctx, ch, "dc-a", ItemID("run", 0, "dc-a"))
+	if !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), "cluster.chunk") {
+		t.Errorf("oversized item: %v", err)
+	}
+	ch.Endpoints = ch.Endpoints[:64]
+	if err := c.publish(ctx, ch, "dc-a", ItemID("run", 64, "dc-a")); err != nil {
+		t.Errorf("small item: %v", err)
 	}
 }
