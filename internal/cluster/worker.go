@@ -346,9 +346,10 @@ func partID(itemID string, attempt, i, n int) string {
 // to the parked stream) and terminates it.
 func (w *Worker) park(ctx context.Context, msg jetstream.Msg, it Item, attempt int, why string, log *slog.Logger) {
 	log.Error("work item parked", "err", why)
-	res := Result{ItemID: it.ID, RunID: it.RunID, Site: it.Site, Worker: w.o.Name, Attempt: attempt, Parked: true, Error: why, Swept: 0}
-	data, err := encode(res)
+	res := Result{ItemID: it.ID, RunID: it.RunID, Site: it.Site, Worker: w.o.Name, Attempt: attempt, Parked: true, Error: cut(why, 4<<10), Swept: 0}
+	data, err := encodeLimit(res, w.messageLimit())
 	if err != nil {
+		log.Error("parked result not sent", "err", err)
 		return
 	}
 	if err := w.publish(ctx, w.o.Names.ParkedSubject(it.Site), it.ID+"/parked", data); err != nil {
