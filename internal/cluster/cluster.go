@@ -17,7 +17,10 @@
 // cluster_results row keyed by the item (later attempts' results are
 // ignored), and observations are keyed by (scan run, finding) in the
 // store, so replaying a chunk after any crash records nothing twice —
-// no observation, lifecycle event or alert.
+// no observation, lifecycle event or alert. A result larger than the
+// server's max_payload travels in parts (parts.go); the coordinator keeps
+// them by (item, attempt, part) and stores the item's result when one
+// attempt's parts are all there.
 //
 // A work item delivered more than MaxDeliver times (its workers died on
 // it, or it failed each time) is parked: its error goes to <P>_PARKED and,
