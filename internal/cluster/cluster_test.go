@@ -16,6 +16,7 @@ import (
 
 	"github.com/leakwatch/leakwatch/internal/classify"
 	"github.com/leakwatch/leakwatch/internal/finding"
+	"github.com/leakwatch/leakwatch/internal/lifecycle"
 	"github.com/leakwatch/leakwatch/internal/monitor"
 	"github.com/leakwatch/leakwatch/internal/probe"
 	"github.com/leakwatch/leakwatch/internal/probe/all"
@@ -81,6 +82,38 @@ func TestMerge(t *testing.T) {
 	// The input's findings are not changed (results are shared).
 	if f := rows[ItemID("r", 0, "internet")].Checks[0].Finding; f.ReachableFrom != nil {
 		t.Errorf("input finding changed: %v", f.ReachableFrom)
+	}
+}
+
+// TestMergeConcurrentSites: two sites read one store's counters in the same
+// sweep; the recorded check carries the other site's own requests as
+// concurrent, so neither interval around its reading counts them foreign.
+func TestMergeConcurrentSites(t *testing.T) {
+	withReading := func(c monitor.Check, q, own int64) monitor.Check {
+		a := lifecycle.AccessEvidence{Measurable: true,
+			Counters: map[string]int64{lifecycle.CounterQueries: q},
+			Own:      map[string]int64{lifecycle.CounterQueries: own},
+			OwnAfter: map[string]int64{lifecycle.CounterQueries: 1}}
+		bad := false
+		c.Finding.Evidence = map[string]any{lifecycle.EvidenceAccess: finding.PlainValue(a, &bad)}
+		return c
+	}
+	a := withReading(check("127.0.0.7", 6379, "redis", finding.StatusExposed), 130, 10)
+	b := withReading(check("127.0.0.7", 6379, "redis", finding.StatusExposed), 141, 10)
+	res, err := merge(monitor.Chunk{RunID: "r", Sites: []string{"a", "b"}}, map[string]Result{
+		ItemID("r", 0, "a"): {Checks: []monitor.Check{a}}, ItemID("r", 0, "b"): {Checks: []monitor.Check{b}},
+	})
+	if err != nil || len(res.Checks) != 1 {
+		t.Fatalf("merge: %+v %v", res, err)
+	}
+	got := lifecycle.ParseAccess(res.Checks[0].Finding)
+	if got == nil || got.Concurrent[lifecycle.CounterQueries] != 11 {
+		t.Fatalf("recorded reading %+v, want the other site's 10 + 1 requests as concurrent", got)
+	}
+	for _, in := range []monitor.Check{a, b} {
+		if len(lifecycle.ParseAccess(in.Finding).Concurrent) > 0 {
+			t.Error("an input finding was changed")
+		}
 	}
 }
 

@@ -281,6 +281,7 @@ func merge(ch monitor.Chunk, rows map[string]Result) (monitor.ChunkResult, error
 	type entry struct {
 		best  monitor.Check
 		sites map[string][]string // finding id → sites
+		all   []*finding.Finding  // every site's finding of the endpoint
 	}
 	byEP := map[string]*entry{}
 	var order []string
@@ -303,6 +304,9 @@ func merge(ch monitor.Chunk, rows map[string]Result) (monitor.ChunkResult, error
 			if c.Finding != nil && !c.Unidentified {
 				e.sites[c.Finding.ID] = append(e.sites[c.Finding.ID], site)
 			}
+			if c.Finding != nil {
+				e.all = append(e.all, c.Finding)
+			}
 		}
 	}
 	for _, key := range order {
@@ -312,7 +316,10 @@ func merge(ch monitor.Chunk, rows map[string]Result) (monitor.ChunkResult, error
 			f := *c.Finding
 			f.ReachableFrom = slices.Sorted(slices.Values(e.sites[f.ID]))
 			f.Severity = finding.Assess(&f)
-			c.Finding = &f
+			// The other sites' checks of this endpoint ran around its
+			// reading in an unknown order: their requests are leakwatch's.
+			others := slices.DeleteFunc(slices.Clone(e.all), func(o *finding.Finding) bool { return o == c.Finding })
+			c.Finding = monitor.WithConcurrent(&f, others)
 		}
 		res.Checks = append(res.Checks, c)
 	}
