@@ -9,20 +9,22 @@ import (
 	"github.com/leakwatch/leakwatch/internal/lifecycle"
 )
 
+// snap is an exposed redis snapshot with a queries reading: the counter q,
+// own requests before and after it.
+func snap(q, own, after int64) *finding.Finding {
+	a := lifecycle.AccessEvidence{Measurable: true,
+		Counters: map[string]int64{lifecycle.CounterQueries: q},
+		Own:      map[string]int64{lifecycle.CounterQueries: own},
+		OwnAfter: map[string]int64{lifecycle.CounterQueries: after}}
+	bad := false
+	return &finding.Finding{Service: "redis", Status: finding.StatusExposed, ObservedAt: time.Date(2026, 11, 28, 15, 0, 0, 0, time.UTC),
+		Evidence: map[string]any{"access": finding.PlainValue(a, &bad), "other": "kept"}}
+}
+
 // A light re-check that escalated to a deep probe is not recorded; its
 // requests count as the deep observation's own, so they are never taken
 // for foreign ones.
 func TestWithLightAccess(t *testing.T) {
-	at := time.Date(2026, 11, 28, 15, 0, 0, 0, time.UTC)
-	snap := func(q, own, after int64) *finding.Finding {
-		a := lifecycle.AccessEvidence{Measurable: true,
-			Counters: map[string]int64{lifecycle.CounterQueries: q},
-			Own:      map[string]int64{lifecycle.CounterQueries: own},
-			OwnAfter: map[string]int64{lifecycle.CounterQueries: after}}
-		bad := false
-		return &finding.Finding{Service: "redis", Status: finding.StatusExposed, ObservedAt: at,
-			Evidence: map[string]any{"access": finding.PlainValue(a, &bad), "other": "kept"}}
-	}
 	prev := snap(100, 10, 1)
 	light := snap(106, 5, 1)
 	deep := snap(140, 30, 1)
@@ -45,16 +47,6 @@ func TestWithLightAccess(t *testing.T) {
 // requests (before and after its reading) are subtracted whichever side of
 // the recorded reading they fell on.
 func TestWithConcurrent(t *testing.T) {
-	at := time.Date(2026, 11, 28, 15, 0, 0, 0, time.UTC)
-	snap := func(q, own, after int64) *finding.Finding {
-		a := lifecycle.AccessEvidence{Measurable: true,
-			Counters: map[string]int64{lifecycle.CounterQueries: q},
-			Own:      map[string]int64{lifecycle.CounterQueries: own},
-			OwnAfter: map[string]int64{lifecycle.CounterQueries: after}}
-		bad := false
-		return &finding.Finding{Service: "redis", Status: finding.StatusExposed, ObservedAt: at,
-			Evidence: map[string]any{"access": finding.PlainValue(a, &bad), "other": "kept"}}
-	}
 	prev := snap(100, 10, 1)
 	other := snap(0, 8, 1) // the other site's check: 9 requests
 	// The other site's 9 requests before the reading: 100 → 120 = 1 + 10 + 9.

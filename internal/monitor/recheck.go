@@ -38,16 +38,8 @@ func (r *scopeRunner) abandonRechecks(ctx context.Context) {
 // to a deep probe on a material change.
 func (r *scopeRunner) recheck(ctx context.Context) error {
 	st := r.m.o.Store
-	if list, err := st.ListFindings(ctx, store.FindingFilter{Scope: r.cfg.Name, Statuses: trackedStatuses, Limit: 1}); err != nil || len(list) == 0 {
-		return err
-	}
-	run, err := st.BeginScan(ctx, r.recheckRun())
-	if err != nil {
-		return err
-	}
-	known, err := r.openFindings(ctx, run.ID)
-	if err != nil {
-		_ = st.FinishScan(ctx, run.ID, store.ScanFailed, err.Error())
+	run, known, err := r.beginRecheck(ctx)
+	if err != nil || known == nil {
 		return err
 	}
 	// The probing pipeline without discovery: every known endpoint is
@@ -94,6 +86,29 @@ func (r *scopeRunner) recheck(ctx context.Context) error {
 		return err
 	}
 	return st.FinishScan(ctx, run.ID, store.ScanFinished, "")
+}
+
+// beginRecheck starts a re-check round of the scope: its scan run and the
+// tracked findings by endpoint, or nil known (and no run) when the scope
+// tracks none.
+func (r *scopeRunner) beginRecheck(ctx context.Context) (store.ScanRun, map[netip.AddrPort][]store.Finding, error) {
+	st := r.m.o.Store
+	if list, err := st.ListFindings(ctx, store.FindingFilter{Scope: r.cfg.Name, Statuses: trackedStatuses, Limit: 1}); err != nil || len(list) == 0 {
+		return store.ScanRun{}, nil, err
+	}
+	run, err := st.BeginScan(ctx, r.recheckRun())
+	if err != nil {
+		return store.ScanRun{}, nil, err
+	}
+	known, err := r.openFindings(ctx, run.ID)
+	if err != nil {
+		_ = st.FinishScan(ctx, run.ID, store.ScanFailed, err.Error())
+		return store.ScanRun{}, nil, err
+	}
+	if known == nil {
+		known = map[netip.AddrPort][]store.Finding{}
+	}
+	return run, known, nil
 }
 
 // recheckEndpoint re-checks one endpoint holding open findings: a light

@@ -210,16 +210,8 @@ func (r *scopeRunner) recordChunk(ctx context.Context, c Chunk, known map[netip.
 // of the rest of the scope.
 func (r *scopeRunner) remoteRecheck(ctx context.Context) error {
 	st := r.m.o.Store
-	if list, err := st.ListFindings(ctx, store.FindingFilter{Scope: r.cfg.Name, Statuses: trackedStatuses, Limit: 1}); err != nil || len(list) == 0 {
-		return err
-	}
-	run, err := st.BeginScan(ctx, r.recheckRun())
-	if err != nil {
-		return err
-	}
-	known, err := r.openFindings(ctx, run.ID)
-	if err != nil {
-		_ = st.FinishScan(ctx, run.ID, store.ScanFailed, err.Error())
+	run, known, err := r.beginRecheck(ctx)
+	if err != nil || known == nil {
 		return err
 	}
 	chunks := recheckChunks(known, r.cfg.Sites, max(1, r.m.o.Chunk))
