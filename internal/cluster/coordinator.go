@@ -71,7 +71,8 @@ CREATE TABLE IF NOT EXISTS cluster_result_parts (
 	body        bytea NOT NULL,
 	received_at timestamptz NOT NULL DEFAULT now(),
 	PRIMARY KEY (item_id, attempt, part)
-)`
+);
+CREATE INDEX IF NOT EXISTS cluster_result_parts_received ON cluster_result_parts (received_at)`
 
 // NewCoordinator sets up the streams and the results table.
 func NewCoordinator(ctx context.Context, o CoordinatorOptions) (*Coordinator, error) {

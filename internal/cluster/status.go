@@ -31,7 +31,21 @@ type Status struct {
 	// Parked items, newest first (at most 100).
 	Parked      []ParkedItem `json:"parked"`
 	ParkedTotal int64        `json:"parked_total"`
+	// IncompletePartSets: results arriving in parts (an item's attempt)
+	// of which the coordinator holds some parts but not all — still
+	// arriving, or their worker died between parts (the redelivered
+	// attempt completes the item; these are pruned after ResultRetention).
+	// Counted up to maxPartSets (IncompletePartSetsCapped then). From
+	// PostgreSQL (0 without db).
+	IncompletePartSets       int64 `json:"incomplete_part_sets"`
+	IncompletePartSetsCapped bool  `json:"incomplete_part_sets_capped,omitempty"`
+	// OldestIncompleteSeconds: age of the oldest part of an incomplete
+	// set, by the database's clock (0 if none).
+	OldestIncompleteSeconds float64 `json:"oldest_incomplete_part_set_seconds"`
 }
+
+// maxPartSets bounds the incomplete part sets a status counts.
+const maxPartSets = 10000
 
 // SiteState is one site's queue.
 type SiteState struct {
@@ -73,6 +87,9 @@ func readStatus(ctx context.Context, js jetstream.JetStream, n Names, db *pgxpoo
 		err = db.QueryRow(ctx, `SELECT COUNT(*) FROM cluster_results WHERE attempt > 1`).Scan(&st.Redeliveries)
 		var pgErr *pgconn.PgError
 		if err != nil && !(errors.As(err, &pgErr) && pgErr.Code == "42P01") { // no coordinator ran yet
+			return st, err
+		}
+		if err := incompleteParts(ctx, db, &st); err != nil && !(errors.As(err, &pgErr) && pgErr.Code == "42P01") {
 			return st, err
 		}
 	}
@@ -156,6 +173,24 @@ func readStatus(ctx context.Context, js jetstream.JetStream, n Names, db *pgxpoo
 	return st, nil
 }
 
+// incompleteParts counts the part sets in cluster_result_parts (a set's
+// parts are deleted in the transaction that completes it, so every set
+// there is incomplete), at most maxPartSets of them, and the age of the
+// oldest part (an index lookup on received_at).
+func incompleteParts(ctx context.Context, db *pgxpool.Pool, st *Status) error {
+	var n int64
+	err := db.QueryRow(ctx, `SELECT
+		(SELECT COUNT(*) FROM (SELECT 1 FROM cluster_result_parts GROUP BY item_id, attempt LIMIT $1) s),
+		COALESCE((SELECT EXTRACT(EPOCH FROM now() - MIN(received_at))::float8 FROM cluster_result_parts), 0)`,
+		maxPartSets+1).Scan(&n, &st.OldestIncompleteSeconds)
+	if err != nil {
+		return err
+	}
+	st.IncompletePartSets, st.IncompletePartSetsCapped = min(n, maxPartSets), n > maxPartSets
+	st.OldestIncompleteSeconds = max(0, st.OldestIncompleteSeconds)
+	return nil
+}
+
 // activeCoordinator is the application name of the session holding the
 // lease, without its prefix.
 func activeCoordinator(ctx context.Context, db *pgxpool.Pool, prefix string) (string, error) {
@@ -194,10 +229,12 @@ var (
 	descIngested     = prometheus.NewDesc("leakwatch_cluster_results_ingested_total", "Results stored by this coordinator.", nil, nil)
 	descDuplicates   = prometheus.NewDesc("leakwatch_cluster_results_duplicate_total", "Results of an item already stored (ignored).", nil, nil)
 	descPublished    = prometheus.NewDesc("leakwatch_cluster_items_published_total", "Work items published by this coordinator.", nil, nil)
+	descPartSets     = prometheus.NewDesc("leakwatch_cluster_incomplete_part_sets", "Results arriving in parts of which some parts are stored but not all (counted up to 10000).", nil, nil)
+	descPartSetAge   = prometheus.NewDesc("leakwatch_cluster_incomplete_part_set_oldest_seconds", "Age of the oldest stored part of an incomplete result (0 if none).", nil, nil)
 )
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descWorkers, descQueue, descInFlight, descRedeliveries, descRedelivered, descParked, descResults, descActive, descIngested, descDuplicates, descPublished} {
+	for _, d := range []*prometheus.Desc{descWorkers, descQueue, descInFlight, descRedeliveries, descRedelivered, descParked, descResults, descActive, descIngested, descDuplicates, descPublished, descPartSets, descPartSetAge} {
 		ch <- d
 	}
 }
@@ -229,4 +266,8 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descParked, prometheus.GaugeValue, float64(st.ParkedTotal))
 	ch <- prometheus.MustNewConstMetric(descRedelivered, prometheus.GaugeValue, float64(st.Redeliveries))
 	ch <- prometheus.MustNewConstMetric(descResults, prometheus.GaugeValue, float64(st.ResultsPending))
+	if c.db != nil {
+		ch <- prometheus.MustNewConstMetric(descPartSets, prometheus.GaugeValue, float64(st.IncompletePartSets))
+		ch <- prometheus.MustNewConstMetric(descPartSetAge, prometheus.GaugeValue, st.OldestIncompleteSeconds)
+	}
 }

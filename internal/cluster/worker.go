@@ -75,8 +75,10 @@ type Worker struct {
 	mu     sync.Mutex
 	scopes map[string]*scope.Scope // by spec
 
-	// Counters (Stats).
-	items, redelivered, parked, failed atomic.Int64
+	// Counters (Stats); inFlight is a gauge.
+	items, redelivered, parked, failed, inFlight atomic.Int64
+	// beat asks for a heartbeat now (in-flight changed).
+	beat chan struct{}
 }
 
 // WorkerStats are a worker's counters.
@@ -85,6 +87,9 @@ type WorkerStats struct {
 	Redelivered int64 `json:"redelivered"`
 	Parked      int64 `json:"parked"`
 	Failed      int64 `json:"failed"`
+	// InFlight: work items this worker holds now (delivered, not yet
+	// acked or nak'd). Absent in heartbeats of older workers (0).
+	InFlight int64 `json:"in_flight"`
 }
 
 // Heartbeat is what a worker publishes to the workers bucket.
@@ -121,13 +126,13 @@ func NewWorker(o WorkerOptions) (*Worker, error) {
 	return &Worker{
 		o: o, limiter: rate.NewLimiter(limit, max(1, int(o.Rate/50))),
 		probes: make(chan struct{}, scan.CapWorkers(o.ProbeWorkers)), started: time.Now(),
-		scopes: map[string]*scope.Scope{},
+		scopes: map[string]*scope.Scope{}, beat: make(chan struct{}, 1),
 	}, nil
 }
 
 // Stats reads the counters.
 func (w *Worker) Stats() WorkerStats {
-	return WorkerStats{Items: w.items.Load(), Redelivered: w.redelivered.Load(), Parked: w.parked.Load(), Failed: w.failed.Load()}
+	return WorkerStats{Items: w.items.Load(), Redelivered: w.redelivered.Load(), Parked: w.parked.Load(), Failed: w.failed.Load(), InFlight: w.inFlight.Load()}
 }
 
 // Run pulls and runs work items until ctx ends. An item in progress when
@@ -198,12 +203,28 @@ func (w *Worker) heartbeats(ctx context.Context) {
 		} else {
 			kv, err = w.o.JS.KeyValue(ctx, w.o.Names.WorkersBucket())
 		}
-		sleep(ctx, heartbeatTTL/5)
+		t := time.NewTimer(heartbeatTTL / 5)
+		select { // next beat on time, or at once when in-flight changed
+		case <-ctx.Done():
+		case <-t.C:
+		case <-w.beat:
+		}
+		t.Stop()
 	}
 	if kv != nil {
 		dctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		_ = kv.Delete(dctx, kvKey(w.o.Name))
 		cancel()
+	}
+}
+
+// holding counts an item taken (+1) or let go (-1) and has the next
+// heartbeat sent at once, so the status shows it without waiting.
+func (w *Worker) holding(d int64) {
+	w.inFlight.Add(d)
+	select {
+	case w.beat <- struct{}{}:
+	default:
 	}
 }
 
@@ -219,6 +240,8 @@ func kvKey(name string) string {
 
 // handle runs one delivery of a work item.
 func (w *Worker) handle(ctx context.Context, msg jetstream.Msg) {
+	w.holding(1)
+	defer w.holding(-1)
 	md, err := msg.Metadata()
 	if err != nil {
 		_ = msg.Term()
