@@ -122,8 +122,9 @@ const clusterUsage = `Usage: leakwatch cluster status [--config FILE] [--json]
 
 Shows the cluster of a serve config with a cluster section: the active
 coordinator, the workers by site (from their heartbeats), each site's queue
-depth, items in flight and redeliveries, results not yet stored, and the
-parked work items with their errors.
+depth, items in flight and redeliveries, each worker's items in flight,
+results not yet stored, results arriving in parts not yet complete (and
+the oldest one's age), and the parked work items with their errors.
 
 Flags:
 `
@@ -190,7 +191,15 @@ func (a *app) clusterCmd(ctx context.Context, args []string) error {
 	fmt.Fprintf(a.stdout, "queue depth:         %d work items\n", st.QueueDepth)
 	fmt.Fprintf(a.stdout, "redeliveries:        %d\n", st.Redeliveries)
 	fmt.Fprintf(a.stdout, "results pending:     %d\n", st.ResultsPending)
-	fmt.Fprintf(a.stdout, "parked:              %d\n\n", st.ParkedTotal)
+	fmt.Fprintf(a.stdout, "parked:              %d\n", st.ParkedTotal)
+	incomplete := fmt.Sprint(st.IncompletePartSets)
+	if st.IncompletePartSetsCapped {
+		incomplete += "+"
+	}
+	if st.IncompletePartSets > 0 {
+		incomplete += fmt.Sprintf(" (oldest %s)", (time.Duration(st.OldestIncompleteSeconds) * time.Second).String())
+	}
+	fmt.Fprintf(a.stdout, "incomplete parts:    %s\n\n", incomplete)
 	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "SITE\tWORKERS\tPENDING\tIN FLIGHT\tREDELIVERED")
 	for _, s := range st.Sites {
@@ -199,9 +208,9 @@ func (a *app) clusterCmd(ctx context.Context, args []string) error {
 	tw.Flush()
 	fmt.Fprintln(a.stdout)
 	tw = tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "WORKER\tSITE\tITEMS\tREDELIVERED\tPARKED\tLAST HEARTBEAT")
+	fmt.Fprintln(tw, "WORKER\tSITE\tIN FLIGHT\tITEMS\tREDELIVERED\tPARKED\tLAST HEARTBEAT")
 	for _, w := range st.Workers {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%s ago\n", w.Name, strings.Join(w.Sites, ","), w.Items, w.Redelivered, w.Parked, time.Since(w.At).Round(time.Second))
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%s ago\n", w.Name, strings.Join(w.Sites, ","), w.InFlight, w.Items, w.Redelivered, w.Parked, time.Since(w.At).Round(time.Second))
 	}
 	tw.Flush()
 	for _, p := range st.Parked {
