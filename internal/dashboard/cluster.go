@@ -32,6 +32,11 @@ type ClusterView struct {
 	ResultsPending int64
 	Parked         []ParkedView
 	ParkedTotal    int64
+	// Incomplete results in parts (some parts stored, not all) and the
+	// oldest one's age; IncompleteCapped: counted up to the status's cap.
+	Incomplete       int64
+	IncompleteCapped bool
+	IncompleteOldest time.Duration
 	// Unlisted parked items (the status lists the newest 100): coverage
 	// of any scope may be overstated by them.
 	Unlisted int64
@@ -43,12 +48,13 @@ type ClusterSite struct {
 	Workers []ClusterWorker
 }
 
-// ClusterWorker is a worker's last heartbeat. Heartbeats carry no count
-// of items in flight: that is the site's (its consumer's unacked items).
+// ClusterWorker is a worker's last heartbeat. InFlight is what the worker
+// holds now (0 from workers whose heartbeats predate the count).
 type ClusterWorker struct {
 	Name     string
 	Sites    int // sites the worker serves
 	LastBeat time.Time
+	InFlight int64
 	Items    int64
 	Parked   int64
 }
@@ -103,7 +109,8 @@ func (d *Dashboard) buildCluster(ctx context.Context) *ClusterView {
 // site; a worker serving two sites is listed under both).
 func clusterView(st cluster.Status) *ClusterView {
 	v := &ClusterView{Active: finding.VisibleText(st.Active), QueueDepth: st.QueueDepth, Redeliveries: st.Redeliveries,
-		ResultsPending: st.ResultsPending, ParkedTotal: st.ParkedTotal}
+		ResultsPending: st.ResultsPending, ParkedTotal: st.ParkedTotal, Incomplete: st.IncompletePartSets,
+		IncompleteCapped: st.IncompletePartSetsCapped, IncompleteOldest: time.Duration(st.OldestIncompleteSeconds * float64(time.Second))}
 	bySite := map[string]int{}
 	for _, s := range st.Sites {
 		s.Site = finding.VisibleText(s.Site)
@@ -111,7 +118,7 @@ func clusterView(st cluster.Status) *ClusterView {
 		v.Sites = append(v.Sites, ClusterSite{SiteState: s})
 	}
 	for _, w := range st.Workers {
-		cw := ClusterWorker{Name: finding.VisibleText(w.Name), Sites: len(w.Sites), LastBeat: w.At, Items: w.Items, Parked: w.Parked}
+		cw := ClusterWorker{Name: finding.VisibleText(w.Name), Sites: len(w.Sites), LastBeat: w.At, InFlight: w.InFlight, Items: w.Items, Parked: w.Parked}
 		for _, s := range w.Sites {
 			s = finding.VisibleText(s)
 			i, ok := bySite[s]

@@ -141,7 +141,7 @@ func TestClusterSection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hb, _ := json.Marshal(cluster.Heartbeat{Name: hostile, Sites: []string{"dc-b"}, At: time.Now().UTC()})
+	hb, _ := json.Marshal(cluster.Heartbeat{Name: hostile, Sites: []string{"dc-b"}, At: time.Now().UTC(), WorkerStats: cluster.WorkerStats{InFlight: 3}})
 	if _, err := kv.Put(ctx, "hostile", hb); err != nil {
 		t.Fatal(err)
 	}
@@ -149,6 +149,15 @@ func TestClusterSection(t *testing.T) {
 	evil := cluster.Result{ItemID: evilID, RunID: older.ID, Site: "dc-b", Worker: hostile, Attempt: 7, Parked: true,
 		Error: "probe of " + hostileEmail + ": " + hostile}
 	if _, err := js.Publish(ctx, n.ParkedSubject("dc-b"), gzipJSON(t, evil)); err != nil {
+		t.Fatal(err)
+	}
+	// A result arriving in parts whose last part has not come (its
+	// worker died between parts), 5 minutes ago.
+	if err := cluster.Migrate(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(ctx, `INSERT INTO cluster_result_parts (item_id, attempt, part, parts, body, received_at)
+		VALUES ($1, 1, 0, 2, 'x', now() - interval '5 minutes')`, cluster.ItemID(newest.ID, 0, "dc-a")); err != nil {
 		t.Fatal(err)
 	}
 
@@ -217,6 +226,16 @@ func TestClusterSection(t *testing.T) {
 		if !strings.Contains(section, `<th scope="rowgroup" rowspan="1">`+site) {
 			t.Errorf("workers are not listed by site (%s):\n%s", site, section)
 		}
+	}
+	// Items in flight per worker: the hostile heartbeat says 3, the real
+	// worker holds nothing once it parked the poison item.
+	for name, n := range map[string]string{`&lt;script&gt;`: "3", `w-dc-a`: "0"} {
+		if !regexp.MustCompile(`<td class="name">` + name + `[^<]*</td><td><time [^>]*>[^<]*</time></td><td>` + n + `</td>`).MatchString(section) {
+			t.Errorf("worker %s not shown with %s items in flight:\n%s", name, n, section)
+		}
+	}
+	if !strings.Contains(section, `<dt>Results arriving in parts, incomplete</dt><dd>1 <small>(oldest part 5m old)</small></dd>`) {
+		t.Errorf("the incomplete result-part set is not in the cluster facts:\n%s", section)
 	}
 	parked := regexp.MustCompile(`(?s)<tr>\s*<th scope="row"><a href="/ui/findings\?scope=lab">.*?</tr>`).FindAllString(section, -1)
 	if len(parked) != 2 || !strings.Contains(parked[0], "<td>2</td>") || !strings.Contains(parked[0], "scope: invalid target") ||
