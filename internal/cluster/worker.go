@@ -204,10 +204,11 @@ func (w *Worker) heartbeats(ctx context.Context) {
 			kv, err = w.o.JS.KeyValue(ctx, w.o.Names.WorkersBucket())
 		}
 		t := time.NewTimer(heartbeatTTL / 5)
-		select { // next beat on time, or at once when in-flight changed
+		select { // next beat on time, or soon when in-flight changed
 		case <-ctx.Done():
 		case <-t.C:
 		case <-w.beat:
+			sleep(ctx, 100*time.Millisecond) // changes close together make one beat
 		}
 		t.Stop()
 	}
