@@ -19,6 +19,7 @@ import (
 	"github.com/leakwatch/leakwatch/internal/classify"
 	"github.com/leakwatch/leakwatch/internal/cluster"
 	"github.com/leakwatch/leakwatch/internal/config"
+	"github.com/leakwatch/leakwatch/internal/finding"
 )
 
 // clusterParts are serve's cluster wiring (cfg.Cluster set): the NATS
@@ -182,7 +183,11 @@ func (a *app) clusterCmd(ctx context.Context, args []string) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(st)
 	}
-	active := st.Active
+	// Names, sites, ids and errors come from heartbeats and messages anyone
+	// with access to NATS can write: shown as visible text, never as
+	// terminal controls.
+	vis := finding.VisibleText
+	active := vis(st.Active)
 	if active == "" {
 		active = "none (no coordinator holds the lease)"
 	}
@@ -203,18 +208,18 @@ func (a *app) clusterCmd(ctx context.Context, args []string) error {
 	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "SITE\tWORKERS\tPENDING\tIN FLIGHT\tREDELIVERED")
 	for _, s := range st.Sites {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\n", s.Site, s.Workers, s.Pending, s.InFlight, s.Redeliveries)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\n", vis(s.Site), s.Workers, s.Pending, s.InFlight, s.Redeliveries)
 	}
 	tw.Flush()
 	fmt.Fprintln(a.stdout)
 	tw = tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "WORKER\tSITE\tIN FLIGHT\tITEMS\tREDELIVERED\tPARKED\tLAST HEARTBEAT")
 	for _, w := range st.Workers {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%s ago\n", w.Name, strings.Join(w.Sites, ","), w.InFlight, w.Items, w.Redelivered, w.Parked, time.Since(w.At).Round(time.Second))
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%s ago\n", vis(w.Name), vis(strings.Join(w.Sites, ",")), w.InFlight, w.Items, w.Redelivered, w.Parked, time.Since(w.At).Round(time.Second))
 	}
 	tw.Flush()
 	for _, p := range st.Parked {
-		fmt.Fprintf(a.stdout, "parked %s (site %s, %d attempts, %s): %s\n", p.ItemID, p.Site, p.Attempts, p.At.Format(time.RFC3339), p.Error)
+		fmt.Fprintf(a.stdout, "parked %s (site %s, %d attempts, %s): %s\n", vis(p.ItemID), vis(p.Site), p.Attempts, p.At.Format(time.RFC3339), vis(p.Error))
 	}
 	return nil
 }
