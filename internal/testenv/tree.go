@@ -70,7 +70,7 @@ func WriteFile(tb testing.TB, path, content string) {
 var FileTreeCounts = map[string]int64{"/": 3, "/backups": 2, "/pub": 1}
 
 // FileTreeSecrets are raw seeded values no leakwatch output may contain.
-var FileTreeSecrets = []string{"alice.martin@example.com", "Winter2024!db", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "$2y$10$abcdefghijklmnopqrstuv"}
+var FileTreeSecrets = []string{"alice.martin@example.com", "Winter2024!db", "IiosxfC6nH7/pTznyaaVJiRxtA9CdXiZlJZ9ILP2", "$2y$10$abcdefghijklmnopqrstuv"}
 
 // SeedFileTree writes personal-data-shaped files (CSV, text, .env) and a
 // large binary under root, three levels deep.
@@ -82,7 +82,7 @@ func SeedFileTree(t testing.TB, root string) {
 	WriteFile(t, filepath.Join(root, "firmware.bin"), strings.Repeat("\x7fELF", 30000)) // > 64 KiB, never read
 	WriteFile(t, filepath.Join(root, "backups", "users.csv"), "username,email,password_hash\n"+
 		"carol,carol@example.net,$2y$10$abcdefghijklmnopqrstuv\n")
-	WriteFile(t, filepath.Join(root, "backups", ".env"), "DB_PASSWORD=Winter2024!db\nAWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n")
+	WriteFile(t, filepath.Join(root, "backups", ".env"), "DB_PASSWORD=Winter2024!db\nAWS_SECRET_ACCESS_KEY=IiosxfC6nH7/pTznyaaVJiRxtA9CdXiZlJZ9ILP2\n")
 	WriteFile(t, filepath.Join(root, "backups", "old", "deep.csv"), "email\nzed@example.com\n")
 	WriteFile(t, filepath.Join(root, "pub", "notes.txt"), "nothing here\n")
 }

@@ -47,7 +47,7 @@ func CatchAllSite(tb testing.TB, root string, addr netip.Addr, port int) NginxSi
 var DumpSiteRecords = map[string]int64{"/": 3, "/.env": 5, "/.aws/credentials": 2, "/db.sql": 2, "/backup.sql.gz": 3}
 
 // DumpSiteSecrets are raw seeded values no leakwatch output may contain.
-var DumpSiteSecrets = []string{"Winter2024!db", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "sk_live_4eC39HqLyjWDarjtT1zdp7dc", "AKIAIOSFODNN7EXAMPLE", "ghp_16C7e42F292c6912E7710c838347Ae178B4a", "alice.martin@example.com", "dave@example.com"}
+var DumpSiteSecrets = []string{"Winter2024!db", "IiosxfC6nH7/pTznyaaVJiRxtA9CdXiZlJZ9ILP2", "sk_live_4eC39HqLyjWDarjtT1zdp7dc", "AKIAXMAN5Y33PIHDNYAC", "ghp_16C7e42F292c6912E7710c838347Ae178B4a", "alice.martin@example.com", "dave@example.com"}
 
 // NginxVersion is the installed nginx's version.
 func NginxVersion(tb testing.TB) string {
@@ -64,18 +64,18 @@ const DumpEnv = `# production settings
 APP_ENV=production
 DB_PASSWORD="Winter2024!db"
 ADMIN_EMAIL=alice.martin@example.com
-export AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY
+export AWS_SECRET_ACCESS_KEY=IiosxfC6nH7/pTznyaaVJiRxtA9CdXiZlJZ9ILP2
 STRIPE_KEY=sk_live_4eC39HqLyjWDarjtT1zdp7dc
 `
 
 // DumpAWS is the .aws/credentials file DumpSite serves.
 const DumpAWS = `[default]
-aws_access_key_id = AKIAIOSFODNN7EXAMPLE
-aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY
+aws_access_key_id = AKIAXMAN5Y33PIHDNYAC
+aws_secret_access_key = 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
 
 [backup]
-aws_access_key_id = AKIAI44QH8DHBEXAMPLE
-aws_secret_access_key = je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY
+aws_access_key_id = AKIAZA54YXAUXVTVW646
+aws_secret_access_key = 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
 `
 
 // DumpMySQL is the MySQL dump DumpSite serves gzipped.

@@ -103,8 +103,12 @@ else
     if [ "$c" != "$PORT" ] && [ "$c" != "$SPORT" ] && [ "$c" != "$TPORT" ] && ! port_open "$HOST" "$c"; then CPORT=$c; break; fi
   done
   [ -n "$CPORT" ] || die "no free controller port on $HOST"
-  # Cluster id: 16 random bytes, URL-safe base64 without padding (Kafka's Uuid form).
-  CLUSTER_ID=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
+  # Cluster id: 16 random bytes, URL-safe base64 without padding (Kafka's Uuid form), not
+  # starting with '-' (the storage tool would read it as an option; 1 start in 64 failed so).
+  CLUSTER_ID=-
+  while [ "${CLUSTER_ID#-}" != "$CLUSTER_ID" ]; do
+    CLUSTER_ID=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
+  done
   ROLES="process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@$HOST:$CPORT
