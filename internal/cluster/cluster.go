@@ -196,9 +196,65 @@ const maxDecoded = 64 << 20
 
 func decode(data []byte, v any) error { return decodeLimit(data, v, maxDecoded) }
 
-// maxAssembled bounds a stored result assembled from parts (written by
-// the coordinator itself from parts that each passed maxDecoded).
-const maxAssembled = 1 << 30
+// maxAssembled bounds a stored result assembled from parts, as JSON:
+// the coordinator reads it back with this limit, so it never stores an
+// assembled result larger (storePart refuses such a part set), and the
+// parts of one set are decoded within a quarter of it in all (parts are
+// written by anyone who may publish results: without a shared bound,
+// maxParts parts each expanding to maxDecoded would be held at once).
+// A variable for tests.
+var maxAssembled int64 = 1 << 30
+
+// errOverBudget: decoding or encoding needed more than its budget.
+var errOverBudget = errors.New("cluster: assembled result over its size bound")
+
+// decodeBudget decodes data into v reading at most *budget bytes of JSON
+// and takes what it read from *budget (errOverBudget if more was needed).
+func decodeBudget(data []byte, v any, budget *int64) error {
+	zr, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		return fmt.Errorf("cluster: decode: %w", err)
+	}
+	lr := &io.LimitedReader{R: zr, N: *budget + 1}
+	err = json.NewDecoder(lr).Decode(v)
+	used := *budget + 1 - lr.N
+	if used > *budget {
+		return errOverBudget
+	}
+	*budget -= used
+	if err != nil {
+		return fmt.Errorf("cluster: decode: %w", err)
+	}
+	return nil
+}
+
+// encodeCapped is gzip'd JSON of v whose JSON is at most limit bytes
+// (errOverBudget if larger).
+func encodeCapped(v any, limit int64) ([]byte, error) {
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	if err := json.NewEncoder(&capWriter{w: zw, n: limit}).Encode(v); err != nil {
+		return nil, err
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// capWriter passes at most n bytes to w.
+type capWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *capWriter) Write(p []byte) (int, error) {
+	if int64(len(p)) > c.n {
+		return 0, errOverBudget
+	}
+	c.n -= int64(len(p))
+	return c.w.Write(p)
+}
 
 func decodeLimit(data []byte, v any, limit int64) error {
 	zr, err := gzip.NewReader(bytes.NewReader(data))

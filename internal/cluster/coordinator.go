@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -522,6 +523,8 @@ func (c *Coordinator) storePart(ctx context.Context, r Result, body []byte) (boo
 		return false, err
 	}
 	var parts []Result
+	budget := maxAssembled / 4 // all the parts' JSON together
+	tooLarge := false
 	for rows.Next() {
 		var b []byte
 		if err := rows.Scan(&b); err != nil {
@@ -529,7 +532,10 @@ func (c *Coordinator) storePart(ctx context.Context, r Result, body []byte) (boo
 			return false, err
 		}
 		var p Result
-		if err := decode(b, &p); err != nil {
+		if err := decodeBudget(b, &p, &budget); errors.Is(err, errOverBudget) {
+			tooLarge = true
+			break
+		} else if err != nil {
 			rows.Close()
 			return false, err
 		}
@@ -539,6 +545,9 @@ func (c *Coordinator) storePart(ctx context.Context, r Result, body []byte) (boo
 	if err := rows.Err(); err != nil {
 		return false, err
 	}
+	if tooLarge {
+		return false, c.refuseParts(ctx, tx, r)
+	}
 	if len(parts) < r.Parts {
 		return false, tx.Commit(ctx)
 	}
@@ -547,8 +556,10 @@ func (c *Coordinator) storePart(ctx context.Context, r Result, body []byte) (boo
 		c.o.Logger.Error("result parts do not assemble", "item", r.ItemID, "attempt", r.Attempt, "err", err)
 		return false, tx.Commit(ctx)
 	}
-	data, err := encodeLimit(whole, 1<<31-1)
-	if err != nil {
+	data, err := encodeCapped(whole, maxAssembled) // stored reads it back within maxAssembled
+	if errors.Is(err, errOverBudget) {
+		return false, c.refuseParts(ctx, tx, r)
+	} else if err != nil {
 		return false, err
 	}
 	tag, err := tx.Exec(ctx, `INSERT INTO cluster_results (item_id, run_id, site, attempt, worker, parked, error, body)
@@ -561,6 +572,20 @@ func (c *Coordinator) storePart(ctx context.Context, r Result, body []byte) (boo
 		return false, err
 	}
 	return tag.RowsAffected() == 1, tx.Commit(ctx)
+}
+
+// refuseParts drops the parts of r's attempt, which assemble to a result
+// larger than maxAssembled (one no worker's chunk makes: its parts are
+// forged or broken). The item is not completed by it: a later attempt,
+// or the item published again (RunChunk), brings its result. Not retried.
+func (c *Coordinator) refuseParts(ctx context.Context, tx pgx.Tx, r Result) error {
+	c.o.Logger.Error("result parts assemble to more than the bound: dropped", "item", r.ItemID,
+		"attempt", r.Attempt, "parts", r.Parts, "bound_bytes", maxAssembled)
+	if _, err := tx.Exec(ctx, `DELETE FROM cluster_result_parts WHERE item_id = $1 AND attempt = $2 AND parts = $3`,
+		r.ItemID, r.Attempt, r.Parts); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
 }
 
 // ResultRetention is how long stored results are kept (a sweep resumed

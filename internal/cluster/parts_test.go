@@ -1,10 +1,13 @@
 package cluster
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"net/netip"
 	"slices"
@@ -368,5 +371,98 @@ func TestItemOverMaxPayload(t *testing.T) {
 	ch.Endpoints = ch.Endpoints[:64]
 	if err := c.publish(ctx, ch, "dc-a", ItemID("run", 64, "dc-a")); err != nil {
 		t.Errorf("small item: %v", err)
+	}
+}
+
+// TestStorePartsAssembledBound: parts written by anyone who may publish
+// results, each small and within maxDecoded, must not assemble into a
+// result the coordinator cannot read back (RunChunk would retry reading
+// it for ever and the sweep never end) or hold without bound: a part set
+// whose JSON together exceeds the bound, or whose re-encoding would ('<'
+// is written \u003c), is dropped, nothing is stored for the item, and a
+// later attempt of normal size still completes it (real PostgreSQL).
+func TestStorePartsAssembledBound(t *testing.T) {
+	pg := testenv.StartPostgres(t, testenv.PostgresOptions{})
+	ctx := context.Background()
+	db, err := pgxpool.New(ctx, pg.URL(pg.NewDatabase(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := Migrate(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	old := maxAssembled
+	maxAssembled = 1 << 20
+	t.Cleanup(func() { maxAssembled = old })
+	c := &Coordinator{o: CoordinatorOptions{DB: db, Logger: slog.New(slog.DiscardHandler)}, waiters: map[string]chan struct{}{}}
+	feed := func(r Result) bool {
+		t.Helper()
+		// As a publisher may write it: without HTML escaping.
+		var buf bytes.Buffer
+		zw := gzip.NewWriter(&buf)
+		enc := json.NewEncoder(zw)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(r); err != nil {
+			t.Fatal(err)
+		}
+		if err := zw.Close(); err != nil {
+			t.Fatal(err)
+		}
+		b := buf.Bytes()
+		var got Result
+		if err := decode(b, &got); err != nil {
+			t.Fatal(err)
+		}
+		ok, err := c.storePart(ctx, got, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	for i, tc := range []struct {
+		name   string
+		parts  int
+		reason string
+	}{
+		{"parts too large together", 4, strings.Repeat("a", 400<<10)}, // 1.6 MB of JSON
+		{"re-encoding too large", 2, strings.Repeat("<", 30<<10)},     // 240 KB read, 1.4 MB written
+	} {
+		item := fmt.Sprintf("run/%d/dc-a", i*64)
+		for k := range tc.parts {
+			r := Result{ItemID: item, RunID: "run", Site: "dc-a", Attempt: 1, Worker: "forged", Part: k, Parts: tc.parts}
+			for j := range 4 {
+				r.Checks = append(r.Checks, monitor.Check{Target: probe.Target{Addr: netip.AddrFrom4([4]byte{127, 0, byte(k), byte(j)}), Port: 1}, Reason: tc.reason})
+			}
+			if feed(r) {
+				t.Fatalf("%s: an item stored from parts over the bound", tc.name)
+			}
+		}
+		rows, err := c.stored(ctx, []string{item})
+		if err != nil {
+			t.Fatalf("%s: stored result unreadable: %v", tc.name, err)
+		}
+		if len(rows) != 0 {
+			t.Fatalf("%s: %d results stored", tc.name, len(rows))
+		}
+		var left int
+		if err := db.QueryRow(ctx, `SELECT COUNT(*) FROM cluster_result_parts WHERE item_id = $1`, item).Scan(&left); err != nil {
+			t.Fatal(err)
+		}
+		if left != 0 {
+			t.Errorf("%s: %d parts of the refused set kept", tc.name, left)
+		}
+		// The real worker's attempt, in parts of normal size.
+		for k := range 2 {
+			r := Result{ItemID: item, RunID: "run", Site: "dc-a", Attempt: 2, Worker: "w", Part: k, Parts: 2,
+				Checks: []monitor.Check{{Target: probe.Target{Addr: netip.AddrFrom4([4]byte{127, 0, 0, byte(k)}), Port: 1}, Reason: ": refused"}}}
+			if done := feed(r); done != (k == 1) {
+				t.Fatalf("%s: part %d completes the item: %v", tc.name, k, done)
+			}
+		}
+		rows, err = c.stored(ctx, []string{item})
+		if err != nil || rows[item].Attempt != 2 || len(rows[item].Checks) != 2 {
+			t.Fatalf("%s: after the worker's attempt: %+v, %v", tc.name, rows[item], err)
+		}
 	}
 }
