@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/url"
@@ -179,9 +178,7 @@ func (a *app) clusterCmd(ctx context.Context, args []string) error {
 	}
 	scrubStatus(&st)
 	if *asJSON {
-		enc := json.NewEncoder(a.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(st)
+		return writeSafeJSON(a.stdout, st, true)
 	}
 	// Names, sites, ids and errors come from heartbeats and messages anyone
 	// with access to NATS can write: shown as visible text, never as

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -166,7 +165,6 @@ func optTime(t time.Time) *time.Time {
 }
 
 func writeFindingsJSONL(w io.Writer, list []store.Finding) error {
-	enc := json.NewEncoder(w)
 	for _, f := range list {
 		l := findingLine{
 			Schema: FindingStateSchema, ID: f.ID, Status: f.Status, Severity: f.Severity, Scope: f.Scope,
@@ -181,7 +179,7 @@ func writeFindingsJSONL(w io.Writer, list []store.Finding) error {
 			l.Records = f.Last.TotalRecords()
 			l.Classes = f.Last.Classes
 		}
-		if err := enc.Encode(l); err != nil {
+		if err := writeSafeJSON(w, l, false); err != nil {
 			return err
 		}
 	}

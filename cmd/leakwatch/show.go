@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -65,9 +64,7 @@ func (a *app) show(ctx context.Context, args []string) error {
 		return err
 	}
 	if format == "json" {
-		enc := json.NewEncoder(a.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(d)
+		return writeSafeJSON(a.stdout, d, true)
 	}
 	return writeTimeline(a.stdout, d)
 }
