@@ -259,7 +259,7 @@ func (a *app) classifyCmd(ctx context.Context, args []string) (int, error) {
 		var pe *os.PathError
 		if err != nil && in.inDir && errors.As(err, &pe) && pe.Op == "open" {
 			// A file of a directory that cannot be opened (gone, no permission): skipped, said.
-			fmt.Fprintf(a.stderr, "leakwatch: classify: skipped %s: %v\n", in.name, pe.Err)
+			fmt.Fprintf(a.stderr, "leakwatch: classify: skipped %s: %v\n", finding.VisibleText(in.name), pe.Err)
 			continue
 		}
 		if err != nil {
@@ -354,7 +354,7 @@ func classifyInputs(arg string, max int, stderr io.Writer) (ins []classifyInput,
 	}
 	err = filepath.WalkDir(arg, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
-			fmt.Fprintf(stderr, "leakwatch: classify: skipped %s: %v\n", p, err)
+			fmt.Fprintf(stderr, "leakwatch: classify: skipped %s: %s\n", finding.VisibleText(p), finding.VisibleText(err.Error()))
 			if d != nil && d.IsDir() {
 				return fs.SkipDir
 			}
@@ -388,7 +388,7 @@ func classifyInputs(arg string, max int, stderr io.Writer) (ins []classifyInput,
 		return nil, false, err
 	}
 	if truncated {
-		fmt.Fprintf(stderr, "leakwatch: classify: %s holds more than %d files; the rest were not read (--max-files)\n", arg, max)
+		fmt.Fprintf(stderr, "leakwatch: classify: %s holds more than %d files; the rest were not read (--max-files)\n", finding.VisibleText(arg), max)
 	}
 	return ins, truncated, nil
 }

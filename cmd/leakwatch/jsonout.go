@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"strings"
 
+	"github.com/leakwatch/leakwatch/internal/finding"
 	"github.com/leakwatch/leakwatch/internal/output"
 )
 
@@ -25,4 +27,15 @@ func writeSafeJSON(w io.Writer, v any, indent bool) error {
 	}
 	_, err := w.Write(output.EscapeUnsafeJSON(b.Bytes()))
 	return err
+}
+
+// visibleLines is s with every unsafe rune but its line breaks written as
+// a visible escape (finding.VisibleText): errors name files, hosts and
+// datasets that others chose, and go to a terminal.
+func visibleLines(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = finding.VisibleText(l)
+	}
+	return strings.Join(lines, "\n")
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -112,5 +113,23 @@ func TestClusterStatusJSONEscapesUnsafe(t *testing.T) {
 	}
 	if len(st.Workers) != 1 || st.Workers[0].Name != hostileName {
 		t.Errorf("workers %+v, want the heartbeat's name as written", st.Workers)
+	}
+}
+
+// TestErrorsVisibleText: file names in a classified directory are the
+// directory's writers' choice: an error that names one (a file that does
+// not parse) reaches the terminal with its controls as visible escapes.
+func TestErrorsVisibleText(t *testing.T) {
+	dir := t.TempDir()
+	name := "a\x1b]0;pwned\x07\u202e.jsonl"
+	if err := os.WriteFile(filepath.Join(dir, name), []byte("{\"email\": \"x\x1b[2J\"\n{broken\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := runCLI(t, "", "classify", dir)
+	if code != exitUsage || !strings.Contains(errOut, `a\x1b]0;pwned\x07\u202e.jsonl`) {
+		t.Fatalf("exit %d, stderr %q: want exit %d naming the file with visible escapes", code, errOut, exitUsage)
+	}
+	if bad := unsafeRunes(errOut); len(bad) > 0 {
+		t.Errorf("classify wrote unsafe runes %q raw to stderr: %q", bad, errOut)
 	}
 }

@@ -132,10 +132,10 @@ func (a *app) run(ctx context.Context, args []string) int {
 	case errors.Is(err, errHelp):
 		return exitOK
 	case errors.As(err, &ue):
-		fmt.Fprintf(a.stderr, "leakwatch: %s\n", ue.msg)
+		fmt.Fprintf(a.stderr, "leakwatch: %s\n", visibleLines(ue.msg))
 		return exitUsage
 	case err != nil:
-		fmt.Fprintf(a.stderr, "leakwatch: %v\n", err)
+		fmt.Fprintf(a.stderr, "leakwatch: %s\n", visibleLines(err.Error()))
 		return exitFailed
 	}
 	return code
