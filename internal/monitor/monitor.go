@@ -507,11 +507,16 @@ func Observations(c Check, known []store.Finding, scopeName string, now time.Tim
 	if c.Unidentified {
 		// A limit stopped every prober before one identified the service:
 		// that says nothing about the services known here — they are not
-		// gone, their state is unknown for this check.
+		// gone, their state is unknown for this check. (A check from a
+		// cluster result may say so without a finding: the reason then.)
+		why := c.Reason
+		if f != nil {
+			why = f.Error
+		}
 		for _, k := range known {
 			out = append(out, lifecycle.Observation{
 				FindingID: k.ID, Target: k.Target, Service: k.Service, At: now,
-				Outcome: lifecycle.OutcomeUnknown, Reason: "no verdict: " + f.Error,
+				Outcome: lifecycle.OutcomeUnknown, Reason: "no verdict: " + why,
 			})
 		}
 		return out

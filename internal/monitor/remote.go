@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/leakwatch/leakwatch/internal/finding"
 	"github.com/leakwatch/leakwatch/internal/lifecycle"
 	"github.com/leakwatch/leakwatch/internal/scope"
 	"github.com/leakwatch/leakwatch/internal/store"
@@ -320,6 +321,13 @@ func recheckChunks(known map[netip.AddrPort][]store.Finding, scopeSites []string
 // recordStrict is record retried until the store takes it or ctx ends.
 func (r *scopeRunner) recordStrict(ctx context.Context, runID string, obs lifecycle.Observation) error {
 	obs.Scope = r.cfg.Name
+	if err := obs.Validate(); err != nil {
+		// No retry stores it: a check from a result no engine made
+		// (results come over NATS). Said and skipped, so that the chunk
+		// and its sweep complete.
+		r.m.logger.Error("observation refused, skipped", "scope", r.cfg.Name, "finding", finding.VisibleText(obs.FindingID), "err", err)
+		return nil
+	}
 	var rec store.Recorded
 	err := Retry(ctx, func() error {
 		var err error
