@@ -15,6 +15,7 @@ import (
 	"github.com/leakwatch/leakwatch/internal/classify"
 	"github.com/leakwatch/leakwatch/internal/cluster"
 	"github.com/leakwatch/leakwatch/internal/config"
+	"github.com/leakwatch/leakwatch/internal/monitor"
 	"github.com/leakwatch/leakwatch/internal/probe"
 	"github.com/leakwatch/leakwatch/internal/probe/all"
 )
@@ -128,8 +129,18 @@ func (a *app) worker(ctx context.Context, args []string) error {
 	if fs.Changed("rate") {
 		r = *rate
 	}
+	// Only the config's scopes are swept, whatever a work item names (items
+	// come over NATS); their ports as the coordinator plans them.
+	var specs []monitor.ScopeSpec
+	for _, sc := range cfg.Scopes {
+		ports := []int(sc.Ports)
+		if len(ports) == 0 {
+			ports = registry.Ports()
+		}
+		specs = append(specs, monitor.ScopeSpec{Targets: sc.Targets, Excludes: sc.Exclude, Ports: ports})
+	}
 	w, err := cluster.NewWorker(cluster.WorkerOptions{
-		JS: js, Names: cluster.Names{Prefix: cfg.Cluster.Stream}, Name: *name, Sites: *sites, Reach: prefixes,
+		JS: js, Names: cluster.Names{Prefix: cfg.Cluster.Stream}, Name: *name, Sites: *sites, Reach: prefixes, Scopes: specs,
 		Parallel: *parallel, Rate: r, Concurrency: p.Concurrency, ConnectTimeout: p.ConnectTimeout.D,
 		ProbeWorkers: p.Workers, Registry: registry, Classifier: clf, Budget: b,
 		AllProbers: !p.PortProbersOnly, DefaultCredentials: !p.NoDefaultCreds,

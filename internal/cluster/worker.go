@@ -19,6 +19,7 @@ import (
 
 	"github.com/leakwatch/leakwatch/internal/classify"
 	"github.com/leakwatch/leakwatch/internal/engine"
+	"github.com/leakwatch/leakwatch/internal/finding"
 	"github.com/leakwatch/leakwatch/internal/monitor"
 	"github.com/leakwatch/leakwatch/internal/probe"
 	"github.com/leakwatch/leakwatch/internal/scan"
@@ -39,6 +40,13 @@ type WorkerOptions struct {
 	// of the network boundary around the site: what is outside is never
 	// dialled, as if filtered). Empty: everything the scope allows.
 	Reach []netip.Prefix
+	// Scopes, if set, are the scopes this worker may sweep (its config's;
+	// `leakwatch worker` always sets them): work items come over NATS,
+	// which anyone with access to it can write, so an item whose scope is
+	// none of these (other targets or excludes, or ports the scope does not
+	// list) is refused before anything is contacted — it fails, and is
+	// parked after MaxDeliver. Empty: every item's scope is taken.
+	Scopes []monitor.ScopeSpec
 	// Parallel is how many work items are run at once (default 2).
 	Parallel int
 	// Rate caps new connections per second of this worker, discovery and
@@ -408,6 +416,22 @@ func (w *Worker) scopeOf(ctx context.Context, spec monitor.ScopeSpec) (*scope.Sc
 	return sc, nil
 }
 
+// configured refuses a spec that is none of WorkerOptions.Scopes: the
+// same targets and excludes, and ports among the scope's.
+func (w *Worker) configured(spec monitor.ScopeSpec) error {
+	if len(w.o.Scopes) == 0 {
+		return nil
+	}
+	for _, s := range w.o.Scopes {
+		if slices.Equal(s.Targets, spec.Targets) && slices.Equal(s.Excludes, spec.Excludes) &&
+			!slices.ContainsFunc(spec.Ports, func(p int) bool { return !slices.Contains(s.Ports, p) }) {
+			return nil
+		}
+	}
+	return fmt.Errorf("work item's scope (targets %s) is none of this worker's configured scopes: refused, nothing contacted",
+		finding.VisibleText(cut(strings.Join(spec.Targets, ","), 256)))
+}
+
 // reaches tells whether this site can reach ap.
 func (w *Worker) reaches(ap netip.AddrPort) bool {
 	if len(w.o.Reach) == 0 {
@@ -421,6 +445,9 @@ func (w *Worker) reaches(ap netip.AddrPort) bool {
 // this site reaches) are dialled for discovery; probers may dial what the
 // scope allows of the same address, as in serve.
 func (w *Worker) runItem(ctx context.Context, it Item) (Result, error) {
+	if err := w.configured(it.Spec); err != nil {
+		return Result{}, err
+	}
 	sc, err := w.scopeOf(ctx, it.Spec)
 	if err != nil {
 		return Result{}, fmt.Errorf("scope: %w", err)
