@@ -48,7 +48,7 @@ func TestWorkerRefusesForeignScope(t *testing.T) {
 	ep := []scope.Endpoint{{Addr: addr, Port: port}}
 	for _, spec := range []monitor.ScopeSpec{
 		{Targets: []string{addr.String() + "/32"}, Ports: []int{port}}, // other targets
-		{Targets: own.Targets, Ports: []int{6379, port}},              // a port the scope lacks
+		{Targets: own.Targets, Ports: []int{6379, port}},               // a port the scope lacks
 		{Targets: own.Targets, Excludes: []string{"127.0.0.1/32"}, Ports: own.Ports},
 	} {
 		_, err := w.runItem(ctx, Item{ID: "run/0/dc-a", RunID: "run", Scope: "lab", Site: "dc-a", Spec: spec, Endpoints: ep})
