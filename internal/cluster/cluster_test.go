@@ -41,7 +41,8 @@ func check(addr string, port int, service string, status finding.Status) monitor
 // service answered; internet among them raises the severity; a parked
 // site is reported.
 func TestMerge(t *testing.T) {
-	ch := monitor.Chunk{RunID: "r", Start: 0, Sites: []string{"dc-a", "internet", "vpc"}}
+	ch := monitor.Chunk{RunID: "r", Start: 0, Sites: []string{"dc-a", "internet", "vpc"},
+		Endpoints: endpoints("127.0.0.5:6379", "127.0.0.6:9200")}
 	rows := map[string]Result{
 		ItemID("r", 0, "dc-a"): {Checks: []monitor.Check{
 			check("127.0.0.5", 6379, "redis", finding.StatusProtected),
@@ -49,6 +50,8 @@ func TestMerge(t *testing.T) {
 		}},
 		ItemID("r", 0, "internet"): {Checks: []monitor.Check{
 			check("127.0.0.5", 6379, "redis", finding.StatusExposed),
+			// Forged: no worker checks an endpoint outside its chunk.
+			check("127.0.0.99", 6379, "redis", finding.StatusExposed),
 		}},
 		ItemID("r", 0, "vpc"): {Parked: true, Error: "boom"},
 	}
@@ -56,7 +59,7 @@ func TestMerge(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(res.Parked, []string{"vpc"}) || len(res.Checks) != 2 {
+	if !slices.Equal(res.Parked, []string{"vpc"}) || len(res.Checks) != 2 || res.Foreign != 1 {
 		t.Fatalf("merge: %+v", res)
 	}
 	r := res.Checks[0].Finding
@@ -73,7 +76,7 @@ func TestMerge(t *testing.T) {
 	rich.Finding.Datasets[0].Classes = []finding.ClassCount{{Class: "email", Sampled: 5, Matched: 5}}
 	rich.Finding.Finalize()
 	poor := check("127.0.0.7", 11211, "memcached", finding.StatusExposed)
-	res, _ = merge(monitor.Chunk{RunID: "r", Sites: []string{"a", "b"}}, map[string]Result{
+	res, _ = merge(monitor.Chunk{RunID: "r", Sites: []string{"a", "b"}, Endpoints: endpoints("127.0.0.7:11211")}, map[string]Result{
 		ItemID("r", 0, "a"): {Checks: []monitor.Check{poor}}, ItemID("r", 0, "b"): {Checks: []monitor.Check{rich}},
 	})
 	if len(res.Checks) != 1 || !slices.Equal(res.Checks[0].Finding.Classes, []string{"email"}) || !slices.Equal(res.Checks[0].Finding.ReachableFrom, []string{"a", "b"}) {
@@ -100,7 +103,7 @@ func TestMergeConcurrentSites(t *testing.T) {
 	}
 	a := withReading(check("127.0.0.7", 6379, "redis", finding.StatusExposed), 130, 10)
 	b := withReading(check("127.0.0.7", 6379, "redis", finding.StatusExposed), 141, 10)
-	res, err := merge(monitor.Chunk{RunID: "r", Sites: []string{"a", "b"}}, map[string]Result{
+	res, err := merge(monitor.Chunk{RunID: "r", Sites: []string{"a", "b"}, Endpoints: endpoints("127.0.0.7:6379")}, map[string]Result{
 		ItemID("r", 0, "a"): {Checks: []monitor.Check{a}}, ItemID("r", 0, "b"): {Checks: []monitor.Check{b}},
 	})
 	if err != nil || len(res.Checks) != 1 {
@@ -115,6 +118,16 @@ func TestMergeConcurrentSites(t *testing.T) {
 			t.Error("an input finding was changed")
 		}
 	}
+}
+
+// endpoints are a chunk's endpoints.
+func endpoints(aps ...string) []scope.Endpoint {
+	var out []scope.Endpoint
+	for _, a := range aps {
+		ap := netip.MustParseAddrPort(a)
+		out = append(out, scope.Endpoint{Addr: ap.Addr(), Port: int(ap.Port())})
+	}
+	return out
 }
 
 func TestChunkKey(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"slices"
 	"strings"
 	"sync"
@@ -287,6 +288,13 @@ func merge(ch monitor.Chunk, rows map[string]Result) (monitor.ChunkResult, error
 	}
 	byEP := map[string]*entry{}
 	var order []string
+	// Only the chunk's endpoints: a result is a message anyone who can
+	// publish to the results stream could forge, and a check of another
+	// address would open a finding (and alert) for it.
+	inChunk := make(map[netip.AddrPort]bool, len(ch.Endpoints))
+	for _, ep := range ch.Endpoints {
+		inChunk[ep.AddrPort()] = true
+	}
 	for _, site := range ch.Sites {
 		r := rows[ItemID(ch.RunID, ch.Start, site)]
 		if r.Parked {
@@ -294,6 +302,10 @@ func merge(ch monitor.Chunk, rows map[string]Result) (monitor.ChunkResult, error
 			continue
 		}
 		for _, c := range r.Checks {
+			if !inChunk[c.Target.AddrPort()] {
+				res.Foreign++
+				continue
+			}
 			key := c.Target.AddrPort().String()
 			e := byEP[key]
 			if e == nil {

@@ -66,6 +66,9 @@ type ChunkResult struct {
 	// Parked are the sites whose work item was parked (failed too often):
 	// the chunk's endpoints were not seen from there.
 	Parked []string
+	// Foreign counts checks of endpoints outside the chunk that a result
+	// held (no worker makes them: a forged message) and were dropped.
+	Foreign int
 }
 
 // remoteSweep runs the sweep of run from endpoint skip on through the
@@ -171,6 +174,9 @@ func (r *scopeRunner) recordChunk(ctx context.Context, c Chunk, known map[netip.
 	}
 	if mt := r.m.o.Metrics; mt != nil {
 		mt.EndpointsSwept.WithLabelValues(r.cfg.Name).Add(float64(len(c.Endpoints)))
+	}
+	if res.Foreign > 0 {
+		r.m.logger.Warn("result held checks of endpoints outside its chunk; dropped", "scope", r.cfg.Name, "chunk", c.Start, "checks", res.Foreign)
 	}
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	open := map[netip.AddrPort]bool{}
