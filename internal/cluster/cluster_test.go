@@ -50,8 +50,10 @@ func TestMerge(t *testing.T) {
 		}},
 		ItemID("r", 0, "internet"): {Checks: []monitor.Check{
 			check("127.0.0.5", 6379, "redis", finding.StatusExposed),
-			// Forged: no worker checks an endpoint outside its chunk.
+			// Forged: no worker checks an endpoint outside its chunk, or
+			// reports a finding about another address than its check's.
 			check("127.0.0.99", 6379, "redis", finding.StatusExposed),
+			elsewhere("127.0.0.6", 9200, "127.0.0.98"),
 		}},
 		ItemID("r", 0, "vpc"): {Parked: true, Error: "boom"},
 	}
@@ -59,7 +61,7 @@ func TestMerge(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(res.Parked, []string{"vpc"}) || len(res.Checks) != 2 || res.Foreign != 1 {
+	if !slices.Equal(res.Parked, []string{"vpc"}) || len(res.Checks) != 2 || res.Foreign != 2 {
 		t.Fatalf("merge: %+v", res)
 	}
 	r := res.Checks[0].Finding
@@ -118,6 +120,16 @@ func TestMergeConcurrentSites(t *testing.T) {
 			t.Error("an input finding was changed")
 		}
 	}
+}
+
+// elsewhere is a check of addr:port whose finding names another host.
+func elsewhere(addr string, port int, host string) monitor.Check {
+	c := check(addr, port, "elasticsearch", finding.StatusExposed)
+	f := *c.Finding
+	f.Target.Host = host
+	f.Finalize()
+	c.Finding = &f
+	return c
 }
 
 // endpoints are a chunk's endpoints.

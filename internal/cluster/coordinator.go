@@ -302,7 +302,7 @@ func merge(ch monitor.Chunk, rows map[string]Result) (monitor.ChunkResult, error
 			continue
 		}
 		for _, c := range r.Checks {
-			if !inChunk[c.Target.AddrPort()] {
+			if !inChunk[c.Target.AddrPort()] || !sameEndpoint(c) {
 				res.Foreign++
 				continue
 			}
@@ -338,6 +338,20 @@ func merge(ch monitor.Chunk, rows map[string]Result) (monitor.ChunkResult, error
 		res.Checks = append(res.Checks, c)
 	}
 	return res, nil
+}
+
+// sameEndpoint tells whether a check's finding is about the check's own
+// endpoint, under the id the engine gives it: a forged finding naming
+// another address (or another id) would open a finding elsewhere.
+func sameEndpoint(c monitor.Check) bool {
+	f := c.Finding
+	if f == nil {
+		return true
+	}
+	a, err := netip.ParseAddr(f.Target.Host)
+	return err == nil && f.Target.Kind == finding.TargetNetwork &&
+		netip.AddrPortFrom(a.Unmap(), uint16(f.Target.Port)) == netip.AddrPortFrom(c.Target.Addr.Unmap(), uint16(c.Target.Port)) &&
+		f.Target.Port == c.Target.Port && f.ID == finding.Fingerprint(f.Target, f.Service)
 }
 
 // better tells whether check a tells more than b: a worse status first
