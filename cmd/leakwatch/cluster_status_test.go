@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/leakwatch/leakwatch/internal/cluster"
 )
@@ -19,26 +20,9 @@ import (
 // and the result-part sets left incomplete in PostgreSQL with the oldest
 // one's age (real nats-server and PostgreSQL; no members run).
 func TestClusterStatusInFlightParts(t *testing.T) {
-	l := newClusterLab(t, labOptions{Targets: []string{"127.0.0.1"}, Ports: []int{6379}, Sites: []string{"dc-a"}})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	js := l.js(t)
-	names := cluster.Names{Prefix: "LEAKWATCH"}
-	if err := cluster.Setup(ctx, js, names); err != nil {
-		t.Fatal(err)
-	}
-	db, err := pgxpool.New(ctx, l.url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := cluster.Migrate(ctx, db); err != nil {
-		t.Fatal(err)
-	}
-	kv, err := js.KeyValue(ctx, names.WorkersBucket())
-	if err != nil {
-		t.Fatal(err)
-	}
+	l, js, names, db, kv := statusLab(ctx, t)
 	now := time.Now().UTC()
 	busy, _ := json.Marshal(cluster.Heartbeat{Name: "busy", Sites: []string{"dc-a"}, At: now, WorkerStats: cluster.WorkerStats{Items: 5, InFlight: 2}})
 	for k, v := range map[string]string{
@@ -123,4 +107,30 @@ func TestClusterStatusInFlightParts(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("API", b)
+}
+
+// statusLab is a cluster lab with no members running: its streams set up,
+// the coordinator's tables migrated, and the workers bucket to write
+// heartbeats into (real nats-server and PostgreSQL).
+func statusLab(ctx context.Context, t *testing.T) (*clusterLab, jetstream.JetStream, cluster.Names, *pgxpool.Pool, jetstream.KeyValue) {
+	t.Helper()
+	l := newClusterLab(t, labOptions{Targets: []string{"127.0.0.1"}, Ports: []int{6379}, Sites: []string{"dc-a"}})
+	js := l.js(t)
+	names := cluster.Names{Prefix: "LEAKWATCH"}
+	if err := cluster.Setup(ctx, js, names); err != nil {
+		t.Fatal(err)
+	}
+	db, err := pgxpool.New(ctx, l.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(db.Close)
+	if err := cluster.Migrate(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	kv, err := js.KeyValue(ctx, names.WorkersBucket())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l, js, names, db, kv
 }

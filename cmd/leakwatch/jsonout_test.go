@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/leakwatch/leakwatch/internal/cluster"
 	"github.com/leakwatch/leakwatch/internal/finding"
 	"github.com/leakwatch/leakwatch/internal/store"
@@ -75,26 +73,9 @@ func TestHistoryJSONEscapesUnsafe(t *testing.T) {
 // write: their bidi overrides and C1 controls are \u escapes (real
 // nats-server and PostgreSQL).
 func TestClusterStatusJSONEscapesUnsafe(t *testing.T) {
-	l := newClusterLab(t, labOptions{Targets: []string{"127.0.0.1"}, Ports: []int{6379}, Sites: []string{"dc-a"}})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	js := l.js(t)
-	names := cluster.Names{Prefix: "LEAKWATCH"}
-	if err := cluster.Setup(ctx, js, names); err != nil {
-		t.Fatal(err)
-	}
-	db, err := pgxpool.New(ctx, l.url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := cluster.Migrate(ctx, db); err != nil {
-		t.Fatal(err)
-	}
-	kv, err := js.KeyValue(ctx, names.WorkersBucket())
-	if err != nil {
-		t.Fatal(err)
-	}
+	l, _, _, _, kv := statusLab(ctx, t)
 	hb, _ := json.Marshal(cluster.Heartbeat{Name: hostileName, Sites: []string{"dc-\u202ea"}, At: time.Now().UTC()})
 	if _, err := kv.Put(ctx, "evil", hb); err != nil {
 		t.Fatal(err)

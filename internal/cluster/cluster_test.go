@@ -338,13 +338,7 @@ func TestInProgressExtends(t *testing.T) {
 	if err := Setup(ctx, js, n); err != nil {
 		t.Fatal(err)
 	}
-	tp := probetest.Tarpit(t)
-	ep := scope.Endpoint{Addr: tp.Addr, Port: tp.Port}
-	spec := monitor.ScopeSpec{Targets: []string{netip.AddrPortFrom(tp.Addr, uint16(tp.Port)).String()}, Ports: []int{tp.Port}}
-	item, _ := encode(Item{ID: "run/0/s", RunID: "run", Site: "s", MaxDeliver: 5, Spec: spec, Endpoints: []scope.Endpoint{ep}})
-	if _, err := js.Publish(ctx, n.WorkSubject("s"), item, jetstream.WithMsgID("run/0/s")); err != nil {
-		t.Fatal(err)
-	}
+	publishTarpitItem(ctx, t, js, n)
 	w := testWorker(t, js, n, "w", "s") // ack wait 2s, probe timeout 5s
 	wctx, stop := context.WithCancel(ctx)
 	defer stop()
@@ -376,5 +370,18 @@ func TestInProgressExtends(t *testing.T) {
 	}
 	if s := w.Stats(); s.Redelivered != 0 || s.Items != 1 {
 		t.Errorf("worker stats %+v after a %s chunk with a 2s ack wait", s, took.Round(time.Millisecond))
+	}
+}
+
+// publishTarpitItem queues work item run/0/s for site s whose one
+// endpoint is a tarpit: a worker's probe of it holds the item.
+func publishTarpitItem(ctx context.Context, t *testing.T, js jetstream.JetStream, n Names) {
+	t.Helper()
+	tp := probetest.Tarpit(t)
+	ep := scope.Endpoint{Addr: tp.Addr, Port: tp.Port}
+	spec := monitor.ScopeSpec{Targets: []string{netip.AddrPortFrom(tp.Addr, uint16(tp.Port)).String()}, Ports: []int{tp.Port}}
+	item, _ := encode(Item{ID: "run/0/s", RunID: "run", Site: "s", MaxDeliver: 5, Spec: spec, Endpoints: []scope.Endpoint{ep}})
+	if _, err := js.Publish(ctx, n.WorkSubject("s"), item, jetstream.WithMsgID("run/0/s")); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -236,18 +236,7 @@ func TestStorePartsAttempts(t *testing.T) {
 	// its parts must not mix with attempt 2's.
 	a1 := attempt(1, "w1", checks[1:])
 	a2 := attempt(2, "w2", checks)
-	feed := func(b []byte) bool {
-		t.Helper()
-		var r Result
-		if err := decode(b, &r); err != nil {
-			t.Fatal(err)
-		}
-		ok, err := c.storePart(ctx, r, b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return ok
-	}
+	feed := partFeeder(ctx, t, c)
 	// w1 dies after all but its last part; w2's parts come interleaved
 	// with repeats of w1's and its own, last part first.
 	order := [][]byte{a1[0], a2[len(a2)-1], a1[1], a1[0], a2[0]}
@@ -464,5 +453,22 @@ func TestStorePartsAssembledBound(t *testing.T) {
 		if err != nil || rows[item].Attempt != 2 || len(rows[item].Checks) != 2 {
 			t.Fatalf("%s: after the worker's attempt: %+v, %v", tc.name, rows[item], err)
 		}
+	}
+}
+
+// partFeeder decodes a part and stores it with c, telling whether it
+// completed its item.
+func partFeeder(ctx context.Context, t *testing.T, c *Coordinator) func([]byte) bool {
+	return func(b []byte) bool {
+		t.Helper()
+		var r Result
+		if err := decode(b, &r); err != nil {
+			t.Fatal(err)
+		}
+		ok, err := c.storePart(ctx, r, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
 	}
 }

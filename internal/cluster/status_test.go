@@ -4,17 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"math/rand/v2"
-	"net/netip"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/leakwatch/leakwatch/internal/monitor"
-	"github.com/leakwatch/leakwatch/internal/probe/probetest"
-	"github.com/leakwatch/leakwatch/internal/scope"
 	"github.com/leakwatch/leakwatch/internal/testenv"
 )
 
@@ -57,18 +53,7 @@ func TestStatusInFlightAndParts(t *testing.T) {
 	if err != nil || len(parts) < 2 {
 		t.Fatalf("%d parts, %v", len(parts), err)
 	}
-	feed := func(b []byte) bool {
-		t.Helper()
-		var r Result
-		if err := decode(b, &r); err != nil {
-			t.Fatal(err)
-		}
-		ok, err := c.storePart(ctx, r, b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return ok
-	}
+	feed := partFeeder(ctx, t, c)
 	feed(parts[0])
 
 	// An older worker's heartbeat, without in_flight.
@@ -81,13 +66,7 @@ func TestStatusInFlightAndParts(t *testing.T) {
 	}
 
 	// A worker holding an item: its probe sits on a tarpit.
-	tp := probetest.Tarpit(t)
-	ep := scope.Endpoint{Addr: tp.Addr, Port: tp.Port}
-	spec := monitor.ScopeSpec{Targets: []string{netip.AddrPortFrom(tp.Addr, uint16(tp.Port)).String()}, Ports: []int{tp.Port}}
-	item, _ := encode(Item{ID: "run/0/s", RunID: "run", Site: "s", MaxDeliver: 5, Spec: spec, Endpoints: []scope.Endpoint{ep}})
-	if _, err := js.Publish(ctx, n.WorkSubject("s"), item, jetstream.WithMsgID("run/0/s")); err != nil {
-		t.Fatal(err)
-	}
+	publishTarpitItem(ctx, t, js, n)
 	w := testWorker(t, js, n, "busy", "s")
 	wctx, stop := context.WithCancel(ctx)
 	ran := make(chan struct{})
